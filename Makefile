@@ -1,0 +1,98 @@
+# tern: build every program in place, test, install, demo.
+#
+#   make            build every program (warnings are errors)
+#   make check      build, prove no binary links both libraries, run every test
+#   make install    install into $(shell head -n 1 conf-home) (needs root)
+#   make demo       a complete private instance in ./demo-root, in the foreground
+#   make fuzz       run every libFuzzer harness for FUZZ_SECONDS each
+#   make bench      the benchmark against Postfix (tests/bench)
+#
+# Each program family keeps its own fragment (common/build.mk, queue/build.mk,
+# ...): it appends its programs to EDGE (libowfat) or CORE (skalibs) and names
+# the extra objects each program links.
+
+CC      := $(shell head -n 1 conf-cc)
+LD      := $(shell head -n 1 conf-ld)
+HOME_DIR := $(shell head -n 1 conf-home)
+OWFAT   := -Wl,-Bstatic -lowfat -Wl,-Bdynamic
+SKARNET := -Wl,-Bstatic -lskarnet -Wl,-Bdynamic
+
+ifeq ($(SANITIZE),1)
+CC += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LD += -fsanitize=address,undefined
+endif
+
+EDGE :=
+CORE :=
+SCRIPTS :=
+UNIT_TESTS :=
+FUZZERS :=
+
+all: programs
+
+include common/build.mk
+include queue/build.mk
+include send/build.mk
+include local/build.mk
+include smtpd/build.mk
+include tests/build.mk
+
+programs: $(EDGE) $(CORE) $(SCRIPTS)
+
+%.o: %.c
+	$(CC) -MMD -MP -c -o $@ $<
+
+# Edge programs link libowfat only, core programs skalibs only; the link map
+# lets check-sides prove it.
+$(EDGE): %: %.o common/common.a
+	$(LD) -o $@ $(filter %.o,$^) common/common.a $(OWFAT) -Wl,-Map,$@.map
+
+$(CORE): %: %.o common/common.a
+	$(LD) -o $@ $(filter %.o,$^) common/common.a $(SKARNET) -Wl,-Map,$@.map
+
+check-sides: $(EDGE) $(CORE)
+	@for m in $(addsuffix .map,$(EDGE) $(CORE)); do \
+	  if grep -q 'libowfat\.a(' $$m && grep -q 'libskarnet\.a(' $$m; then \
+	    echo "check-sides: $$m links both libowfat and skalibs" >&2; exit 1; fi; done
+	@for m in $(addsuffix .map,$(EDGE)); do \
+	  if grep -q 'libskarnet\.a(' $$m; then echo "check-sides: edge $$m links skalibs" >&2; exit 1; fi; done
+	@for m in $(addsuffix .map,$(CORE)); do \
+	  if grep -q 'libowfat\.a(' $$m; then echo "check-sides: core $$m links libowfat" >&2; exit 1; fi; done
+	@if grep -nE '#include *[<"](skalibs/|buffer\.h|stralloc\.h|dns\.h|io\.h|cdb\.h|socket\.h|str\.h|fmt\.h|scan\.h)' common/*.[ch]; then \
+	  echo "check-sides: common/ includes a library header" >&2; exit 1; fi
+	@echo "check-sides: ok ($(words $(EDGE)) edge, $(words $(CORE)) core programs, none links both)"
+
+deps:
+	@sh tests/deps.sh build
+
+check: deps-test programs check-sides unit-tests integration-tests
+
+deps-test:
+	@sh tests/deps.sh test
+
+unit-tests: $(UNIT_TESTS)
+	@fail=0; for t in $(UNIT_TESTS); do ./$$t || fail=1; done; exit $$fail
+
+integration-tests: programs
+	prove -v tests/integration/
+
+install: deps programs
+	sh queue/install.sh "$(HOME_DIR)"
+
+DEMO_ROOT ?= $(CURDIR)/demo-root
+demo: deps programs
+	sh tests/demo.sh "$(DEMO_ROOT)"
+
+fuzz: $(FUZZERS)
+	sh tests/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
+
+bench: programs
+	sh tests/bench/run.sh
+
+clean:
+	rm -f $(EDGE) $(CORE) $(UNIT_TESTS) $(FUZZERS) common/common.a
+	find . -name '*.o' -o -name '*.d' -o -name '*.map' | xargs rm -f
+
+.PHONY: all programs check check-sides deps deps-test unit-tests integration-tests install demo fuzz bench clean
+
+-include $(shell find . -name '*.d' 2>/dev/null)

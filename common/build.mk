@@ -1,0 +1,10 @@
+# common/: libc-only code shared by both sides (no libowfat, no skalibs).
+COMMON_OBJS := common/home.o common/qfn.o common/date822.o common/safe.o common/qqcode.o \
+  common/ctl.o common/addr.o common/envelope.o
+
+common/home.o: common/home.c
+	$(CC) -MMD -MP -DCONF_HOME='"$(HOME_DIR)"' -c -o $@ $<
+
+common/common.a: $(COMMON_OBJS)
+	rm -f $@
+	ar rcs $@ $(COMMON_OBJS)

@@ -1,0 +1,41 @@
+#ifndef TERN_COMMON_CTL_H
+#define TERN_COMMON_CTL_H
+/* Control files (qmail-control(5) rules): a single-value file is its first
+   line with trailing SP, TAB and CR removed; a list file is every line that
+   is neither blank nor starts with '#', trailing SP, TAB, CR removed. A
+   missing file (ENOENT) means "use the default"; any other read error is an
+   error, never a silent default. */
+#include <stddef.h>
+
+#define CTL_LINE_MAX 1024          /* longest single value accepted, bytes */
+#define CTL_LIST_MAX (16u << 20)   /* largest list file accepted, bytes */
+
+/* 1: value in buf[0..*len), NUL-terminated; 0: file missing (buf = "");
+   -1: read error or value longer than max-1 (errno: EFBIG), or a NUL byte
+   in the value (errno: EINVAL). */
+extern int ctl_readline(const char *path, char *buf, size_t max, size_t *len);
+
+struct ctl_list {
+  char *s;      /* n entries, each NUL-terminated, one after another */
+  size_t len;   /* bytes used in s */
+  size_t n;     /* number of entries */
+};
+#define CTL_LIST_ZERO { 0, 0, 0 }
+
+/* 1: read; 0: file missing (empty list); -1: error (errno; EFBIG if over
+   CTL_LIST_MAX, EINVAL on a NUL byte, ENOMEM). On 0 and -1 l is empty. */
+extern int ctl_readlist(const char *path, struct ctl_list *l);
+extern void ctl_listfree(struct ctl_list *l);
+/* iterate: start with pos = 0; returns the next entry or 0 at the end */
+extern const char *ctl_listnext(const struct ctl_list *l, size_t *pos);
+
+/* an unsigned decimal number, whole line. 1: read into *v; 0: missing,
+   *v = def; -1: read error; -2: malformed or out of range (errno EINVAL or
+   ERANGE), *v = def. */
+extern int ctl_readulong(const char *path, unsigned long *v, unsigned long def);
+
+/* Is domain d (length dlen, any case) in a domain list: an entry equal to
+   it (case-insensitive), or an entry ".suffix" that d ends with (a
+   wildcard for every subdomain). 1 yes, 0 no. */
+extern int ctl_domain_match(const struct ctl_list *l, const char *d, size_t dlen);
+#endif

@@ -1,0 +1,41 @@
+#ifndef TERN_COMMON_ENVELOPE_H
+#define TERN_COMMON_ENVELOPE_H
+/* The qmail-queue envelope (qmail-queue(8)), read by tern-queue on fd 1:
+     'F' sender NUL  ('T' recipient NUL)*  NUL
+   and the queue's envelope file (queue/intd/N = queue/todo/N), written by
+   tern-queue and read by tern-send:
+     'u' uid NUL  'p' pid NUL  'F' sender NUL  ('T' recipient NUL)*
+   (no final extra NUL, as in qmail). Every address is at most
+   ENVELOPE_ADDR_MAX bytes and holds no NUL. */
+#include <stddef.h>
+
+#define ENVELOPE_ADDR_MAX 1000     /* bytes, without type letter and NUL */
+#define ENVELOPE_RCPT_MAX 100000   /* recipients per envelope */
+
+struct envelope_reader {
+  unsigned state;   /* internal */
+  size_t field;     /* bytes in the current address */
+  size_t nrcpt;     /* recipients seen so far */
+};
+#define ENVELOPE_READER_ZERO { 0, 0, 0 }
+
+#define ENVELOPE_MORE 0      /* need more bytes */
+#define ENVELOPE_DONE 1      /* the final NUL was consumed */
+#define ENVELOPE_EFORMAT -1  /* not F first, a type other than T, too many recipients: qmail-queue exit 91 */
+#define ENVELOPE_ETOOLONG -2 /* an address over ENVELOPE_ADDR_MAX: qmail-queue exit 11 */
+
+/* Validate the qmail-queue envelope incrementally. Consumes s[0..len) up to
+   and including the final NUL; *used receives the number of bytes consumed
+   (all of len unless DONE). Returns ENVELOPE_MORE, ENVELOPE_DONE or an error;
+   after an error or DONE further calls return the same result. EOF while
+   ENVELOPE_MORE means a truncated envelope (exit 91... qmail aborts: tern
+   uses 91). */
+extern int envelope_feed(struct envelope_reader *r, const char *s, size_t len, size_t *used);
+
+/* Walk the records of a queue envelope file (or any sequence of
+   letter+value+NUL records) in buf[0..len). Start with *pos = 0. Returns 1
+   and sets *type and value (pointing into buf, NUL-terminated) and *vlen;
+   0 at the clean end; -1 if the rest is malformed (no NUL, empty record,
+   value over ENVELOPE_ADDR_MAX). */
+extern int envelope_next(const char *buf, size_t len, size_t *pos, char *type, const char **value, size_t *vlen);
+#endif

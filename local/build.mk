@@ -1,0 +1,1 @@
+# local/: programs of this family (see the top Makefile)

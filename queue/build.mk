@@ -1,0 +1,1 @@
+# queue/: programs of this family (see the top Makefile)

@@ -1,0 +1,1 @@
+# send/: programs of this family (see the top Makefile)

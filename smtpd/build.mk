@@ -1,0 +1,1 @@
+# smtpd/: programs of this family (see the top Makefile)

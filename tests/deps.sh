@@ -1,0 +1,26 @@
+#!/bin/sh
+# tests/deps.sh build|test: install, through apt-get, the Debian packages
+# that building (build) or testing (test) needs and that are missing, and
+# say so. Nothing is fetched from anywhere but Debian's archive.
+set -e
+stage=${1:-build}
+build_pkgs="gcc make libc6-dev libowfat-dev skalibs-dev s6 execline"
+test_pkgs="$build_pkgs libcmocka-dev python3 perl swaks msmtp dnsmasq-base strace clang libclang-rt-14-dev procps iproute2 util-linux"
+case $stage in
+  build) want=$build_pkgs ;;
+  test) want=$test_pkgs ;;
+  *) echo "usage: tests/deps.sh build|test" >&2; exit 100 ;;
+esac
+missing=
+for p in $want; do
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "deps: missing Debian packages:$missing; install them as root (apt-get install$missing)" >&2
+  exit 111
+fi
+echo "deps: installing missing Debian packages:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null 2>&1 || apt-get update
+apt-get install -y -qq --no-install-recommends $missing >/dev/null || apt-get install -y --no-install-recommends $missing
