@@ -1,0 +1,121 @@
+#!/bin/sh
+# queue/install.sh HOME: install tern into HOME (make install passes
+# conf-home; make demo and the tests pass private roots).
+#
+# Creates the users and groups of DESIGN.md section 2 if missing, the queue
+# with the owners and modes of queue/tern-queue.8, control/ with working
+# defaults (never overwriting a file that exists), users/, the queue socket
+# directory, the s6 service directories (from */service/*/ templates) and
+# their log directories. Installs every built program into HOME/bin. Nothing
+# is installed setuid or setgid. Refuses to run over a queue whose ownership
+# it does not recognise. Needs root. Exit 0 done, 100 usage or refusal,
+# 111 a command failed.
+set -eu
+umask 022
+
+die() { echo "install: fatal: $*" >&2; exit "${2:-111}"; }
+[ $# -eq 1 ] || die "usage: queue/install.sh HOME" 100
+[ "$(id -u)" = 0 ] || die "must run as root (it creates users and sets owners)" 100
+H=$1
+case $H in /*) ;; *) die "HOME must be an absolute path: $H" 100 ;; esac
+src=$(cd "$(dirname "$0")/.." && pwd)
+SPLIT=23
+
+# --- users and groups (DESIGN.md section 2) ---
+nologin=/usr/sbin/nologin
+[ -x $nologin ] || nologin=/bin/false
+group() { getent group "$1" >/dev/null || groupadd --system "$1" || die "groupadd $1"; }
+user() { # name group home
+  getent passwd "$1" >/dev/null && return 0
+  useradd --system --no-create-home --home-dir "$3" --shell $nologin -g "$2" "$1" || die "useradd $1"
+}
+group tern; group ternnofiles; group ternl
+user ternd ternnofiles /nonexistent
+user ternq tern /nonexistent
+user terns tern /nonexistent
+user ternr tern /nonexistent
+user ternl ternl /nonexistent
+user ternalias ternnofiles /nonexistent
+
+# --- refuse to run over something we do not recognise ---
+if [ -d "$H/queue" ]; then
+  o=$(stat -c %U:%G "$H/queue")
+  [ "$o" = ternq:tern ] || die "$H/queue is owned by $o, not ternq:tern: not a tern queue; refusing" 100
+fi
+
+d() { # mode owner:group path...
+  m=$1; og=$2; shift 2
+  for p in "$@"; do
+    mkdir -p "$p"; chown "$og" "$p"; chmod "$m" "$p"
+  done
+}
+
+d 0755 root:root "$H" "$H/bin" "$H/control" "$H/users" "$H/sock" "$H/service" "$H/log" "$H/mail"
+d 0755 ternalias:ternnofiles "$H/alias"
+
+# --- the queue (reference/qmail.md 3.1, with tern's durability) ---
+Q=$H/queue
+d 0750 ternq:tern "$Q"
+d 0700 ternq:tern "$Q/pid" "$Q/intd"
+d 0750 ternq:tern "$Q/mess" "$Q/todo" "$Q/lock"
+d 0700 terns:tern "$Q/info" "$Q/local" "$Q/remote" "$Q/bounce"
+i=0
+while [ $i -lt $SPLIT ]; do
+  d 0750 ternq:tern "$Q/mess/$i"
+  d 0700 terns:tern "$Q/info/$i" "$Q/local/$i" "$Q/remote/$i"
+  i=$((i + 1))
+done
+[ -e "$Q/lock/sendmutex" ] || : > "$Q/lock/sendmutex"
+chown terns:tern "$Q/lock/sendmutex"; chmod 0600 "$Q/lock/sendmutex"
+[ -p "$Q/lock/trigger" ] || mkfifo "$Q/lock/trigger"
+chown terns:tern "$Q/lock/trigger"; chmod 0622 "$Q/lock/trigger"
+[ -e "$Q/lock/tcpto" ] || head -c 1024 /dev/zero > "$Q/lock/tcpto"
+chown ternr:tern "$Q/lock/tcpto"; chmod 0644 "$Q/lock/tcpto"
+
+# --- programs ---
+for p in queue/tern-queue queue/tern-clean queue/tern-inject queue/sendmail queue/tern-qstat queue/tern-qread \
+         queue/tern-showctl send/tern-start send/tern-send send/tern-lspawn send/tern-rspawn send/tern-remote \
+         local/tern-local local/tern-newu local/tern-newaliases smtpd/tern-listen smtpd/tern-smtpd smtpd/tern-rules; do
+  [ -f "$src/$p" ] || continue
+  b=$(basename "$p")
+  cp -f "$src/$p" "$H/bin/.$b.new"
+  case $b in tern-start|tern-lspawn) chmod 0700 "$H/bin/.$b.new" ;; *) chmod 0755 "$H/bin/.$b.new" ;; esac
+  chown root:root "$H/bin/.$b.new"
+  mv -f "$H/bin/.$b.new" "$H/bin/$b"
+done
+[ -e "$H/bin/sendmail" ] || { [ -e "$H/bin/tern-inject" ] && ln -sf tern-inject "$H/bin/sendmail"; } || :
+for l in mailq newaliases; do [ -e "$H/bin/$l" ] || ln -sf sendmail "$H/bin/$l"; done
+
+# --- control files with working defaults (kept if present) ---
+c() { [ -e "$H/control/$1" ] || printf '%s\n' "$2" > "$H/control/$1"; chmod 0644 "$H/control/$1"; }
+me=$(hostname -f 2>/dev/null || hostname)
+case $me in *.*) ;; *) me=$me.localdomain ;; esac
+c me "$me"
+c locals "$me"
+c rcpthosts "$me"
+c defaultdelivery ./Maildir/
+c smtplisten "0.0.0.0,::"
+c smtpport 25
+c smtprules ':allow'
+d 0755 root:root "$H/control/queue.rules" "$H/control/queue.rules/uid" "$H/control/queue.rules/uid/default"
+: > "$H/control/queue.rules/uid/default/allow"
+[ -e "$H/users/assign" ] || printf '.\n' > "$H/users/assign"
+
+# --- s6 service directories (templates in */service/NAME) ---
+for t in "$src"/queue/service/* "$src"/send/service/* "$src"/smtpd/service/*; do
+  [ -d "$t" ] || continue
+  n=$(basename "$t")
+  d 0755 root:root "$H/service/$n" "$H/service/$n/log"
+  d 0755 ternl:ternl "$H/log/$n"
+  for f in run log/run notification-fd log/notification-fd; do
+    [ -f "$t/$f" ] || continue
+    sed "s|@HOME@|$H|g" "$t/$f" > "$H/service/$n/$f.new"
+    chmod 0755 "$H/service/$n/$f.new"
+    mv -f "$H/service/$n/$f.new" "$H/service/$n/$f"
+  done
+done
+
+# --- compiled tables ---
+[ -x "$H/bin/tern-newu" ] && "$H/bin/tern-newu" || :
+if [ -x "$H/bin/tern-rules" ]; then "$H/bin/tern-rules" "$H/control/smtprules.cdb" "$H/control/smtprules.tmp" < "$H/control/smtprules" || die "tern-rules"; fi
+echo "install: tern installed in $H"

@@ -1,0 +1,33 @@
+#!/bin/sh
+# 10-mailpath.t: the whole local mail path through the real privilege split.
+# sendmail (as a non-root user) -> queue socket -> tern-queue (ternq) ->
+# queue -> tern-send (terns) -> tern-lspawn (root) -> tern-local (the
+# recipient) -> Maildir; ownership, no setuid bits, an empty queue after.
+. "$(dirname "$0")/lib.sh"
+tern_init
+tap_plan 12
+tern_install || { diag "install failed"; exit 1; }
+find "$ROOT" -perm /6000 > "$ROOT/suid.txt"
+tap_is "$(cat "$ROOT/suid.txt")" "" "nothing installed setuid or setgid"
+tern_start; tap_ok $? "services up"
+
+tok=mp-$$-$(date +%s)
+printf 'Subject: %s\n\nhello from nobody\n' "$tok" | inject_as nobody demo@demo.test
+tap_is "$?" 0 "sendmail as nobody exits 0"
+wait_for 20 sh -c "grep -l '$tok' '$MAILDIR'/new/* 2>/dev/null | grep -q ."
+tap_ok $? "message from nobody delivered to the Maildir"
+f=$(grep -l "$tok" "$MAILDIR"/new/* 2>/dev/null | head -n 1)
+tap_is "$(stat -c %U "$f" 2>/dev/null)" ternalias "delivered file belongs to the recipient (ternalias)"
+grep -q "^Delivered-To: demo@demo.test$" "$f"; tap_ok $? "Delivered-To added"
+grep -q "^Return-Path: <nobody@demo.test>$" "$f"; tap_ok $? "Return-Path names the injecting user"
+grep -q "invoked by uid $(id -u nobody)" "$f"; tap_ok $? "tern-queue's Received line names the real uid"
+
+# who runs as whom
+ps -eo user:20,args | grep "$ROOT/bin/tern-" | grep -v grep > "$ROOT/ps.txt"
+grep -q "^terns .*tern-send" "$ROOT/ps.txt"; tap_ok $? "tern-send runs as terns"
+grep -q "^ternq .*tern-clean" "$ROOT/ps.txt"; tap_ok $? "tern-clean runs as ternq"
+grep -q "^root .*tern-lspawn" "$ROOT/ps.txt"; tap_ok $? "tern-lspawn runs as root"
+wait_for 10 sh -c "[ \$(find '$ROOT/queue/mess' -type f | wc -l) -eq 0 ]"
+tap_ok $? "queue empty after delivery"
+[ "$TAP_FAIL" -eq 0 ] || { cat "$ROOT/ps.txt"; tail -n 30 "$ROOT/log/send/current" "$ROOT/log/queue/current" 2>/dev/null | sed 's/^/# /'; }
+tap_done

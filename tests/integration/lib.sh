@@ -1,0 +1,142 @@
+# tests/integration/lib.sh: a private tern instance for one test script.
+#
+#   . "$(dirname "$0")/lib.sh"
+#   tern_init            # temp root $ROOT, cleanup trap, skips unless root
+#   tern_install         # install.sh + a test configuration (catch-all domain)
+#   tern_start           # s6-svscan over $ROOT/service; waits until ready
+#   ... tap_ok / tap_is ...
+#   (cleanup on exit: stop s6, kill leftovers, remove $ROOT)
+#
+# Configuration of the test instance (tern_install):
+#   domain $TERN_DOMAIN (default demo.test) is local and in rcpthosts;
+#   every local part at it goes to the ternalias user with home
+#   $ROOT/mail/demo, so $MAILDIR = $ROOT/mail/demo/Maildir catches all;
+#   SMTP on 127.0.0.1 and ::1, port $TERN_PORT (default 2700 + a number
+#   derived from the pid); 127.0.0.1 and ::1 may relay, others may not.
+# Every wait is bounded (wait_for SECONDS CMD...).
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+TAP_N=0
+TAP_FAIL=0
+
+tap_plan() { echo "1..$1"; }
+tap_ok() { # cond-exit-status description
+  TAP_N=$((TAP_N + 1))
+  if [ "$1" -eq 0 ]; then echo "ok $TAP_N - $2"; else echo "not ok $TAP_N - $2"; TAP_FAIL=$((TAP_FAIL + 1)); fi
+}
+tap_is() { # got expected description
+  TAP_N=$((TAP_N + 1))
+  if [ "$1" = "$2" ]; then echo "ok $TAP_N - $3"
+  else echo "not ok $TAP_N - $3"; echo "#   got: '$1'"; echo "#   expected: '$2'"; TAP_FAIL=$((TAP_FAIL + 1)); fi
+}
+tap_skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+diag() { echo "# $*"; }
+
+# wait_for SECONDS CMD...: run CMD every 0.1 s until it succeeds; 1 on timeout
+wait_for() {
+  _t=$1; shift
+  _n=$((_t * 10))
+  while [ $_n -gt 0 ]; do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+    _n=$((_n - 1))
+  done
+  return 1
+}
+
+tern_init() {
+  [ "$(id -u)" = 0 ] || tap_skip_all "needs root (users, ownership, s6)"
+  command -v s6-svscan >/dev/null || tap_skip_all "s6 not installed"
+  ROOT=$(mktemp -d /tmp/tern-test.XXXXXX)
+  chmod 0755 "$ROOT"
+  export ROOT
+  TERN_DOMAIN=${TERN_DOMAIN:-demo.test}
+  TERN_PORT=${TERN_PORT:-$((2700 + $$ % 250))}
+  MAILDIR=$ROOT/mail/demo/Maildir
+  SVSCAN_PID=
+  trap tern_cleanup EXIT
+  trap 'exit 1' INT TERM
+}
+
+tern_cleanup() {
+  tern_stop
+  if [ -n "${ROOT:-}" ] && [ -z "${TERN_KEEP:-}" ]; then rm -rf "$ROOT"; fi
+}
+
+# tern_install: install into $ROOT and write the test configuration
+tern_install() {
+  sh "$SRC/queue/install.sh" "$ROOT" > "$ROOT/install.log" 2>&1 || { cat "$ROOT/install.log" >&2; return 1; }
+  tern_configure "$ROOT" "$TERN_DOMAIN" "$TERN_PORT"
+}
+
+# tern_configure ROOT DOMAIN PORT: the demo/test configuration (also used by make demo)
+tern_configure() {
+  _r=$1; _d=$2; _p=$3
+  _alias_uid=$(id -u ternalias); _alias_gid=$(id -g ternalias)
+  for f in me locals rcpthosts defaulthost defaultdomain idhost bouncehost envnoathost; do
+    printf '%s\n' "$_d" > "$_r/control/$f"
+  done
+  printf '127.0.0.1,::1\n' > "$_r/control/smtplisten"
+  printf '%s\n' "$_p" > "$_r/control/smtpport"
+  printf '127.0.0.1:allow,RELAYCLIENT=""\n::1:allow,RELAYCLIENT=""\n:allow\n' > "$_r/control/smtprules"
+  [ -x "$_r/bin/tern-rules" ] && "$_r/bin/tern-rules" "$_r/control/smtprules.cdb" "$_r/control/smtprules.tmp" < "$_r/control/smtprules"
+  mkdir -p "$_r/mail/demo/Maildir/tmp" "$_r/mail/demo/Maildir/new" "$_r/mail/demo/Maildir/cur"
+  chown -R ternalias:ternnofiles "$_r/mail/demo"
+  chmod 0700 "$_r/mail/demo/Maildir" "$_r/mail/demo/Maildir/tmp" "$_r/mail/demo/Maildir/new" "$_r/mail/demo/Maildir/cur"
+  chmod 0755 "$_r/mail/demo"
+  # every local part of the demo domain goes to the demo Maildir (a catch-all)
+  printf '+:ternalias:%s:%s:%s:-::\n.\n' "$_alias_uid" "$_alias_gid" "$_r/mail/demo" > "$_r/users/assign"
+  if [ -x "$_r/bin/tern-newu" ]; then "$_r/bin/tern-newu" || return 1; fi
+}
+
+# tern_start: supervise every service; wait for the queue socket
+tern_start() {
+  for s in "$ROOT"/service/*; do
+    case $(basename "$s") in
+      smtpd) [ -x "$ROOT/bin/tern-listen" ] || rm -rf "$s" ;;
+      send) [ -x "$ROOT/bin/tern-start" ] || rm -rf "$s" ;;
+    esac
+  done
+  s6-svscan "$ROOT/service" > "$ROOT/svscan.log" 2>&1 &
+  SVSCAN_PID=$!
+  wait_for 10 test -S "$ROOT/sock/queue" || { diag "queue socket did not appear"; return 1; }
+  if [ -d "$ROOT/service/smtpd" ]; then
+    wait_for 10 tern_smtp_up || { diag "smtpd did not come up"; return 1; }
+  fi
+  return 0
+}
+
+tern_smtp_up() {
+  python3 -c "import socket,sys; s=socket.create_connection(('127.0.0.1',$TERN_PORT),1); s.close()"
+}
+
+tern_stop() {
+  [ -n "${SVSCAN_PID:-}" ] || return 0
+  s6-svscanctl -t "$ROOT/service" 2>/dev/null || kill "$SVSCAN_PID" 2>/dev/null
+  _n=100
+  while [ $_n -gt 0 ] && kill -0 "$SVSCAN_PID" 2>/dev/null; do sleep 0.1; _n=$((_n - 1)); done
+  kill -9 "$SVSCAN_PID" 2>/dev/null
+  wait "$SVSCAN_PID" 2>/dev/null
+  SVSCAN_PID=
+  # anything still running from this root (bounded: one pass)
+  pkill -9 -f "$ROOT/" 2>/dev/null
+  return 0
+}
+
+# maildir_count DIR: messages in new/ and cur/
+maildir_count() {
+  find "$1/new" "$1/cur" -type f 2>/dev/null | wc -l | tr -d ' '
+}
+
+# queue_count: messages still in the queue (mess files)
+queue_count() {
+  find "$ROOT/queue/mess" -type f 2>/dev/null | wc -l | tr -d ' '
+}
+
+# inject AS_USER ARGS...: run sendmail from the instance as a user (stdin = message)
+inject_as() {
+  _u=$1; shift
+  if [ "$_u" = root ]; then "$ROOT/bin/sendmail" "$@"; else s6-setuidgid "$_u" "$ROOT/bin/sendmail" "$@"; fi
+}
+
+tap_done() { [ "$TAP_FAIL" -eq 0 ]; }
