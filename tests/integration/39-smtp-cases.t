@@ -1,0 +1,28 @@
+#!/bin/sh
+# 39-smtp-cases.t: every black-box SMTP case in ../shared/cases/smtp-in/
+# (conversations derived from real bug reports of other mail servers)
+# against a full instance, delivery checks included. The client connects
+# from 127.0.0.2, which may not relay. Each case is one TAP line.
+. "$(dirname "$0")/lib.sh"
+CASES=${TERN_CASES:-$SRC/../shared/cases}
+[ -x "$CASES/run-cases" ] || tap_skip_all "no shared cases at $CASES"
+tern_init
+tern_install || exit 1
+printf '10485760\n' > "$ROOT/control/databytes"
+[ -x "$ROOT/bin/tern-listen" ] || tap_skip_all "tern-listen not built"
+tern_start || exit 1
+python3 "$CASES/run-cases" --host 127.0.0.1 --port "$TERN_PORT" --source 127.0.0.2 \
+  --rcpt-domain demo.test --foreign-domain example.net --maildir "$ROOT/mail/demo" \
+  --show-fail > "$ROOT/cases.out" 2>&1
+n=$(grep -cE '^(PASS|FAIL|SKIP)' "$ROOT/cases.out")
+tap_plan "$n"
+grep -E '^(PASS|FAIL|SKIP)|^    ' "$ROOT/cases.out" | while IFS= read -r line; do
+  case $line in
+    PASS*) TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $line" ;;
+    SKIP*) TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - # SKIP $line" ;;
+    FAIL*) TAP_N=$((TAP_N + 1)); echo "not ok $TAP_N - $line" ;;
+    *) echo "# $line" ;;
+  esac
+done
+tail -n 1 "$ROOT/cases.out" | sed 's/^/# /'
+! grep -q '^FAIL' "$ROOT/cases.out"
