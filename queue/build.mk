@@ -1,1 +1,3 @@
-# queue/: programs of this family (see the top Makefile)
+# queue/: tern-queue (the qmail-queue interface), tern-clean, tern-inject
+# and sendmail (one module, two entry points). Core side: skalibs only.
+CORE += queue/tern-queue

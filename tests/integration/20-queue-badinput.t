@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+# 20-queue-badinput.t: tern-queue run directly on a private queue.
+# Good injections land as mess/S/N + intd/N + todo/N with the right bytes;
+# every bad input (truncated envelope, no final NUL, an address over the
+# limit, a bad first byte, a message read that fails midway, an unreadable
+# message fd, a bad IPCREMOTEEUID, a missing queue) gets its qmail-queue
+# exit code and leaves nothing behind. Runs as root (or anyone: the queue is
+# a temporary directory owned by the caller). Every wait is bounded.
+import os, shutil, socket, stat, subprocess, sys, tempfile, threading, time
+
+SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+BIN = os.environ.get('TERN_QUEUE_BIN', os.path.join(SRC, 'queue', 'tern-queue'))
+if not os.access(BIN, os.X_OK):
+    print('1..0 # SKIP %s not built' % BIN)
+    sys.exit(0)
+
+n = 0
+failed = 0
+def ok(cond, desc, diag=None):
+    global n, failed
+    n += 1
+    print('%s %d - %s' % ('ok' if cond else 'not ok', n, desc))
+    if not cond:
+        failed += 1
+        if diag is not None:
+            for line in str(diag).splitlines():
+                print('#   ' + line)
+    sys.stdout.flush()
+
+TMP = tempfile.mkdtemp(prefix='tern-q20.')
+ROOT = os.path.join(TMP, 'root')
+
+def make_root(root):
+    os.makedirs(os.path.join(root, 'bin'))
+    shutil.copy(BIN, os.path.join(root, 'bin', 'tern-queue'))
+    q = os.path.join(root, 'queue')
+    for d in ('pid', 'intd', 'todo', 'lock'):
+        os.makedirs(os.path.join(q, d))
+    for i in range(23):
+        os.makedirs(os.path.join(q, 'mess', str(i)))
+    os.mkfifo(os.path.join(q, 'lock', 'trigger'), 0o622)
+
+def queue_files(root=ROOT):
+    out = []
+    for dp, dn, fn in os.walk(os.path.join(root, 'queue')):
+        for f in fn:
+            p = os.path.join(dp, f)
+            if not stat.S_ISFIFO(os.lstat(p).st_mode):
+                out.append(os.path.relpath(p, os.path.join(root, 'queue')))
+    return sorted(out)
+
+def clear_queue(root=ROOT):
+    for f in queue_files(root):
+        os.unlink(os.path.join(root, 'queue', f))
+
+def run(msg, env, extra_env=None, root=ROOT, stdin=None, timeout=30):
+    """msg: bytes or an fd-like object for fd 0; env: bytes for fd 1."""
+    e = dict(os.environ)
+    e.pop('IPCREMOTEEUID', None)
+    if extra_env:
+        e.update(extra_env)
+    mf = ef = None
+    try:
+        if stdin is None:
+            mf = tempfile.TemporaryFile(dir=TMP); mf.write(msg); mf.seek(0)
+            stdin = mf
+        ef = tempfile.TemporaryFile(dir=TMP); ef.write(env); ef.seek(0)
+        p = subprocess.run([os.path.join(root, 'bin', 'tern-queue')], stdin=stdin, stdout=ef,
+                           stderr=subprocess.PIPE, env=e, timeout=timeout)
+        return p.returncode
+    finally:
+        if mf: mf.close()
+        if ef: ef.close()
+
+make_root(ROOT)
+MSG = b'Subject: test\n\nline one\nline two\n'
+ENV = b'Fsender@a.example\0Tone@b.example\0Ttwo@c.example\0\0'
+
+# 1. a good injection
+rc = run(MSG, ENV)
+ok(rc == 0, 'good injection exits 0', rc)
+files = queue_files()
+mess = [f for f in files if f.startswith('mess/')]
+todo = [f for f in files if f.startswith('todo/')]
+intd = [f for f in files if f.startswith('intd/')]
+ok(len(mess) == 1 and len(todo) == 1 and len(intd) == 1 and len(files) == 3,
+   'exactly mess/S/N, intd/N, todo/N', files)
+num = todo[0].split('/')[1] if todo else '0'
+ok(mess == ['mess/%d/%s' % (int(num) % 23, num)], 'mess/S/N with S = N % 23', mess)
+mpath = os.path.join(ROOT, 'queue', mess[0]) if mess else '/nonexistent'
+ok(mess and os.stat(mpath).st_ino == int(num), 'N is the inode of mess/S/N')
+data = open(mpath, 'rb').read() if mess else b''
+first, _, rest = data.partition(b'\n')
+import re
+ok(re.match(rb'^Received: \(tern \d+ invoked by uid %d\); \w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d \+0000$' % os.getuid(), first) is not None,
+   'Received line names the pid, the uid and the date', first)
+ok(rest == MSG, 'message stored byte for byte after the Received line', rest)
+tdata = open(os.path.join(ROOT, 'queue', todo[0]), 'rb').read() if todo else b''
+m = re.match(rb'^u(\d+)\0p(\d+)\0(.*)$', tdata, re.S)
+ok(m is not None and int(m.group(1)) == os.getuid() and m.group(3) == ENV[:-1],
+   'todo/N = u uid, p pid, the envelope without the final NUL', tdata)
+ok(os.path.samefile(os.path.join(ROOT, 'queue', todo[0]), os.path.join(ROOT, 'queue', intd[0])) if todo and intd else False,
+   'todo/N is a hard link of intd/N')
+ok(not os.listdir(os.path.join(ROOT, 'queue', 'pid')), 'pid/ is empty after the injection')
+clear_queue()
+
+# 2. IPCREMOTEEUID names the injecting uid
+rc = run(MSG, ENV, {'IPCREMOTEEUID': '4242'})
+tf = [f for f in queue_files() if f.startswith('todo/')]
+td = open(os.path.join(ROOT, 'queue', tf[0]), 'rb').read() if tf else b''
+md = open(os.path.join(ROOT, 'queue', [f for f in queue_files() if f.startswith('mess/')][0]), 'rb').read() if tf else b''
+ok(rc == 0 and td.startswith(b'u4242\0') and b'invoked by uid 4242);' in md, 'uid taken from IPCREMOTEEUID', (rc, td[:20]))
+clear_queue()
+
+# 3. empty message, null sender, no recipients: allowed
+rc = run(b'', b'F\0\0')
+ok(rc == 0 and len(queue_files()) == 3, 'empty message with null sender and no recipients is queued', (rc, queue_files()))
+clear_queue()
+
+# bad inputs: (description, message, envelope, extra env, expected code)
+long_addr = b'x' * 995 + b'@a.ex'          # 1000 bytes: the limit, allowed
+over_addr = b'x' * 996 + b'@a.ex'          # 1001 bytes: over
+cases = [
+    ('truncated envelope (EOF inside a recipient)', MSG, b'Fs@a\0Tone@b', None, 91),
+    ('no final NUL', MSG, b'Fs@a\0Tone@b\0', None, 91),
+    ('empty envelope', MSG, b'', None, 91),
+    ('first byte not F', MSG, b'Ts@a\0\0', None, 91),
+    ('record type other than T', MSG, b'Fs@a\0Xone@b\0\0', None, 91),
+    ('recipient over ENVELOPE_ADDR_MAX', MSG, b'Fs@a\0T' + over_addr + b'\0\0', None, 11),
+    ('sender over ENVELOPE_ADDR_MAX', MSG, b'F' + over_addr + b'\0Tone@b\0\0', None, 11),
+    ('IPCREMOTEEUID not all digits', MSG, ENV, {'IPCREMOTEEUID': '12x'}, 81),
+    ('IPCREMOTEEUID empty', MSG, ENV, {'IPCREMOTEEUID': ''}, 81),
+]
+for desc, msg, env, xenv, code in cases:
+    rc = run(msg, env, xenv)
+    left = queue_files()
+    ok(rc == code and not left, '%s: exit %d, queue empty' % (desc, code), (rc, left))
+    clear_queue()
+
+rc = run(MSG, b'Fs@a\0T' + long_addr + b'\0\0')
+ok(rc == 0, 'recipient of exactly ENVELOPE_ADDR_MAX bytes is accepted', rc)
+clear_queue()
+
+# fd 0 is a directory: read fails (EISDIR) -> 54
+dfd = os.open(TMP, os.O_RDONLY | os.O_DIRECTORY)
+rc = run(None, ENV, stdin=dfd)
+os.close(dfd)
+ok(rc == 54 and not queue_files(), 'unreadable message (EISDIR): exit 54, queue empty', (rc, queue_files()))
+clear_queue()
+
+# a message read that fails midway: a TCP peer sends data, then resets
+srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(('127.0.0.1', 0)); srv.listen(1); srv.settimeout(10)
+def reset_peer():
+    try:
+        c, _ = srv.accept()
+        c.sendall(b'Subject: midway\n\n' + b'x' * 200000)
+        time.sleep(0.5)
+        import struct
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+        c.close()
+    except Exception as ex:
+        print('# peer: %r' % ex)
+t = threading.Thread(target=reset_peer); t.start()
+cli = socket.create_connection(srv.getsockname(), timeout=10)
+cli.settimeout(None)
+rc = run(None, ENV, stdin=cli.fileno())
+t.join(15); cli.close(); srv.close()
+ok(rc == 54 and not queue_files(), 'message read fails midway (connection reset): exit 54, queue empty', (rc, queue_files()))
+clear_queue()
+
+# missing queue directory -> 62
+r2 = os.path.join(TMP, 'noqueue')
+os.makedirs(os.path.join(r2, 'bin')); shutil.copy(BIN, os.path.join(r2, 'bin', 'tern-queue'))
+rc = run(MSG, ENV, root=r2)
+ok(rc == 62, 'no queue directory: exit 62', rc)
+
+# missing mess split directory -> 64, pid/ left empty
+shutil.rmtree(os.path.join(ROOT, 'queue', 'mess'))
+rc = run(MSG, ENV)
+ok(rc == 64 and not queue_files(), 'no mess/ directory: exit 64, nothing left in pid/', (rc, queue_files()))
+for i in range(23):
+    os.makedirs(os.path.join(ROOT, 'queue', 'mess', str(i)))
+
+# missing todo/ -> 66, nothing left
+os.rmdir(os.path.join(ROOT, 'queue', 'todo'))
+rc = run(MSG, ENV)
+ok(rc == 66 and not queue_files(), 'no todo/ directory: exit 66, mess and intd removed', (rc, queue_files()))
+os.makedirs(os.path.join(ROOT, 'queue', 'todo'))
+
+# a large message (4 MB) through a pipe is stored intact
+big = os.urandom(4 << 20)
+ef = tempfile.TemporaryFile(dir=TMP); ef.write(ENV); ef.seek(0)
+p = subprocess.Popen([os.path.join(ROOT, 'bin', 'tern-queue')], stdin=subprocess.PIPE, stdout=ef)
+p.stdin.write(big); p.stdin.close()
+rc = p.wait(timeout=60)
+ef.close()
+mf = [f for f in queue_files() if f.startswith('mess/')]
+body = open(os.path.join(ROOT, 'queue', mf[0]), 'rb').read().partition(b'\n')[2] if mf else b''
+ok(rc == 0 and body == big, '4 MB message through a pipe stored intact', rc)
+clear_queue()
+
+# the disk fills up: exit 53, nothing left (needs a small tmpfs; root only)
+small = os.path.join(TMP, 'small')
+os.makedirs(small)
+mounted = os.getuid() == 0 and subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small],
+                                              stderr=subprocess.DEVNULL).returncode == 0
+if mounted:
+    try:
+        make_root(os.path.join(small, 'r'))
+        rc = run(os.urandom(2 << 20), ENV, root=os.path.join(small, 'r'))
+        left = queue_files(os.path.join(small, 'r'))
+        ok(rc == 53 and not left, 'disk full: exit 53, queue empty', (rc, left))
+    finally:
+        subprocess.run(['umount', small])
+else:
+    n += 1
+    print('ok %d # SKIP disk full test needs root and tmpfs' % n)
+
+print('1..%d' % n)
+shutil.rmtree(TMP, ignore_errors=True)
+sys.exit(1 if failed else 0)
