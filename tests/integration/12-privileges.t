@@ -1,0 +1,25 @@
+#!/bin/sh
+# 12-privileges.t: the privilege split holds on a running instance.
+# No tern process but tern-start, tern-lspawn (and tern-listen before it
+# binds) runs as root; tern-smtpd's user cannot write anywhere in the
+# queue or read queued mail; nothing is setuid/setgid; every queue
+# directory has the owner and mode of queue/tern-queue.8.
+. "$(dirname "$0")/lib.sh"
+tern_init
+tap_plan 5
+tern_install || exit 1
+tern_start || exit 1
+sleep 1
+ps -eo user:20,args | grep "$ROOT/bin/tern-" | grep -v grep > "$ROOT/ps.txt"
+bad=$(awk '$1 == "root" && $2 !~ /tern-(start|lspawn)$/ {print}' "$ROOT/ps.txt")
+tap_is "$bad" "" "no tern process other than tern-start and tern-lspawn runs as root"
+tap_is "$(find "$ROOT" -perm /6000)" "" "no setuid or setgid file"
+# ternd (tern-smtpd's user) can neither write nor read the queue
+w=$(s6-setuidgid ternd sh -c "for d in \$(find '$ROOT/queue' -type d 2>/dev/null) '$ROOT/queue'; do [ -w \"\$d\" ] && echo \$d; done")
+tap_is "$w" "" "ternd can write no queue directory"
+printf 'Subject: secret\n\nsecret\n' | "$ROOT/bin/sendmail" -i demo@demo.test >/dev/null 2>&1
+r=$(s6-setuidgid ternd sh -c "ls '$ROOT/queue/mess' 2>/dev/null; cat '$ROOT'/queue/mess/*/* 2>/dev/null" | head -c 100)
+tap_is "$r" "" "ternd cannot list or read queued messages"
+modes=$(cd "$ROOT/queue" && for d in . pid mess mess/0 intd todo info info/0 local local/0 remote remote/0 bounce lock; do stat -c "%n %U:%G %a" "$d"; done | tr '\n' ';')
+tap_is "$modes" ". ternq:tern 750;pid ternq:tern 700;mess ternq:tern 750;mess/0 ternq:tern 750;intd ternq:tern 700;todo ternq:tern 750;info terns:tern 700;info/0 terns:tern 700;local terns:tern 700;local/0 terns:tern 700;remote terns:tern 700;remote/0 terns:tern 700;bounce terns:tern 700;lock ternq:tern 750;" "queue owners and modes"
+tap_done
