@@ -4,7 +4,15 @@
    spawner requests) is qmail's: the local part UNQUOTED (quotes and
    backslash escapes removed), '@', the domain; split at the LAST '@'. The
    null reverse-path is the empty string. addr_quote() turns the internal
-   form back into wire form. Internal addresses never hold NUL, CR or LF. */
+   form back into wire form. Internal addresses never hold NUL, CR or LF.
+   Clarifications (implementation, common/addr.c): non-ASCII bytes are
+   accepted only with ADDR_O_UTF8 and must be strict UTF-8 (no overlongs,
+   no surrogates, nothing above U+10FFFF, no C1 controls); an empty quoted
+   local part ("") is refused (ADDR_E_SYNTAX); an address literal may not
+   contain '@' (the internal form splits at the last '@'); domain labels are
+   LDH (plus UTF-8 with ADDR_O_UTF8), 1..63 bytes, no leading/trailing '-',
+   no trailing '.'. On any error *out is cleared (len 0, s "") and *end is
+   not written. */
 #include <stddef.h>
 
 #define ADDR_LOCAL_MAX 256    /* local part, unquoted, bytes (RFC minimum 64) */
@@ -41,14 +49,22 @@ struct addr {
 
 /* Parse an SMTP path at s[0..len): optional spaces, "<", optional source
    route, mailbox, ">". *end receives the index just past '>' (where ESMTP
-   parameters start). Returns ADDR_OK or ADDR_E_*. */
+   parameters start). Returns ADDR_OK or ADDR_E_*. Leading SP and TAB are
+   skipped ("MAIL FROM: <a@b>"). With ADDR_O_NOBRACKET a path without '<'
+   is one mailbox ending at the first SP outside quotes or at len; *end is
+   then the index of that SP (or len). */
 extern int addr_parse_path(const char *s, size_t len, unsigned opts, struct addr *out, size_t *end);
 
 /* Parse a bare mailbox (no <>), e.g. a command-line recipient or an
    envelope address: the whole of s[0..len) must be one mailbox in wire form
    (quoted local part allowed) or already in internal form when
    ADDR_O_NOBRACKET is given and it contains no quotes. Returns ADDR_OK or
-   ADDR_E_*. */
+   ADDR_E_*. len 0 is the null address (ADDR_F_NULL) with ADDR_O_NULL, else
+   ADDR_E_NULL. The wire form is tried first; if it fails and
+   ADDR_O_NOBRACKET is given and s has no '"', s is taken as internal form:
+   split at the last '@', local part = any printable ASCII (SP included) or
+   valid UTF-8, 1..ADDR_LOCAL_MAX bytes; domain as above; ADDR_F_QUOTED is
+   set if the local part is not a dot-string. */
 extern int addr_parse_mailbox(const char *s, size_t len, unsigned opts, struct addr *out);
 
 /* 1 if the local part is "postmaster" (any case), 0 otherwise (RFC 5321 4.5.1) */

@@ -4,7 +4,9 @@
    line with trailing SP, TAB and CR removed; a list file is every line that
    is neither blank nor starts with '#', trailing SP, TAB, CR removed. A
    missing file (ENOENT) means "use the default"; any other read error is an
-   error, never a silent default. */
+   error, never a silent default. An existing empty file is a value ""
+   (ctl_readline returns 1) or an empty list (ctl_readlist returns 1).
+   Leading blanks are kept. In-memory parsers: common/ctl_internal.h. */
 #include <stddef.h>
 
 #define CTL_LINE_MAX 1024          /* longest single value accepted, bytes */
@@ -23,7 +25,9 @@ struct ctl_list {
 #define CTL_LIST_ZERO { 0, 0, 0 }
 
 /* 1: read; 0: file missing (empty list); -1: error (errno; EFBIG if over
-   CTL_LIST_MAX, EINVAL on a NUL byte, ENOMEM). On 0 and -1 l is empty. */
+   CTL_LIST_MAX, EINVAL on a NUL byte anywhere in the file, ENOMEM). On 0
+   and -1 l is empty. l is overwritten, not freed: ctl_listfree() an old
+   list before reading into it again. */
 extern int ctl_readlist(const char *path, struct ctl_list *l);
 extern void ctl_listfree(struct ctl_list *l);
 /* iterate: start with pos = 0; returns the next entry or 0 at the end */
@@ -31,11 +35,14 @@ extern const char *ctl_listnext(const struct ctl_list *l, size_t *pos);
 
 /* an unsigned decimal number, whole line. 1: read into *v; 0: missing,
    *v = def; -1: read error; -2: malformed or out of range (errno EINVAL or
-   ERANGE), *v = def. */
+   ERANGE), *v = def. Only the digits 0-9, nothing else on the line but
+   trailing SP/TAB/CR; an empty, over-long or NUL-holding line is -2. On -1
+   *v = def too. */
 extern int ctl_readulong(const char *path, unsigned long *v, unsigned long def);
 
 /* Is domain d (length dlen, any case) in a domain list: an entry equal to
    it (case-insensitive), or an entry ".suffix" that d ends with (a
-   wildcard for every subdomain). 1 yes, 0 no. */
+   wildcard for every subdomain; ".example.com" does not match
+   "example.com" itself). 1 yes, 0 no; an empty d never matches. */
 extern int ctl_domain_match(const struct ctl_list *l, const char *d, size_t dlen);
 #endif

@@ -6,7 +6,9 @@
    tern-queue and read by tern-send:
      'u' uid NUL  'p' pid NUL  'F' sender NUL  ('T' recipient NUL)*
    (no final extra NUL, as in qmail). Every address is at most
-   ENVELOPE_ADDR_MAX bytes and holds no NUL. */
+   ENVELOPE_ADDR_MAX bytes and holds no NUL. The sender may be empty (the
+   null reverse-path); a recipient may not (envelope_feed: EFORMAT), since
+   the spawner protocol ends a recipient list with an empty string. */
 #include <stddef.h>
 
 #define ENVELOPE_ADDR_MAX 1000     /* bytes, without type letter and NUL */
@@ -29,13 +31,16 @@ struct envelope_reader {
    (all of len unless DONE). Returns ENVELOPE_MORE, ENVELOPE_DONE or an error;
    after an error or DONE further calls return the same result. EOF while
    ENVELOPE_MORE means a truncated envelope (exit 91... qmail aborts: tern
-   uses 91). */
+   uses 91). An envelope with no recipient ("F...\0\0") is DONE with
+   r->nrcpt == 0: the caller decides whether to refuse it. On an error
+   *used is the index of the offending byte. */
 extern int envelope_feed(struct envelope_reader *r, const char *s, size_t len, size_t *used);
 
 /* Walk the records of a queue envelope file (or any sequence of
    letter+value+NUL records) in buf[0..len). Start with *pos = 0. Returns 1
    and sets *type and value (pointing into buf, NUL-terminated) and *vlen;
    0 at the clean end; -1 if the rest is malformed (no NUL, empty record,
-   value over ENVELOPE_ADDR_MAX). */
+   value over ENVELOPE_ADDR_MAX). A single NUL as the very last byte (the
+   qmail-queue wire form's terminator) also counts as the clean end. */
 extern int envelope_next(const char *buf, size_t len, size_t *pos, char *type, const char **value, size_t *vlen);
 #endif
