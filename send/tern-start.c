@@ -1,0 +1,147 @@
+/* tern-start: runs as root from the send service. Creates the pipes between
+   tern-send and its helpers, starts tern-lspawn (root), tern-rspawn (ternr,
+   if installed) and tern-clean (ternq), then becomes terns and execs
+   tern-send. Reads nothing, writes only error lines on fd 2. See
+   tern-start.8. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <skalibs/strerr.h>
+#include <skalibs/djbunix.h>
+
+#include "common/home.h"
+
+struct id {
+  const char *name;
+  uid_t uid;
+  gid_t gid;   /* the user's own group */
+};
+
+static gid_t tern_gid;
+static char prog[4][4200];
+
+static void getid(struct id *u)
+{
+  struct passwd *pw = getpwnam(u->name);
+  if (!pw) strerr_dief2x(111, "unknown user ", u->name);
+  if (!pw->pw_uid) strerr_dief3x(111, "user ", u->name, " has uid 0");
+  u->uid = pw->pw_uid;
+  u->gid = pw->pw_gid;
+}
+
+/* group tern plus the user's own; never fails quietly */
+static void become(const struct id *u)
+{
+  gid_t g[2];
+  g[0] = tern_gid;
+  g[1] = u->gid;
+  if (setgroups(u->gid == tern_gid ? 1 : 2, g) < 0 || setgid(tern_gid) < 0 || setuid(u->uid) < 0)
+    strerr_diefu2sys(111, "drop privileges to ", u->name);
+  if (!getuid() || !geteuid()) strerr_dief2x(111, "still root after switching to ", u->name);
+}
+
+/* in a child: fd 0 = in, fd 1 = out, fd 2 stays the log; close the rest */
+static void wire(int in, int out)
+{
+  if (dup2(in, 0) < 0 || dup2(out, 1) < 0) strerr_diefu1sys(111, "dup2");
+  for (int fd = 3; fd < 9; fd++) close(fd);
+}
+
+int main(void)
+{
+  struct id q = { "ternq", 0, 0 }, s = { "terns", 0, 0 }, r = { "ternr", 0, 0 };
+  struct group *gr;
+  int lcmd[2], lres[2], rcmd[2], rres[2], ccmd[2], cres[2];
+  int remote;
+  struct stat st;
+  const char *home = home_get();
+  pid_t pid;
+  PROG = "tern-start";
+
+  if (geteuid()) strerr_dief1x(100, "must be started as root");
+  if (strlen(home) > 4096) strerr_dief1x(111, "home directory name too long");
+  if (chdir(home) < 0) strerr_diefu2sys(111, "chdir to ", home);
+  getid(&q);
+  getid(&s);
+  getid(&r);
+  gr = getgrnam("tern");
+  if (!gr) strerr_dief1x(111, "unknown group tern");
+  tern_gid = gr->gr_gid;
+  umask(077);
+
+  strcpy(prog[0], home); strcat(prog[0], "/bin/tern-lspawn");
+  strcpy(prog[1], home); strcat(prog[1], "/bin/tern-rspawn");
+  strcpy(prog[2], home); strcat(prog[2], "/bin/tern-clean");
+  strcpy(prog[3], home); strcat(prog[3], "/bin/tern-send");
+  remote = !stat(prog[1], &st) && S_ISREG(st.st_mode);
+
+  /* fill 0..8 so that the pipes land on 9 and up: every dup2 below then
+     really copies (dup2(x, x) would keep O_CLOEXEC) */
+  for (;;) {
+    int fd = open("/dev/null", O_RDWR);
+    if (fd < 0) strerr_diefu1sys(111, "open /dev/null");
+    if (fd >= 9) { close(fd); break; }
+  }
+  if (pipecoe(lcmd) < 0 || pipecoe(lres) < 0 || pipecoe(ccmd) < 0
+      || pipecoe(cres) < 0 || pipecoe(rcmd) < 0 || pipecoe(rres) < 0)
+    strerr_diefu1sys(111, "create pipes");
+
+  pid = fork();
+  if (pid < 0) strerr_diefu1sys(111, "fork");
+  if (!pid) {
+    char const *argv[2] = { "tern-lspawn", 0 };
+    PROG = "tern-start (lspawn)";
+    wire(lcmd[0], lres[1]);
+    execv(prog[0], (char *const *)argv);
+    strerr_dieexec(111, prog[0]);
+  }
+  if (remote) {
+    pid = fork();
+    if (pid < 0) strerr_diefu1sys(111, "fork");
+    if (!pid) {
+      char const *argv[2] = { "tern-rspawn", 0 };
+      PROG = "tern-start (rspawn)";
+      wire(rcmd[0], rres[1]);
+      become(&r);
+      execv(prog[1], (char *const *)argv);
+      strerr_dieexec(111, prog[1]);
+    }
+  }
+  pid = fork();
+  if (pid < 0) strerr_diefu1sys(111, "fork");
+  if (!pid) {
+    char const *argv[2] = { "tern-clean", 0 };
+    PROG = "tern-start (clean)";
+    wire(ccmd[0], cres[1]);
+    become(&q);
+    execv(prog[2], (char *const *)argv);
+    strerr_dieexec(111, prog[2]);
+  }
+
+  /* tern-send: 0 = /dev/null, 1 and 2 = log, 3 -> lspawn, 4 <- lspawn,
+     5 -> rspawn, 6 <- rspawn (both closed when there is no tern-rspawn),
+     7 -> clean, 8 <- clean */
+  {
+    char const *argv[2] = { "tern-send", 0 };
+    int nul = open("/dev/null", O_RDONLY);
+    if (nul < 0 || dup2(nul, 0) < 0 || dup2(1, 2) < 0 || dup2(lcmd[1], 3) < 0 || dup2(lres[0], 4) < 0
+        || dup2(ccmd[1], 7) < 0 || dup2(cres[0], 8) < 0)
+      strerr_diefu1sys(111, "dup2");
+    if (remote) {
+      if (dup2(rcmd[1], 5) < 0 || dup2(rres[0], 6) < 0) strerr_diefu1sys(111, "dup2");
+    } else {
+      close(5);
+      close(6);
+    }
+    close(nul);
+    become(&s);
+    execv(prog[3], (char *const *)argv);
+    strerr_dieexec(111, prog[3]);
+  }
+}
