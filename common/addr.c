@@ -223,14 +223,16 @@ static int lcase_eq(const char *a, size_t n, const char *lower)
 }
 
 /* mailbox in wire form at s[*pos..len): local ["@" domain]. Fills out;
-   *pos ends just after it. */
-static int parse_mbox(const unsigned char *s, size_t len, size_t *pos, unsigned opts, struct addr *out)
+   *pos ends just after it. term: the byte that may follow a mailbox
+   without domain (-1: only the end of input) */
+static int parse_mbox(const unsigned char *s, size_t len, size_t *pos, unsigned opts, struct addr *out, int term)
 {
   size_t i = *pos, ln, ds;
   unsigned flags = 0;
   int r = parse_local(s, len, &i, opts, out->s, &ln, &flags);
   if (r) return r;
   if (i >= len || s[i] != '@') {
+    if (i < len && s[i] != term) return ADDR_E_SYNTAX;
     /* RFC 5321 4.1.1.3: <Postmaster> without a domain */
     if ((opts & ADDR_O_NODOMAIN) && lcase_eq(out->s, ln, "postmaster")) {
       out->s[ln] = 0;
@@ -240,7 +242,6 @@ static int parse_mbox(const unsigned char *s, size_t len, size_t *pos, unsigned 
       *pos = i;
       return ADDR_OK;
     }
-    if (i < len && s[i] != '>' && s[i] != ' ') return ADDR_E_SYNTAX;
     return ADDR_E_NODOMAIN;
   }
   i++;
@@ -287,7 +288,7 @@ int addr_parse_path(const char *str, size_t len, unsigned opts, struct addr *out
   if (i >= len) return ADDR_E_SYNTAX;
   if (s[i] != '<') {
     if (!(opts & ADDR_O_NOBRACKET)) return ADDR_E_SYNTAX;
-    r = parse_mbox(s, len, &i, opts, out);
+    r = parse_mbox(s, len, &i, opts, out, ' ');
     if (r) { clear(out); return r; }
     if (i < len && s[i] != ' ') { clear(out); return ADDR_E_SYNTAX; }
     *end = i;
@@ -305,7 +306,7 @@ int addr_parse_path(const char *str, size_t len, unsigned opts, struct addr *out
     if (r) return r;
     route = ADDR_F_ROUTE;
   }
-  r = parse_mbox(s, len, &i, opts, out);
+  r = parse_mbox(s, len, &i, opts, out, '>');
   if (r) { clear(out); return r; }
   if (i >= len || s[i] != '>') { clear(out); return ADDR_E_SYNTAX; }
   out->flags |= route;
@@ -374,7 +375,7 @@ int addr_parse_mailbox(const char *str, size_t len, unsigned opts, struct addr *
     return ADDR_OK;
   }
   if (len > ADDR_MAX) return ADDR_E_TOOLONG;
-  r = parse_mbox(s, len, &i, opts, out);
+  r = parse_mbox(s, len, &i, opts, out, -1);
   if (!r && i == len) return ADDR_OK;
   if (!r) r = ADDR_E_SYNTAX;                 /* trailing garbage */
   clear(out);

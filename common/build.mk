@@ -8,3 +8,5 @@ common/home.o: common/home.c
 common/common.a: $(COMMON_OBJS)
 	rm -f $@
 	ar rcs $@ $(COMMON_OBJS)
+
+UNIT_TESTS += tests/unit/common-addr-test
