@@ -1,1 +1,3 @@
-# smtpd/: programs of this family (see the top Makefile)
+# smtpd/: the SMTP front door (edge programs: libowfat only, never skalibs)
+EDGE += smtpd/tern-smtpd
+smtpd/tern-smtpd: smtpd/smtp.o
