@@ -10,3 +10,6 @@ common/common.a: $(COMMON_OBJS)
 	ar rcs $@ $(COMMON_OBJS)
 
 UNIT_TESTS += tests/unit/common-addr-test
+UNIT_TESTS += tests/unit/common-ctl-test
+UNIT_TESTS += tests/unit/common-envelope-test
+UNIT_TESTS += tests/unit/common-misc-test
