@@ -1,0 +1,48 @@
+/* bounce-fuzz: send/sched.c's bounce builder and bounce/N parser on hostile
+   bytes. Input: sender, NUL, bounce/N contents, NUL, original message. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "send/sched.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+  const char *d = (const char *)data;
+  char sender[1001];
+  const char *z1 = memchr(d, 0, size), *z2;
+  size_t sl, n, n2;
+  char *out;
+  struct sched_bounce_in b;
+  char st[16];
+  if (!z1) return 0;
+  sl = (size_t)(z1 - d);
+  if (sl > 1000) sl = 1000;
+  memcpy(sender, d, sl);
+  sender[sl] = 0;
+  z2 = memchr(z1 + 1, 0, size - (size_t)(z1 + 1 - d));
+  if (!z2) z2 = d + size;
+  b.sender = sender;
+  b.bouncefrom = "MAILER-DAEMON";
+  b.bouncehost = "me.test";
+  b.date = "Thu, 1 Jan 2026 00:00:00 +0000";
+  b.boundary = "tern";
+  b.id = 42;
+  b.failures = z1 + 1;
+  b.flen = (size_t)(z2 - (z1 + 1));
+  b.message = z2 < d + size ? z2 + 1 : z2;
+  b.mlen = (size_t)(d + size - b.message);
+  n = sched_bounce(0, &b);
+  out = malloc(n + 1);
+  if (!out) return 0;
+  n2 = sched_bounce(out, &b);
+  if (n2 != n) abort();
+  free(out);
+  sched_status(b.failures, b.flen, st);
+  if (strlen(st) > 15 || st[0] != '5') abort();
+  n = sched_bounce_para(0, sender, sl, b.failures, b.flen);
+  out = malloc(n);
+  if (!out) return 0;
+  if (sched_bounce_para(out, sender, sl, b.failures, b.flen) != n) abort();
+  free(out);
+  return 0;
+}
