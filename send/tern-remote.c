@@ -1,0 +1,866 @@
+/* tern-remote: deliver one message to the recipients at one domain over SMTP.
+   Runs as ternr, started by tern-rspawn; edge program (libowfat for DNS and
+   sockets, never skalibs). Reports on fd 1 in qmail-remote's format and
+   always exits 0. See tern-remote.8. */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <ifaddrs.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stralloc.h"
+#include "dns.h"
+#include "socket.h"
+#include "ip6.h"
+
+#include "common/addr.h"
+#include "common/ctl.h"
+#include "common/home.h"
+#include "send/reply.h"
+
+#define RCPT_MAX 1000            /* recipients per invocation */
+#define TEXT_MAX 3500            /* bytes per report text */
+#define TARGET_MAX 256           /* addresses tried per delivery */
+#define MX_MAX 64                /* MX records used */
+
+/* ---------- reports (qmail-remote(8) format) ---------- */
+
+struct txt { char s[TEXT_MAX + 1]; size_t n; };
+
+static void tcat(struct txt *t, const char *s)
+{
+  while (*s && t->n < TEXT_MAX) t->s[t->n++] = *s++;
+  t->s[t->n] = 0;
+}
+static void tcatb(struct txt *t, const char *s, size_t len)
+{
+  for (size_t i = 0; i < len && t->n < TEXT_MAX; i++) t->s[t->n++] = s[i];
+  t->s[t->n] = 0;
+}
+static void tcatsafe(struct txt *t, const char *s)   /* host names: bytes 33..126, else '?' */
+{
+  for (; *s && t->n < TEXT_MAX; s++) {
+    unsigned char u = (unsigned char)*s;
+    t->s[t->n++] = (u >= 33 && u <= 126) ? *s : '?';
+  }
+  t->s[t->n] = 0;
+}
+static void tcatu(struct txt *t, unsigned long u)
+{
+  char b[24]; size_t n = 0;
+  do b[n++] = (char)('0' + u % 10); while (u /= 10);
+  while (n && t->n < TEXT_MAX) t->s[t->n++] = b[--n];
+  t->s[t->n] = 0;
+}
+
+static int nrcpt;
+static const char **rcpt;
+static const char *sender;
+static char *rletter;            /* 'r', 'h', 's' or 0 (no report) */
+static struct txt *rtext;
+
+static void writeall(const char *s, size_t n)
+{
+  while (n) {
+    ssize_t w = write(1, s, n);
+    if (w < 0) { if (errno == EINTR) continue; _exit(0); }
+    s += w; n -= (size_t)w;
+  }
+}
+
+/* write every recipient report that exists, then the message report; exit 0 */
+static void finish(char letter, const struct txt *t)
+{
+  for (int i = 0; i < nrcpt; i++) {
+    if (!rletter[i]) continue;
+    writeall(&rletter[i], 1);
+    writeall(rtext[i].s, rtext[i].n + 1);
+  }
+  writeall(&letter, 1);
+  writeall(t->s, t->n + 1);
+  _exit(0);
+}
+static void finish1(char letter, const char *s)
+{
+  static struct txt t;
+  t.n = 0; t.s[0] = 0;
+  tcat(&t, s);
+  finish(letter, &t);
+}
+
+static void dnstimeout(int sig)
+{
+  static const char m[] = "ZDNS lookups took too long; will try again later. (#4.4.3)";
+  (void)sig;
+  writeall(m, sizeof m);  /* the NUL included */
+  _exit(0);
+}
+
+/* ---------- control files ---------- */
+
+static char helohost[CTL_LINE_MAX];
+static unsigned long timeoutconnect = 60, timeoutremote = 1200, timeoutdns = 120;
+static char outip[16];
+static int haveoutip;
+static struct ctl_list routes = CTL_LIST_ZERO, moreipme = CTL_LIST_ZERO, notipme = CTL_LIST_ZERO;
+static int family;               /* 0 any, 4 IPv4 only, 6 IPv6 only */
+
+static void ctlfail(const char *fn)
+{
+  static struct txt t;
+  tcat(&t, "Unable to read control/"); tcat(&t, fn); tcat(&t, ". (#4.3.0)");
+  finish('Z', &t);
+}
+
+static void ctlulong(const char *fn, unsigned long *v, unsigned long def, unsigned long min)
+{
+  char path[64] = "control/";
+  strcat(path, fn);
+  if (ctl_readulong(path, v, def) < 0 || *v < min) ctlfail(fn);
+}
+
+static int scanip(const char *s, char ip[16])   /* whole string an IPv4 or IPv6 address */
+{
+  size_t n = strlen(s);
+  if (!n || n > 60) return 0;
+  return scan_ip6(s, ip) == n;
+}
+
+static void readcontrols(void)
+{
+  size_t len;
+  char buf[CTL_LINE_MAX];
+  int r = ctl_readline("control/helohost", helohost, sizeof helohost, &len);
+  if (r < 0) ctlfail("helohost");
+  if (!r) {
+    r = ctl_readline("control/me", helohost, sizeof helohost, &len);
+    if (r < 0) ctlfail("me");
+    if (!r || !len) strcpy(helohost, "localhost");
+  }
+  ctlulong("timeoutconnect", &timeoutconnect, 60, 1);
+  ctlulong("timeoutremote", &timeoutremote, 1200, 1);
+  ctlulong("timeoutdns", &timeoutdns, 120, 1);
+  r = ctl_readline("control/outgoingip", buf, sizeof buf, &len);
+  if (r < 0) ctlfail("outgoingip");
+  if (r && len) { if (!scanip(buf, outip)) ctlfail("outgoingip"); haveoutip = 1; }
+  r = ctl_readline("control/remotefamily", buf, sizeof buf, &len);
+  if (r < 0) ctlfail("remotefamily");
+  if (r && len) {
+    if (!strcmp(buf, "ipv4")) family = 4;
+    else if (!strcmp(buf, "ipv6")) family = 6;
+    else if (strcmp(buf, "any")) ctlfail("remotefamily");
+  }
+  if (ctl_readlist("control/smtproutes", &routes) < 0) ctlfail("smtproutes");
+  if (ctl_readlist("control/moreipme", &moreipme) < 0) ctlfail("moreipme");
+  if (ctl_readlist("control/notipme", &notipme) < 0) ctlfail("notipme");
+}
+
+/* ---------- the message on fd 0 ---------- */
+
+static int eightbit;
+static size_t longest;           /* longest line, octets without the line end */
+static unsigned long wiresize;   /* bytes as sent (CRLF), before dot-stuffing */
+
+static void scanmessage(void)
+{
+  char buf[8192];
+  size_t line = 0;
+  int cr = 0;
+  for (;;) {
+    ssize_t r = read(0, buf, sizeof buf);
+    if (r < 0) { if (errno == EINTR) continue; finish1('Z', "Unable to read message. (#4.3.0)"); }
+    if (!r) break;
+    for (ssize_t i = 0; i < r; i++) {
+      unsigned char c = (unsigned char)buf[i];
+      if (c >= 0x80) eightbit = 1;
+      if (c == '\n') {
+        if (line > longest) longest = line;
+        line = 0; cr = 0;
+        wiresize += 2;
+        continue;
+      }
+      if (cr) { line++; wiresize++; }   /* the previous CR was a stray one */
+      cr = (c == '\r');
+      if (!cr) { line++; wiresize++; }
+    }
+  }
+  if (cr) { line++; wiresize++; }
+  if (line) { if (line > longest) longest = line; wiresize += 2; }
+  if (lseek(0, 0, SEEK_SET) != 0) finish1('Z', "Unable to rewind the message (fd 0 must be a file). (#4.3.0)");
+}
+
+/* ---------- routing ---------- */
+
+struct target { char ip[16]; uint16 port; int pref; char name[ADDR_DOMAIN_MAX + 1]; };
+static struct target tg[TARGET_MAX];
+static int ntg;
+static char host[ADDR_DOMAIN_MAX + 1];
+
+static void lower(char *s) { for (; *s; s++) if (*s >= 'A' && *s <= 'Z') *s = (char)(*s + 32); }
+
+/* the route for key in control/smtproutes, or 0 */
+static const char *routefind(const char *key)
+{
+  size_t pos = 0, kl = strlen(key);
+  const char *e;
+  while ((e = ctl_listnext(&routes, &pos))) {
+    const char *colon = strchr(e, ':');
+    if (!colon) continue;
+    if ((size_t)(colon - e) != kl) continue;
+    size_t i;
+    for (i = 0; i < kl; i++) {
+      char c = e[i];
+      if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
+      if (c != key[i]) break;
+    }
+    if (i == kl) return colon + 1;
+  }
+  return 0;
+}
+
+static const char *routeget(void)
+{
+  const char *r = routefind(host);
+  if (r) return r;
+  for (const char *p = host; *p; p++) if (*p == '.' && (r = routefind(p))) return r;
+  return routefind("");
+}
+
+static int addfamilyok(const char ip[16])
+{
+  int v4 = ip6_isv4mapped(ip);
+  if (family == 4 && !v4) return 0;
+  if (family == 6 && v4) return 0;
+  return 1;
+}
+
+static void addtarget(const char ip[16], uint16 port, int pref, const char *name)
+{
+  if (ntg >= TARGET_MAX || !addfamilyok(ip)) return;
+  for (int i = 0; i < ntg; i++) if (!memcmp(tg[i].ip, ip, 16) && tg[i].port == port) return;
+  memcpy(tg[ntg].ip, ip, 16);
+  tg[ntg].port = port;
+  tg[ntg].pref = pref;
+  strncpy(tg[ntg].name, name, ADDR_DOMAIN_MAX);
+  tg[ntg].name[ADDR_DOMAIN_MAX] = 0;
+  ntg++;
+}
+
+/* resolve name (a host name or an IP literal) into targets; -1 temporary DNS failure */
+static int resolve(const char *name, uint16 port, int pref)
+{
+  stralloc fq = {0}, out = {0};
+  char ip[16];
+  int r;
+  if (scanip(name, ip)) { addtarget(ip, port, pref, name); return 0; }
+  if (!stralloc_copys(&fq, name)) finish1('Z', "Out of memory. (#4.3.0)");
+  r = dns_ip6(&out, &fq);
+  if (r == -1) { stralloc_free(&fq); stralloc_free(&out); return -1; }
+  for (size_t i = 0; i + 16 <= out.len; i += 16) addtarget(out.s + i, port, pref, name);
+  stralloc_free(&fq); stralloc_free(&out);
+  return 0;
+}
+
+/* the literal inside [..] (with an optional "IPv6:" tag) into ip; 1 ok */
+static int literal(const char *s, char ip[16])
+{
+  char b[80];
+  size_t n = strlen(s);
+  if (n < 3 || s[0] != '[' || s[n - 1] != ']' || n - 2 >= sizeof b) return 0;
+  memcpy(b, s + 1, n - 2); b[n - 2] = 0;
+  if (!strncasecmp(b, "IPv6:", 5)) return scanip(b + 5, ip) && !ip6_isv4mapped(ip);
+  return scanip(b, ip) && ip6_isv4mapped(ip);
+}
+
+static int ipinlist(const struct ctl_list *l, const char ip[16])
+{
+  size_t pos = 0;
+  const char *e;
+  char x[16];
+  while ((e = ctl_listnext(l, &pos))) if (scanip(e, x) && !memcmp(x, ip, 16)) return 1;
+  return 0;
+}
+
+static char (*ipme)[16];
+static int nipme;
+
+static void ipme_add(const char ip[16])
+{
+  char (*n)[16] = realloc(ipme, (size_t)(nipme + 1) * 16);
+  if (!n) finish1('Z', "Out of memory. (#4.3.0)");
+  ipme = n;
+  memcpy(ipme[nipme++], ip, 16);
+}
+
+static void ipme_init(void)
+{
+  struct ifaddrs *ifa, *p;
+  char ip[16];
+  size_t pos = 0;
+  const char *e;
+  if (getifaddrs(&ifa) == -1) finish1('Z', "Unable to list my own IP addresses. (#4.3.0)");
+  for (p = ifa; p; p = p->ifa_next) {
+    if (!p->ifa_addr) continue;
+    if (p->ifa_addr->sa_family == AF_INET) {
+      memcpy(ip, V4mappedprefix, 12);
+      memcpy(ip + 12, &((struct sockaddr_in *)(void *)p->ifa_addr)->sin_addr, 4);
+    } else if (p->ifa_addr->sa_family == AF_INET6) {
+      memcpy(ip, &((struct sockaddr_in6 *)(void *)p->ifa_addr)->sin6_addr, 16);
+    } else continue;
+    if (!ipinlist(&notipme, ip)) ipme_add(ip);
+  }
+  freeifaddrs(ifa);
+  memset(ip, 0, 16); ipme_add(ip);                               /* :: */
+  memcpy(ip, V4mappedprefix, 12); memset(ip + 12, 0, 4); ipme_add(ip); /* 0.0.0.0 */
+  while ((e = ctl_listnext(&moreipme, &pos))) if (scanip(e, ip)) ipme_add(ip);
+}
+
+static int isme(const char ip[16])
+{
+  for (int i = 0; i < nipme; i++) if (!memcmp(ipme[i], ip, 16)) return 1;
+  return 0;
+}
+
+struct mx { int pref; unsigned long key; char name[ADDR_DOMAIN_MAX + 1]; };
+
+static int mxcmp(const void *a, const void *b)
+{
+  const struct mx *x = a, *y = b;
+  if (x->pref != y->pref) return x->pref < y->pref ? -1 : 1;
+  return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static void route(void)
+{
+  const char *r = routeget();
+  char ip[16];
+  signal(SIGALRM, dnstimeout);
+  alarm((unsigned)timeoutdns);
+  if (r && *r) {
+    /* relay[:port] or [literal][:port] */
+    char relay[ADDR_DOMAIN_MAX + 1];
+    const char *end, *port = 0;
+    unsigned long p = 25;
+    if (*r == '[') { end = strchr(r, ']'); if (!end) goto badroute; end++; }
+    else end = r + strcspn(r, ":");
+    if ((size_t)(end - r) > ADDR_DOMAIN_MAX) goto badroute;
+    memcpy(relay, r, (size_t)(end - r)); relay[end - r] = 0;
+    if (*end == ':') port = end + 1; else if (*end) goto badroute;
+    if (port) {
+      p = 0;
+      if (!*port) goto badroute;
+      for (; *port; port++) {
+        if (*port < '0' || *port > '9') goto badroute;
+        p = p * 10 + (unsigned long)(*port - '0');
+        if (p > 65535) goto badroute;
+      }
+      if (!p) goto badroute;
+    }
+    if (literal(relay, ip)) addtarget(ip, (uint16)p, 0, relay);
+    else if (resolve(relay, (uint16)p, 0) == -1) {
+      alarm(0);
+      finish1('Z', "Temporary DNS failure looking up the smtproutes relay. (#4.4.3)");
+    }
+    alarm(0);
+    if (!ntg) finish1('Z', "Sorry, I couldn't find any address for the smtproutes relay. (#4.4.1)");
+    return;  /* no self-MX rule with a route (qmail) */
+  }
+  if (literal(host, ip)) addtarget(ip, 25, 0, host);
+  else {
+    stralloc fq = {0}, out = {0};
+    static struct mx mxs[MX_MAX];
+    int nmx = 0, nnull = 0, soft = 0;
+    if (!stralloc_copys(&fq, host)) finish1('Z', "Out of memory. (#4.3.0)");
+    if (dns_mx(&out, &fq) == -1) {
+      alarm(0);
+      finish1('Z', "Sorry, I couldn't look up the mail exchangers for that host (temporary DNS failure). (#4.4.3)");
+    }
+    srandom((unsigned)time(0) ^ ((unsigned)getpid() << 16));
+    for (size_t i = 0; i + 2 < out.len && nmx < MX_MAX; ) {
+      int pref = ((unsigned char)out.s[i] << 8) | (unsigned char)out.s[i + 1];
+      const char *name = out.s + i + 2;
+      size_t nl = strnlen(name, out.len - i - 2);
+      if (i + 2 + nl >= out.len) break;      /* no NUL: malformed, stop */
+      i += 2 + nl + 1;
+      if (!nl || !strcmp(name, ".")) { nnull++; continue; }
+      if (nl > ADDR_DOMAIN_MAX) continue;
+      mxs[nmx].pref = pref;
+      mxs[nmx].key = (unsigned long)random();
+      memcpy(mxs[nmx].name, name, nl + 1);
+      nmx++;
+    }
+    stralloc_free(&fq); stralloc_free(&out);
+    if (!nmx && nnull) {
+      alarm(0);
+      finish1('D', "Sorry, the domain accepts no mail: it publishes a null MX (RFC 7505). (#5.1.10)");
+    }
+    if (!nmx) {   /* implicit MX: the host's own AAAA and A records */
+      if (resolve(host, 25, 0) == -1) {
+        alarm(0);
+        finish1('Z', "Sorry, I couldn't find any host by that name (temporary DNS failure). (#4.1.2)");
+      }
+      alarm(0);
+      if (!ntg) {
+        static struct txt t;
+        tcat(&t, "Sorry, I couldn't find any host named "); tcatsafe(&t, host); tcat(&t, ". (#5.1.2)");
+        finish('D', &t);
+      }
+    } else {
+      qsort(mxs, (size_t)nmx, sizeof *mxs, mxcmp);
+      for (int i = 0; i < nmx; i++) if (resolve(mxs[i].name, 25, mxs[i].pref) == -1) soft = 1;
+      alarm(0);
+      if (!ntg) {
+        if (soft) finish1('Z', "Sorry, I couldn't find the address of any mail exchanger (temporary DNS failure). (#4.4.3)");
+        finish1('D', "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)");
+      }
+    }
+  }
+  alarm(0);
+  /* self-MX rule (qmail): drop every address whose preference is >= the
+     best preference at which one of our own addresses appears */
+  {
+    int best = -1, k = 0;
+    ipme_init();
+    for (int i = 0; i < ntg; i++) if (isme(tg[i].ip) && (best < 0 || tg[i].pref < best)) best = tg[i].pref;
+    if (best >= 0) {
+      for (int i = 0; i < ntg; i++) if (tg[i].pref < best) tg[k++] = tg[i];
+      ntg = k;
+      if (!ntg) finish1('D', "Sorry. Although I'm listed as a best-preference MX or A for that host,\n"
+                             "it isn't in my control/locals file, so I don't treat it as local. (#5.4.6)");
+    }
+  }
+  return;
+badroute:
+  alarm(0);
+  finish1('Z', "Unable to parse the entry for this domain in control/smtproutes. (#4.3.0)");
+}
+
+/* ---------- one SMTP connection ---------- */
+
+struct conn {
+  int fd;
+  char in[4096]; size_t inpos, inlen;
+  char out[8192]; size_t outlen;
+};
+static struct conn c;
+static struct reply rep;
+static struct target *cur;
+
+static void fmtip(struct txt *t, const struct target *x)
+{
+  char b[IP6_FMT];
+  size_t n = fmt_ip6(b, x->ip);
+  tcatb(t, b, n);
+}
+
+/* wait for fd to be ready; 1 ready, 0 timeout, -1 error */
+static int waitfd(int fd, short ev, unsigned long secs)
+{
+  struct pollfd p;
+  struct timespec now, dl;
+  clock_gettime(CLOCK_MONOTONIC, &dl);
+  dl.tv_sec += (time_t)secs;
+  for (;;) {
+    long ms;
+    int r;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ms = (long)(dl.tv_sec - now.tv_sec) * 1000 + (dl.tv_nsec - now.tv_nsec) / 1000000;
+    if (ms <= 0) return 0;
+    p.fd = fd; p.events = ev; p.revents = 0;
+    r = poll(&p, 1, ms > 3600000 ? 3600000 : (int)ms);
+    if (r < 0) { if (errno == EINTR) continue; return -1; }
+    if (r > 0) return 1;
+  }
+}
+
+static int tcpconnect(const struct target *x)
+{
+  int v4 = ip6_isv4mapped(x->ip);
+  int s = v4 ? socket_tcp4() : socket_tcp6();     /* non-blocking */
+  int r, e = 0;
+  socklen_t el = sizeof e;
+  if (s == -1) return -1;
+  if (haveoutip && ip6_isv4mapped(outip) == v4) {
+    r = v4 ? socket_bind4(s, outip + 12, 0) : socket_bind6(s, outip, 0, 0);
+    if (r == -1) { e = errno; close(s); errno = e; return -1; }
+  }
+  r = v4 ? socket_connect4(s, x->ip + 12, x->port) : socket_connect6(s, x->ip, x->port, 0);
+  if (!r) return s;
+  if (errno != EINPROGRESS && errno != EWOULDBLOCK) { e = errno; close(s); errno = e; return -1; }
+  r = waitfd(s, POLLOUT, timeoutconnect);
+  if (r <= 0) { close(s); errno = r ? errno : ETIMEDOUT; return -1; }
+  if (getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &el) == -1) e = errno;
+  if (e) { close(s); errno = e; return -1; }
+  return s;
+}
+
+static int flush(void)
+{
+  size_t done = 0;
+  while (done < c.outlen) {
+    ssize_t w = write(c.fd, c.out + done, c.outlen - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+      int r = waitfd(c.fd, POLLOUT, timeoutremote);
+      if (r <= 0) { if (!r) errno = ETIMEDOUT; return -1; }
+      continue;
+    }
+    done += (size_t)w;
+  }
+  c.outlen = 0;
+  return 0;
+}
+
+static int put(const char *s, size_t n)
+{
+  while (n) {
+    size_t k = sizeof c.out - c.outlen;
+    if (!k) { if (flush() == -1) return -1; continue; }
+    if (k > n) k = n;
+    memcpy(c.out + c.outlen, s, k);
+    c.outlen += k; s += k; n -= k;
+  }
+  return 0;
+}
+static int puts_(const char *s) { return put(s, strlen(s)); }
+
+#define R_EOF -1
+#define R_IO -2       /* error or timeout; errno */
+#define R_BAD -3      /* malformed reply; rep.err */
+
+/* read one reply into rep; returns its code or R_* */
+static int getreply(void)
+{
+  if (c.outlen && flush() == -1) return R_IO;
+  reply_init(&rep);
+  for (;;) {
+    if (c.inpos < c.inlen) {
+      size_t used;
+      int r = reply_feed(&rep, c.in + c.inpos, c.inlen - c.inpos, &used);
+      c.inpos += used;
+      if (r == REPLY_DONE) return rep.code;
+      if (r < 0) return R_BAD;
+      continue;
+    }
+    ssize_t n = read(c.fd, c.in, sizeof c.in);
+    if (n > 0) { c.inpos = 0; c.inlen = (size_t)n; continue; }
+    if (!n) return R_EOF;
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return R_IO;
+    int w = waitfd(c.fd, POLLIN, timeoutremote);
+    if (w <= 0) { if (!w) errno = ETIMEDOUT; return R_IO; }
+  }
+}
+
+/* "Remote host said: ..." with the reply text, or what went wrong */
+static void said(struct txt *t, int code)
+{
+  if (code >= 200) {
+    tcat(t, "Remote host said: ");
+    tcatb(t, rep.text, rep.textlen);
+    if (rep.truncated) tcat(t, " [...]");
+  } else if (code == R_EOF) tcat(t, "The connection was closed.");
+  else if (code == R_BAD) { tcat(t, "It sent a malformed reply: "); tcat(t, reply_strerror(rep.err)); tcat(t, "."); }
+  else if (errno == ETIMEDOUT) tcat(t, "Timed out.");
+  else { tcat(t, "I/O error: "); tcat(t, strerror(errno)); tcat(t, "."); }
+}
+
+static void hostip(struct txt *t)
+{
+  tcatsafe(t, cur->name); tcat(t, "[");
+  fmtip(t, cur);
+  tcat(t, "]");
+}
+
+static void quit(void)
+{
+  c.outlen = 0;
+  (void)puts_("QUIT\r\n");
+  (void)flush();
+  close(c.fd);
+  c.fd = -1;
+}
+
+/* the connection failed before the message was handed over: why, and on to the next address */
+static struct txt why;
+static int next(const char *stage, int code)
+{
+  why.n = 0; why.s[0] = 0;
+  tcat(&why, "Connected to "); hostip(&why); tcat(&why, " but "); tcat(&why, stage); tcat(&why, ".\n");
+  said(&why, code);
+  quit();
+  return 1;
+}
+
+/* a final result for the message (after a reply): write it and exit */
+static void result(char letter, const char *what, int code, const char *status)
+{
+  static struct txt t;
+  hostip(&t); tcat(&t, " "); tcat(&t, what); tcat(&t, "\n");
+  said(&t, code);
+  if (status) { tcat(&t, " "); tcat(&t, status); }
+  quit();
+  finish(letter, &t);
+}
+
+static int utf8(const char *s) { for (; *s; s++) if ((unsigned char)*s >= 0x80) return 1; return 0; }
+
+static int sendaddr(const char *cmd, const char *a)
+{
+  size_t n = strlen(a);
+  char *q = malloc(2 * n + 3);
+  int r;
+  if (!q) return -1;
+  q[addr_quote(q, a, n)] = 0;
+  r = puts_(cmd) == -1 || puts_(q) == -1 || puts_(">") == -1 ? -1 : 0;
+  free(q);
+  return r;
+}
+
+/* send the body: LF -> CRLF, stray CR -> SP, leading '.' doubled, final ".\r\n" */
+static int sendbody(void)
+{
+  char buf[8192];
+  int bol = 1, cr = 0;
+  for (;;) {
+    ssize_t r = read(0, buf, sizeof buf);
+    if (r < 0) { if (errno == EINTR) continue; return -2; }
+    if (!r) break;
+    for (ssize_t i = 0; i < r; i++) {
+      char ch = buf[i];
+      if (cr) {
+        cr = 0;
+        if (ch != '\n') { if (put(" ", 1) == -1) return -1; bol = 0; }
+      }
+      if (ch == '\r') { cr = 1; continue; }
+      if (ch == '\n') { if (put("\r\n", 2) == -1) return -1; bol = 1; continue; }
+      if (bol && ch == '.' && put(".", 1) == -1) return -1;
+      if (put(&ch, 1) == -1) return -1;
+      bol = 0;
+    }
+  }
+  if (cr) { if (put(" ", 1) == -1) return -1; bol = 0; }
+  if (!bol && put("\r\n", 2) == -1) return -1;
+  if (puts_(".\r\n") == -1) return -1;
+  return flush();
+}
+
+/* record the reply to RCPT for recipient i; 1 if accepted */
+static int rcptresult(int i, int code)
+{
+  rtext[i].n = 0; rtext[i].s[0] = 0;
+  if (code >= 400) {
+    rletter[i] = code >= 500 ? 'h' : 's';
+    hostip(&rtext[i]); tcat(&rtext[i], " does not like recipient.\n"); said(&rtext[i], code);
+    return 0;
+  }
+  rletter[i] = 'r';
+  return 1;
+}
+
+/* 1: try the next address (why is set); otherwise the delivery is finished and we exited */
+static int smtp(void)
+{
+  struct ehlo e;
+  int code, accepted = 0, sutf8 = 0;
+  static int idx[RCPT_MAX];
+  int nidx = 0;
+
+  c.inpos = c.inlen = c.outlen = 0;
+  code = getreply();
+  if (code < 200 || code >= 300) return next("the greeting failed", code);
+  if (puts_("EHLO ") == -1 || puts_(helohost) == -1 || puts_("\r\n") == -1) return next("the connection died", R_IO);
+  code = getreply();
+  if (code >= 200 && code < 300) reply_ehlo(&rep, &e);
+  else {
+    if (code < 400) return next("the connection died", code);
+    memset(&e, 0, sizeof e);
+    if (puts_("HELO ") == -1 || puts_(helohost) == -1 || puts_("\r\n") == -1) return next("the connection died", R_IO);
+    code = getreply();
+    if (code < 200 || code >= 300) return next("my name was rejected", code);
+  }
+  /* what this server can take */
+  if (eightbit && !e.eightbitmime) {
+    static struct txt t;
+    hostip(&t);
+    tcat(&t, " does not support 8BITMIME and the message has 8-bit content;\n"
+             "tern does not convert it (RFC 6152). (#5.6.3)");
+    quit(); finish('D', &t);
+  }
+  if (e.size && e.sizemax && wiresize > e.sizemax) {
+    static struct txt t;
+    hostip(&t); tcat(&t, " accepts at most "); tcatu(&t, e.sizemax);
+    tcat(&t, " bytes; the message has "); tcatu(&t, wiresize); tcat(&t, ". (#5.3.4)");
+    quit(); finish('D', &t);
+  }
+  if (utf8(sender)) {   /* the sender */
+    if (!e.smtputf8) {
+      static struct txt t;
+      hostip(&t); tcat(&t, " does not support SMTPUTF8 and the sender address is not ASCII. (#5.6.7)");
+      quit(); finish('D', &t);
+    }
+    sutf8 = 1;
+  }
+  for (int i = 0; i < nrcpt; i++) {
+    if (!rcpt[i][0]) continue;   /* invalid: its 'h' report stays */
+    rletter[i] = 0; rtext[i].n = 0; rtext[i].s[0] = 0;
+    if (utf8(rcpt[i])) {
+      if (!e.smtputf8) {
+        rletter[i] = 'h';
+        hostip(&rtext[i]); tcat(&rtext[i], " does not support SMTPUTF8 and the recipient address is not ASCII. (#5.6.7)");
+        continue;
+      }
+      sutf8 = 1;
+    }
+    idx[nidx++] = i;
+  }
+  if (!nidx) { static struct txt t; tcat(&t, "No recipient can be sent to "); hostip(&t); tcat(&t, ". (#5.1.3)"); quit(); finish('D', &t); }
+
+  /* MAIL FROM */
+  if (sendaddr("MAIL FROM:<", sender) == -1) return next("the connection died", R_IO);
+  if (e.size) {
+    static struct txt t;
+    t.n = 0; tcatu(&t, wiresize);
+    if (puts_(" SIZE=") == -1 || puts_(t.s) == -1) return next("the connection died", R_IO);
+  }
+  if (eightbit && puts_(" BODY=8BITMIME") == -1) return next("the connection died", R_IO);
+  if (sutf8 && puts_(" SMTPUTF8") == -1) return next("the connection died", R_IO);
+  if (puts_("\r\n") == -1) return next("the connection died", R_IO);
+  if (!e.pipelining) {
+    code = getreply();
+    if (code < 200) return next("the connection died", code);
+    if (code >= 500) result('D', "does not like the sender.", code, 0);
+    if (code >= 400) result('Z', "does not like the sender.", code, 0);
+  }
+  for (int k = 0; k < nidx; k++) {
+    if (sendaddr("RCPT TO:<", rcpt[idx[k]]) == -1 || puts_("\r\n") == -1) return next("the connection died", R_IO);
+    if (e.pipelining) continue;
+    code = getreply();
+    if (code < 200) return next("the connection died", code);
+    accepted += rcptresult(idx[k], code);
+  }
+  if (e.pipelining) {
+    if (puts_("DATA\r\n") == -1) return next("the connection died", R_IO);
+    code = getreply();   /* MAIL */
+    if (code < 200) return next("the connection died", code);
+    if (code >= 400) result(code >= 500 ? 'D' : 'Z', "does not like the sender.", code, 0);
+    for (int k = 0; k < nidx; k++) {
+      code = getreply();
+      if (code < 200) return next("the connection died", code);
+      accepted += rcptresult(idx[k], code);
+    }
+    code = getreply();   /* DATA */
+    if (code < 200) return next("the connection died", code);
+    if (!accepted) {
+      if (code >= 300 && code < 400) { (void)puts_(".\r\n"); (void)getreply(); }
+      result('D', "accepted none of the recipients; giving up.", code, 0);
+    }
+  } else {
+    if (!accepted) {
+      static struct txt t;
+      hostip(&t); tcat(&t, " accepted none of the recipients; giving up.");
+      quit(); finish('D', &t);
+    }
+    if (puts_("DATA\r\n") == -1) return next("the connection died", R_IO);
+    code = getreply();
+    if (code < 200) return next("the connection died", code);
+  }
+  if (code >= 500) result('D', "failed on DATA command.", code, 0);
+  if (code >= 400) result('Z', "failed on DATA command.", code, 0);
+  if (code >= 300 && code < 400) {
+    int r = sendbody();
+    if (r == -2) { quit(); finish1('Z', "Unable to read message. (#4.3.0)"); }
+    if (r == -1) return next("the connection died while I was sending the message", R_IO);
+    code = getreply();
+    if (code < 200) {
+      static struct txt t;
+      tcat(&t, "Connected to "); hostip(&t); tcat(&t, " but the connection died after the message was sent.\n");
+      said(&t, code); tcat(&t, " Possible duplicate! (#4.4.2)");
+      quit(); finish('Z', &t);
+    }
+    if (code >= 500) result('D', "failed after I sent the message.", code, 0);
+    if (code >= 400) result('Z', "failed after I sent the message.", code, 0);
+    result('K', "accepted message.", code, 0);
+  }
+  /* a 2xx to DATA: not a valid answer */
+  result('Z', "answered DATA with a code other than 354.", code, "(#4.5.0)");
+  return 1;
+}
+
+int main(int argc, char **argv)
+{
+  static struct txt usage;
+  signal(SIGPIPE, SIG_IGN);
+  if (argc < 5) {
+    nrcpt = 0; rletter = 0; rtext = 0;
+    tcat(&usage, "Usage: tern-remote host sender size recipient... (#5.3.5)");
+    finish('D', &usage);
+  }
+  nrcpt = argc - 4;
+  if (nrcpt > RCPT_MAX) { nrcpt = 0; finish1('D', "Too many recipients for one tern-remote. (#5.3.5)"); }
+  rcpt = (const char **)argv + 4;
+  sender = argv[2];
+  rletter = calloc((size_t)nrcpt, 1);
+  rtext = calloc((size_t)nrcpt, sizeof *rtext);
+  if (!rletter || !rtext) { nrcpt = 0; finish1('Z', "Out of memory. (#4.3.0)"); }
+  {
+    size_t hl = strlen(argv[1]);
+    const char *s;
+    if (!hl || hl > ADDR_DOMAIN_MAX) finish1('D', "Invalid host name. (#5.1.2)");
+    memcpy(host, argv[1], hl + 1);
+    lower(host);
+    for (s = argv[3]; *s; s++) if (*s < '0' || *s > '9') break;
+    if (*s || !argv[3][0] || strlen(argv[3]) > 19) finish1('D', "Invalid size argument. (#5.3.5)");
+    if (strlen(argv[2]) > ADDR_MAX || strpbrk(argv[2], "\r\n")) finish1('D', "Invalid sender address. (#5.1.7)");
+    for (int i = 0; i < nrcpt; i++)
+      if (strlen(rcpt[i]) > ADDR_MAX || strpbrk(rcpt[i], "\r\n") || !strchr(rcpt[i], '@')) {
+        rletter[i] = 'h';
+        tcat(&rtext[i], "Invalid recipient address. (#5.1.3)");
+        argv[4 + i] = (char *)"";
+      }
+  }
+  if (chdir(home_get()) == -1) finish1('Z', "Unable to switch to the home directory. (#4.3.0)");
+  readcontrols();
+  scanmessage();
+  if (longest > 998) {
+    static struct txt t;
+    tcat(&t, "The message has a line of "); tcatu(&t, (unsigned long)longest);
+    tcat(&t, " octets; RFC 5322 allows 998 and tern does not fold or cut lines. (#5.6.0)");
+    finish('D', &t);
+  }
+  route();
+  why.n = 0;
+  for (int i = 0; i < ntg; i++) {
+    /* seam: a tcpto table (qmail-tcpto) would skip recently dead addresses here */
+    cur = &tg[i];
+    c.fd = tcpconnect(cur);
+    if (c.fd == -1) {
+      why.n = 0; why.s[0] = 0;
+      tcat(&why, "Could not connect to "); hostip(&why); tcat(&why, ": ");
+      tcat(&why, errno == ETIMEDOUT ? "timed out" : strerror(errno)); tcat(&why, ".");
+      continue;
+    }
+    if (lseek(0, 0, SEEK_SET) != 0) finish1('Z', "Unable to rewind the message. (#4.3.0)");
+    smtp();
+  }
+  {
+    static struct txt t;
+    for (int i = 0; i < nrcpt; i++) if (rcpt[i][0]) rletter[i] = 0;
+    tcat(&t, "Sorry, I wasn't able to deliver to any mail exchanger of ");
+    tcatsafe(&t, host); tcat(&t, ".\n");
+    tcatb(&t, why.s, why.n);
+    tcat(&t, " (#4.4.1)");
+    finish('Z', &t);
+  }
+  return 0;
+}
