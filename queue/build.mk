@@ -2,3 +2,13 @@
 # and sendmail (one module, two entry points). Core side: skalibs only.
 CORE += queue/tern-queue
 CORE += queue/tern-clean
+# tern-inject and sendmail: one module (queue/inject.c), two names; sendmail
+# is also installed as mailq (-bp) and newaliases (exit 0), chosen by argv[0].
+CORE += queue/tern-inject queue/sendmail
+queue/tern-inject: queue/inject.o queue/hdr.o
+queue/sendmail: queue/inject.o queue/hdr.o
+UNIT_TESTS += tests/unit/queue-hdr-test
+UNIT_EXTRA_queue-hdr := queue/hdr.o
+tests/unit/queue-hdr-test: queue/hdr.o
+FUZZERS += tests/fuzz/inject-fuzz
+FUZZ_EXTRA_inject := queue/hdr.c

@@ -1,0 +1,550 @@
+/* inject: tern-inject and sendmail(8). Builds a well-formed message from
+   what a local user hands in and injects it through the queue socket.
+   Runs as the calling user. See queue/tern-inject.8. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/buffer.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/exec.h>
+#include <skalibs/types.h>
+#include <skalibs/posixplz.h>
+#include <skalibs/random.h>
+#include <skalibs/sig.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include "common/ctl.h"
+#include "common/date822.h"
+#include "common/envelope.h"
+#include "common/home.h"
+#include "common/qfn.h"
+#include "common/qqcode.h"
+#include "queue/hdr.h"
+#include "queue/inject.h"
+
+/* sysexits.h */
+#define EX_USAGE 64
+#define EX_DATAERR 65
+#define EX_UNAVAILABLE 69
+#define EX_SOFTWARE 70
+#define EX_OSERR 71
+#define EX_IOERR 74
+#define EX_TEMPFAIL 75
+#define EX_NOPERM 77
+
+#define USAGE "sendmail [-t] [-i|-oi] [-f sender] [-F fullname] [--] [recipient ...]"
+
+static char home[4096];
+static char defaulthost[CTL_LINE_MAX];
+static char idhost[CTL_LINE_MAX];
+static stralloc rcpts = STRALLOC_ZERO;   /* T addr \0 ... */
+static size_t nrcpt = 0;
+static int rcpt_err = 0;
+
+static void die_nomem(void) { strerr_dief1x(EX_TEMPFAIL, "out of memory"); }
+
+static void homepath(char *dst, size_t max, const char *rel)
+{
+  size_t h = strlen(home), r = strlen(rel);
+  if (h + 1 + r + 1 > max) strerr_dief1x(EX_SOFTWARE, "installation path too long");
+  memcpy(dst, home, h); dst[h] = '/'; memcpy(dst + h + 1, rel, r + 1);
+}
+
+static int ctl(const char *rel, char *buf)
+{
+  char fn[4200];
+  size_t len;
+  int r;
+  homepath(fn, sizeof fn, rel);
+  r = ctl_readline(fn, buf, CTL_LINE_MAX, &len);
+  if (r < 0) strerr_diefu2sys(EX_TEMPFAIL, "read ", fn);
+  return r == 1 && len;
+}
+
+static void read_controls(void)
+{
+  char me[CTL_LINE_MAX];
+  int hasme = ctl("control/me", me);
+  if (!hasme) {
+    if (gethostname(me, sizeof me - 1) < 0 || !me[0]) strcpy(me, "localhost");
+    me[sizeof me - 1] = 0;
+  }
+  if (!ctl("control/defaulthost", defaulthost)) strcpy(defaulthost, me);
+  if (!ctl("control/idhost", idhost)) strcpy(idhost, me);
+}
+
+/* an address in internal form, qualified, into sa (no NUL); 0 if too long or bad */
+static int qualify(stralloc *sa, const char *a, size_t len)
+{
+  size_t i;
+  for (i = 0; i < len; i++) if (!a[i] || a[i] == '\n' || a[i] == '\r') return 0;
+  if (!stralloc_catb(sa, a, len)) die_nomem();
+  if (!memchr(a, '@', len)) {
+    if (!stralloc_catb(sa, "@", 1) || !stralloc_cats(sa, defaulthost)) die_nomem();
+    len += 1 + strlen(defaulthost);
+  }
+  return len <= ENVELOPE_ADDR_MAX;
+}
+
+static int add_rcpt(void *ctx, const char *a, size_t len)
+{
+  size_t start = rcpts.len;
+  (void)ctx;
+  if (!len) return 0;
+  if (!stralloc_catb(&rcpts, "T", 1)) die_nomem();
+  if (!qualify(&rcpts, a, len)) { rcpts.len = start; rcpt_err = 1; return 1; }
+  if (!stralloc_0(&rcpts)) die_nomem();
+  if (++nrcpt > ENVELOPE_RCPT_MAX) { rcpt_err = 2; return 1; }
+  return 0;
+}
+
+/* drop repeated recipients, keeping the first of each (sort by string,
+   then by position, so the first of a run of equals is the earliest) */
+static int cmp_off(const void *a, const void *b)
+{
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  int c = strcmp(rcpts.s + x, rcpts.s + y);
+  return c ? c : (x < y ? -1 : x > y);
+}
+
+static void dedupe(void)
+{
+  size_t *off, n = 0, i, p;
+  stralloc out = STRALLOC_ZERO;
+  char *keep;
+  if (nrcpt < 2) return;
+  off = malloc(nrcpt * sizeof *off);
+  keep = malloc(rcpts.len);
+  if (!off || !keep) die_nomem();
+  for (p = 0; p < rcpts.len; p += strlen(rcpts.s + p) + 1) { off[n++] = p; keep[p] = 1; }
+  qsort(off, n, sizeof *off, &cmp_off);
+  for (i = 1; i < n; i++)
+    if (!strcmp(rcpts.s + off[i - 1], rcpts.s + off[i])) keep[off[i]] = 0;
+  nrcpt = 0;
+  for (p = 0; p < rcpts.len; p += strlen(rcpts.s + p) + 1)
+    if (keep[p]) { if (!stralloc_catb(&out, rcpts.s + p, strlen(rcpts.s + p) + 1)) die_nomem(); nrcpt++; }
+  stralloc_free(&rcpts);
+  rcpts = out;
+  free(off); free(keep);
+}
+
+static void addrlist(const char *s, size_t len, int exitcode, const char *what)
+{
+  int r = hdr_addrlist(s, len, &add_rcpt, 0);
+  if (rcpt_err == 2) strerr_dief1x(exitcode, "too many recipients");
+  if (rcpt_err || r == -2) strerr_dief2x(exitcode, "bad or too long address in ", what);
+  if (r == -1) strerr_dief2x(exitcode, "malformed address list in ", what);
+}
+
+/* --- the header -------------------------------------------------------- */
+
+struct field { size_t off, len; int drop; };
+static stralloc hbuf = STRALLOC_ZERO;     /* the header fields, LF-terminated lines */
+static struct field *fields = 0;
+static size_t nfields = 0, afields = 0;
+
+static void field_new(size_t off)
+{
+  if (nfields == afields) {
+    size_t na = afields ? 2 * afields : 64;
+    struct field *nf = realloc(fields, na * sizeof *nf);
+    if (!nf) die_nomem();
+    fields = nf; afields = na;
+  }
+  fields[nfields].off = off; fields[nfields].len = 0; fields[nfields].drop = 0;
+  nfields++;
+}
+
+static int has_field(const char *name)
+{
+  for (size_t i = 0; i < nfields; i++)
+    if (hdr_is(hbuf.s + fields[i].off, fields[i].len, name)) return 1;
+  return 0;
+}
+
+static int inject_message(int t, int dotok, const char *sender, const char *fullname);
+
+struct opts {
+  int t, dotok;
+  const char *sender;    /* 0: default */
+  const char *fullname;  /* 0: none */
+};
+
+static void quote_name(stralloc *sa, const char *name)
+{
+  if (!stralloc_catb(sa, "\"", 1)) die_nomem();
+  for (; *name; name++) {
+    char c = *name;
+    if (c == '\n' || c == '\r') c = ' ';
+    if ((c == '"' || c == '\\') && !stralloc_catb(sa, "\\", 1)) die_nomem();
+    if (!stralloc_catb(sa, &c, 1)) die_nomem();
+  }
+  if (!stralloc_catb(sa, "\"", 1)) die_nomem();
+}
+
+/* --- the queue ---------------------------------------------------------- */
+
+static pid_t qpid = -1;
+static int qmess = -1, qenv = -1;
+
+static void queue_start(void)
+{
+  int pm[2], pe[2];
+  if (pipe(pm) < 0 || pipe(pe) < 0) strerr_diefu1sys(EX_TEMPFAIL, "create pipes");
+  qpid = fork();
+  if (qpid < 0) strerr_diefu1sys(EX_TEMPFAIL, "fork");
+  if (!qpid) {
+    const char *qq = getenv("QMAILQUEUE");
+    char sock[4200];
+    if (fd_move(0, pm[0]) < 0 || fd_move(1, pe[0]) < 0) _exit(QQ_CANTRUN);
+    close(pm[1]); close(pe[1]);
+    if (qq && *qq) {
+      char const *argv[2] = { qq, 0 };
+      execv(qq, (char *const *)argv);
+    } else {
+      char const *argv[4] = { "s6-sudo", "-e", sock, 0 };
+      homepath(sock, sizeof sock, "sock/queue");
+      execvp("s6-sudo", (char *const *)argv);
+    }
+    _exit(QQ_CANTRUN);
+  }
+  close(pm[0]); close(pe[0]);
+  qmess = pm[1]; qenv = pe[1];
+}
+
+/* wait for the queue program; exit with the sysexits code for its status */
+static void queue_finish(int writeerr)
+{
+  int w, code, perm;
+  const char *text;
+  while (waitpid(qpid, &w, 0) < 0)
+    if (errno != EINTR) strerr_diefu1sys(EX_TEMPFAIL, "wait for the queue program");
+  if (WIFSIGNALED(w)) strerr_dief1x(EX_TEMPFAIL, "queue program crashed (#4.3.0)");
+  code = WEXITSTATUS(w);
+  if (!code && writeerr) strerr_dief1x(EX_TEMPFAIL, "write error to the queue program (#4.3.0)");
+  if (!code) exit(0);
+  if (code == 111) strerr_dief1x(EX_TEMPFAIL, "cannot reach the queue socket (#4.3.0)");
+  text = qq_describe(code, &perm);
+  strerr_dief2x(perm ? EX_UNAVAILABLE : EX_TEMPFAIL, "queue: ", text);
+}
+
+/* --- modes other than sending ----------------------------------------- */
+
+static void run_bin(const char *prog, const char *env, size_t envlen, const char *what)
+{
+  char fn[4200];
+  char const *argv[2] = { fn, 0 };
+  homepath(fn, sizeof fn, prog);
+  if (access(fn, X_OK) < 0) strerr_dief3x(EX_UNAVAILABLE, what, " not available: no ", fn);
+  xmexec_m(argv, env, envlen);
+}
+
+static void mode_bp(void)
+{
+  char dn[4200];
+  unsigned long count = 0;
+  int s;
+  homepath(dn, sizeof dn, "bin/tern-qread");
+  if (access(dn, X_OK) == 0) { char const *argv[2] = { dn, 0 }; xexec(argv); }
+  for (s = 0; s < 23; s++) {
+    char rel[32] = "queue/mess/";
+    DIR *d;
+    struct dirent *de;
+    size_t l = 11;
+    l += qfn_fmtu64(rel + l, (uint64_t)s); rel[l] = 0;
+    homepath(dn, sizeof dn, rel);
+    d = opendir(dn);
+    if (!d) {
+      if (errno == ENOENT) continue;
+      if (errno == EACCES) strerr_dief1x(EX_NOPERM, "the queue is not readable by this user");
+      strerr_diefu2sys(EX_TEMPFAIL, "open ", dn);
+    }
+    while ((de = readdir(d))) if (de->d_name[0] != '.') count++;
+    closedir(d);
+  }
+  if (!count) buffer_putsflush(buffer_1, "Mail queue is empty\n");
+  else {
+    char num[UINT64_FMT];
+    num[qfn_fmtu64(num, count)] = 0;
+    buffer_puts(buffer_1, num);
+    buffer_putsflush(buffer_1, count == 1 ? " message in the queue\n" : " messages in the queue\n");
+  }
+  exit(0);
+}
+
+/* --- options ------------------------------------------------------------ */
+
+static void usage(const char *why, const char *what)
+{
+  strerr_warnw3x(why, what, "");
+  strerr_dief1x(EX_USAGE, "usage: " USAGE);
+}
+
+/* flags that take an argument (attached or the next word) and are ignored */
+static int ignored_arg(char c) { return strchr("BNRVXCOhLeJADpd", c) != 0; }
+/* flags without argument that are ignored */
+static int ignored_flag(char c) { return strchr("vxnmUGHS78", c) != 0; }
+
+int inject_main(int argc, char const *const *argv)
+{
+  struct opts o = { 0, 0, 0, 0 };
+  const char *me = argv[0] ? argv[0] : "sendmail";
+  const char *base = strrchr(me, '/');
+  char mode = 'm';
+  int i;
+
+  base = base ? base + 1 : me;
+  PROG = base;
+  sig_ignore(SIGPIPE);
+  if (!strcmp(base, "newaliases")) return 0;
+  if (!strcmp(base, "mailq")) mode = 'p';
+
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-' || !a[1]) break;
+    if (!strcmp(a, "--")) { i++; break; }
+    for (size_t j = 1; a[j]; j++) {
+      char c = a[j];
+      const char *arg = 0;
+      if (c == 'f' || c == 'r' || c == 'F' || c == 'b' || c == 'o' || c == 'q' || ignored_arg(c)) {
+        if (a[j + 1]) arg = a + j + 1;
+        else if (c == 'q') arg = "";
+        else if (i + 1 < argc) arg = argv[++i];
+        else usage("option requires an argument: -", (char[2]){ c, 0 });
+      }
+      if (c == 't') { o.t = 1; continue; }
+      if (c == 'i') { o.dotok = 1; continue; }
+      if (c == 'I') return 0;
+      if (ignored_flag(c)) continue;
+      if (c == 'f' || c == 'r') o.sender = arg;
+      else if (c == 'F') o.fullname = arg;
+      else if (c == 'q') return 0;  /* the queue is always being run */
+      else if (c == 'o') { if (arg[0] == 'i' && !arg[1]) o.dotok = 1; }
+      else if (c == 'b') {
+        if (!strcmp(arg, "m")) mode = 'm';
+        else if (!strcmp(arg, "s")) mode = 's';
+        else if (!strcmp(arg, "p")) mode = 'p';
+        else if (!strcmp(arg, "i")) return 0;
+        else usage("unsupported mode (daemons run under s6): -b", arg);
+      }
+      else if (!ignored_arg(c)) usage("unknown option: -", (char[2]){ c, 0 });
+      break;  /* the argument used up the rest of the word */
+    }
+  }
+
+  {
+    size_t h = strlen(home_get());
+    if (h >= sizeof home) strerr_dief1x(EX_SOFTWARE, "installation path too long");
+    memcpy(home, home_get(), h + 1);
+  }
+  if (mode == 'p') mode_bp();
+  if (mode == 's')
+    run_bin("bin/tern-smtpd",
+            "RELAYCLIENT=\0PROTO=TCP\0TCPREMOTEIP=127.0.0.1\0TCPLOCALIP=127.0.0.1\0TCPREMOTEINFO=sendmail-bs\0",
+            sizeof "RELAYCLIENT=\0PROTO=TCP\0TCPREMOTEIP=127.0.0.1\0TCPLOCALIP=127.0.0.1\0TCPREMOTEINFO=sendmail-bs\0" - 1,
+            "-bs");
+
+  read_controls();
+  for (; i < argc; i++) addrlist(argv[i], strlen(argv[i]), EX_USAGE, "the arguments");
+  if (!nrcpt && !o.t) strerr_dief1x(EX_USAGE, "no recipients given (and no -t)");
+  return inject_message(o.t, o.dotok, o.sender, o.fullname);
+}
+
+/* --- the message ------------------------------------------------------- */
+
+static int inject_message(int t, int dotok, const char *sender, const char *fullname)
+{
+  static char inbuf[65536], fbuf[65536 + 16], outbuf[65536];
+  buffer in = BUFFER_INIT(&buffer_read, 0, inbuf, sizeof inbuf);
+  struct hdr_filter f = HDR_FILTER_ZERO;
+  stralloc line = STRALLOC_ZERO, bodyhead = STRALLOC_ZERO, env = STRALLOC_ZERO, from = STRALLOC_ZERO, add = STRALLOC_ZERO;
+  int inheader = 1, first = 1, eof = 0, werr = 0, nullsender = 0;
+  size_t body_start_len = 0;   /* bytes of fbuf after the header ended */
+  const char *body_start = fbuf;
+  struct passwd *pw;
+  char user[256];
+
+  f.dotend = !dotok;
+
+  /* the user and the envelope sender */
+  pw = getpwuid(getuid());
+  if (pw && pw->pw_name && strlen(pw->pw_name) < sizeof user) strcpy(user, pw->pw_name);
+  else { size_t l = 3; memcpy(user, "uid", 3); user[l + qfn_fmtu64(user + l, (uint64_t)getuid())] = 0; }
+  if (!fullname) { const char *n = getenv("NAME"); if (n && *n) fullname = n; }
+  if (!stralloc_catb(&env, "F", 1)) die_nomem();
+  if (sender) {
+    size_t l = strlen(sender);
+    if (l >= 2 && sender[0] == '<' && sender[l - 1] == '>') { sender++; l -= 2; }
+    if (!l) nullsender = 1;
+    else if (!qualify(&env, sender, l)) strerr_dief1x(EX_USAGE, "bad or too long sender address");
+  } else {
+    if (!qualify(&env, user, strlen(user))) strerr_dief1x(EX_SOFTWARE, "user name too long");
+  }
+  if (!stralloc_0(&env)) die_nomem();
+  /* the From address: the sender, or user@defaulthost for a null sender */
+  if (!nullsender) { if (!stralloc_catb(&from, env.s + 1, env.len - 2)) die_nomem(); }
+  else if (!qualify(&from, user, strlen(user))) strerr_dief1x(EX_SOFTWARE, "user name too long");
+
+  /* the header: read, filtered, up to the first empty or non-header line */
+  while (inheader) {
+    ssize_t r = buffer_fill(&in);
+    struct iovec v[2];
+    size_t k;
+    if (r < 0) strerr_diefu1sys(EX_IOERR, "read the message");
+    if (r == 0) { eof = 1; k = hdr_filter_end(&f, fbuf); }
+    else {
+      size_t used = 0, u2 = 0;
+      buffer_rpeek(&in, v);
+      k = hdr_filter_feed(&f, v[0].iov_base, v[0].iov_len, fbuf, &used);
+      if (!f.ended && v[1].iov_len) k += hdr_filter_feed(&f, v[1].iov_base, v[1].iov_len, fbuf + k, &u2);
+      buffer_rseek(&in, v[0].iov_len + v[1].iov_len);
+      if (f.ended) { eof = 1; k += hdr_filter_end(&f, fbuf + k); }
+    }
+    for (size_t p = 0; p < k && inheader; ) {
+      const char *nl = memchr(fbuf + p, '\n', k - p);
+      size_t n = nl ? (size_t)(nl - (fbuf + p)) + 1 : k - p;
+      size_t namelen;
+      if (line.len + n > HDR_LINE_MAX) strerr_dief1x(EX_DATAERR, "header line longer than 65536 bytes");
+      if (!stralloc_catb(&line, fbuf + p, n)) die_nomem();
+      p += n;
+      if (!nl) continue;  /* more of this line in the next chunk */
+      if (first && line.len >= 5 && !memcmp(line.s, "From ", 5)) { line.len = 0; first = 0; continue; }
+      first = 0;
+      if (line.len == 1) inheader = 0;  /* the empty line */
+      else if ((line.s[0] == ' ' || line.s[0] == '\t') && nfields) {
+        fields[nfields - 1].len += line.len;
+        if (!stralloc_catb(&hbuf, line.s, line.len)) die_nomem();
+      } else if (hdr_field(line.s, line.len, &namelen)) {
+        field_new(hbuf.len);
+        fields[nfields - 1].len = line.len;
+        if (!stralloc_catb(&hbuf, line.s, line.len)) die_nomem();
+      } else {
+        /* not a header line: the first line of the body */
+        inheader = 0;
+        if (!stralloc_catb(&bodyhead, line.s, line.len)) die_nomem();
+      }
+      if (hbuf.len > HDR_TOTAL_MAX) strerr_dief1x(EX_DATAERR, "header longer than 1 MiB");
+      line.len = 0;
+      if (!inheader) { body_start = fbuf + p; body_start_len = k - p; }
+    }
+    if (eof && inheader) {
+      /* the input ended inside the header (the filter ends it with LF) */
+      if (line.len && !stralloc_catb(&bodyhead, line.s, line.len)) die_nomem();
+      inheader = 0;
+    }
+  }
+  stralloc_free(&line);
+
+  /* recipients from the header; fields that never leave */
+  {
+    int resent = has_field("Resent-To") || has_field("Resent-Cc") || has_field("Resent-Bcc");
+    for (size_t j = 0; j < nfields; j++) {
+      const char *s = hbuf.s + fields[j].off;
+      size_t l = fields[j].len;
+      if (t) {
+        const char *names[3] = { "To", "Cc", "Bcc" };
+        const char *rnames[3] = { "Resent-To", "Resent-Cc", "Resent-Bcc" };
+        for (int k = 0; k < 3; k++) {
+          const char *nm = resent ? rnames[k] : names[k];
+          if (hdr_is(s, l, nm)) addrlist(s + strlen(nm) + 1, l - strlen(nm) - 1, EX_DATAERR, nm);
+        }
+      }
+      if (hdr_is(s, l, "Bcc") || hdr_is(s, l, "Resent-Bcc") || hdr_is(s, l, "Return-Path")
+          || hdr_is(s, l, "Content-Length"))
+        fields[j].drop = 1;
+    }
+  }
+  if (!nrcpt) strerr_dief1x(EX_USAGE, "no recipients (none given and none found in To, Cc, Bcc)");
+  dedupe();
+
+  /* added fields */
+  {
+    char date[DATE822_MAX];
+    time_t now = time(0);
+    if (!has_field("Date")) {
+      date822_fmt(date, now);
+      if (!stralloc_cats(&add, "Date: ") || !stralloc_cats(&add, date) || !stralloc_catb(&add, "\n", 1)) die_nomem();
+    }
+    if (!has_field("Message-ID")) {
+      char num[UINT64_FMT];
+      unsigned char rnd[8];
+      static const char hex[] = "0123456789abcdef";
+      random_buf((char *)rnd, sizeof rnd);
+      if (!stralloc_cats(&add, "Message-ID: <")) die_nomem();
+      if (!stralloc_catb(&add, num, qfn_fmtu64(num, (uint64_t)now)) || !stralloc_catb(&add, ".", 1)) die_nomem();
+      if (!stralloc_catb(&add, num, qfn_fmtu64(num, (uint64_t)getpid())) || !stralloc_catb(&add, ".", 1)) die_nomem();
+      for (size_t j = 0; j < sizeof rnd; j++) {
+        char h[2] = { hex[rnd[j] >> 4], hex[rnd[j] & 15] };
+        if (!stralloc_catb(&add, h, 2)) die_nomem();
+      }
+      if (!stralloc_catb(&add, "@", 1) || !stralloc_cats(&add, idhost) || !stralloc_cats(&add, ">\n")) die_nomem();
+    }
+    if (!has_field("From")) {
+      if (!stralloc_cats(&add, "From: ")) die_nomem();
+      if (fullname && *fullname) {
+        quote_name(&add, fullname);
+        if (!stralloc_cats(&add, " <") || !stralloc_cat(&add, &from) || !stralloc_cats(&add, ">")) die_nomem();
+      } else if (!stralloc_cat(&add, &from)) die_nomem();
+      if (!stralloc_catb(&add, "\n", 1)) die_nomem();
+    }
+  }
+
+  /* inject: header, added fields, empty line, the body streamed */
+  queue_start();
+  {
+    buffer out = BUFFER_INIT(&buffer_write, qmess, outbuf, sizeof outbuf);
+    size_t w;
+    for (size_t j = 0; j < nfields && !werr; j++)
+      if (!fields[j].drop) { w = 0; if (!buffer_putall(&out, hbuf.s + fields[j].off, fields[j].len, &w)) werr = 1; }
+    w = 0;
+    if (!werr && !buffer_putall(&out, add.s, add.len, &w)) werr = 1;
+    w = 0;
+    if (!werr && !buffer_putall(&out, "\n", 1, &w)) werr = 1;
+    w = 0;
+    if (!werr && bodyhead.len && !buffer_putall(&out, bodyhead.s, bodyhead.len, &w)) werr = 1;
+    w = 0;
+    if (!werr && body_start_len && !buffer_putall(&out, body_start, body_start_len, &w)) werr = 1;
+    while (!eof && !werr) {
+      ssize_t r = buffer_fill(&in);
+      struct iovec v[2];
+      size_t k = 0, used;
+      if (r < 0) {
+        /* no envelope: tern-queue sees a truncated one and removes the message */
+        int e = errno;
+        close(qmess); close(qenv);
+        waitpid(qpid, 0, 0);
+        errno = e;
+        strerr_diefu1sys(EX_IOERR, "read the message");
+      }
+      if (r == 0) { eof = 1; k = hdr_filter_end(&f, fbuf); }
+      else {
+        buffer_rpeek(&in, v);
+        k = hdr_filter_feed(&f, v[0].iov_base, v[0].iov_len, fbuf, &used);
+        if (!f.ended && v[1].iov_len) k += hdr_filter_feed(&f, v[1].iov_base, v[1].iov_len, fbuf + k, &used);
+        buffer_rseek(&in, v[0].iov_len + v[1].iov_len);
+        if (f.ended) { eof = 1; k += hdr_filter_end(&f, fbuf + k); }
+      }
+      w = 0;
+      if (k && !buffer_putall(&out, fbuf, k, &w)) werr = 1;
+    }
+    if (!werr && !buffer_flush(&out)) werr = 1;
+    close(qmess);
+    if (!werr) {
+      if (!stralloc_cat(&env, &rcpts) || !stralloc_0(&env)) die_nomem();
+      if (allwrite(qenv, env.s, env.len) != env.len) werr = 1;
+    }
+    close(qenv);
+  }
+  queue_finish(werr);
+  return EX_SOFTWARE;
+}
