@@ -182,6 +182,7 @@ static int hdr_is(const struct smtp_data *d, const char *name)
 /* the current line ended with CRLF (stored as LF) */
 static void end_line(struct smtp_data *d, char *out, size_t *o)
 {
+  if (!(d->flags & SMTP_D_TOOBIG)) d->size++;   /* the CR: sizes count CRLF (RFC 1870) */
   emit(d, '\n', out, o);
   if (d->linelen > SMTP_TEXT_MAX) d->flags |= SMTP_D_LONGLINE;
   d->linelen = 0;

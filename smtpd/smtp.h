@@ -72,7 +72,7 @@ extern int smtp_parse_bdat(const char *arg, size_t len, uint64_t *n, int *last);
 #define SMTP_D_BARECR 0x02
 #define SMTP_D_NUL 0x04
 #define SMTP_D_LONGLINE 0x08   /* a line over SMTP_TEXT_MAX octets with CRLF */
-#define SMTP_D_TOOBIG 0x10     /* more than maxbytes octets (LF form) */
+#define SMTP_D_TOOBIG 0x10     /* more than maxbytes octets (counted with CRLF) */
 #define SMTP_D_HOPS 0x20       /* SMTP_HOPS_MAX or more Received:/Delivered-To: header lines */
 
 #define SMTP_MODE_DATA 0
@@ -83,7 +83,7 @@ struct smtp_data {
   unsigned state;      /* internal */
   unsigned flags;      /* SMTP_D_* seen so far */
   int done;            /* DATA: CRLF.CRLF consumed */
-  uint64_t size;       /* octets of content, LF form */
+  uint64_t size;       /* octets of content counted with CRLF line ends (RFC 1870) */
   uint64_t maxbytes;   /* 0: no limit */
   size_t linelen;      /* wire octets in the current line */
   unsigned hops;

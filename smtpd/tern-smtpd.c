@@ -253,7 +253,7 @@ static void setup(void)
   have_rcpthosts = readlist_ctl("rcpthosts", &rcpthosts);
   readlist_ctl("badmailfrom", &badmailfrom);
   readlist_ctl("badrcptto", &badrcptto);
-  readulong_ctl("databytes", &databytes, 0);
+  readulong_ctl("databytes", &databytes, 26214400);  /* 25 MiB; 0 = no limit */
   readulong_ctl("maxrcpt", &maxrcpt, 100);
   readulong_ctl("timeoutsmtpd", &timeoutsmtpd, 1200);
   readulong_ctl("timeoutsession", &timeoutsession, 3600);

@@ -1,0 +1,502 @@
+/* tern-listen: a UCSPI-TCP server (tcpserver / s6-tcpserver style).
+   tern-listen [-U] [-u uid] [-g gid] [-c max] [-C perip] [-x rules.cdb]
+               [-h] [-t dnstimeout] [-N fd] [-b backlog] host[,host...] port program...
+   See tern-listen.8. Edge program: libowfat + libc + common/ only. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "byte.h"
+#include "cdb.h"
+#include "dns.h"
+#include "ip4.h"
+#include "ip6.h"
+#include "ndelay.h"
+#include "socket.h"
+#include "stralloc.h"
+#include "uint16.h"
+
+#define USAGE "usage: tern-listen [-U] [-u uid] [-g gid] [-c max] [-C perip] [-x rules.cdb] [-h] [-t secs] [-N fd] [-b backlog] host[,host...] port program..."
+#define LISTEN_MAX 8      /* listening addresses */
+#define CONN_MAX 1000     /* -c upper bound */
+#define LINE_MAX_ 600
+
+struct lsock { int fd; int v6; };
+static struct lsock ls[LISTEN_MAX];
+static unsigned nls;
+
+struct child { pid_t pid; char ip[16]; };
+static struct child *kids;
+static unsigned long maxconn = 40, perip = 10, nkids;
+
+static int selfpipe[2];
+static volatile sig_atomic_t gotterm;
+
+static void logs(const char *a, const char *b, const char *c, const char *d, const char *e)
+{
+  char buf[LINE_MAX_];
+  size_t n = 0;
+  const char *v[6] = { "tern-listen: ", a, b, c, d, e };
+  for (int i = 0; i < 6; i++) {
+    size_t k;
+    if (!v[i]) break;
+    k = strlen(v[i]);
+    if (k > sizeof buf - 2 - n) k = sizeof buf - 2 - n;
+    memcpy(buf + n, v[i], k);
+    n += k;
+  }
+  buf[n++] = '\n';
+  (void)!write(2, buf, n);
+}
+
+static void die(int code, const char *a, const char *b)
+{
+  logs("fatal: ", a, b, 0, 0);
+  _exit(code);
+}
+static void diesys(int code, const char *a, const char *b)
+{
+  logs("fatal: ", a, b, ": ", strerror(errno));
+  _exit(code);
+}
+
+static char *ulongfmt(char *buf, unsigned long u)
+{
+  char t[24];
+  size_t k = 0, n = 0;
+  do t[k++] = (char)('0' + u % 10); while (u /= 10);
+  while (k) buf[n++] = t[--k];
+  buf[n] = 0;
+  return buf;
+}
+
+static int scan_num(const char *s, unsigned long *v)
+{
+  unsigned long x = 0;
+  if (!*s) return 0;
+  for (; *s; s++) {
+    if (*s < '0' || *s > '9') return 0;
+    if (x > 100000000UL) return 0;
+    x = x * 10 + (unsigned long)(*s - '0');
+  }
+  *v = x;
+  return 1;
+}
+
+static void sig(int s)
+{
+  int e = errno;
+  char c = (char)s;
+  if (s == SIGTERM) gotterm = 1;
+  (void)!write(selfpipe[1], &c, 1);
+  errno = e;
+}
+
+/* canonical text of an address: dotted quad for IPv4 and v4-mapped */
+static void ipfmt(char *dst, const char ip[16])
+{
+  size_t n;
+  if (ip6_isv4mapped(ip)) n = fmt_ip4(dst, ip + 12);
+  else n = fmt_ip6(dst, ip);
+  dst[n] = 0;
+}
+
+static unsigned long count_ip(const char ip[16])
+{
+  unsigned long n = 0;
+  for (unsigned long i = 0; i < maxconn; i++)
+    if (kids[i].pid && byte_equal(kids[i].ip, 16, ip)) n++;
+  return n;
+}
+
+static void reap(void)
+{
+  for (;;) {
+    int st;
+    pid_t p = waitpid(-1, &st, WNOHANG);
+    char pb[24], sb[24];
+    if (p <= 0) return;
+    for (unsigned long i = 0; i < maxconn; i++)
+      if (kids[i].pid == p) { kids[i].pid = 0; nkids--; break; }
+    ulongfmt(pb, (unsigned long)p);
+    if (WIFEXITED(st)) ulongfmt(sb, (unsigned long)WEXITSTATUS(st));
+    else { sb[0] = 's'; sb[1] = 'i'; sb[2] = 'g'; ulongfmt(sb + 3, (unsigned long)WTERMSIG(st)); }
+    logs("info: end pid ", pb, " status ", sb, 0);
+  }
+}
+
+/* ---- access rules (tcprules format cdb, see tern-rules) ---- */
+static const char *rules_path;
+
+/* apply the data of a rule: "D" record = deny, "+NAME=value" records set
+   the environment. Returns 1 allow, 0 deny. */
+static int apply_rule(const char *d, size_t n, const char **denymsg)
+{
+  int allow = 1;
+  size_t i = 0;
+  while (i < n) {
+    size_t j = i;
+    while (j < n && d[j]) j++;
+    if (j > i) {
+      if (d[i] == 'D') allow = 0;
+      else if (d[i] == '+') {
+        static char rec[4096];
+        size_t k = j - i - 1;
+        char *eq;
+        if (k >= sizeof rec) k = sizeof rec - 1;
+        memcpy(rec, d + i + 1, k);
+        rec[k] = 0;
+        eq = strchr(rec, '=');
+        if (eq) {
+          *eq = 0;
+          if (!strcmp(rec, "DENYMSG")) *denymsg = strdup(eq + 1);
+          else setenv(rec, eq + 1, 1);
+        }
+      }
+    }
+    i = j + 1;
+  }
+  return allow;
+}
+
+/* 1 found (data applied), 0 no rule, -1 error */
+static int rules_try(struct cdb *c, const char *key, size_t klen, int *allow, const char **denymsg)
+{
+  int r = cdb_find(c, (const unsigned char *)key, klen);
+  char *d;
+  uint32_t dl;
+  if (r <= 0) return r;
+  dl = cdb_datalen(c);
+  if (dl > 65536) return -1;
+  d = malloc(dl + 1);
+  if (!d) return -1;
+  if (cdb_read(c, (unsigned char *)d, dl, cdb_datapos(c)) < 0) { free(d); return -1; }
+  *allow = apply_rule(d, dl, denymsg);
+  free(d);
+  return 1;
+}
+
+/* tcprules lookup order: ip, =host, shorter ip prefixes ending in '.' or
+   ':', =.host suffixes, =, the empty key. 1 allow, 0 deny, -1 error */
+static int rules_check(const char *ip, const char *host, const char **denymsg)
+{
+  struct cdb c;
+  int allow = 1, r, fd;
+  size_t n = strlen(ip);
+  char key[300];
+  if (!rules_path) return 1;
+  fd = open(rules_path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  cdb_init(&c, fd);
+  r = rules_try(&c, ip, n, &allow, denymsg);
+  if (!r && host && strlen(host) < sizeof key - 1) {
+    key[0] = '=';
+    strcpy(key + 1, host);
+    r = rules_try(&c, key, strlen(key), &allow, denymsg);
+  }
+  for (size_t k = n; !r && k > 0; k--)
+    if (ip[k - 1] == '.' || ip[k - 1] == ':') r = rules_try(&c, ip, k, &allow, denymsg);
+  if (!r && host) {
+    size_t hl = strlen(host);
+    for (size_t k = 0; !r && k < hl; k++)
+      if (host[k] == '.' && hl - k < sizeof key - 1) {
+        key[0] = '=';
+        strcpy(key + 1, host + k);
+        r = rules_try(&c, key, strlen(key), &allow, denymsg);
+      }
+    if (!r) r = rules_try(&c, "=", 1, &allow, denymsg);
+  }
+  if (!r) r = rules_try(&c, "", 0, &allow, denymsg);
+  cdb_free(&c);
+  close(fd);
+  if (r < 0) return -1;
+  return allow;
+}
+
+/* ---- reverse DNS with forward confirmation, bounded by a timeout ---- */
+static unsigned long dnstimeout = 5;
+
+static int lookup_host(const char ip[16], char *out, size_t max)
+{
+  int p[2];
+  pid_t pid;
+  size_t n = 0;
+  if (pipe(p) < 0) return 0;
+  pid = fork();
+  if (pid < 0) { close(p[0]); close(p[1]); return 0; }
+  if (pid == 0) {
+    stralloc name = { 0, 0, 0 }, addrs = { 0, 0, 0 };
+    int v4 = ip6_isv4mapped(ip);
+    close(p[0]);
+    if ((v4 ? dns_name4(&name, ip + 12) : dns_name6(&name, ip)) < 0 || !name.len) _exit(1);
+    if (v4) { if (dns_ip4(&addrs, &name) < 0) _exit(1); }
+    else if (dns_ip6(&addrs, &name) < 0) _exit(1);
+    for (size_t i = 0; i + (v4 ? 4 : 16) <= addrs.len; i += v4 ? 4 : 16)
+      if (byte_equal(addrs.s + i, v4 ? 4 : 16, v4 ? ip + 12 : ip)) {
+        (void)!write(p[1], name.s, name.len);
+        _exit(0);
+      }
+    _exit(1);
+  }
+  close(p[1]);
+  {
+    time_t end = time(0) + (time_t)dnstimeout;
+    for (;;) {
+      struct pollfd pf;
+      ssize_t r;
+      long t = (long)(end - time(0));
+      if (t <= 0) break;
+      pf.fd = p[0]; pf.events = POLLIN; pf.revents = 0;
+      if (poll(&pf, 1, (int)(t * 1000)) <= 0) break;
+      r = read(p[0], out + n, max - 1 - n);
+      if (r <= 0) break;
+      n += (size_t)r;
+      if (n >= max - 1) break;
+    }
+  }
+  close(p[0]);
+  kill(pid, SIGKILL);
+  waitpid(pid, 0, 0);
+  out[n] = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = out[i];
+    if (c >= 'A' && c <= 'Z') out[i] = (char)(c + 32);
+    else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return 0;
+  }
+  return n > 0;
+}
+
+static int flaghost;
+
+static void child(int fd, const char rip[16], uint16 rport, unsigned long connnum, char **prog)
+{
+  char lip[16], ripbuf[IP6_FMT + 1], lipbuf[IP6_FMT + 1], pb[24], host[256];
+  uint16 lport = 0;
+  uint32 scope = 0;
+  const char *denymsg = 0;
+  int r;
+  for (unsigned i = 0; i < nls; i++) close(ls[i].fd);
+  close(selfpipe[0]);
+  close(selfpipe[1]);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGCHLD, SIG_DFL);
+  signal(SIGPIPE, SIG_DFL);
+  if (socket_local6(fd, lip, &lport, &scope) < 0) {
+    char l4[4];
+    if (socket_local4(fd, l4, &lport) < 0) byte_zero(lip, 16);
+    else { byte_copy(lip, 12, V4mappedprefix); byte_copy(lip + 12, 4, l4); }
+  }
+  ipfmt(ripbuf, rip);
+  ipfmt(lipbuf, lip);
+  setenv("PROTO", "TCP", 1);
+  setenv("TCPREMOTEIP", ripbuf, 1);
+  setenv("TCPREMOTEPORT", ulongfmt(pb, rport), 1);
+  setenv("TCPLOCALIP", lipbuf, 1);
+  setenv("TCPLOCALPORT", ulongfmt(pb, lport), 1);
+  setenv("TCPCONNNUM", ulongfmt(pb, connnum), 1);
+  unsetenv("TCPREMOTEHOST");
+  unsetenv("TCPREMOTEINFO");
+  unsetenv("TCPLOCALHOST");
+  if (flaghost && lookup_host(rip, host, sizeof host)) setenv("TCPREMOTEHOST", host, 1);
+  r = rules_check(ripbuf, getenv("TCPREMOTEHOST"), &denymsg);
+  if (r < 0) {
+    logs("warning: unable to read rules ", rules_path, " for ", ripbuf, ", dropping");
+    (void)!write(fd, "421 4.3.0 temporary failure\r\n", 29);
+    _exit(111);
+  }
+  if (r == 0) {
+    logs("info: deny ", ripbuf, 0, 0, 0);
+    if (denymsg) {
+      size_t k = strlen(denymsg);
+      char buf[600];
+      if (k > 500) k = 500;
+      memcpy(buf, "554 ", 4);
+      for (size_t i = 0; i < k; i++) buf[4 + i] = (denymsg[i] == '\r' || denymsg[i] == '\n') ? ' ' : denymsg[i];
+      memcpy(buf + 4 + k, "\r\n", 2);
+      (void)!write(fd, buf, k + 6);
+    }
+    _exit(100);
+  }
+  if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0) _exit(111);
+  if (fd > 1) close(fd);
+  execvp(prog[0], prog);
+  logs("warning: unable to run ", prog[0], ": ", strerror(errno), 0);
+  _exit(111);
+}
+
+static void refuse(int fd, const char *ipb, const char *why)
+{
+  static const char m[] = "421 4.3.2 too many connections, try again later\r\n";
+  ndelay_on(fd);
+  (void)!write(fd, m, sizeof m - 1);
+  close(fd);
+  logs("warning: refused ", ipb, ": ", why, 0);
+}
+
+int main(int argc, char **argv)
+{
+  unsigned long uid = 0, gid = 0, backlog = 64, nfd = 0;
+  int setuidgid = 0, hasu = 0, hasg = 0, notify = 0, opt;
+  unsigned short port;
+  char *hosts, *h;
+
+  while ((opt = getopt(argc, argv, "Uu:g:c:C:x:ht:N:b:")) != -1) {
+    switch (opt) {
+    case 'U': setuidgid = 1; break;
+    case 'u': if (!scan_num(optarg, &uid)) die(100, USAGE, 0); hasu = 1; break;
+    case 'g': if (!scan_num(optarg, &gid)) die(100, USAGE, 0); hasg = 1; break;
+    case 'c': if (!scan_num(optarg, &maxconn) || !maxconn || maxconn > CONN_MAX) die(100, USAGE, 0); break;
+    case 'C': if (!scan_num(optarg, &perip) || !perip) die(100, USAGE, 0); break;
+    case 'x': rules_path = optarg; break;
+    case 'h': flaghost = 1; break;
+    case 't': if (!scan_num(optarg, &dnstimeout) || !dnstimeout) die(100, USAGE, 0); break;
+    case 'N': if (!scan_num(optarg, &nfd)) die(100, USAGE, 0); notify = 1; break;
+    case 'b': if (!scan_num(optarg, &backlog) || !backlog) die(100, USAGE, 0); break;
+    default: die(100, USAGE, 0);
+    }
+  }
+  if (argc - optind < 3) die(100, USAGE, 0);
+  hosts = argv[optind];
+  {
+    unsigned long p;
+    if (!scan_num(argv[optind + 1], &p) || p > 65535) die(100, "bad port: ", argv[optind + 1]);
+    port = (unsigned short)p;
+  }
+  if (setuidgid) {
+    const char *u = getenv("UID"), *g = getenv("GID");
+    if (!u || !scan_num(u, &uid)) die(100, "-U given but UID not set", 0);
+    if (!g || !scan_num(g, &gid)) die(100, "-U given but GID not set", 0);
+    hasu = hasg = 1;
+  }
+  kids = calloc(maxconn, sizeof *kids);
+  if (!kids) die(111, "out of memory", 0);
+
+  /* bind every listed address */
+  for (h = hosts; h && *h;) {
+    char *comma = strchr(h, ',');
+    char ip[16];
+    size_t k;
+    int s;
+    if (comma) *comma = 0;
+    if (nls >= LISTEN_MAX) die(100, "too many listen addresses", 0);
+    if (!strcmp(h, "0")) { byte_copy(ip, 12, V4mappedprefix); byte_zero(ip + 12, 4); k = 1; }
+    else k = scan_ip6(h, ip);
+    if (!k || k != strlen(h)) die(100, "bad listen address: ", h);
+    if (ip6_isv4mapped(ip)) {
+      s = socket_tcp4b();
+      if (s < 0 || socket_bind4_reuse(s, ip + 12, port) < 0) diesys(111, "unable to bind ", h);
+      ls[nls].v6 = 0;
+    } else {
+      s = socket_tcp6b();
+      if (s < 0 || socket_bind6_reuse(s, ip, port, 0) < 0) diesys(111, "unable to bind ", h);
+      ls[nls].v6 = 1;
+    }
+    if (socket_listen(s, (unsigned)backlog) < 0) diesys(111, "unable to listen on ", h);
+    fcntl(s, F_SETFD, FD_CLOEXEC);
+    ndelay_on(s);
+    ls[nls++].fd = s;
+    h = comma ? comma + 1 : 0;
+  }
+
+  /* drop privileges before accepting anything */
+  if (hasg) {
+    gid_t g = (gid_t)gid;
+    if (getuid() == 0 && setgroups(1, &g) < 0) diesys(111, "unable to setgroups", 0);
+    if (setgid(g) < 0) diesys(111, "unable to setgid", 0);
+  }
+  if (hasu && setuid((uid_t)uid) < 0) diesys(111, "unable to setuid", 0);
+
+  if (pipe(selfpipe) < 0) diesys(111, "unable to create self-pipe", 0);
+  fcntl(selfpipe[0], F_SETFD, FD_CLOEXEC);
+  fcntl(selfpipe[1], F_SETFD, FD_CLOEXEC);
+  ndelay_on(selfpipe[0]);
+  ndelay_on(selfpipe[1]);
+  {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = sig;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGCHLD, &sa, 0);
+    sigaction(SIGTERM, &sa, 0);
+    signal(SIGPIPE, SIG_IGN);
+  }
+
+  {
+    char pb[24], cb[24];
+    logs("info: listening, port ", ulongfmt(pb, port), 0, 0, 0);
+    logs("info: status 0/", ulongfmt(cb, maxconn), 0, 0, 0);
+  }
+  if (notify) {
+    (void)!write((int)nfd, "\n", 1);
+    close((int)nfd);
+  }
+
+  for (;;) {
+    struct pollfd pf[LISTEN_MAX + 1];
+    unsigned n = 0;
+    if (gotterm) {
+      if (nls) {
+        for (unsigned i = 0; i < nls; i++) close(ls[i].fd);
+        nls = 0;
+        logs("info: SIGTERM, no longer accepting; waiting for children", 0, 0, 0, 0);
+      }
+      reap();
+      if (!nkids) { logs("info: exiting", 0, 0, 0, 0); return 0; }
+    }
+    pf[n].fd = selfpipe[0]; pf[n].events = POLLIN; pf[n].revents = 0; n++;
+    for (unsigned i = 0; i < nls; i++) { pf[n].fd = ls[i].fd; pf[n].events = POLLIN; pf[n].revents = 0; n++; }
+    if (poll(pf, n, -1) < 0) {
+      if (errno == EINTR) continue;
+      diesys(111, "poll", 0);
+    }
+    if (pf[0].revents) {
+      char buf[64];
+      while (read(selfpipe[0], buf, sizeof buf) > 0) {}
+      reap();
+    }
+    for (unsigned i = 0; i < nls; i++) {
+      char ip[16], ipb[IP6_FMT + 1], pb[24], nb[24], cb[24], portb[24];
+      uint16 rport;
+      uint32 scope;
+      int fd;
+      unsigned long same;
+      pid_t pid;
+      if (!pf[i + 1].revents) continue;
+      if (ls[i].v6) fd = socket_accept6(ls[i].fd, ip, &rport, &scope);
+      else {
+        byte_copy(ip, 12, V4mappedprefix);
+        fd = socket_accept4(ls[i].fd, ip + 12, &rport);
+      }
+      if (fd < 0) continue;
+      ndelay_off(fd);
+      ipfmt(ipb, ip);
+      if (nkids >= maxconn) { refuse(fd, ipb, "total connection limit (-c)"); continue; }
+      same = count_ip(ip);
+      if (same >= perip) { refuse(fd, ipb, "per-IP connection limit (-C)"); continue; }
+      pid = fork();
+      if (pid < 0) { refuse(fd, ipb, "fork failed"); continue; }
+      if (pid == 0) child(fd, ip, rport, same + 1, argv + optind + 2);
+      close(fd);
+      for (unsigned long k = 0; k < maxconn; k++)
+        if (!kids[k].pid) { kids[k].pid = pid; byte_copy(kids[k].ip, 16, ip); nkids++; break; }
+      {
+        char line[200];
+        size_t m = 0;
+        const char *parts[] = { " port ", ulongfmt(portb, rport), " status ", ulongfmt(nb, nkids), "/", ulongfmt(cb, maxconn) };
+        for (unsigned q = 0; q < 6; q++) { size_t k = strlen(parts[q]); memcpy(line + m, parts[q], k); m += k; }
+        line[m] = 0;
+        logs("info: start pid ", ulongfmt(pb, (unsigned long)pid), " from ", ipb, line);
+      }
+    }
+  }
+}
