@@ -649,7 +649,7 @@ int main(int argc, char **argv)
   for (pos = 0; dotfile_next(cmds.s, cmds.len, &pos, &line, &llen); first = 0) {
     const char *v; size_t vl;
     int t = dotfile_line(line, llen, first, &v, &vl);
-    if (t < 0) die5(t == DF_EADDR ? "5.1.3" : "4.7.0", "Uh-oh: ", dotfile_strerror(t), 0, 0);
+    if (t < 0) die5("4.7.0", "Uh-oh: ", dotfile_strerror(t), 0, 0);
     if (t == DF_LIST) forwardonly = 1;
   }
   /* second pass: deliver, stop at the first failure (which exits) */

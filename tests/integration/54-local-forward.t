@@ -1,0 +1,63 @@
+#!/bin/sh
+# 54-local-forward.t: forwarding lines (&addr and bare addresses) are
+# injected once, at the end, through the qmail-queue interface. tern-local
+# honours QMAILQUEUE like qmail: here it names a script that captures the
+# message (fd 0) and the envelope (fd 1) and exits with a chosen code.
+. "$(dirname "$0")/lib.sh"
+TL=$SRC/local/tern-local
+[ -x "$TL" ] || tap_skip_all "local/tern-local not built"
+T=$(mktemp -d /tmp/tern-local54.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+H=$T/home
+mkdir -p "$H/Maildir/tmp" "$H/Maildir/new" "$H/Maildir/cur"; chmod 0755 "$H"
+cat > "$T/qq" <<EOS
+#!/bin/sh
+cat > "$T/qmsg"
+cat <&1 > "$T/qenv"
+exit \${QQ_EXIT:-0}
+EOS
+chmod 0755 "$T/qq"
+printf 'Subject: fwd\n\nbody\n' > "$T/msg"
+tl() { QMAILQUEUE=$T/qq "$TL" -- joe "$H" "$@" < "$T/msg" > "$T/out" 2>&1; echo $? > "$T/rc"; }
+rc() { cat "$T/rc"; }
+tern() { printf "$1" > "$H/$2"; chmod 0644 "$H/$2"; }
+env0() { tr '\0' '|' < "$T/qenv"; }
+tap_plan 13
+
+tern '&bob@remote.test\n./Maildir/\ncarol@other.test\n' .tern
+tl joe "" "" example.test "s@x.test" "./Maildir/"
+tap_is "$(rc)" 0 "forward: exit 0"
+tap_is "$(head -n 1 "$T/out")" "did 1+2+0" "did 1+2+0"
+case $(sed -n 2p "$T/out") in "qp "[0-9]*) tap_ok 0 "qp N reported" ;; *) tap_ok 1 "qp line: $(cat "$T/out")" ;; esac
+tap_is "$(env0)" "Fs@x.test|Tbob@remote.test|Tcarol@other.test||" "one envelope, original sender, both recipients"
+tap_is "$(head -n 1 "$T/qmsg")" "Delivered-To: joe@example.test" "forwarded copy starts with Delivered-To"
+tap_is "$(tail -n +2 "$T/qmsg" | cmp - "$T/msg" && echo same)" same "then the original message, no Return-Path"
+
+tl joe "" "" example.test "" "./Maildir/"
+tap_is "$(env0)" "F|Tbob@remote.test|Tcarol@other.test||" "null sender stays null"
+
+# -owner: NEWSENDER
+tern '&bob@remote.test\n' .tern-list
+tern './Maildir/\n' .tern-list-owner
+tl joe-list - list example.test "s@x.test" "./Maildir/"
+tap_is "$(env0)" "Fjoe-list-owner@example.test|Tbob@remote.test||" ".tern-list-owner exists: sender joe-list-owner@domain"
+tern './Maildir/\n' .tern-list-owner-default
+tl joe-list - list example.test "s@x.test" "./Maildir/"
+tap_is "$(env0)" "Fjoe-list-owner-@example.test-@[]|Tbob@remote.test||" "-owner-default too: VERP sender"
+
+# queue failures
+QQ_EXIT=31; export QQ_EXIT
+tl joe "" "" example.test "s@x.test" "./Maildir/"
+tap_is "$(rc)" 100 "queue exit 31 (permanent): exit 100"
+QQ_EXIT=53
+tl joe "" "" example.test "s@x.test" "./Maildir/"
+tap_is "$(rc)" 111 "queue exit 53 (temporary): exit 111"
+unset QQ_EXIT
+
+# bad forwarding line: nothing delivered
+n=$(find "$H/Maildir/new" -type f | wc -l)
+tern './Maildir/\n&<bob@remote.test>\n' .tern
+tl joe "" "" example.test "s@x.test" "./Maildir/"
+tap_is "$(rc)" 111 "bad forwarding address: exit 111 (the user can fix the file)"
+tap_is "$(find "$H/Maildir/new" -type f | wc -l)" "$n" "no line delivered when one line is bad"
+exit $TAP_FAIL
