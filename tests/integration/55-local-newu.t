@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+# 55-local-newu.t: tern-newu compiles users/assign into users/cdb with
+# qmail-newu's encoding (keys "!local\0" exact, "!prefix" wildcard, "" =
+# the wildcard last characters; value user\0uid\0gid\0home\0dash\0ext),
+# atomically; a bad line exits 100 naming the line and leaves cdb as it was.
+import os, struct, subprocess, sys, tempfile, shutil
+
+SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+NEWU = os.path.join(SRC, 'local', 'tern-newu')
+n = fails = 0
+def ok(cond, desc):
+    global n, fails
+    n += 1
+    print(('ok %d - %s' if cond else 'not ok %d - %s') % (n, desc))
+    if not cond: fails += 1
+
+def cdb_records(path):
+    d = open(path, 'rb').read()
+    end = min(struct.unpack('<I', d[i*8:i*8+4])[0] for i in range(256))
+    pos, out = 2048, []
+    while pos < end:
+        kl, dl = struct.unpack('<II', d[pos:pos+8])
+        out.append((d[pos+8:pos+8+kl], d[pos+8+kl:pos+8+kl+dl]))
+        pos += 8 + kl + dl
+    return out
+
+def cdb_get(path, key):
+    # a real lookup through the hash tables (djb's cdb hash)
+    d = open(path, 'rb').read()
+    h = 5381
+    for c in key: h = ((h << 5) + h ^ c) & 0xffffffff
+    tpos, tlen = struct.unpack('<II', d[(h & 255)*8:(h & 255)*8+8])
+    if not tlen: return None
+    slot = (h >> 8) % tlen
+    for i in range(tlen):
+        hh, rpos = struct.unpack('<II', d[tpos + ((slot + i) % tlen)*8: tpos + ((slot + i) % tlen)*8 + 8])
+        if not rpos: return None
+        if hh == h:
+            kl, dl = struct.unpack('<II', d[rpos:rpos+8])
+            if d[rpos+8:rpos+8+kl] == key: return d[rpos+8+kl:rpos+8+kl+dl]
+    return None
+
+if not os.access(NEWU, os.X_OK):
+    print('1..0 # SKIP local/tern-newu not built'); sys.exit(0)
+print('1..12')
+T = tempfile.mkdtemp(prefix='tern-local55.')
+try:
+    U = os.path.join(T, 'users'); os.mkdir(U)
+    A = os.path.join(U, 'assign'); C = os.path.join(U, 'cdb')
+    def run(text):
+        open(A, 'w').write(text)
+        p = subprocess.run([NEWU, U], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+        return p.returncode, p.stdout.decode()
+    rc, out = run('=Joe:joe:1001:1001:/home/joe:::\n'
+                  '=joe:other:1:1:/x:::\n'
+                  '+list-:lists:1002:1003:/var/lists:-:list-:\n'
+                  '+foo.:foo:1004:1004:/home/foo:-::extra\n'
+                  '+:alias:1005:1005:/var/tern/alias:-::\n'
+                  '.\n')
+    ok(rc == 0, 'valid assign compiles (%d %s)' % (rc, out))
+    recs = cdb_records(C)
+    ok(recs[0] == (b'!joe\0', b'joe\x001001\x001001\x00/home/joe\x00\x00'), 'exact key !joe\\0 lowercased, six fields')
+    ok(recs[2] == (b'!list-', b'lists\x001002\x001003\x00/var/lists\x00-\x00list-'), 'wildcard key !list- without NUL')
+    ok(recs[3][1] == b'foo\x001004\x001004\x00/home/foo\x00-\x00', 'value stops at the sixth colon')
+    ok(recs[4][0] == b'!', 'catch-all + line: key "!"')
+    ok(recs[-1] == (b'', b'-.'), '"" key lists the wildcard last characters')
+    ok(cdb_get(C, b'!joe\0').startswith(b'joe\0'), 'first = line for a local wins (cdb_find)')
+    ok(oct(os.stat(C).st_mode & 0o777) == '0o644' and not os.path.exists(C + '.tmp'), 'cdb 0644, no cdb.tmp left')
+
+    before = open(C, 'rb').read()
+    rc, out = run('=joe:joe:1001:1001:/home/joe:::\n=bad:bad:x:1:/h:::\n.\n')
+    ok(rc == 100 and 'line 2' in out, 'bad uid: exit 100 naming line 2 (%r)' % out)
+    rc2, out2 = run('=joe:joe:1001:1001:/home/joe:::\n=short:a:1:1:/h\n.\n')
+    rc3, out3 = run('=joe:joe:1001:1001:/home/joe:::\n')
+    rc4, out4 = run('=joe:joe:1\x002:1001:/home/joe:::\n.\n')
+    ok(rc2 == 100 and rc3 == 100 and 'final' in out3 and rc4 == 100, 'too few fields, no final ".", NUL: exit 100')
+    ok(open(C, 'rb').read() == before, 'cdb untouched after bad input')
+    rc, out = run('=joe:joe:1001:1001:relative:::\n.\n')
+    ok(rc == 100, 'relative home directory: exit 100')
+finally:
+    shutil.rmtree(T, ignore_errors=True)
+sys.exit(1 if fails else 0)
