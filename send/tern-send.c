@@ -1,0 +1,1199 @@
+/* tern-send: the queue manager (qmail-send). Runs as terns, started by
+   tern-start. Preprocesses todo/N into info/, local/, remote/; schedules
+   deliveries through tern-lspawn (fd 3/4) and tern-rspawn (fd 5/6) with
+   qmail's retry schedule; records bounces in bounce/N and injects one RFC 3464
+   bounce per message; has tern-clean (fd 7/8) remove what terns may not.
+   Logs every event on fd 1. See tern-send.8. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <skalibs/strerr.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/selfpipe.h>
+#include <skalibs/sig.h>
+
+#include "common/home.h"
+#include "common/ctl.h"
+#include "common/qfn.h"
+#include "common/addr.h"
+#include "common/envelope.h"
+#include "common/date822.h"
+#include "common/qqcode.h"
+#include "send/sched.h"
+
+#define FD_LCMD 3
+#define FD_LRES 4
+#define FD_RCMD 5
+#define FD_RRES 6
+#define FD_CCMD 7
+#define FD_CRES 8
+
+#define TODO_INTERVAL 1500       /* seconds between todo scans without trigger */
+#define SYSCALL_RETRY 123        /* seconds before retrying after a failed syscall */
+#define ENVELOPE_FILE_MAX (128u << 20)
+#define CHANFILE_MAX (128u << 20)
+#define BOUNCEFILE_MAX (16u << 20)
+#define HEADREAD_MAX (SCHED_BOUNCE_HEADERS_MAX + 4096)
+#define REPLY_MAX (1 + 100 * 4003)   /* slot + 100 x (letter, 4000 text, NUL) */
+#define UNIT_RCPT_MAX 100
+#define TEXT_MAX 4000
+
+static const char *chname[2] = { "local", "remote" };
+static const unsigned skip[2] = { 10, 20 };
+static const char *chdir_[2] = { "local", "remote" };
+
+/* ---- configuration ---- */
+static char me[CTL_LINE_MAX], envnoathost[CTL_LINE_MAX], bouncefrom[CTL_LINE_MAX], bouncehost[CTL_LINE_MAX];
+static struct ctl_list locals = CTL_LIST_ZERO, vdoms = CTL_LIST_ZERO;
+static unsigned conc[2];
+static unsigned long lifetime;
+static int remote_ok;
+static char sockpath[4200];
+
+/* ---- messages ---- */
+struct msg {
+  int used;
+  uint64_t id;
+  time_t birth;
+  char *sender;
+  struct { int has; int active; time_t next; } ch[2];
+  int done_pending;
+  time_t donenext;
+};
+static struct msg *msgs;
+static size_t nmsgs, capmsgs;
+
+/* a pass over one channel file of one message */
+struct job {
+  int used;
+  size_t m;            /* index in msgs */
+  int chan;
+  int fd;              /* the channel file, O_RDWR */
+  char *buf;           /* its contents */
+  size_t len;
+  size_t *recs;        /* offsets of T records, grouped into units */
+  size_t nrecs;
+  size_t *ustart;      /* unit k = recs[ustart[k] .. ustart[k+1]) */
+  size_t nunits, nextunit;
+  unsigned outstanding;
+  int dying;
+  time_t next;         /* retry time computed at pass start */
+};
+static struct job *jobs;
+static size_t njobs, capjobs;
+
+struct dlv {
+  int used;
+  size_t job;
+  size_t unit;
+  unsigned long dno;   /* delivery number of the first recipient */
+};
+static struct dlv dlvs[2][256];
+static unsigned active[2];
+static unsigned long dnext = 1;
+
+/* channel I/O buffers */
+struct chio {
+  int cmd, res;
+  char *obuf; size_t olen, ocap;
+  char *ibuf; size_t ilen;
+};
+static struct chio io[2];
+
+static int stopping;
+static int flagtodo = 1, flagalrm, flaghup;
+static time_t nexttodo;
+
+/* ---- logging ---- */
+
+static void logn(unsigned n, const char *const *v)
+{
+  static char line[16384];
+  size_t l = 0;
+  for (unsigned i = 0; i < n; i++) {
+    size_t k = strlen(v[i]);
+    if (k > sizeof line - 2 - l) k = sizeof line - 2 - l;
+    memcpy(line + l, v[i], k);
+    l += k;
+  }
+  line[l++] = '\n';
+  allwrite(1, line, l);
+}
+#define log1(a) do { const char *v_[] = { a }; logn(1, v_); } while (0)
+#define log2(a, b) do { const char *v_[] = { a, b }; logn(2, v_); } while (0)
+#define log3(a, b, c) do { const char *v_[] = { a, b, c }; logn(3, v_); } while (0)
+#define log4(a, b, c, d) do { const char *v_[] = { a, b, c, d }; logn(4, v_); } while (0)
+#define log5(a, b, c, d, e) do { const char *v_[] = { a, b, c, d, e }; logn(5, v_); } while (0)
+
+static char *fmtu(char *buf, uint64_t u) { buf[qfn_fmtu64(buf, u)] = 0; return buf; }
+
+static void die_nomem(void)
+{
+  log1("alert: out of memory; exiting");
+  _exit(111);
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+  p = realloc(p, n ? n : 1);
+  if (!p) die_nomem();
+  return p;
+}
+
+static void status(void)
+{
+  char a[24], b[24], c[24], d[24];
+  const char *v[] = { "status: local ", fmtu(a, active[0]), "/", fmtu(b, conc[0]), " remote ", fmtu(c, active[1]), "/", fmtu(d, conc[1]) };
+  logn(8, v);
+}
+
+/* text made log-safe; the caller's buffer is TEXT_MAX + 1 */
+static const char *safe(char *dst, const char *s, size_t len)
+{
+  if (len > TEXT_MAX) len = TEXT_MAX;
+  sched_logsafe(dst, s, len);
+  dst[len] = 0;
+  return dst;
+}
+
+/* ---- files ---- */
+
+static int fsync_dir(const char *dir)
+{
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int r;
+  if (fd < 0) return -1;
+  r = fsync(fd);
+  close(fd);
+  return r;
+}
+
+/* the directory part of a queue path "x/S/N" or "x/N" */
+static void dirof(char *d, const char *fn)
+{
+  char *s;
+  strcpy(d, fn);
+  s = strrchr(d, '/');
+  if (s) *s = 0;
+}
+
+/* whole file into *buf (malloc), at most max bytes. 1 ok, 0 ENOENT, -1 error */
+static int readfile(const char *fn, size_t max, char **buf, size_t *len, struct stat *st)
+{
+  int fd = open(fn, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat s;
+  size_t n = 0;
+  if (fd < 0) return errno == ENOENT ? 0 : -1;
+  if (fstat(fd, &s) < 0 || !S_ISREG(s.st_mode) || (uint64_t)s.st_size > max) {
+    if (!errno) errno = EFBIG;
+    close(fd);
+    return -1;
+  }
+  *buf = xrealloc(0, (size_t)s.st_size + 1);
+  while (n < (size_t)s.st_size) {
+    ssize_t r = read(fd, *buf + n, (size_t)s.st_size - n);
+    if (r < 0) { if (errno == EINTR) continue; free(*buf); close(fd); return -1; }
+    if (!r) break;
+    n += (size_t)r;
+  }
+  close(fd);
+  (*buf)[n] = 0;
+  *len = n;
+  if (st) *st = s;
+  return 1;
+}
+
+/* write a new file O_EXCL, fsync it. 1 ok, 0 error */
+static int writenew(const char *fn, const char *s, size_t len, time_t mtime)
+{
+  int fd = open(fn, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return 0;
+  if (allwrite(fd, s, len) < len) goto err;
+  if (mtime) {
+    struct timespec ts[2];
+    ts[0].tv_sec = ts[1].tv_sec = mtime;
+    ts[0].tv_nsec = ts[1].tv_nsec = 0;
+    if (futimens(fd, ts) < 0) goto err;
+  }
+  if (fsync(fd) < 0) goto err;
+  if (close(fd) < 0) { unlink(fn); return 0; }
+  return 1;
+err:
+  close(fd);
+  unlink(fn);
+  return 0;
+}
+
+/* ---- tern-clean ---- */
+
+static int clean(const char *what, uint64_t id)
+{
+  char req[QFN_MAX];
+  char c;
+  size_t l = qfn_flat(req, what, id);
+  ssize_t r;
+  if (allwrite(FD_CCMD, req, l + 1) < l + 1) { log1("alert: oh no! lost tern-clean connection! dying..."); _exit(111); }
+  do r = read(FD_CRES, &c, 1); while (r < 0 && errno == EINTR);
+  if (r <= 0) { log1("alert: oh no! lost tern-clean connection! dying..."); _exit(111); }
+  if (c != '+') {
+    log3("warning: tern-clean unable to clean up ", req, "");
+    return 0;
+  }
+  return 1;
+}
+
+/* ---- controls ---- */
+
+static int readctl_line(const char *fn, char *buf, const char *def)
+{
+  size_t len;
+  int r = ctl_readline(fn, buf, CTL_LINE_MAX, &len);
+  if (r < 0) return 0;
+  if (!r || !len) strcpy(buf, def);
+  return 1;
+}
+
+static int readlists(void)
+{
+  struct ctl_list l = CTL_LIST_ZERO, v = CTL_LIST_ZERO;
+  int r = ctl_readlist("control/locals", &l);
+  if (r < 0) { log1("alert: unable to read control/locals"); return 0; }
+  if (!r || !l.n) {
+    ctl_listfree(&l);
+    if (!me[0]) { log1("alert: no control/locals and no control/me"); return 0; }
+    l.len = strlen(me) + 1;
+    l.s = xrealloc(0, l.len);
+    memcpy(l.s, me, l.len);
+    l.n = 1;
+  }
+  if (ctl_readlist("control/virtualdomains", &v) < 0) {
+    log1("alert: unable to read control/virtualdomains");
+    ctl_listfree(&l);
+    return 0;
+  }
+  ctl_listfree(&locals);
+  ctl_listfree(&vdoms);
+  locals = l;
+  vdoms = v;
+  return 1;
+}
+
+static int getcontrols(void)
+{
+  unsigned long u;
+  size_t len;
+  int r = ctl_readline("control/me", me, sizeof me, &len);
+  if (r < 0) { log1("alert: cannot start: unable to read control/me"); return 0; }
+  if (!r) me[0] = 0;
+  if (!readctl_line("control/envnoathost", envnoathost, me[0] ? me : "envnoathost")
+      || !readctl_line("control/bouncefrom", bouncefrom, "MAILER-DAEMON")
+      || !readctl_line("control/bouncehost", bouncehost, me[0] ? me : "bouncehost")) {
+    log1("alert: cannot start: unable to read controls");
+    return 0;
+  }
+  if (ctl_readulong("control/concurrencylocal", &u, 10) < 0) { log1("alert: cannot start: bad control/concurrencylocal"); return 0; }
+  conc[0] = u > 255 ? 255 : (unsigned)u;
+  if (ctl_readulong("control/concurrencyremote", &u, 20) < 0) { log1("alert: cannot start: bad control/concurrencyremote"); return 0; }
+  conc[1] = u > 255 ? 255 : (unsigned)u;
+  if (ctl_readulong("control/queuelifetime", &lifetime, 604800) < 0) { log1("alert: cannot start: bad control/queuelifetime"); return 0; }
+  return readlists();
+}
+
+/* ---- the message table ---- */
+
+static size_t msg_new(uint64_t id, time_t birth, const char *sender, size_t slen)
+{
+  size_t i;
+  for (i = 0; i < nmsgs; i++) if (!msgs[i].used) break;
+  if (i == nmsgs) {
+    if (nmsgs == capmsgs) {
+      capmsgs = capmsgs ? capmsgs * 2 : 64;
+      msgs = xrealloc(msgs, capmsgs * sizeof *msgs);
+    }
+    nmsgs++;
+  }
+  memset(msgs + i, 0, sizeof *msgs);
+  msgs[i].used = 1;
+  msgs[i].id = id;
+  msgs[i].birth = birth;
+  msgs[i].sender = xrealloc(0, slen + 1);
+  memcpy(msgs[i].sender, sender, slen);
+  msgs[i].sender[slen] = 0;
+  return i;
+}
+
+static void msg_free(size_t i)
+{
+  free(msgs[i].sender);
+  msgs[i].sender = 0;
+  msgs[i].used = 0;
+}
+
+/* ---- end of a message (reference/qmail.md 3.6) ---- */
+
+static int bounce_inject(struct msg *m, const char *fail, size_t flen)
+{
+  char *mess = 0, *out;
+  size_t mlen = 0, olen;
+  char fn[QFN_MAX], date[DATE822_MAX], num[24];
+  int mp[2], ep[2], wstat;
+  pid_t pid;
+  struct sched_bounce_in b;
+  int fd;
+
+  qfn_split(fn, "mess", m->id);
+  fd = open(fn, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    mess = xrealloc(0, HEADREAD_MAX);
+    while (mlen < HEADREAD_MAX) {
+      ssize_t r = read(fd, mess + mlen, HEADREAD_MAX - mlen);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      mlen += (size_t)r;
+    }
+    close(fd);
+  }
+  date822_fmt(date, time(0));
+  b.sender = m->sender;
+  b.bouncefrom = bouncefrom;
+  b.bouncehost = bouncehost;
+  b.date = date;
+  b.boundary = "tern-bounce";
+  b.id = m->id;
+  b.failures = fail;
+  b.flen = flen;
+  b.message = mess ? mess : "";
+  b.mlen = mlen;
+  olen = sched_bounce(0, &b);
+  out = xrealloc(0, olen);
+  sched_bounce(out, &b);
+  free(mess);
+
+  if (pipecoe(mp) < 0) { free(out); return 0; }
+  if (pipecoe(ep) < 0) { close(mp[0]); close(mp[1]); free(out); return 0; }
+  pid = fork();
+  if (pid < 0) { close(mp[0]); close(mp[1]); close(ep[0]); close(ep[1]); free(out); return 0; }
+  if (!pid) {
+    const char *qq = getenv("QMAILQUEUE");
+    sig_restore(SIGPIPE);
+    if (fd_move(0, mp[0]) < 0 || fd_move(1, ep[0]) < 0) _exit(QQ_CANTRUN);
+    if (qq && *qq) {
+      char const *argv[2] = { qq, 0 };
+      execv(qq, (char *const *)argv);
+    } else {
+      char const *argv[4] = { "s6-sudo", "-e", sockpath, 0 };
+      execvp("s6-sudo", (char *const *)argv);
+    }
+    _exit(QQ_CANTRUN);
+  }
+  close(mp[0]);
+  close(ep[0]);
+  {
+    /* envelope: F (empty) T sender, final NUL */
+    size_t sl = strlen(m->sender);
+    char *env = xrealloc(0, sl + 5);
+    int ok;
+    env[0] = 'F'; env[1] = 0; env[2] = 'T';
+    memcpy(env + 3, m->sender, sl);
+    env[3 + sl] = 0;
+    env[4 + sl] = 0;
+    ok = allwrite(mp[1], out, olen) == olen;
+    close(mp[1]);
+    ok = (allwrite(ep[1], env, sl + 5) == sl + 5) && ok;
+    close(ep[1]);
+    free(env);
+    free(out);
+    while (waitpid(pid, &wstat, 0) < 0)
+      if (errno != EINTR) return 0;
+    if (!WIFEXITED(wstat) || WEXITSTATUS(wstat) || !ok) {
+      int perm;
+      const char *t = WIFEXITED(wstat) ? qq_describe(WEXITSTATUS(wstat), &perm) : "queue program crashed";
+      if (WIFEXITED(wstat) && !WEXITSTATUS(wstat)) t = "write to the queue program failed";
+      log4("warning: unable to inject bounce message for msg ", fmtu(num, m->id), ": ", t);
+      return 0;
+    }
+  }
+  {
+    char a[24], q[24];
+    log4("bounce msg ", fmtu(a, m->id), " qp ", fmtu(q, (uint64_t)pid));
+  }
+  return 1;
+}
+
+static void messdone(size_t i)
+{
+  struct msg *m = msgs + i;
+  char fn[QFN_MAX], num[24];
+  char *fail = 0;
+  size_t flen = 0;
+  int r;
+
+  qfn_flat(fn, "bounce", m->id);
+  r = readfile(fn, BOUNCEFILE_MAX, &fail, &flen, 0);
+  if (r < 0) {
+    log3("warning: unable to read ", fn, "; will try again later");
+    m->done_pending = 1;
+    m->donenext = time(0) + SYSCALL_RETRY;
+    return;
+  }
+  if (r > 0) {
+    if (!m->sender[0] || !strcmp(m->sender, "#@[]"))
+      log4("double bounce: discarding bounce/", fmtu(num, m->id), " of msg ", num);
+    else if (!bounce_inject(m, fail, flen)) {
+      free(fail);
+      m->done_pending = 1;
+      m->donenext = time(0) + SYSCALL_RETRY;
+      return;
+    }
+    free(fail);
+    if (unlink(fn) < 0 && errno != ENOENT) {
+      log3("warning: unable to unlink ", fn, "; will try again later");
+      m->done_pending = 1;
+      m->donenext = time(0) + SYSCALL_RETRY;
+      return;
+    }
+  }
+  log2("end msg ", fmtu(num, m->id));
+  qfn_split(fn, "local", m->id); unlink(fn);
+  qfn_split(fn, "remote", m->id); unlink(fn);
+  qfn_split(fn, "info", m->id);
+  if (unlink(fn) < 0 && errno != ENOENT) {
+    log3("warning: unable to unlink ", fn, "; will try again later");
+    m->done_pending = 1;
+    m->donenext = time(0) + SYSCALL_RETRY;
+    return;
+  }
+  {
+    char d[QFN_MAX];
+    dirof(d, fn);
+    fsync_dir(d);
+  }
+  clean("mess", m->id);   /* on failure the next start-up cleanup redoes it */
+  msg_free(i);
+}
+
+/* ---- preprocessing (reference/qmail.md 3.5) ---- */
+
+static void todo_one(uint64_t id)
+{
+  char fn[QFN_MAX], fi[QFN_MAX], fc[2][QFN_MAX], d[QFN_MAX], num[24], bytes[24];
+  char *env = 0;
+  size_t elen = 0, pos = 0, vlen;
+  const char *v, *sender = 0, *u = "?", *p = "?";
+  size_t slen = 0;
+  char type;
+  struct stat st, ms;
+  int r, state = 0;
+  char *cb[2] = { 0, 0 };
+  size_t cl[2] = { 0, 0 }, cc[2] = { 0, 0 };
+  time_t birth;
+  size_t mi;
+
+  qfn_flat(fn, "todo", id);
+  r = readfile(fn, ENVELOPE_FILE_MAX, &env, &elen, &st);
+  if (r <= 0) {
+    if (r < 0) log3("warning: unable to read ", fn, "");
+    return;
+  }
+  birth = st.st_mtime;
+  /* validate: written by ternq, read by terns */
+  for (;;) {
+    r = envelope_next(env, elen, &pos, &type, &v, &vlen);
+    if (r <= 0) break;
+    if (memchr(v, '\n', vlen)) { r = -1; break; }
+    if (state == 0 && type == 'u') u = v;
+    else if (state == 0 && type == 'p') p = v;
+    else if (state == 0 && type == 'F') { sender = v; slen = vlen; state = 1; }
+    else if (state == 1 && type == 'T') {
+      char out[SCHED_REWRITE_MAX];
+      size_t ol;
+      int c = sched_classify(v, vlen, &locals, &vdoms, envnoathost, out, &ol);
+      if (c == SCHED_TOOLONG) { c = SCHED_LOCAL; memcpy(out, v, vlen); out[vlen] = 0; ol = vlen; }
+      if (cl[c] + ol + 2 > cc[c]) {
+        cc[c] = (cl[c] + ol + 2) * 2;
+        cb[c] = xrealloc(cb[c], cc[c]);
+      }
+      cb[c][cl[c]++] = 'T';
+      memcpy(cb[c] + cl[c], out, ol + 1);
+      cl[c] += ol + 1;
+    } else { r = -1; break; }
+  }
+  if (r < 0 || !sender) {
+    log3("warning: malformed envelope in ", fn, "; left in place");
+    goto out;
+  }
+  qfn_split(fi, "mess", id);
+  if (stat(fi, &ms) < 0) {
+    log3("warning: unable to stat ", fi, "; will try again later");
+    goto out;
+  }
+  qfn_split(fi, "info", id);
+  qfn_split(fc[0], "local", id);
+  qfn_split(fc[1], "remote", id);
+  /* leftovers of an interrupted earlier attempt */
+  if ((unlink(fc[0]) < 0 && errno != ENOENT) || (unlink(fc[1]) < 0 && errno != ENOENT)
+      || (unlink(fi) < 0 && errno != ENOENT)) {
+    log3("warning: unable to clean up before preprocessing ", fn, "");
+    goto out;
+  }
+  log2("new msg ", fmtu(num, id));
+  {
+    char *info = xrealloc(0, slen + 2);
+    info[0] = 'F';
+    memcpy(info + 1, sender, slen + 1);
+    r = writenew(fi, info, slen + 2, birth);
+    free(info);
+    if (!r) { log3("warning: unable to write ", fi, ""); goto out; }
+  }
+  for (int c = 0; c < 2; c++)
+    if (cl[c] && !writenew(fc[c], cb[c], cl[c], 0)) {
+      log3("warning: unable to write ", fc[c], "");
+      unlink(fi);
+      if (c) unlink(fc[0]);
+      goto out;
+    }
+  dirof(d, fi);
+  r = fsync_dir(d);
+  for (int c = 0; c < 2; c++) if (cl[c]) { dirof(d, fc[c]); if (fsync_dir(d) < 0) r = -1; }
+  if (r < 0) { log3("warning: unable to sync the directories of ", fi, ""); goto out; }
+  {
+    char safes[TEXT_MAX + 1], su[64], sp[64];
+    const char *vv[] = { "info msg ", num, ": bytes ", fmtu(bytes, (uint64_t)ms.st_size), " from <",
+                         safe(safes, sender, slen), "> qp ", safe(sp, p, strlen(p) > 20 ? 20 : strlen(p)),
+                         " uid ", safe(su, u, strlen(u) > 20 ? 20 : strlen(u)) };
+    logn(10, vv);
+  }
+  if (!clean("todo", id)) goto out;   /* todo/N stays: the next scan redoes it */
+  mi = msg_new(id, birth, sender, slen);
+  for (int c = 0; c < 2; c++) {
+    msgs[mi].ch[c].has = cl[c] ? 1 : 0;
+    msgs[mi].ch[c].next = 0;
+  }
+  if (!cl[0] && !cl[1]) messdone(mi);
+out:
+  free(env);
+  free(cb[0]);
+  free(cb[1]);
+}
+
+static void todo_scan(void)
+{
+  DIR *dir = opendir("todo");
+  struct dirent *de;
+  uint64_t *ids = 0;
+  size_t n = 0, cap = 0;
+  if (!dir) { log1("warning: unable to open todo/"); return; }
+  for (;;) {
+    uint64_t id;
+    errno = 0;
+    de = readdir(dir);
+    if (!de) break;
+    if (!qfn_scanu64(de->d_name, strlen(de->d_name), &id)) continue;
+    if (n == cap) { cap = cap ? 2 * cap : 64; ids = xrealloc(ids, cap * sizeof *ids); }
+    ids[n++] = id;
+  }
+  if (errno) log1("warning: trouble reading todo/");
+  closedir(dir);
+  for (size_t i = 0; i < n; i++) todo_one(ids[i]);
+  free(ids);
+}
+
+/* start-up: every preprocessed message (reference/qmail.md 3.7) */
+static void info_scan(void)
+{
+  for (unsigned s = 0; s < QUEUE_SPLIT; s++) {
+    char dn[QFN_MAX];
+    DIR *dir;
+    struct dirent *de;
+    size_t l = qfn_fmtu64(dn + 5, s);
+    memcpy(dn, "info/", 5);
+    dn[5 + l] = 0;
+    dir = opendir(dn);
+    if (!dir) { log3("warning: unable to open ", dn, ""); continue; }
+    while ((de = readdir(dir))) {
+      uint64_t id;
+      char fn[QFN_MAX], *buf;
+      size_t len, pos = 0, vlen;
+      const char *v;
+      char type;
+      struct stat st, cs;
+      size_t mi;
+      if (!qfn_scanu64(de->d_name, strlen(de->d_name), &id)) continue;
+      qfn_flat(fn, "todo", id);
+      if (!stat(fn, &cs)) continue;     /* preprocessing was interrupted: the todo scan redoes it */
+      qfn_split(fn, "info", id);
+      if (readfile(fn, ENVELOPE_ADDR_MAX + 8, &buf, &len, &st) <= 0) {
+        log3("warning: unable to read ", fn, "");
+        continue;
+      }
+      if (envelope_next(buf, len, &pos, &type, &v, &vlen) != 1 || type != 'F') {
+        log3("warning: malformed ", fn, "; ignored");
+        free(buf);
+        continue;
+      }
+      mi = msg_new(id, st.st_mtime, v, vlen);
+      free(buf);
+      for (int c = 0; c < 2; c++) {
+        qfn_split(fn, chdir_[c], id);
+        if (!stat(fn, &cs)) { msgs[mi].ch[c].has = 1; msgs[mi].ch[c].next = cs.st_mtime; }
+      }
+      if (!msgs[mi].ch[0].has && !msgs[mi].ch[1].has) { msgs[mi].done_pending = 1; msgs[mi].donenext = 0; }
+    }
+    closedir(dir);
+  }
+}
+
+/* ---- passes and deliveries ---- */
+
+static const char *domain_of(const char *a)
+{
+  const char *at = strrchr(a, '@');
+  return at ? at + 1 : "";
+}
+
+static const char *sortbuf;
+static int cmp_domain(const void *x, const void *y)
+{
+  size_t a = *(const size_t *)x, b = *(const size_t *)y;
+  const char *da = domain_of(sortbuf + a + 1), *db = domain_of(sortbuf + b + 1);
+  for (;; da++, db++) {
+    int ca = (unsigned char)*da, cb = (unsigned char)*db;
+    if (ca >= 'A' && ca <= 'Z') ca += 32;
+    if (cb >= 'A' && cb <= 'Z') cb += 32;
+    if (ca != cb) return ca - cb;
+    if (!ca) break;
+  }
+  return a < b ? -1 : a > b;
+}
+
+static int samedomain(const char *buf, size_t a, size_t b)
+{
+  const char *da = domain_of(buf + a + 1), *db = domain_of(buf + b + 1);
+  size_t la = strlen(da);
+  if (la != strlen(db)) return 0;
+  for (size_t i = 0; i < la; i++) {
+    int ca = (unsigned char)da[i], cb = (unsigned char)db[i];
+    if (ca >= 'A' && ca <= 'Z') ca += 32;
+    if (cb >= 'A' && cb <= 'Z') cb += 32;
+    if (ca != cb) return 0;
+  }
+  return 1;
+}
+
+static void job_end(size_t j);
+
+/* a new pass over channel c of message mi. 1 started, 0 nothing to do */
+static int job_start(size_t mi, int c, time_t now)
+{
+  struct msg *m = msgs + mi;
+  struct job *jb;
+  char fn[QFN_MAX];
+  size_t j, pos;
+  struct stat st;
+  int fd;
+
+  qfn_split(fn, chdir_[c], m->id);
+  fd = open(fn, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) { m->ch[c].has = 0; if (!m->ch[0].has && !m->ch[1].has) { m->done_pending = 1; m->donenext = 0; } return 0; }
+    log3("warning: unable to open ", fn, "");
+    m->ch[c].next = now + SYSCALL_RETRY;
+    return 0;
+  }
+  if (fstat(fd, &st) < 0 || (uint64_t)st.st_size > CHANFILE_MAX) {
+    log3("warning: unable to stat ", fn, "");
+    close(fd);
+    m->ch[c].next = now + SYSCALL_RETRY;
+    return 0;
+  }
+  for (j = 0; j < njobs; j++) if (!jobs[j].used) break;
+  if (j == njobs) {
+    if (njobs == capjobs) { capjobs = capjobs ? 2 * capjobs : 16; jobs = xrealloc(jobs, capjobs * sizeof *jobs); }
+    njobs++;
+  }
+  jb = jobs + j;
+  memset(jb, 0, sizeof *jb);
+  jb->used = 1;
+  jb->m = mi;
+  jb->chan = c;
+  jb->fd = fd;
+  jb->buf = xrealloc(0, (size_t)st.st_size + 1);
+  {
+    size_t n = 0;
+    while (n < (size_t)st.st_size) {
+      ssize_t r = pread(fd, jb->buf + n, (size_t)st.st_size - n, (off_t)n);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      n += (size_t)r;
+    }
+    jb->len = n;
+  }
+  /* our own file, but a torn write is still possible: stop at the first
+     record without NUL */
+  jb->recs = xrealloc(0, sizeof(size_t) * (jb->len / 2 + 1));
+  for (pos = 0; pos < jb->len; ) {
+    const char *z = memchr(jb->buf + pos, 0, jb->len - pos);
+    if (!z) break;
+    if (jb->buf[pos] == 'T') jb->recs[jb->nrecs++] = pos;
+    pos = (size_t)(z - jb->buf) + 1;
+  }
+  jb->ustart = xrealloc(0, sizeof(size_t) * (jb->nrecs + 1));
+  if (c == 0) {
+    for (size_t k = 0; k < jb->nrecs; k++) jb->ustart[k] = k;
+    jb->nunits = jb->nrecs;
+  } else {
+    sortbuf = jb->buf;
+    qsort(jb->recs, jb->nrecs, sizeof(size_t), cmp_domain);
+    for (size_t k = 0, inunit = 0; k < jb->nrecs; k++) {
+      if (!k || inunit >= UNIT_RCPT_MAX || !samedomain(jb->buf, jb->recs[k - 1], jb->recs[k])) {
+        jb->ustart[jb->nunits++] = k;
+        inunit = 0;
+      }
+      inunit++;
+    }
+  }
+  jb->ustart[jb->nunits] = jb->nrecs;
+  jb->next = sched_nextretry(m->birth, now, skip[c]);
+  jb->dying = (unsigned long)(now - m->birth) > lifetime && now > m->birth;
+  m->ch[c].active = 1;
+  if (!jb->nunits) job_end(j);
+  return 1;
+}
+
+static void job_end(size_t j)
+{
+  struct job *jb = jobs + j;
+  struct msg *m = msgs + jb->m;
+  int c = jb->chan, left = 0;
+  for (size_t k = 0; k < jb->nrecs; k++) if (jb->buf[jb->recs[k]] == 'T') left = 1;
+  close(jb->fd);
+  m->ch[c].active = 0;
+  if (!left) {
+    char fn[QFN_MAX], d[QFN_MAX];
+    qfn_split(fn, chdir_[c], m->id);
+    if (unlink(fn) < 0 && errno != ENOENT) {
+      log3("warning: unable to unlink ", fn, "");
+      m->ch[c].next = jb->next;
+    } else {
+      dirof(d, fn);
+      fsync_dir(d);
+      m->ch[c].has = 0;
+    }
+  } else m->ch[c].next = jb->next;
+  free(jb->buf);
+  free(jb->recs);
+  free(jb->ustart);
+  jb->used = 0;
+  if (!m->ch[0].has && !m->ch[1].has) messdone(jb->m);
+}
+
+static void job_check(size_t j)
+{
+  if (jobs[j].used && jobs[j].nextunit >= jobs[j].nunits && !jobs[j].outstanding) job_end(j);
+}
+
+static void mark_done(struct job *jb, size_t off)
+{
+  jb->buf[off] = 'D';
+  if (pwrite(jb->fd, "D", 1, (off_t)off) != 1) {
+    char fn[QFN_MAX];
+    qfn_split(fn, chdir_[jb->chan], msgs[jb->m].id);
+    log3("warning: unable to mark a recipient done in ", fn, "");
+  }
+}
+
+static int add_bounce(struct msg *m, const char *rcpt, const char *text, size_t tlen)
+{
+  char fn[QFN_MAX];
+  size_t n = sched_bounce_para(0, rcpt, strlen(rcpt), text, tlen);
+  char *p = xrealloc(0, n);
+  int fd, created = 0;
+  struct stat st;
+  sched_bounce_para(p, rcpt, strlen(rcpt), text, tlen);
+  qfn_flat(fn, "bounce", m->id);
+  if (stat(fn, &st) < 0) created = 1;
+  fd = open(fn, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || allwrite(fd, p, n) < n || fsync(fd) < 0) {
+    if (fd >= 0) close(fd);
+    free(p);
+    log3("alert: unable to append to bounce message ", fn, "; will deliver again later");
+    return 0;
+  }
+  close(fd);
+  free(p);
+  if (created) fsync_dir("bounce");
+  return 1;
+}
+
+/* one recipient's result */
+static void result(struct job *jb, size_t off, unsigned long dno, char letter, const char *text, size_t tlen)
+{
+  static const char expired[] = "\nI'm not going to try again; this message has been in the queue too long.\n";
+  char num[24], safeb[TEXT_MAX + 1];
+  char *t2 = 0;
+  const char *rcpt = jb->buf + off + 1;
+  if (letter != 'K' && letter != 'D' && letter != 'Z') letter = 'Z';
+  if (letter == 'Z' && jb->dying) {
+    t2 = xrealloc(0, tlen + sizeof expired);
+    memcpy(t2, text, tlen);
+    memcpy(t2 + tlen, expired, sizeof expired - 1);
+    text = t2;
+    tlen += sizeof expired - 1;
+    letter = 'D';
+  }
+  fmtu(num, dno);
+  if (letter == 'K') {
+    log4("delivery ", num, ": success: ", safe(safeb, text, tlen));
+    mark_done(jb, off);
+  } else if (letter == 'Z') {
+    log4("delivery ", num, ": deferral: ", safe(safeb, text, tlen));
+  } else {
+    log4("delivery ", num, ": failure: ", safe(safeb, text, tlen));
+    if (add_bounce(msgs + jb->m, rcpt, text, tlen)) mark_done(jb, off);
+  }
+  free(t2);
+}
+
+static void cmd_append(int c, const char *s, size_t len)
+{
+  struct chio *x = io + c;
+  if (x->olen + len > x->ocap) {
+    x->ocap = (x->olen + len) * 2;
+    x->obuf = xrealloc(x->obuf, x->ocap);
+  }
+  memcpy(x->obuf + x->olen, s, len);
+  x->olen += len;
+}
+
+/* start the next unit of job j on channel c (a slot is free) */
+static void unit_start(size_t j)
+{
+  struct job *jb = jobs + j;
+  struct msg *m = msgs + jb->m;
+  int c = jb->chan;
+  size_t u = jb->nextunit++, a = jb->ustart[u], b = jb->ustart[u + 1];
+  unsigned slot;
+  char num[24], dn[24], idn[24];
+  size_t nl;
+
+  if (c == 0 && strlen(jb->buf + jb->recs[a] + 1) > ADDR_MAX) {
+    unsigned long d = dnext++;
+    log5("starting delivery ", fmtu(dn, d), ": msg ", fmtu(idn, m->id), " to local (address too long)");
+    result(jb, jb->recs[a], d, 'D', "Sorry, address too long. (#5.1.3)", 33);
+    return;
+  }
+  for (slot = 0; slot < conc[c]; slot++) if (!dlvs[c][slot].used) break;
+  dlvs[c][slot].used = 1;
+  dlvs[c][slot].job = j;
+  dlvs[c][slot].unit = u;
+  dlvs[c][slot].dno = dnext;
+  active[c]++;
+  jb->outstanding++;
+  {
+    char s = (char)slot;
+    cmd_append(c, &s, 1);
+  }
+  nl = qfn_fmtu64(num, m->id);
+  num[nl] = 0;
+  cmd_append(c, num, nl + 1);
+  cmd_append(c, m->sender, strlen(m->sender) + 1);
+  for (size_t k = a; k < b; k++) {
+    const char *r = jb->buf + jb->recs[k] + 1;
+    char safer[TEXT_MAX + 1];
+    const char *v[] = { "starting delivery ", fmtu(dn, dnext++), ": msg ", fmtu(idn, m->id), c ? " to remote " : " to local ",
+                        safe(safer, r, strlen(r)) };
+    cmd_append(c, r, strlen(r) + 1);
+    logn(6, v);
+  }
+  cmd_append(c, "", 1);
+  status();
+}
+
+/* remote delivery is not installed: every recipient is deferred */
+static void remote_unavailable(size_t j)
+{
+  struct job *jb = jobs + j;
+  for (size_t k = 0; k < jb->nrecs; k++) {
+    char dn[24], idn[24], safer[TEXT_MAX + 1];
+    const char *r = jb->buf + jb->recs[k] + 1;
+    unsigned long d = dnext++;
+    const char *v[] = { "starting delivery ", fmtu(dn, d), ": msg ", fmtu(idn, msgs[jb->m].id), " to remote ", safe(safer, r, strlen(r)) };
+    logn(6, v);
+    log3("delivery ", dn, ": deferral: remote_delivery_not_available_yet/");
+  }
+  jb->nextunit = jb->nunits;
+  job_check(j);
+}
+
+static void schedule(time_t now)
+{
+  for (int c = 0; c < 2; c++) {
+    for (;;) {
+      size_t j, best = (size_t)-1;
+      if (c == 1 && !remote_ok) {
+        for (size_t i = 0; i < nmsgs; i++)
+          if (msgs[i].used && msgs[i].ch[1].has && !msgs[i].ch[1].active && msgs[i].ch[1].next <= now) {
+            if (job_start(i, 1, now)) {
+              for (j = 0; j < njobs; j++) if (jobs[j].used && jobs[j].m == i && jobs[j].chan == 1) break;
+              if (j < njobs) remote_unavailable(j);
+            }
+          }
+        break;
+      }
+      if (active[c] >= conc[c]) break;
+      for (j = 0; j < njobs; j++)
+        if (jobs[j].used && jobs[j].chan == c && jobs[j].nextunit < jobs[j].nunits) break;
+      if (j < njobs) { unit_start(j); job_check(j); continue; }
+      for (size_t i = 0; i < nmsgs; i++)
+        if (msgs[i].used && msgs[i].ch[c].has && !msgs[i].ch[c].active && msgs[i].ch[c].next <= now
+            && (best == (size_t)-1 || msgs[i].ch[c].next < msgs[best].ch[c].next))
+          best = i;
+      if (best == (size_t)-1) break;
+      job_start(best, c, now);
+    }
+  }
+}
+
+/* parse complete replies in io[c].ibuf */
+static void replies(int c)
+{
+  struct chio *x = io + c;
+  size_t pos = 0;
+  for (;;) {
+    size_t q;
+    unsigned slot;
+    struct dlv *d;
+    struct job *jb;
+    size_t nr, k;
+    int complete = 1;
+    if (pos >= x->ilen) break;
+    slot = (unsigned char)x->ibuf[pos];
+    if (slot >= conc[c] || !dlvs[c][slot].used) {
+      log3("alert: oh no! bad reply from the ", chname[c], " spawner! dying...");
+      _exit(111);
+    }
+    d = &dlvs[c][slot];
+    jb = jobs + d->job;
+    nr = jb->ustart[d->unit + 1] - jb->ustart[d->unit];
+    q = pos + 1;
+    for (k = 0; k < nr; k++) {
+      const char *z = memchr(x->ibuf + q, 0, x->ilen - q);
+      if (!z) { complete = 0; break; }
+      q = (size_t)(z - x->ibuf) + 1;
+    }
+    if (!complete) {
+      if (x->ilen - pos >= REPLY_MAX) {
+        log3("alert: oh no! oversized reply from the ", chname[c], " spawner! dying...");
+        _exit(111);
+      }
+      break;
+    }
+    q = pos + 1;
+    for (k = 0; k < nr; k++) {
+      const char *f = x->ibuf + q;
+      size_t fl = strlen(f);
+      result(jb, jb->recs[jb->ustart[d->unit] + k], d->dno + k, fl ? f[0] : 'Z', fl ? f + 1 : "", fl ? fl - 1 : 0);
+      q += fl + 1;
+    }
+    pos = q;
+    d->used = 0;
+    active[c]--;
+    jb->outstanding--;
+    status();
+    job_check(d->job);
+  }
+  memmove(x->ibuf, x->ibuf + pos, x->ilen - pos);
+  x->ilen -= pos;
+}
+
+static void readres(int c)
+{
+  struct chio *x = io + c;
+  ssize_t r;
+  if (x->ilen == REPLY_MAX) { replies(c); if (x->ilen == REPLY_MAX) { log1("alert: spawner reply too long; dying..."); _exit(111); } }
+  r = read(x->res, x->ibuf + x->ilen, REPLY_MAX - x->ilen);
+  if (r < 0) {
+    if (errno == EINTR || errno == EAGAIN) return;
+    r = 0;
+  }
+  if (!r) {
+    log1("alert: oh no! lost spawn connection! dying...");
+    _exit(111);
+  }
+  x->ilen += (size_t)r;
+  replies(c);
+}
+
+static void writecmd(int c)
+{
+  struct chio *x = io + c;
+  ssize_t r = write(x->cmd, x->obuf, x->olen);
+  if (r < 0) {
+    if (errno == EINTR || errno == EAGAIN) return;
+    log1("alert: oh no! lost spawn connection! dying...");
+    _exit(111);
+  }
+  memmove(x->obuf, x->obuf + r, x->olen - (size_t)r);
+  x->olen -= (size_t)r;
+}
+
+static void shutdown_now(void)
+{
+  /* remember each pending retry time as the channel file's mtime */
+  for (size_t i = 0; i < nmsgs; i++) {
+    if (!msgs[i].used) continue;
+    for (int c = 0; c < 2; c++)
+      if (msgs[i].ch[c].has && msgs[i].ch[c].next > time(0)) {
+        char fn[QFN_MAX];
+        struct timespec ts[2];
+        qfn_split(fn, chdir_[c], msgs[i].id);
+        ts[0].tv_sec = ts[1].tv_sec = msgs[i].ch[c].next;
+        ts[0].tv_nsec = ts[1].tv_nsec = 0;
+        utimensat(AT_FDCWD, fn, ts, 0);
+      }
+  }
+  log1("status: exiting");
+  _exit(0);
+}
+
+int main(void)
+{
+  int sfd, trig, lock;
+  unsigned char b;
+  PROG = "tern-send";
+
+  /* fds 5 and 6 are closed when tern-rspawn is not installed */
+  remote_ok = fcntl(FD_RCMD, F_GETFD) >= 0 && fcntl(FD_RRES, F_GETFD) >= 0;
+  if (!remote_ok) {
+    /* keep 5 and 6 busy so that no file lands there */
+    int n = open("/dev/null", O_RDONLY);
+    while (n >= 0 && n < FD_RRES) n = open("/dev/null", O_RDONLY);
+  }
+  if (fcntl(FD_LCMD, F_GETFD) < 0 || fcntl(FD_LRES, F_GETFD) < 0 || fcntl(FD_CCMD, F_GETFD) < 0 || fcntl(FD_CRES, F_GETFD) < 0)
+    strerr_dief1x(111, "fds 3, 4, 7 and 8 must be open: run me from tern-start");
+  if (chdir(home_get()) < 0) { log1("alert: cannot start: unable to chdir to home"); return 111; }
+  if (strlen(home_get()) > 4096) return 111;
+  strcpy(sockpath, home_get());
+  strcat(sockpath, "/sock/queue");
+  if (!getcontrols()) return 111;
+  if (chdir("queue") < 0) { log1("alert: cannot start: unable to chdir to queue"); return 111; }
+  sig_ignore(SIGPIPE);
+  umask(077);
+  lock = open("lock/sendmutex", O_WRONLY | O_CLOEXEC);
+  if (lock < 0) { log1("alert: cannot start: unable to open lock/sendmutex"); return 111; }
+  if (fd_lock(lock, 1, 1) != 1) { log1("alert: cannot start: tern-send is already running"); return 111; }
+  sfd = selfpipe_init();
+  if (sfd < 0 || !selfpipe_trap(SIGTERM) || !selfpipe_trap(SIGALRM) || !selfpipe_trap(SIGHUP)) {
+    log1("alert: cannot start: unable to trap signals");
+    return 111;
+  }
+  trig = open("lock/trigger", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (trig < 0) log1("warning: unable to open lock/trigger; scanning todo/ by the clock only");
+
+  io[0].cmd = FD_LCMD; io[0].res = FD_LRES;
+  io[1].cmd = FD_RCMD; io[1].res = FD_RRES;
+  for (int c = 0; c < 2; c++) {
+    ssize_t r;
+    if (c == 1 && !remote_ok) continue;
+    do r = read(io[c].res, &b, 1); while (r < 0 && errno == EINTR);
+    if (r != 1) { log3("alert: cannot start: no start-up byte from the ", chname[c], " spawner"); return 111; }
+    if (conc[c] > b) conc[c] = b;
+    io[c].ibuf = xrealloc(0, REPLY_MAX);
+    ndelay_on(io[c].cmd);
+    ndelay_on(io[c].res);
+  }
+  if (!remote_ok) log1("warning: tern-rspawn is not installed; remote recipients stay queued");
+
+  info_scan();
+  status();
+
+  for (;;) {
+    struct pollfd p[6];
+    int n = 0, ip_sig, ip_trig = -1, ip_res[2] = { -1, -1 }, ip_cmd[2] = { -1, -1 };
+    time_t now = time(0), wake;
+    int timeout;
+
+    if (flaghup) {
+      flaghup = 0;
+      if (readlists()) log1("status: reread control/locals and control/virtualdomains");
+      else log1("warning: keeping the old control/locals and control/virtualdomains");
+    }
+    if (flagalrm) {
+      flagalrm = 0;
+      for (size_t i = 0; i < nmsgs; i++)
+        if (msgs[i].used) { msgs[i].ch[0].next = msgs[i].ch[1].next = 0; msgs[i].donenext = 0; }
+    }
+    if (stopping) {
+      if (!active[0] && !active[1]) shutdown_now();
+    } else {
+      if (flagtodo || now >= nexttodo) {
+        flagtodo = 0;
+        nexttodo = now + TODO_INTERVAL;
+        todo_scan();
+      }
+      for (size_t i = 0; i < nmsgs; i++)
+        if (msgs[i].used && msgs[i].done_pending && msgs[i].donenext <= now
+            && !msgs[i].ch[0].active && !msgs[i].ch[1].active) {
+          msgs[i].done_pending = 0;
+          messdone(i);
+        }
+      schedule(now);
+    }
+
+    now = time(0);
+    wake = nexttodo;
+    if (!stopping)
+      for (size_t i = 0; i < nmsgs; i++) {
+        if (!msgs[i].used) continue;
+        for (int c = 0; c < 2; c++)
+          if (msgs[i].ch[c].has && !msgs[i].ch[c].active && msgs[i].ch[c].next < wake
+              && (active[c] < conc[c] || (c == 1 && !remote_ok)))
+            wake = msgs[i].ch[c].next;
+        if (msgs[i].done_pending && msgs[i].donenext < wake) wake = msgs[i].donenext;
+      }
+    timeout = wake <= now ? 0 : (wake - now > 86400 ? 86400 : (int)(wake - now));
+    if (timeout) timeout++;   /* qmail's one-second fuzz */
+
+    p[n].fd = sfd; p[n].events = POLLIN; ip_sig = n++;
+    if (trig >= 0 && !stopping) { p[n].fd = trig; p[n].events = POLLIN; ip_trig = n++; }
+    for (int c = 0; c < 2; c++) {
+      if (c == 1 && !remote_ok) continue;
+      p[n].fd = io[c].res; p[n].events = POLLIN; ip_res[c] = n++;
+      if (io[c].olen) { p[n].fd = io[c].cmd; p[n].events = POLLOUT; ip_cmd[c] = n++; }
+    }
+    if (poll(p, (nfds_t)n, timeout * 1000) < 0) {
+      if (errno == EINTR) continue;
+      log1("alert: poll failed; dying...");
+      return 111;
+    }
+    if (p[ip_sig].revents) {
+      int sig;
+      while ((sig = selfpipe_read()) > 0) {
+        if (sig == SIGTERM) stopping = 1;
+        else if (sig == SIGALRM) flagalrm = 1;
+        else if (sig == SIGHUP) flaghup = 1;
+      }
+    }
+    if (ip_trig >= 0 && p[ip_trig].revents) {
+      char buf[64];
+      while (read(trig, buf, sizeof buf) > 0) ;
+      flagtodo = 1;
+    }
+    for (int c = 0; c < 2; c++) {
+      if (ip_cmd[c] >= 0 && p[ip_cmd[c]].revents) writecmd(c);
+      if (ip_res[c] >= 0 && p[ip_res[c]].revents) readres(c);
+    }
+  }
+}
