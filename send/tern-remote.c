@@ -20,6 +20,7 @@
 #include "stralloc.h"
 #include "dns.h"
 #include "socket.h"
+#include "ip4.h"
 #include "ip6.h"
 
 #include "common/addr.h"
@@ -458,7 +459,7 @@ static struct target *cur;
 static void fmtip(struct txt *t, const struct target *x)
 {
   char b[IP6_FMT];
-  size_t n = fmt_ip6(b, x->ip);
+  size_t n = ip6_isv4mapped(x->ip) ? fmt_ip4(b, x->ip + 12) : fmt_ip6(b, x->ip);
   tcatb(t, b, n);
 }
 
