@@ -13,3 +13,5 @@ UNIT_TESTS += tests/unit/common-addr-test
 UNIT_TESTS += tests/unit/common-ctl-test
 UNIT_TESTS += tests/unit/common-envelope-test
 UNIT_TESTS += tests/unit/common-misc-test
+
+FUZZERS += tests/fuzz/addr-fuzz tests/fuzz/envelope-fuzz tests/fuzz/ctl-fuzz
