@@ -65,7 +65,10 @@ check-sides: $(EDGE) $(CORE)
 deps:
 	@sh tests/deps.sh build
 
-check: deps-test programs check-sides unit-tests integration-tests
+check: deps-test programs check-sides unit-tests fuzz-short integration-tests
+
+fuzz-short: $(FUZZERS)
+	sh tests/fuzz/run.sh $(or $(FUZZ_SHORT_SECONDS),10)
 
 deps-test:
 	@sh tests/deps.sh test
@@ -93,6 +96,6 @@ clean:
 	rm -f $(EDGE) $(CORE) $(UNIT_TESTS) $(FUZZERS) common/common.a
 	find . -name '*.o' -o -name '*.d' -o -name '*.map' | xargs rm -f
 
-.PHONY: all programs check check-sides deps deps-test unit-tests integration-tests install demo fuzz bench clean
+.PHONY: fuzz-short all programs check check-sides deps deps-test unit-tests integration-tests install demo fuzz bench clean
 
 -include $(shell find . -name '*.d' 2>/dev/null)

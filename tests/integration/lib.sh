@@ -81,7 +81,11 @@ tern_configure() {
   printf '127.0.0.1:allow,RELAYCLIENT=""\n::1:allow,RELAYCLIENT=""\n:allow\n' > "$_r/control/smtprules"
   [ -x "$_r/bin/tern-rules" ] && "$_r/bin/tern-rules" "$_r/control/smtprules.cdb" "$_r/control/smtprules.tmp" < "$_r/control/smtprules"
   mkdir -p "$_r/mail/demo/Maildir/tmp" "$_r/mail/demo/Maildir/new" "$_r/mail/demo/Maildir/cur"
+  # the catch-all maps every local part to an extension of ternalias
+  # (dash "-"), so the qmail rule applies: -default instructions needed
+  printf './Maildir/\n' > "$_r/mail/demo/.tern-default"
   chown -R ternalias:ternnofiles "$_r/mail/demo"
+  chmod 0644 "$_r/mail/demo/.tern-default"
   chmod 0700 "$_r/mail/demo/Maildir" "$_r/mail/demo/Maildir/tmp" "$_r/mail/demo/Maildir/new" "$_r/mail/demo/Maildir/cur"
   chmod 0755 "$_r/mail/demo"
   # every local part of the demo domain goes to the demo Maildir (a catch-all)
