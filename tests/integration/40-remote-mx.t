@@ -241,9 +241,11 @@ def main():
         "--host-record=bad7.test,127.0.0.27", "--host-record=bad8.test,127.0.0.28",
         "--host-record=bad9.test,127.0.0.29", "--host-record=helo.test,127.0.0.30",
         "--host-record=nopipe.test,127.0.0.31", "--host-record=data4.test,127.0.0.32",
+        "--mx-host=busy.test,mxa.busy.test,10", "--mx-host=busy.test,mxb.busy.test,20",
+        "--host-record=mxa.busy.test,127.0.0.33", "--host-record=mxb.busy.test,127.0.0.34",
     ])
     tap = Tap()
-    print("1..40")
+    print("1..44")
     root = Root()
     sinks = []
 
@@ -394,6 +396,24 @@ def main():
         d4 = sink("127.0.0.32", data=b"451 4.3.0 not now\r\n")
         r = root.run("data4.test", "a@client.test", ["b@data4.test"], MSG)
         tap.ok(r[0] == ("r", "") and r[-1][0] == "Z" and "451 4.3.0" in r[-1][1] and not d4.received, "4xx on DATA: temporary", r)
+        # ---- EHLO refused: HELO, and no extensions used
+        hs = sink("127.0.0.30", ehlo=b"502 5.5.2 no EHLO here\r\n")
+        r = root.run("helo.test", "a@client.test", ["b@helo.test"], MSG)
+        tap.ok(r[-1][0] == "K" and hs.received and hs.received[0]["helo"] == b"HELO client.test\r\n"
+               and b"SIZE=" not in hs.received[0]["from"], "EHLO 502: HELO fallback, plain MAIL", (r, hs.received))
+        # ---- no PIPELINING: one command at a time, per-recipient results still right
+        npipe = sink("127.0.0.31", ehlo=b"250-sink.test\r\n250 8BITMIME\r\n",
+                     rcpt=lambda a: b"550 5.1.1 unknown\r\n" if a.startswith("bad") else b"250 ok\r\n")
+        r = root.run("nopipe.test", "a@client.test", ["bad@nopipe.test", "good@nopipe.test"], MSG)
+        tap.ok([x[0] for x in r] == ["h", "r", "K"] and npipe.received[-1]["rcpt"] == ["good@nopipe.test"],
+               "without PIPELINING: 550 + 250, one delivered", r)
+        r = root.run("nopipe.test", "a@client.test", ["bad@nopipe.test"], MSG)
+        tap.ok([x[0] for x in r] == ["h", "D"] and len(npipe.received) == 1, "without PIPELINING, no recipient accepted: no DATA", r)
+        # ---- 4xx greeting on the first MX: the second MX gets it
+        ba = sink("127.0.0.33", greet=b"421 4.3.2 too busy\r\n")
+        bb = sink("127.0.0.34")
+        r = root.run("busy.test", "a@client.test", ["b@busy.test"], MSG)
+        tap.ok(r[-1][0] == "K" and ba.connections == 1 and len(bb.received) == 1, "4xx greeting on MX 10: MX 20 delivers", r)
     finally:
         for s in sinks:
             s.stop()
