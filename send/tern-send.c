@@ -114,7 +114,7 @@ static struct chio io[2];
 
 static int stopping;
 static int flagtodo = 1, flagalrm, flaghup;
-static time_t nexttodo;
+static time_t nexttodo, nextcleanup;
 
 /* ---- logging ---- */
 
@@ -655,6 +655,46 @@ static void info_scan(void)
   }
 }
 
+/* mess/S/N left by a crashed tern-queue or an interrupted removal: no info,
+   no todo, untouched for 36 hours (reference/qmail.md 3.7) */
+#define OSSIFIED 129600
+#define CLEANUP_INTERVAL 76431
+static void cleanup_scan(void)
+{
+  time_t now = time(0);
+  for (unsigned s = 0; s < QUEUE_SPLIT; s++) {
+    char dn[QFN_MAX];
+    DIR *dir;
+    struct dirent *de;
+    size_t l = qfn_fmtu64(dn + 5, s);
+    memcpy(dn, "mess/", 5);
+    dn[5 + l] = 0;
+    dir = opendir(dn);
+    if (!dir) continue;
+    while ((de = readdir(dir))) {
+      uint64_t id;
+      char fn[QFN_MAX];
+      struct stat st;
+      int known = 0;
+      if (!qfn_scanu64(de->d_name, strlen(de->d_name), &id)) continue;
+      for (size_t i = 0; i < nmsgs; i++) if (msgs[i].used && msgs[i].id == id) { known = 1; break; }
+      if (known) continue;
+      qfn_split(fn, "mess", id);
+      if (stat(fn, &st) < 0 || now - st.st_atime < OSSIFIED) continue;
+      qfn_split(fn, "info", id);
+      if (!stat(fn, &st) || errno != ENOENT) continue;
+      qfn_flat(fn, "todo", id);
+      if (!stat(fn, &st) || errno != ENOENT) continue;
+      {
+        char num[24];
+        log3("warning: cleaning up ossified mess/", fmtu(num, id), "");
+      }
+      clean("mess", id);
+    }
+    closedir(dir);
+  }
+}
+
 /* ---- passes and deliveries ---- */
 
 static const char *domain_of(const char *a)
@@ -1138,6 +1178,10 @@ int main(void)
     if (stopping) {
       if (!active[0] && !active[1]) shutdown_now();
     } else {
+      if (now >= nextcleanup) {
+        nextcleanup = now + CLEANUP_INTERVAL;
+        cleanup_scan();
+      }
       if (flagtodo || now >= nexttodo) {
         flagtodo = 0;
         nexttodo = now + TODO_INTERVAL;
@@ -1153,7 +1197,7 @@ int main(void)
     }
 
     now = time(0);
-    wake = nexttodo;
+    wake = nexttodo < nextcleanup ? nexttodo : nextcleanup;
     if (!stopping)
       for (size_t i = 0; i < nmsgs; i++) {
         if (!msgs[i].used) continue;
