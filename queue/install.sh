@@ -106,6 +106,12 @@ for t in "$src"/queue/service/* "$src"/send/service/* "$src"/smtpd/service/*; do
   [ -d "$t" ] || continue
   n=$(basename "$t")
   d 0755 root:root "$H/service/$n" "$H/service/$n/log"
+  # s6-supervise would create event/ setgid (03730); made here first, plain
+  # 0700, so that nothing in the tree carries a setuid or setgid bit
+  for e in "$H/service/$n" "$H/service/$n/log"; do
+    [ -d "$e/event" ] || mkdir -m 0700 "$e/event"
+    [ -d "$e/supervise" ] || mkdir -m 0700 "$e/supervise"
+  done
   d 0755 ternl:ternl "$H/log/$n"
   for f in run log/run notification-fd log/notification-fd; do
     [ -f "$t/$f" ] || continue

@@ -23,10 +23,10 @@ grep -q "^Return-Path: <nobody@demo.test>$" "$f"; tap_ok $? "Return-Path names t
 grep -q "invoked by uid $(id -u nobody)" "$f"; tap_ok $? "tern-queue's Received line names the real uid"
 
 # who runs as whom
-ps -eo user:20,args | grep "$ROOT/bin/tern-" | grep -v grep > "$ROOT/ps.txt"
-grep -q "^terns .*tern-send" "$ROOT/ps.txt"; tap_ok $? "tern-send runs as terns"
-grep -q "^ternq .*tern-clean" "$ROOT/ps.txt"; tap_ok $? "tern-clean runs as ternq"
-grep -q "^root .*tern-lspawn" "$ROOT/ps.txt"; tap_ok $? "tern-lspawn runs as root"
+tern_ps > "$ROOT/ps.txt"
+grep -qx "terns tern-send" "$ROOT/ps.txt"; tap_ok $? "tern-send runs as terns"
+grep -qx "ternq tern-clean" "$ROOT/ps.txt"; tap_ok $? "tern-clean runs as ternq"
+grep -qx "root tern-lspawn" "$ROOT/ps.txt"; tap_ok $? "tern-lspawn runs as root"
 wait_for 10 sh -c "[ \$(find '$ROOT/queue/mess' -type f | wc -l) -eq 0 ]"
 tap_ok $? "queue empty after delivery"
 [ "$TAP_FAIL" -eq 0 ] || { cat "$ROOT/ps.txt"; tail -n 30 "$ROOT/log/send/current" "$ROOT/log/queue/current" 2>/dev/null | sed 's/^/# /'; }

@@ -10,8 +10,8 @@ tap_plan 5
 tern_install || exit 1
 tern_start || exit 1
 sleep 1
-ps -eo user:20,args | grep "$ROOT/bin/tern-" | grep -v grep > "$ROOT/ps.txt"
-bad=$(awk '$1 == "root" && $2 !~ /tern-(start|lspawn)$/ {print}' "$ROOT/ps.txt")
+tern_ps > "$ROOT/ps.txt"
+bad=$(awk '$1 == "root" && $2 !~ /^tern-(start|lspawn)$/ {print}' "$ROOT/ps.txt")
 tap_is "$bad" "" "no tern process other than tern-start and tern-lspawn runs as root"
 tap_is "$(find "$ROOT" -perm /6000)" "" "no setuid or setgid file"
 # ternd (tern-smtpd's user) can neither write nor read the queue

@@ -143,4 +143,13 @@ inject_as() {
   if [ "$_u" = root ]; then "$ROOT/bin/sendmail" "$@"; else s6-setuidgid "$_u" "$ROOT/bin/sendmail" "$@"; fi
 }
 
+# tern_ps: "user program" for every running process whose executable is
+# in $ROOT/bin (argv[0] may be a bare name, as qmail's daemons use)
+tern_ps() {
+  for _p in /proc/[0-9]*; do
+    _e=$(readlink "$_p/exe" 2>/dev/null) || continue
+    case $_e in "$ROOT"/bin/*) echo "$(stat -c %U "$_p") $(basename "$_e")" ;; esac
+  done
+}
+
 tap_done() { [ "$TAP_FAIL" -eq 0 ]; }
