@@ -150,7 +150,7 @@ static void run(void)
   for (size_t i = 0; i < nrcpt; i++) if (!j->pre[i]) argv[argc++] = rc[i];
   argv[argc] = 0;
   j->out = malloc(RREPORT_IN_MAX);
-  if (!j->out || pipe(p) == -1) {
+  if (!j->out || pipecoe(p) == -1) {
     close(fd); free(j->out); j->out = 0;
     replyall(slot, nrcpt, 'Z', "Out of resources: unable to start tern-remote. (#4.3.0)");
     return;
@@ -162,6 +162,10 @@ static void run(void)
     return;
   }
   if (!j->pid) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, 0);   /* selfpipe blocked SIGCHLD */
+    signal(SIGPIPE, SIG_DFL);
     if (dup2(fd, 0) == -1 || dup2(p[1], 1) == -1 || dup2(p[1], 2) == -1) _exit(111);
     execv(remote, (char *const *)argv);
     _exit(111);
@@ -169,7 +173,6 @@ static void run(void)
   close(fd);
   close(p[1]);
   ndelay_on(p[0]);
-  coe(p[0]);
   j->fd = p[0];
   return;
 allpre:

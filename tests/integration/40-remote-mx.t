@@ -9,7 +9,7 @@ import os, shutil, socket, socketserver, subprocess, sys, tempfile, threading, t
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
-REMOTE = os.path.join(TOP, "send", "tern-remote")
+REMOTE = os.environ.get("TERN_REMOTE_BIN") or os.path.join(TOP, "send", "tern-remote")
 
 
 # ---------------------------------------------------------------- sinks
