@@ -247,7 +247,9 @@ static void start(unsigned char slot, const char *n, const char *sender, const c
 
   r = lookup_cdb(local, llen, &w);
   if (r == -1) { replys(slot, 'Z', "Unable to read users/cdb. (#4.3.0)"); return; }
-  if (r == -2) r = lookup_pw(local, llen, &w);
+  /* not in users/cdb (or no users/cdb): the password database, as
+     qmail-lspawn falls through to qmail-getpw */
+  if (r == -2 || !r) r = lookup_pw(local, llen, &w);
   if (!r) {
     struct passwd *pw = getpwnam("ternalias");
     char lower[ADDR_LOCAL_MAX + 1];
