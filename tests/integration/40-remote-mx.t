@@ -141,11 +141,11 @@ class Root:
                 with open(p, "w") as f:
                     f.write(v + "\n")
 
-    def run(self, host, sender, rcpts, msg, timeout=60):
+    def run(self, host, sender, rcpts, msg, timeout=60, dnsip="127.0.0.1"):
         mf = os.path.join(self.dir, "msg")
         with open(mf, "wb") as f:
             f.write(msg)
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DNSCACHEIP": "127.0.0.1"}
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DNSCACHEIP": dnsip}
         t0 = time.time()
         with open(mf, "rb") as fin:
             p = subprocess.run([self.bin, host, sender, str(len(msg))] + rcpts, stdin=fin,
@@ -245,7 +245,7 @@ def main():
         "--host-record=mxa.busy.test,127.0.0.33", "--host-record=mxb.busy.test,127.0.0.34",
     ])
     tap = Tap()
-    print("1..44")
+    print("1..45")
     root = Root()
     sinks = []
 
@@ -414,6 +414,14 @@ def main():
         bb = sink("127.0.0.34")
         r = root.run("busy.test", "a@client.test", ["b@busy.test"], MSG)
         tap.ok(r[-1][0] == "K" and ba.connections == 1 and len(bb.received) == 1, "4xx greeting on MX 10: MX 20 delivers", r)
+        # ---- a resolver that never answers: the DNS phase is bounded by control/timeoutdns
+        silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        silent.bind(("127.0.0.2", 53))
+        root.control(timeoutdns="2")
+        r = root.run("example.test", "a@client.test", ["b@example.test"], MSG, dnsip="127.0.0.2")
+        tap.ok(r == [("Z", r[0][1])] and "DNS" in r[0][1] and root.elapsed < 6, "silent resolver: Z after timeoutdns (2 s)", (r, root.elapsed))
+        root.control(timeoutdns="20")
+        silent.close()
     finally:
         for s in sinks:
             s.stop()
