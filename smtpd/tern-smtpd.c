@@ -339,7 +339,7 @@ static int rcpt_add(const char *s, size_t n)
 
 static void bad(void)
 {
-  if (++badcmds > maxbadcmds) {
+  if (++badcmds >= maxbadcmds) {
     out("421 4.7.0 too many errors, closing connection\r\n");
     flush();
     warn("too many bad commands, closing");
