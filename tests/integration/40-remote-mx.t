@@ -245,7 +245,7 @@ def main():
         "--host-record=mxa.busy.test,127.0.0.33", "--host-record=mxb.busy.test,127.0.0.34",
     ])
     tap = Tap()
-    print("1..45")
+    print("1..46")
     root = Root()
     sinks = []
 
@@ -289,6 +289,10 @@ def main():
         # SMTPUTF8 advertised: UTF-8 recipient goes through with the SMTPUTF8 parameter
         root.run("example.test", "a@client.test", ["jösé@example.test"], MSG)
         tap.ok(mx1.received[-1]["from"].rstrip().endswith(b"SMTPUTF8"), "UTF-8 recipient: MAIL ... SMTPUTF8", mx1.received[-1]["from"])
+
+        # null reverse-path (a bounce)
+        r = root.run("example.test", "", ["b@example.test"], MSG)
+        tap.ok(r[-1][0] == "K" and mx1.received[-1]["from"].startswith(b"MAIL FROM:<> "), "null sender: MAIL FROM:<>", mx1.received[-1]["from"])
 
         # ---- fallback to the second MX when the first refuses connections (nothing on 127.0.0.12)
         live = sink("127.0.0.13")
