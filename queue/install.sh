@@ -94,7 +94,7 @@ c me "$me"
 c locals "$me"
 c rcpthosts "$me"
 c defaultdelivery ./Maildir/
-c smtplisten "0.0.0.0,::"
+c smtplisten "::"
 c smtpport 25
 c smtprules ':allow'
 d 0755 root:root "$H/control/queue.rules" "$H/control/queue.rules/uid" "$H/control/queue.rules/uid/default"
