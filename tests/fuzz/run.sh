@@ -13,7 +13,7 @@ for f in ./*-fuzz; do
   name=$(basename "$f" -fuzz)
   mkdir -p "corpus-run/$name" "corpus/$name"
   start=$(date +%s)
-  if "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -artifact_prefix="crash-$name-" \
+  if "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 -artifact_prefix="crash-$name-" \
        "corpus-run/$name" "corpus/$name" > "corpus-run/$name.log" 2>&1; then
     echo "fuzz: $name: ok, $(( $(date +%s) - start )) s, $(grep -o 'stat::number_of_executed_units: [0-9]*' "corpus-run/$name.log" | awk '{print $2}') runs"
   else

@@ -5,7 +5,7 @@
 # (duplicates allowed, losses not).
 . "$(dirname "$0")/lib.sh"
 tern_init
-tap_plan 6
+tap_plan 7
 tern_install || exit 1
 tern_start; tap_ok $? "services up"
 
@@ -14,8 +14,9 @@ batch() { # prefix count
     printf 'Subject: %s-%s\n\nbody %s\n' "$1" "$i" "$i" | "$ROOT/bin/sendmail" demo@demo.test || echo "fail $1-$i"
   done
 }
-for c in $(seq 1 10); do batch "par$$-c$c" 50 > "$ROOT/batch$c.out" 2>&1 & done
-wait
+bpids=
+for c in $(seq 1 10); do batch "par$$-c$c" 50 > "$ROOT/batch$c.out" 2>&1 & bpids="$bpids $!"; done
+wait $bpids   # not a bare wait: s6-svscan is a child of this shell too
 tap_is "$(cat "$ROOT"/batch*.out)" "" "500 injections all exit 0"
 count() { grep -l "^Subject: $1" "$MAILDIR"/new/* 2>/dev/null | wc -l | tr -d ' '; }
 wait_for 120 sh -c "[ \$(grep -l '^Subject: par$$-' '$MAILDIR'/new/* 2>/dev/null | wc -l) -ge 500 ]"
