@@ -5,7 +5,7 @@
 set -e
 stage=${1:-build}
 build_pkgs="gcc make libc6-dev libowfat-dev skalibs-dev s6 execline"
-test_pkgs="$build_pkgs libcmocka-dev python3 perl swaks msmtp dnsmasq-base strace clang libclang-rt-14-dev procps iproute2 util-linux"
+test_pkgs="$build_pkgs libcmocka-dev python3 perl swaks msmtp dnsmasq-base strace clang libclang-rt-14-dev procps iproute2 util-linux postfix dovecot-imapd dovecot-pop3d valgrind"
 case $stage in
   build) want=$build_pkgs ;;
   test) want=$test_pkgs ;;
@@ -22,5 +22,10 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing missing Debian packages:$missing"
 export DEBIAN_FRONTEND=noninteractive
+# Postfix and Dovecot are test peers only: never the system MTA, never
+# started by their packages (tests run private instances on loopback).
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections 2>/dev/null || :
+policy=/usr/sbin/policy-rc.d
+if [ ! -e $policy ]; then printf '#!/bin/sh\nexit 101\n' > $policy; chmod 755 $policy; trap 'rm -f $policy' EXIT; fi
 apt-get update -qq >/dev/null 2>&1 || apt-get update
 apt-get install -y -qq --no-install-recommends $missing >/dev/null || apt-get install -y --no-install-recommends $missing
