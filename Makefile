@@ -5,6 +5,7 @@
 #   make install    install into $(shell head -n 1 conf-home) (needs root)
 #   make demo       a complete private instance in ./demo-root, in the foreground
 #   make fuzz       run every libFuzzer harness for FUZZ_SECONDS each
+#   make fault      the long crash-safety tests (tests/fault/)
 #   make bench      the benchmark against Postfix (tests/bench)
 #
 # Each program family keeps its own fragment (common/build.mk, queue/build.mk,
@@ -89,6 +90,10 @@ demo: deps programs
 fuzz: $(FUZZERS)
 	sh tests/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
 
+# the long crash-safety runs (tests/fault); their short forms run in make check
+fault: programs
+	prove -v tests/fault/
+
 bench: programs
 	sh tests/bench/run.sh
 
@@ -96,6 +101,6 @@ clean:
 	rm -f $(EDGE) $(CORE) $(UNIT_TESTS) $(FUZZERS) common/common.a
 	find . -name '*.o' -o -name '*.d' -o -name '*.map' | xargs rm -f
 
-.PHONY: fuzz-short all programs check check-sides deps deps-test unit-tests integration-tests install demo fuzz bench clean
+.PHONY: fault fuzz-short all programs check check-sides deps deps-test unit-tests integration-tests install demo fuzz bench clean
 
 -include $(shell find . -name '*.d' 2>/dev/null)
