@@ -42,14 +42,16 @@ def cdb_get(path, key):
 
 if not os.access(NEWU, os.X_OK):
     print('1..0 # SKIP local/tern-newu not built'); sys.exit(0)
-print('1..12')
+print('1..18')
 T = tempfile.mkdtemp(prefix='tern-local55.')
 try:
     U = os.path.join(T, 'users'); os.mkdir(U)
     A = os.path.join(U, 'assign'); C = os.path.join(U, 'cdb')
+    AL = os.path.join(T, 'alias'); os.mkdir(AL)
+    R = os.path.join(U, 'recipients.cdb')
     def run(text):
         open(A, 'w').write(text)
-        p = subprocess.run([NEWU, U], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+        p = subprocess.run([NEWU, U, AL], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
         return p.returncode, p.stdout.decode()
     rc, out = run('=Joe:joe:1001:1001:/home/joe:::\n'
                   '=joe:other:1:1:/x:::\n'
@@ -77,6 +79,29 @@ try:
     ok(open(C, 'rb').read() == before, 'cdb untouched after bad input')
     rc, out = run('=joe:joe:1001:1001:relative:::\n.\n')
     ok(rc == 100, 'relative home directory: exit 100')
+
+    # recipients.cdb: keys for tern-smtpd's RCPT-time check, all lower-case, empty values
+    for name in ('.tern-Postmaster', '.tern-john:doe', '.tern-list-default', '.tern-a:b-default', '.tern-newaliases-list'):
+        open(os.path.join(AL, name), 'w').write('./Maildir/\n')
+    os.mkdir(os.path.join(AL, '.tern-notafile'))
+    rc, out = run('=Joe:joe:1001:1001:/home/joe:::\n+List-:lists:1002:1003:/var/lists:-:list-:\n.\n')
+    ok(rc == 0, 'compiles with an alias directory (%d %s)' % (rc, out))
+    keys = [k for k, v in cdb_records(R)]
+    ok(all(v == b'' for k, v in cdb_records(R)) and oct(os.stat(R).st_mode & 0o777) == '0o644'
+       and not os.path.exists(R + '.tmp'), 'recipients.cdb: empty values, 0644, no .tmp left')
+    ok(b'=joe' in keys and b'+list-' in keys and b'*' not in keys, '=local and +prefix keys, lowercased; no catch-all')
+    ok(b'apostmaster' in keys and b'ajohn.doe' in keys and b'+list-' in keys and b'+a.b-' in keys
+       and not any(k.startswith(b'anewaliases') or k.startswith(b'anotafile') for k in keys),
+       'alias files: aNAME and +name- with ":" back to "."; bookkeeping file and directories left out')
+    import pwd
+    want = [p for p in pwd.getpwall() if p.pw_uid != 0 and p.pw_dir.startswith('/')
+            and os.path.isdir(p.pw_dir) and os.stat(p.pw_dir).st_uid == p.pw_uid]
+    ok(all(b'u' + p.pw_name.lower().encode() in keys for p in want) and b'uroot' not in keys,
+       'password users with an owned home get uNAME (%d), root never' % len(want))
+    open(os.path.join(AL, '.tern-default'), 'w').write('./Maildir/\n')
+    rc, out = run('+:alias:1005:1005:/var/tern/alias:-::\n.\n')
+    keys = [k for k, v in cdb_records(R)]
+    ok(rc == 0 and keys.count(b'*') >= 1 and cdb_get(R, b'*') == b'', 'catch-all (+ with empty prefix, .tern-default): "*"')
 finally:
     shutil.rmtree(T, ignore_errors=True)
 sys.exit(1 if fails else 0)
