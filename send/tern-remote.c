@@ -160,6 +160,12 @@ static void readcontrols(void)
     else if (!strcmp(buf, "ipv6")) family = 6;
     else if (strcmp(buf, "any")) ctlfail("remotefamily");
   }
+  /* control/dnscacheip: the resolver for a service started with env - */
+  if (!getenv("DNSCACHEIP")) {
+    r = ctl_readline("control/dnscacheip", buf, sizeof buf, &len);
+    if (r < 0 || (r && (len > 255 || strspn(buf, "0123456789abcdefABCDEF:. ") != len))) ctlfail("dnscacheip");
+    if (r && len && setenv("DNSCACHEIP", buf, 1) == -1) ctlfail("dnscacheip");
+  }
   if (ctl_readlist("control/smtproutes", &routes) < 0) ctlfail("smtproutes");
   if (ctl_readlist("control/moreipme", &moreipme) < 0) ctlfail("moreipme");
   if (ctl_readlist("control/notipme", &notipme) < 0) ctlfail("notipme");

@@ -73,6 +73,8 @@ class _Handler(socketserver.StreamRequestHandler):
                         break
                     lines.append(l)
                 txn["data"] = b"".join(lines)
+                if b.get("delay"):
+                    time.sleep(b["delay"])
                 srv.received.append(dict(txn))
                 self.w(b.get("final", b"250 ok queued as 1\r\n"))
                 txn = {"from": None, "rcpt": [], "data": None, "helo": txn["helo"]}
