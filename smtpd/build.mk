@@ -1,12 +1,20 @@
 # smtpd/: the SMTP front door (edge programs: libowfat only, never skalibs)
 EDGE += smtpd/tern-smtpd
-smtpd/tern-smtpd: smtpd/smtp.o
+smtpd/tern-smtpd: smtpd/smtp.o smtpd/rcpt.o
 EDGE += smtpd/tern-listen smtpd/tern-rules
 
 UNIT_TESTS += tests/unit/smtpd-smtp-test
 UNIT_EXTRA_smtpd-smtp := smtpd/smtp.o
 tests/unit/smtpd-smtp-test: smtpd/smtp.o
 
+UNIT_TESTS += tests/unit/smtpd-rcpt-test
+UNIT_EXTRA_smtpd-rcpt := smtpd/rcpt.o
+tests/unit/smtpd-rcpt-test: smtpd/rcpt.o
+
 FUZZERS += tests/fuzz/smtp-fuzz
 FUZZ_EXTRA_smtp := smtpd/smtp.c
 tests/fuzz/smtp-fuzz: smtpd/smtp.c smtpd/smtp.h
+
+FUZZERS += tests/fuzz/smtp-rcpt-fuzz
+FUZZ_EXTRA_smtp-rcpt := smtpd/rcpt.c
+tests/fuzz/smtp-rcpt-fuzz: smtpd/rcpt.c smtpd/rcpt.h

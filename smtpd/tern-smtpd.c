@@ -23,6 +23,7 @@
 #include "common/qqcode.h"
 #include "common/safe.h"
 #include "smtpd/smtp.h"
+#include "smtpd/rcpt.h"
 
 extern char **environ;
 
@@ -38,6 +39,9 @@ static int have_rcpthosts;
 static struct ctl_list badmailfrom = CTL_LIST_ZERO;
 static struct ctl_list badrcptto = CTL_LIST_ZERO;
 static int mrh_fd = -1;
+static struct ctl_list locals = CTL_LIST_ZERO;
+static struct ctl_list vdoms = CTL_LIST_ZERO;
+static int rcpts_fd = -1;               /* HOME/users/recipients.cdb, or -1: no check */
 static unsigned long databytes;
 static unsigned long maxrcpt = 100;
 static unsigned long timeoutsmtpd = 1200;
@@ -263,6 +267,30 @@ static void setup(void)
   if (timeoutsession == 0) timeoutsession = 1;
   if (maxrcpt == 0) maxrcpt = 1;
   if (greetdelay > 60) greetdelay = 60;
+  {
+    /* recipient check (tern-smtpd.8 RECIPIENT CHECK): locals, else me */
+    unsigned long check;
+    readulong_ctl("rcptcheck", &check, 1);
+    if (readlist_ctl("locals", &locals) <= 0 || !locals.n) {
+      size_t ml = strlen(me) + 1;
+      ctl_listfree(&locals);
+      locals.s = malloc(ml);
+      if (!locals.s) { errno = ENOMEM; ctlfail("locals"); }
+      memcpy(locals.s, me, ml);
+      locals.len = ml;
+      locals.n = 1;
+    }
+    readlist_ctl("virtualdomains", &vdoms);
+    if (check) {
+      const char *h = home_get();
+      size_t hl = strlen(h);
+      if (hl + 22 > sizeof pbuf) { errno = ENAMETOOLONG; ctlfail("../users/recipients.cdb"); }
+      memcpy(pbuf, h, hl);
+      memcpy(pbuf + hl, "/users/recipients.cdb", 22);
+      rcpts_fd = open(pbuf, O_RDONLY | O_CLOEXEC);
+      if (rcpts_fd < 0 && errno != ENOENT) ctlfail("../users/recipients.cdb");
+    }
+  }
   if (have_rcpthosts > 0) {
     path(pbuf, sizeof pbuf, "morercpthosts.cdb");
     mrh_fd = open(pbuf, O_RDONLY | O_CLOEXEC);
@@ -383,6 +411,30 @@ static int in_morercpthosts(const char *d, size_t n)
     }
   cdb_free(&c);
   return found;
+}
+
+/* recipients.cdb lookup for rcpt_known() */
+static int rcpts_lookup(void *ctx, const char *k, size_t n)
+{
+  struct cdb *c = ctx;
+  int r = cdb_find(c, (const unsigned char *)k, (unsigned long)n);
+  return r < 0 ? -1 : r > 0;
+}
+
+/* 1 deliverable (or not ours to check), 0 unknown local recipient, -1 error */
+static int rcpt_deliverable(const struct addr *a)
+{
+  char L[RCPT_LOCAL_MAX];
+  size_t ll;
+  struct cdb c;
+  int r;
+  if (rcpts_fd < 0) return 1;
+  r = rcpt_local(a->s, a->len, &locals, &vdoms, L, &ll);
+  if (r <= 0) return 1;        /* not local (relay control decided) */
+  cdb_init(&c, rcpts_fd);
+  r = rcpt_known(L, ll, rcpts_lookup, &c);
+  cdb_free(&c);
+  return r;
 }
 
 static int rcpthost_ok(const char *d, size_t n)
@@ -822,6 +874,19 @@ static void do_rcpt(const struct smtp_cmd *c)
       return;
     }
   }
+  if (!pm) {
+    int k = rcpt_deliverable(&a);
+    if (k < 0) {
+      out("451 4.3.0 unable to check the recipient, try again later\r\n");
+      warn("unable to read users/recipients.cdb");
+      return;
+    }
+    if (!k) {
+      out("550 5.1.1 sorry, no mailbox here by that name\r\n");
+      logrefusal("unknown recipient", &a);
+      return;
+    }
+  }
   if (relayclient && *relayclient) {
     size_t rl = strlen(relayclient);
     if (a.len + rl > ADDR_MAX) { out("553 5.1.3 address too long\r\n"); return; }
@@ -935,6 +1000,7 @@ int main(void)
   signal(SIGCHLD, SIG_DFL);   /* an inherited SIG_IGN would reap the queue for us */
   buffer_init(&bin, (ssize_t (*)())saferead, 0, inbuf, sizeof inbuf);
   buffer_init(&bout, (ssize_t (*)())safewrite, 1, outbuf, sizeof outbuf);
+  deadline = time(0) + 60;   /* a 421 from setup() (unreadable controls) must get out */
   setup();
   deadline = time(0) + (time_t)timeoutsession;
 

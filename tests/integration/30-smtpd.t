@@ -187,8 +187,11 @@ codes, out, err = session(EHLO + b"BDAT 9 LAST\r\nMAIL FROMNOOP\r\n")
 ok(codes == ["250", "503", "250"], "BDAT without MAIL: 503, chunk swallowed", codes)
 
 # --- input before greeting
+# greetdelay 1: with 0 the server may poll before our write reaches the pipe
+ctl("greetdelay", "1\n")
 codes, out, err = session(EHLO + b"QUIT\r\n", wait_greeting=False)
 ok(codes[:1] == ["554"], "client talking before the greeting gets 554", codes)
+ctl("greetdelay", None)
 
 # --- limits
 codes, out, err = session(EHLO + b"MAIL FROM:<a@b.example> SIZE=200001\r\nMAIL FROM:<a@b.example> SIZE=200000\r\nQUIT\r\n")
