@@ -10,10 +10,12 @@ FUZZ_EXTRA_bounce := send/sched.c
 tests/fuzz/bounce-fuzz: send/sched.c
 # remote delivery (issue 4): tern-remote is edge (libowfat only), tern-rspawn core (skalibs only)
 EDGE += send/tern-remote
-send/tern-remote: send/reply.o
+send/tern-remote: send/reply.o send/tcpto.o
 CORE += send/tern-rspawn
 send/tern-rspawn: send/rreport.o
-UNIT_TESTS += tests/unit/remote-reply-test tests/unit/remote-report-test
+UNIT_TESTS += tests/unit/remote-reply-test tests/unit/remote-report-test tests/unit/remote-tcpto-test
+UNIT_EXTRA_remote-tcpto := send/tcpto.o
+tests/unit/remote-tcpto-test: send/tcpto.o
 UNIT_EXTRA_remote-reply := send/reply.o
 tests/unit/remote-reply-test: send/reply.o
 UNIT_EXTRA_remote-report := send/rreport.o

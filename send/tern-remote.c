@@ -27,6 +27,7 @@
 #include "common/ctl.h"
 #include "common/home.h"
 #include "send/reply.h"
+#include "send/tcpto.h"
 
 #define RCPT_MAX 1000            /* recipients per invocation */
 #define TEXT_MAX 3500            /* bytes per report text */
@@ -461,6 +462,7 @@ struct conn {
 static struct conn c;
 static struct reply rep;
 static struct target *cur;
+static int tcptofd = -1;
 
 static void fmtip(struct txt *t, const struct target *x)
 {
@@ -847,16 +849,25 @@ int main(int argc, char **argv)
   }
   route();
   why.n = 0;
+  tcptofd = open("queue/lock/tcpto", O_RDWR | O_CLOEXEC | O_NOFOLLOW);   /* -1: no table */
   for (int i = 0; i < ntg; i++) {
-    /* seam: a tcpto table (qmail-tcpto) would skip recently dead addresses here */
     cur = &tg[i];
-    c.fd = tcpconnect(cur);
-    if (c.fd == -1) {
+    if (tcpto_file_dead(tcptofd, cur->ip, (uint64_t)time(0), (unsigned long)getpid())) {
       why.n = 0; why.s[0] = 0;
-      tcat(&why, "Could not connect to "); hostip(&why); tcat(&why, ": ");
-      tcat(&why, errno == ETIMEDOUT ? "timed out" : strerror(errno)); tcat(&why, ".");
+      tcat(&why, "Skipped "); hostip(&why);
+      tcat(&why, ": its connections timed out recently (queue/lock/tcpto).");
       continue;
     }
+    c.fd = tcpconnect(cur);
+    if (c.fd == -1) {
+      int e = errno;
+      tcpto_file_update(tcptofd, cur->ip, e == ETIMEDOUT, (uint64_t)time(0));
+      why.n = 0; why.s[0] = 0;
+      tcat(&why, "Could not connect to "); hostip(&why); tcat(&why, ": ");
+      tcat(&why, e == ETIMEDOUT ? "timed out" : strerror(e)); tcat(&why, ".");
+      continue;
+    }
+    tcpto_file_update(tcptofd, cur->ip, 0, (uint64_t)time(0));
     if (lseek(0, 0, SEEK_SET) != 0) finish1('Z', "Unable to rewind the message. (#4.3.0)");
     smtp();
   }

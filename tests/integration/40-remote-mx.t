@@ -129,6 +129,10 @@ class Root:
         self.dir = tempfile.mkdtemp(prefix="tern-remote-")
         os.mkdir(os.path.join(self.dir, "bin"))
         os.mkdir(os.path.join(self.dir, "control"))
+        os.makedirs(os.path.join(self.dir, "queue", "lock"))
+        self.tcpto = os.path.join(self.dir, "queue", "lock", "tcpto")
+        with open(self.tcpto, "wb") as f:
+            f.write(bytes(1024))
         self.bin = os.path.join(self.dir, "bin", "tern-remote")
         shutil.copy(REMOTE, self.bin)
         self.control(me="client.test", timeoutremote="5", timeoutconnect="3", timeoutdns="20")
@@ -158,6 +162,23 @@ class Root:
         recs = out.split(b"\0")
         self.trailing = recs[-1]
         return [(r[:1].decode(), r[1:].decode("utf-8", "replace")) for r in recs[:-1]]
+
+    def tcpto_get(self):
+        """{ip16: (count, when)} of the used records in queue/lock/tcpto"""
+        with open(self.tcpto, "rb") as f:
+            t = f.read()
+        return {t[i:i + 16]: (t[i + 16], int.from_bytes(t[i + 24:i + 32], "little"))
+                for i in range(0, 1024, 32) if t[i + 16]}
+
+    def tcpto_set(self, recs):
+        """recs: [(ip16, count, when)] written from record 0 on, the rest zero"""
+        t = bytearray(1024)
+        for k, (ip, n, when) in enumerate(recs):
+            t[k * 32:k * 32 + 16] = ip
+            t[k * 32 + 16] = n
+            t[k * 32 + 24:k * 32 + 32] = when.to_bytes(8, "little")
+        with open(self.tcpto, "wb") as f:
+            f.write(bytes(t))
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -247,7 +268,7 @@ def main():
         "--host-record=mxa.busy.test,127.0.0.33", "--host-record=mxb.busy.test,127.0.0.34",
     ])
     tap = Tap()
-    print("1..46")
+    print("1..51")
     root = Root()
     sinks = []
 
@@ -428,6 +449,57 @@ def main():
         tap.ok(r == [("Z", r[0][1])] and "DNS" in r[0][1] and root.elapsed < 6, "silent resolver: Z after timeoutdns (2 s)", (r, root.elapsed))
         root.control(timeoutdns="20")
         silent.close()
+
+        # ---- tcpto (queue/lock/tcpto): a connect timeout is recorded; a
+        # dead address is skipped; a successful connect clears the record
+        def v4(a):
+            return b"\0" * 10 + b"\xff\xff" + socket.inet_aton(a)
+        full = socket.socket()                  # backlog full: SYNs dropped, connects time out
+        full.bind(("127.0.0.35", 25))
+        full.listen(0)
+        fillers = []
+        for _ in range(3):
+            f = socket.socket()
+            f.setblocking(False)
+            try:
+                f.connect(("127.0.0.35", 25))
+            except BlockingIOError:
+                pass
+            fillers.append(f)
+        time.sleep(0.2)
+        root.control(timeoutconnect="1")
+        r = root.run("[127.0.0.35]", "a@client.test", ["b@[127.0.0.35]"], MSG)
+        t = root.tcpto_get()
+        tap.ok(r[-1][0] == "Z" and "timed out" in r[-1][1] and t.get(v4("127.0.0.35"), (0,))[0] == 1,
+               "connect timeout: Z, recorded in tcpto with count 1", (r, t))
+        r = root.run("[127.0.0.35]", "a@client.test", ["b@[127.0.0.35]"], MSG)
+        t = root.tcpto_get()
+        tap.ok(t.get(v4("127.0.0.35"), (0,))[0] == 1 and root.elapsed >= 0.9,
+               "a second timeout within 2 minutes: tried, not counted", (r, t, root.elapsed))
+        for f in fillers:
+            f.close()
+        full.close()
+        root.control(timeoutconnect="3")
+        now = int(time.time())
+        # MX 10 (127.0.0.10) is dead: skipped, MX 20 gets the message
+        root.tcpto_set([(v4("127.0.0.10"), 2, now - 10)])
+        n1, n2, c1 = len(mx1.received), len(mx2.received), mx1.connections
+        r = root.run("example.test", "a@client.test", ["b@example.test"], MSG)
+        tap.ok(r[-1][0] == "K" and mx1.connections == c1 and len(mx2.received) == n2 + 1,
+               "tcpto: a dead best MX is skipped, the next MX delivers", (r, mx1.connections, c1))
+        # every address dead: Z without any connection, saying why
+        root.tcpto_set([(v4("127.0.0.10"), 2, now - 10), (v4("127.0.0.11"), 10, now - 10)])
+        c2 = mx2.connections
+        r = root.run("example.test", "a@client.test", ["b@example.test"], MSG)
+        tap.ok(r[-1][0] == "Z" and "timed out recently" in r[-1][1] and mx1.connections == c1 and mx2.connections == c2,
+               "tcpto: all addresses dead: Z, nothing tried", r)
+        # expired (older than 97 minutes): tried again, and the success clears it
+        root.tcpto_set([(v4("127.0.0.10"), 2, now - 6000), (v4("127.0.0.11"), 10, now - 10)])
+        r = root.run("example.test", "a@client.test", ["b@example.test"], MSG)
+        t = root.tcpto_get()
+        tap.ok(r[-1][0] == "K" and len(mx1.received) == n1 + 1 and v4("127.0.0.10") not in t and t.get(v4("127.0.0.11"), (0,))[0] == 10,
+               "tcpto: an expired record is tried; the successful connect clears only its record", (r, t))
+        root.tcpto_set([])
     finally:
         for s in sinks:
             s.stop()

@@ -311,7 +311,7 @@ def main():
         dnsrec.append("--host-record=c%d.test,127.0.0.20" % i)
     dns = m40.start_dnsmasq(dnsrec)
     tap = m40.Tap()
-    print("1..16")
+    print("1..17")
     inst = None
     pf = None
     sinks = []
@@ -425,6 +425,10 @@ def main():
         tap.ok(pm.connections == conns and len(inst.local_mail()) == before + 1 and inst.queue_count() == 0,
                "neither is retried (no new connection after s6-svc -a, one bounce, queue empty)",
                (pm.connections, conns, len(inst.local_mail()), inst.queue_count()))
+        st = os.stat(os.path.join(inst.root, "queue", "lock", "tcpto"))
+        import pwd
+        tap.ok(st.st_size == 1024 and pwd.getpwuid(st.st_uid).pw_name == "ternr" and (st.st_mode & 0o777) == 0o644,
+               "queue/lock/tcpto still 1024 bytes, ternr, 0644 after the deliveries", (st.st_size, st.st_uid, oct(st.st_mode)))
     finally:
         for s in sinks:
             s.stop()
