@@ -25,36 +25,62 @@ static const char *vd_find(const struct ctl_list *vd, const char *k, size_t klen
   return hit;
 }
 
-int sched_classify(const char *a, size_t len, const struct ctl_list *locals,
-                   const struct ctl_list *vd, const char *envnoathost, char *out, size_t *outlen)
+/* exact, any case (qmail's constmap) */
+static int list_has(const struct ctl_list *l, const char *d, size_t dlen)
+{
+  size_t pos = 0;
+  const char *e;
+  if (!l) return 0;
+  while ((e = ctl_listnext(l, &pos)))
+    if (strlen(e) == dlen && caseeq(e, d, dlen)) return 1;
+  return 0;
+}
+
+int sched_classify(const char *a, size_t len, const struct sched_ctl *ctl,
+                   char *out, size_t *outlen, size_t *prelen)
 {
   char buf[SCHED_REWRITE_MAX];
   size_t n = len, at, dlen;
   const char *dom, *p, *pre = 0;
+  if (prelen) *prelen = 0;
   if (len > ADDR_MAX) return SCHED_TOOLONG;
   memcpy(buf, a, len);
   if (!memchr(a, '@', len)) {
-    size_t el = strlen(envnoathost);
+    size_t el = strlen(ctl->envnoathost);
     if (len + 1 + el > ADDR_MAX) return SCHED_TOOLONG;
     buf[n++] = '@';
-    memcpy(buf + n, envnoathost, el);
+    memcpy(buf + n, ctl->envnoathost, el);
     n += el;
   }
   buf[n] = 0;
-  for (at = n; at > 0 && buf[at - 1] != '@'; at--) ;
-  dom = buf + at;          /* at >= 1: there is an '@' */
-  dlen = n - at;
-  if (ctl_domain_match(locals, dom, dlen)) {
+  for (;;) {
+    for (at = n; at > 0 && buf[at - 1] != '@'; at--) ;
+    dom = buf + at;          /* at >= 1: there is an '@' */
+    dlen = n - at;
+    /* percenthack: u%h@domain -> u@h (each round removes one '%') */
+    if (ctl->percenthack && ctl->percenthack->n && list_has(ctl->percenthack, dom, dlen)) {
+      size_t k;
+      for (k = at - 1; k > 0 && buf[k - 1] != '%'; k--) ;
+      if (k > 0) {
+        buf[k - 1] = '@';
+        n = at - 1;
+        buf[n] = 0;
+        continue;
+      }
+    }
+    break;
+  }
+  if (ctl_domain_match(ctl->locals, dom, dlen)) {
     memcpy(out, buf, n + 1);
     *outlen = n;
     return SCHED_LOCAL;
   }
   /* reference/qmail.md 4.2 step 4: user@domain, domain, .suffixes, "" */
-  pre = vd_find(vd, buf, n);
-  if (!pre && dlen) pre = vd_find(vd, dom, dlen);
+  pre = vd_find(ctl->vdoms, buf, n);
+  if (!pre && dlen) pre = vd_find(ctl->vdoms, dom, dlen);
   for (p = dom; !pre && p < dom + dlen; p++)
-    if (*p == '.') pre = vd_find(vd, p, dlen - (size_t)(p - dom));
-  if (!pre) pre = vd_find(vd, "", 0);
+    if (*p == '.') pre = vd_find(ctl->vdoms, p, dlen - (size_t)(p - dom));
+  if (!pre) pre = vd_find(ctl->vdoms, "", 0);
   if (pre && *pre) {
     size_t pl = strlen(pre);
     if (pl + 1 + n > ADDR_MAX) return SCHED_TOOLONG;
@@ -62,11 +88,36 @@ int sched_classify(const char *a, size_t len, const struct ctl_list *locals,
     out[pl] = '-';
     memcpy(out + pl + 1, buf, n + 1);
     *outlen = pl + 1 + n;
+    if (prelen) *prelen = pl + 1;
     return SCHED_LOCAL;
   }
   memcpy(out, buf, n + 1);
   *outlen = n;
   return SCHED_REMOTE;
+}
+
+int sched_hours(const char *s, unsigned long *secs)
+{
+  unsigned long h = 0, frac = 0, scale = 1;
+  size_t i = 0;
+  int digits = 0;
+  while (s[i] >= '0' && s[i] <= '9') {
+    h = h * 10 + (unsigned long)(s[i++] - '0');
+    digits = 1;
+    if (h > 100000) return 0;
+  }
+  if (s[i] == '.') {
+    i++;
+    while (s[i] >= '0' && s[i] <= '9') {
+      if (scale < 1000000) { frac = frac * 10 + (unsigned long)(s[i] - '0'); scale *= 10; }
+      i++;
+      digits = 1;
+    }
+  }
+  if (s[i] || !digits) return 0;
+  *secs = h * 3600 + frac * 3600 / scale;
+  if (!*secs && (h || frac)) *secs = 1;
+  return 1;
 }
 
 static uint64_t isqrt(uint64_t x)
@@ -117,28 +168,77 @@ size_t sched_bounce_para(char *dst, const char *rcpt, size_t rlen, const char *r
   return n;
 }
 
-void sched_status(const char *t, size_t len, char *out)
+static int contains(const char *h, size_t hlen, const char *needle, size_t nlen);
+
+static const char expired[] = "I'm not going to try again; this message has been in the queue too long.";
+
+/* "x.y.z" at t[0..len): class digit, 1-3 digits, 1-3 digits; its length or 0 */
+static size_t enhanced(const char *t, size_t len)
+{
+  size_t j, dots = 0, digits = 0;
+  if (len < 5 || (t[0] != '2' && t[0] != '4' && t[0] != '5') || t[1] != '.') return 0;
+  for (j = 0; j < len && j < 12; j++) {
+    if (t[j] >= '0' && t[j] <= '9') { digits++; if (digits > 3) return 0; }
+    else if (t[j] == '.') { if (!digits || ++dots > 2) return 0; digits = 0; }
+    else break;
+  }
+  return dots == 2 && digits ? j : 0;
+}
+
+void sched_status_class(const char *t, size_t len, char cls, char *out)
 {
   const char *best = 0;
   size_t blen = 0;
-  for (size_t i = 0; i + 2 < len; i++) {
-    size_t j, dots = 0, digits = 0;
+  /* 1. the remote server's own code: "Remote host said: NNN x.y.z" */
+  for (size_t i = 0; !best && i + 22 < len; i++)
+    if (!memcmp(t + i, "Remote host said: ", 18) && t[i + 18] >= '2' && t[i + 18] <= '5' && t[i + 21] == ' ') {
+      size_t e = enhanced(t + i + 22, len - i - 22);
+      if (e && (i + 22 + e == len || t[i + 22 + e] == ' ' || t[i + 22 + e] == '\n')) { best = t + i + 22; blen = e; }
+    }
+  /* 2. the first "(#x.y.z)": later ones are generic wrappers (tern-local
+     appends its own after a program's text) */
+  for (size_t i = 0; !best && i + 2 < len; i++) {
+    size_t e;
     if (t[i] != '(' || t[i + 1] != '#') continue;
-    for (j = i + 2; j < len && j - i < 14; j++) {
-      if (t[j] >= '0' && t[j] <= '9') { digits++; if (digits > 3) break; }
-      else if (t[j] == '.') { if (!digits || ++dots > 2) break; digits = 0; }
-      else break;
-    }
-    if (j < len && t[j] == ')' && dots == 2 && digits
-        && (t[i + 2] == '2' || t[i + 2] == '4' || t[i + 2] == '5') && t[i + 3] == '.') {
-      best = t + i + 2;
-      blen = j - i - 2;
-    }
+    e = enhanced(t + i + 2, len - i - 2);
+    if (e && i + 2 + e < len && t[i + 2 + e] == ')') { best = t + i + 2; blen = e; }
   }
-  if (!best) { strcpy(out, "5.0.0"); return; }
+  if (cls == '5' && contains(t, len, expired, sizeof expired - 1)) { strcpy(out, "5.4.7"); return; }
+  if (!best) { out[0] = cls; strcpy(out + 1, ".0.0"); return; }
   memcpy(out, best, blen);
   out[blen] = 0;
-  out[0] = '5';
+  out[0] = cls;
+}
+
+void sched_status(const char *t, size_t len, char *out)
+{
+  sched_status_class(t, len, '5', out);
+}
+
+static int hostchar(char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+}
+
+int sched_remote_mta(const char *t, size_t len, const char **name, size_t *nlen)
+{
+  for (size_t i = 0; i < len; i++) {
+    size_t s, j;
+    if (i && t[i - 1] != '\n') continue;
+    s = i;
+    if (len - s >= 13 && !memcmp(t + s, "Connected to ", 13)) s += 13;
+    for (j = s; j < len && j - s < 256 && hostchar(t[j]); j++) ;
+    if (j == s || j >= len || t[j] != '[') continue;
+    {
+      size_t k = j + 1;
+      while (k < len && k - j < 48 && ((t[k] >= '0' && t[k] <= '9') || (t[k] >= 'a' && t[k] <= 'f') || (t[k] >= 'A' && t[k] <= 'F') || t[k] == '.' || t[k] == ':')) k++;
+      if (k == j + 1 || k >= len || t[k] != ']') continue;
+    }
+    *name = t + s;
+    *nlen = j - s;
+    return 1;
+  }
+  return 0;
 }
 
 /* ---- the bounce message ---- */
@@ -226,16 +326,37 @@ static int para_next(const char *f, size_t flen, size_t *pos, const char **r, si
   return 1;
 }
 
+/* does any line of m[0..mlen) start with "--" + bnd? */
+static int has_boundary(const char *m, size_t mlen, const char *bnd, size_t blen)
+{
+  for (size_t i = 0; i + 2 + blen <= mlen; i++)
+    if ((!i || m[i - 1] == '\n') && m[i] == '-' && m[i + 1] == '-' && !memcmp(m + i + 2, bnd, blen)) return 1;
+  return 0;
+}
+
+static int eightbit(const char *m, size_t mlen)
+{
+  for (size_t i = 0; i < mlen; i++) if ((unsigned char)m[i] >= 0x80 || !m[i]) return 1;
+  return 0;
+}
+
 size_t sched_bounce(char *dst, const struct sched_bounce_in *b)
 {
   struct out o = { dst, 0 };
   char bnd[160], num[24], st[16];
-  size_t blen, hlen = header_len(b->message, b->mlen), pos, rl, tl, count;
-  const char *r, *t;
-  size_t slen = strlen(b->sender);
+  size_t blen, pos, rl, tl, count, qlen;
+  const char *r, *t, *q;
+  size_t slen = strlen(b->to);
+  int whole = b->msize <= b->maxbytes && b->mlen == b->msize;
+  const char *action = b->kind == SCHED_KIND_DELAYED ? "delayed" : "failed";
+  char cls = b->kind == SCHED_KIND_DELAYED ? '4' : '5';
 
-  /* a boundary that is not in the quoted headers (the only part whose
-     lines we do not write ourselves) */
+  /* what is quoted: the whole message, or its headers */
+  q = b->message;
+  qlen = whole ? b->mlen : header_len(b->message, b->mlen);
+
+  /* a boundary that no quoted line starts with (the only lines we do not
+     write ourselves) */
   blen = strlen(b->boundary);
   if (blen > 100) blen = 100;
   memcpy(bnd, b->boundary, blen);
@@ -244,25 +365,31 @@ size_t sched_bounce(char *dst, const struct sched_bounce_in *b)
   memcpy(bnd + blen, num, strlen(num));
   blen += strlen(num);
   bnd[blen] = 0;
-  for (unsigned k = 0; k < 1000 && contains(b->message, hlen, bnd, blen); k++) {
-    size_t l = qfn_fmtu64(bnd + blen, k);
-    bnd[blen + l] = 0;
-    if (!contains(b->message, hlen, bnd, blen + l)) { blen += l; break; }
+  if (has_boundary(q, qlen, bnd, blen)) {
+    size_t base = blen;
+    bnd[blen++] = '.';
+    for (unsigned k = 0; k < 1000; k++) {
+      size_t l = qfn_fmtu64(bnd + base + 1, k);
+      blen = base + 1 + l;
+      bnd[blen] = 0;
+      if (!has_boundary(q, qlen, bnd, blen)) break;
+    }
   }
 
   puts0(&o, "Date: "); puts0(&o, b->date); putc1(&o, '\n');
   puts0(&o, "From: "); puts0(&o, b->bouncefrom); putc1(&o, '@'); puts0(&o, b->bouncehost); putc1(&o, '\n');
   puts0(&o, "To: <");
   {
-    /* the wire form of the sender, with line breaks neutralised */
-    char q[2 * ADDR_MAX + 3];
+    /* the wire form of the recipient, with line breaks neutralised */
+    char qq[2 * ADDR_MAX + 3];
     size_t ql;
     if (slen > ADDR_MAX) slen = ADDR_MAX;
-    ql = addr_quote(q, b->sender, slen);
-    put_field(&o, q, ql, sizeof q);
+    ql = addr_quote(qq, b->to, slen);
+    put_field(&o, qq, ql, sizeof qq);
   }
   puts0(&o, ">\n");
-  puts0(&o, "Subject: failure notice\n");
+  if (b->msgid) { puts0(&o, "Message-ID: "); puts0(&o, b->msgid); putc1(&o, '\n'); }
+  puts0(&o, b->kind == SCHED_KIND_DELAYED ? "Subject: delivery delayed (warning only)\n" : "Subject: failure notice\n");
   puts0(&o, "Auto-Submitted: auto-replied\n");
   puts0(&o, "MIME-Version: 1.0\n");
   puts0(&o, "Content-Type: multipart/report; report-type=delivery-status;\n\tboundary=\"");
@@ -271,29 +398,66 @@ size_t sched_bounce(char *dst, const struct sched_bounce_in *b)
   put(&o, bnd, blen);
   puts0(&o, "\nContent-Type: text/plain; charset=us-ascii\n\nHi. This is the tern-send program at ");
   puts0(&o, b->bouncehost);
-  puts0(&o, ".\nI'm afraid I wasn't able to deliver your message to the following addresses.\n"
-            "This is a permanent error; I've given up. Sorry it didn't work out.\n\n");
+  if (b->kind == SCHED_KIND_DELAYED)
+    puts0(&o, ".\nYour message has not been delivered yet to the following addresses.\n"
+              "This is only a warning: I'm still trying, and you don't need to send it again.\n\n");
+  else if (b->kind == SCHED_KIND_DOUBLE)
+    puts0(&o, ".\nI tried to deliver a bounce message to this address, but the bounce bounced!\n\n");
+  else
+    puts0(&o, ".\nI'm afraid I wasn't able to deliver your message to the following addresses.\n"
+              "This is a permanent error; I've given up. Sorry it didn't work out.\n\n");
   for (pos = 0, count = 0; count < SCHED_BOUNCE_RCPT_MAX && para_next(b->failures, b->flen, &pos, &r, &rl, &t, &tl); count++) {
     putc1(&o, '<'); put_field(&o, r, rl, ADDR_MAX); puts0(&o, ">:\n");
     put_text(&o, t, tl);
     puts0(&o, "\n\n");
   }
-  puts0(&o, "--"); put(&o, bnd, blen);
+  puts0(&o, whole ? "--- Below this line is a copy of the message.\n\n--"
+                  : "--- Below this line are the headers of the message.\n\n--");
+  put(&o, bnd, blen);
   puts0(&o, "\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; ");
-  puts0(&o, b->bouncehost);
+  put_field(&o, b->mta, strlen(b->mta), 255);
   putc1(&o, '\n');
+  if (b->arrival) { puts0(&o, "Arrival-Date: "); puts0(&o, b->arrival); putc1(&o, '\n'); }
   for (pos = 0, count = 0; count < SCHED_BOUNCE_RCPT_MAX && para_next(b->failures, b->flen, &pos, &r, &rl, &t, &tl); count++) {
+    const char *said = 0, *mta;
+    size_t saidlen = 0, mtalen;
+    for (size_t i = 0; i + 18 <= tl; i++)
+      if (!memcmp(t + i, "Remote host said: ", 18)) {
+        const char *nl;
+        said = t + i + 18;
+        nl = memchr(said, '\n', tl - i - 18);
+        saidlen = nl ? (size_t)(nl - said) : tl - i - 18;
+        break;
+      }
     puts0(&o, "\nFinal-Recipient: rfc822; "); put_field(&o, r, rl, ADDR_MAX);
-    puts0(&o, "\nAction: failed\nStatus: ");
-    sched_status(t, tl, st);
+    puts0(&o, "\nAction: "); puts0(&o, action);
+    puts0(&o, "\nStatus: ");
+    sched_status_class(t, tl, cls, st);
     puts0(&o, st);
-    puts0(&o, contains(t, tl, "Remote host said:", 17) ? "\nDiagnostic-Code: smtp; " : "\nDiagnostic-Code: x-unix; ");
-    put_field(&o, t, tl, 900);
+    if (sched_remote_mta(t, tl, &mta, &mtalen)) {
+      puts0(&o, "\nRemote-MTA: dns; ");
+      put_field(&o, mta, mtalen, 255);
+    }
+    if (said && saidlen) {
+      puts0(&o, "\nDiagnostic-Code: smtp; ");
+      put_field(&o, said, saidlen, 900);
+    } else {
+      puts0(&o, "\nDiagnostic-Code: x-unix; ");
+      put_field(&o, t, tl, 900);
+    }
     putc1(&o, '\n');
   }
   puts0(&o, "\n--"); put(&o, bnd, blen);
-  puts0(&o, "\nContent-Type: text/rfc822-headers\n\n");
-  put(&o, b->message, hlen);
+  if (whole) {
+    puts0(&o, "\nContent-Type: message/rfc822\n");
+    if (eightbit(q, qlen)) puts0(&o, "Content-Transfer-Encoding: 8bit\n");
+    putc1(&o, '\n');
+    put(&o, q, qlen);
+    if (qlen && q[qlen - 1] != '\n') putc1(&o, '\n');
+  } else {
+    puts0(&o, "\nContent-Type: text/rfc822-headers\n\n");
+    put(&o, q, qlen);
+  }
   puts0(&o, "\n--"); put(&o, bnd, blen);
   puts0(&o, "--\n");
   return o.n;

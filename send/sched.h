@@ -15,17 +15,34 @@
 
 #define SCHED_REWRITE_MAX 2100   /* classified address, bytes with NUL */
 
-/* Classify envelope recipient a[0..len): an address without '@' gets
-   "@" + envnoathost; a domain in locals is local; virtualdomains (entries
-   "key:prepend", keys tried in the order user@domain, domain, .suffixes,
-   "" ; the last line with a key wins; an empty prepend means "not virtual")
-   rewrite to "prepend-user@domain" and are local; anything else is remote.
-   The result (NUL-terminated) goes to out (SCHED_REWRITE_MAX bytes), its
-   length to *outlen. Returns SCHED_LOCAL, SCHED_REMOTE or SCHED_TOOLONG (the
-   input or the result is over ADDR_MAX bytes). */
-extern int sched_classify(const char *a, size_t len, const struct ctl_list *locals,
-                          const struct ctl_list *virtualdomains, const char *envnoathost,
-                          char *out, size_t *outlen);
+/* the lists and values sched_classify reads (control files) */
+struct sched_ctl {
+  const struct ctl_list *locals;        /* control/locals */
+  const struct ctl_list *vdoms;         /* control/virtualdomains */
+  const struct ctl_list *percenthack;   /* control/percenthack */
+  const char *envnoathost;              /* control/envnoathost */
+};
+
+/* Classify envelope recipient a[0..len) (reference/qmail.md 4.2): an address
+   without '@' gets "@" + envnoathost; while its domain is listed in
+   percenthack (exact, any case) and its local part holds a '%', the last '%'
+   becomes '@' and the old "@domain" is dropped; a domain in locals is local;
+   virtualdomains (entries "key:prepend", keys tried in the order
+   user@domain, domain, .suffixes, "" ; the last line with a key wins; an empty
+   prepend means "not virtual") rewrite to "prepend-user@domain" and are
+   local; anything else is remote. The result (NUL-terminated) goes to out
+   (SCHED_REWRITE_MAX bytes), its length to *outlen; *prelen (if prelen is not
+   0) gets the length of "prepend-" (0 when no virtual domain applied), so
+   out + *prelen is the address the sender used, as bounces show it. Returns
+   SCHED_LOCAL, SCHED_REMOTE or SCHED_TOOLONG (the input or the result is over
+   ADDR_MAX bytes). */
+extern int sched_classify(const char *a, size_t len, const struct sched_ctl *ctl,
+                          char *out, size_t *outlen, size_t *prelen);
+
+/* control/delaywarning: hours, a decimal number with an optional fraction
+   ("4", "0.5", "0.001"); whole seconds, rounded down, at least 1 when the
+   value is not zero. 1 and *secs; 0 if malformed (over 100000 hours too). */
+extern int sched_hours(const char *s, unsigned long *secs);
 
 /* qmail's retry schedule: birth + (floor(sqrt(now - birth)) + skip)^2 */
 extern time_t sched_nextretry(time_t birth, time_t now, unsigned skip);
@@ -39,30 +56,54 @@ extern size_t sched_logsafe(char *dst, const char *s, size_t len);
    missing final LF is added. dst == 0 measures; returns the length. */
 extern size_t sched_bounce_para(char *dst, const char *rcpt, size_t rlen, const char *report, size_t replen);
 
-/* enhanced status code of a failure text: the last "(#x.y.z)" in it with the
-   class forced to 5 (it is a failure), else "5.0.0". out: 16 bytes. */
+/* enhanced status code of a failure text, class forced to 5 (it is a
+   failure): "5.4.7" when the text carries qmail's expiry sentence; else the
+   code of the first "Remote host said: NNN x.y.z"; else the first "(#x.y.z)"
+   (later ones are generic: tern-local appends its own after a program's
+   text); else "5.0.0". out: 16 bytes. */
 extern void sched_status(const char *text, size_t len, char *out);
+
+/* the same with class cls ('4' for a delay report, '5' for a failure);
+   the default is cls.0.0 */
+extern void sched_status_class(const char *text, size_t len, char cls, char *out);
+
+/* the remote MTA a report names: "Connected to NAME[IP]" or a line starting
+   "NAME[IP] " (tern-remote's texts). 1 and name/len, or 0 */
+extern int sched_remote_mta(const char *text, size_t len, const char **name, size_t *nlen);
 
 #define SCHED_BOUNCE_HEADERS_MAX 65536  /* original header bytes quoted, at most */
 #define SCHED_BOUNCE_RCPT_MAX 10000     /* recipient paragraphs listed, at most */
 
+#define SCHED_KIND_FAILED 0   /* permanent failures of a message */
+#define SCHED_KIND_DOUBLE 1   /* a bounce that failed (goes to the postmaster) */
+#define SCHED_KIND_DELAYED 2  /* a delay warning (Action: delayed) */
+
 struct sched_bounce_in {
-  const char *sender;       /* the original envelope sender (the bounce's To) */
+  int kind;                 /* SCHED_KIND_* */
+  const char *to;           /* the report's recipient (To:) */
   const char *bouncefrom;   /* "MAILER-DAEMON" */
-  const char *bouncehost;
+  const char *bouncehost;   /* From: host, intro text */
+  const char *mta;          /* Reporting-MTA (dns) */
   const char *date;         /* RFC 5322 date */
+  const char *arrival;      /* Arrival-Date (RFC 5322 date), 0 = none */
+  const char *msgid;        /* Message-ID value with <>, 0 = none */
   const char *boundary;     /* MIME boundary base (made unique inside) */
   uint64_t id;              /* message number */
-  const char *failures;     /* the contents of bounce/N */
+  const char *failures;     /* bounce/N paragraphs "<rcpt>:\ntext\n\n" */
   size_t flen;
-  const char *message;      /* the original message (only its headers are used) */
+  const char *message;      /* the original message, its first mlen bytes */
   size_t mlen;
+  uint64_t msize;           /* the original's whole size */
+  uint64_t maxbytes;        /* whole message when msize <= maxbytes (and mlen == msize) */
 };
 
-/* The bounce: a multipart/report (RFC 3464, RFC 6522) with a text/plain part
-   listing each failed recipient and reason, a message/delivery-status part and
-   the original headers as text/rfc822-headers. LF line ends. dst == 0
-   measures; returns the length. Never reads outside its inputs, whatever
-   bytes they hold. */
+/* The report: a multipart/report (RFC 3464, RFC 6522) with a text/plain part
+   listing each recipient and reason, a message/delivery-status part
+   (Reporting-MTA, Arrival-Date; per recipient Final-Recipient, Action,
+   Status, Diagnostic-Code, Remote-MTA when the text names one) and the
+   original message as message/rfc822 when it is at most maxbytes, else its
+   headers (at most SCHED_BOUNCE_HEADERS_MAX bytes) as text/rfc822-headers.
+   LF line ends. dst == 0 measures; returns the length. Never reads outside
+   its inputs, whatever bytes they hold. */
 extern size_t sched_bounce(char *dst, const struct sched_bounce_in *b);
 #endif

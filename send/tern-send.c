@@ -49,6 +49,8 @@
 #define REPLY_MAX (1 + 100 * 4003)   /* slot + 100 x (letter, 4000 text, NUL) */
 #define UNIT_RCPT_MAX 100
 #define TEXT_MAX 4000
+#define INJECT_TIMEOUT 60        /* seconds a bounce injection may take */
+#define BOUNCEMAX_CAP (16u << 20)
 
 static const char *chname[2] = { "local", "remote" };
 static const unsigned skip[2] = { 10, 20 };
@@ -56,9 +58,12 @@ static const char *chdir_[2] = { "local", "remote" };
 
 /* ---- configuration ---- */
 static char me[CTL_LINE_MAX], envnoathost[CTL_LINE_MAX], bouncefrom[CTL_LINE_MAX], bouncehost[CTL_LINE_MAX];
-static struct ctl_list locals = CTL_LIST_ZERO, vdoms = CTL_LIST_ZERO;
+static char doublebounceto[CTL_LINE_MAX], doublebouncehost[CTL_LINE_MAX];
+static int dbto_empty;
+static struct ctl_list locals = CTL_LIST_ZERO, vdoms = CTL_LIST_ZERO, phack = CTL_LIST_ZERO;
+static struct sched_ctl sctl = { &locals, &vdoms, &phack, envnoathost };
 static unsigned conc[2];
-static unsigned long lifetime;
+static unsigned long lifetime, bouncemax, delaywarn;
 static int remote_ok;
 static char sockpath[4200];
 
@@ -71,6 +76,7 @@ struct msg {
   struct { int has; int active; time_t next; } ch[2];
   int done_pending;
   time_t donenext;
+  int warned;          /* a delay warning went out (or is not wanted) */
 };
 static struct msg *msgs;
 static size_t nmsgs, capmsgs;
@@ -90,6 +96,8 @@ struct job {
   unsigned outstanding;
   int dying;
   time_t next;         /* retry time computed at pass start */
+  char *zbuf;          /* this pass's deferrals, bounce/N paragraphs (delay warnings) */
+  size_t zlen;
 };
 static struct job *jobs;
 static size_t njobs, capjobs;
@@ -267,7 +275,7 @@ static int readctl_line(const char *fn, char *buf, const char *def)
 
 static int readlists(void)
 {
-  struct ctl_list l = CTL_LIST_ZERO, v = CTL_LIST_ZERO;
+  struct ctl_list l = CTL_LIST_ZERO, v = CTL_LIST_ZERO, ph = CTL_LIST_ZERO;
   int r = ctl_readlist("control/locals", &l);
   if (r < 0) { log1("alert: unable to read control/locals"); return 0; }
   if (!r || !l.n) {
@@ -283,10 +291,18 @@ static int readlists(void)
     ctl_listfree(&l);
     return 0;
   }
+  if (ctl_readlist("control/percenthack", &ph) < 0) {
+    log1("alert: unable to read control/percenthack");
+    ctl_listfree(&l);
+    ctl_listfree(&v);
+    return 0;
+  }
   ctl_listfree(&locals);
   ctl_listfree(&vdoms);
+  ctl_listfree(&phack);
   locals = l;
   vdoms = v;
+  phack = ph;
   return 1;
 }
 
@@ -308,6 +324,23 @@ static int getcontrols(void)
   if (ctl_readulong("control/concurrencyremote", &u, 20) < 0) { log1("alert: cannot start: bad control/concurrencyremote"); return 0; }
   conc[1] = u > 255 ? 255 : (unsigned)u;
   if (ctl_readulong("control/queuelifetime", &lifetime, 604800) < 0) { log1("alert: cannot start: bad control/queuelifetime"); return 0; }
+  if (ctl_readulong("control/bouncemaxbytes", &bouncemax, 102400) < 0) { log1("alert: cannot start: bad control/bouncemaxbytes"); return 0; }
+  if (bouncemax > BOUNCEMAX_CAP) bouncemax = BOUNCEMAX_CAP;
+  {
+    char dw[CTL_LINE_MAX];
+    r = ctl_readline("control/delaywarning", dw, sizeof dw, &len);
+    if (r < 0) { log1("alert: cannot start: unable to read control/delaywarning"); return 0; }
+    delaywarn = 0;
+    if (r && len && !sched_hours(dw, &delaywarn)) { log1("alert: cannot start: bad control/delaywarning (hours, e.g. 4 or 0.5)"); return 0; }
+  }
+  r = ctl_readline("control/doublebounceto", doublebounceto, sizeof doublebounceto, &len);
+  if (r < 0) { log1("alert: cannot start: unable to read control/doublebounceto"); return 0; }
+  dbto_empty = r && !len;     /* an empty line: double bounces are discarded */
+  if (!r) strcpy(doublebounceto, "postmaster");
+  if (!readctl_line("control/doublebouncehost", doublebouncehost, me[0] ? me : "doublebouncehost")) {
+    log1("alert: cannot start: unable to read control/doublebouncehost");
+    return 0;
+  }
   return readlists();
 }
 
@@ -343,48 +376,24 @@ static void msg_free(size_t i)
 
 /* ---- end of a message (reference/qmail.md 3.6) ---- */
 
-static int bounce_inject(struct msg *m, const char *fail, size_t flen)
+/* run the queue program (s6-sudo to the queue socket, or $QMAILQUEUE) with
+   message msg and envelope env; everything within INJECT_TIMEOUT seconds (the
+   child is killed after that). 1 queued, 0 not (logged). */
+static int inject(uint64_t id, const char *what, const char *msg, size_t mlen, const char *env, size_t elen, pid_t *qp)
 {
-  char *mess = 0, *out;
-  size_t mlen = 0, olen;
-  char fn[QFN_MAX], date[DATE822_MAX], num[24];
-  int mp[2], ep[2], wstat;
+  int mp[2], ep[2], wstat = 0, ok = 1, timedout = 0;
   pid_t pid;
-  struct sched_bounce_in b;
-  int fd;
+  char num[24];
+  size_t done[2] = { 0, 0 };
+  int fds[2];
+  const char *bufs[2] = { msg, env };
+  size_t lens[2] = { mlen, elen };
+  time_t deadline = time(0) + INJECT_TIMEOUT;
 
-  qfn_split(fn, "mess", m->id);
-  fd = open(fn, O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    mess = xrealloc(0, HEADREAD_MAX);
-    while (mlen < HEADREAD_MAX) {
-      ssize_t r = read(fd, mess + mlen, HEADREAD_MAX - mlen);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) break;
-      mlen += (size_t)r;
-    }
-    close(fd);
-  }
-  date822_fmt(date, time(0));
-  b.sender = m->sender;
-  b.bouncefrom = bouncefrom;
-  b.bouncehost = bouncehost;
-  b.date = date;
-  b.boundary = "tern-bounce";
-  b.id = m->id;
-  b.failures = fail;
-  b.flen = flen;
-  b.message = mess ? mess : "";
-  b.mlen = mlen;
-  olen = sched_bounce(0, &b);
-  out = xrealloc(0, olen);
-  sched_bounce(out, &b);
-  free(mess);
-
-  if (pipecoe(mp) < 0) { free(out); return 0; }
-  if (pipecoe(ep) < 0) { close(mp[0]); close(mp[1]); free(out); return 0; }
+  if (pipecoe(mp) < 0) return 0;
+  if (pipecoe(ep) < 0) { close(mp[0]); close(mp[1]); return 0; }
   pid = fork();
-  if (pid < 0) { close(mp[0]); close(mp[1]); close(ep[0]); close(ep[1]); free(out); return 0; }
+  if (pid < 0) { close(mp[0]); close(mp[1]); close(ep[0]); close(ep[1]); return 0; }
   if (!pid) {
     const char *qq = getenv("QMAILQUEUE");
     sig_restore(SIGPIPE);
@@ -400,36 +409,136 @@ static int bounce_inject(struct msg *m, const char *fail, size_t flen)
   }
   close(mp[0]);
   close(ep[0]);
-  {
-    /* envelope: F (empty) T sender, final NUL */
-    size_t sl = strlen(m->sender);
-    char *env = xrealloc(0, sl + 5);
-    int ok;
-    env[0] = 'F'; env[1] = 0; env[2] = 'T';
-    memcpy(env + 3, m->sender, sl);
-    env[3 + sl] = 0;
-    env[4 + sl] = 0;
-    ok = allwrite(mp[1], out, olen) == olen;
-    close(mp[1]);
-    ok = (allwrite(ep[1], env, sl + 5) == sl + 5) && ok;
-    close(ep[1]);
-    free(env);
-    free(out);
-    while (waitpid(pid, &wstat, 0) < 0)
-      if (errno != EINTR) return 0;
-    if (!WIFEXITED(wstat) || WEXITSTATUS(wstat) || !ok) {
-      int perm;
-      const char *t = WIFEXITED(wstat) ? qq_describe(WEXITSTATUS(wstat), &perm) : "queue program crashed";
-      if (WIFEXITED(wstat) && !WEXITSTATUS(wstat)) t = "write to the queue program failed";
-      log4("warning: unable to inject bounce message for msg ", fmtu(num, m->id), ": ", t);
-      return 0;
+  fds[0] = mp[1];
+  fds[1] = ep[1];
+  ndelay_on(fds[0]);
+  ndelay_on(fds[1]);
+  /* the message, then the envelope (qmail-queue reads them in that order) */
+  for (int k = 0; k < 2; k++) {
+    while (ok && done[k] < lens[k]) {
+      struct pollfd p;
+      time_t now = time(0);
+      ssize_t w;
+      if (now >= deadline) { timedout = 1; ok = 0; break; }
+      p.fd = fds[k]; p.events = POLLOUT;
+      if (poll(&p, 1, (int)(deadline - now) * 1000) < 0 && errno != EINTR) { ok = 0; break; }
+      w = write(fds[k], bufs[k] + done[k], lens[k] - done[k]);
+      if (w < 0) {
+        if (errno == EINTR || errno == EAGAIN) continue;
+        ok = 0;
+        break;
+      }
+      done[k] += (size_t)w;
+    }
+    close(fds[k]);
+  }
+  for (;;) {
+    pid_t r = waitpid(pid, &wstat, timedout ? 0 : WNOHANG);
+    if (r == pid) break;
+    if (r < 0 && errno != EINTR) { log4("warning: unable to inject ", what, " for msg ", fmtu(num, id)); return 0; }
+    if (!r) {
+      if (time(0) >= deadline) { timedout = 1; kill(pid, SIGKILL); continue; }
+      poll(0, 0, 20);
     }
   }
-  {
-    char a[24], q[24];
-    log4("bounce msg ", fmtu(a, m->id), " qp ", fmtu(q, (uint64_t)pid));
+  if (timedout) {
+    log5("warning: unable to inject ", what, " for msg ", fmtu(num, id), ": the queue program timed out");
+    return 0;
   }
+  if (!WIFEXITED(wstat) || WEXITSTATUS(wstat) || !ok) {
+    int perm;
+    const char *t = WIFEXITED(wstat) ? qq_describe(WEXITSTATUS(wstat), &perm) : "queue program crashed";
+    if (WIFEXITED(wstat) && !WEXITSTATUS(wstat)) t = "write to the queue program failed";
+    {
+      const char *v[] = { "warning: unable to inject ", what, " for msg ", fmtu(num, id), ": ", t };
+      logn(6, v);
+    }
+    return 0;
+  }
+  *qp = pid;
   return 1;
+}
+
+/* build and inject a report of kind (SCHED_KIND_*) about message m, from
+   envelope sender esender to rcpt, listing the paragraphs fail[0..flen) */
+static int report_inject(struct msg *m, int kind, const char *esender, const char *rcpt, const char *fail, size_t flen)
+{
+  static const char *what[3] = { "bounce", "double bounce", "delay warning" };
+  char *mess = 0, *out, *env;
+  size_t mlen = 0, olen, want, sl = strlen(esender), rl = strlen(rcpt);
+  char fn[QFN_MAX], date[DATE822_MAX], arrival[DATE822_MAX], num[24], msgid[CTL_LINE_MAX + 100];
+  struct sched_bounce_in b;
+  struct stat st;
+  int fd, ok;
+  pid_t qp;
+
+  memset(&st, 0, sizeof st);
+  qfn_split(fn, "mess", m->id);
+  fd = open(fn, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0 && fstat(fd, &st) == 0) {
+    want = (uint64_t)st.st_size < (uint64_t)(bouncemax > HEADREAD_MAX ? bouncemax : HEADREAD_MAX)
+           ? (size_t)st.st_size : (bouncemax > HEADREAD_MAX ? bouncemax : HEADREAD_MAX);
+    mess = xrealloc(0, want + 1);
+    while (mlen < want) {
+      ssize_t r = read(fd, mess + mlen, want - mlen);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      mlen += (size_t)r;
+    }
+  }
+  if (fd >= 0) close(fd);
+  date822_fmt(date, time(0));
+  date822_fmt(arrival, m->birth);
+  {
+    char t[24], p[24];
+    size_t l = 0;
+    const char *parts[] = { "<", fmtu(t, (uint64_t)time(0)), ".", fmtu(num, m->id), ".", fmtu(p, (uint64_t)getpid()),
+                            kind == SCHED_KIND_DELAYED ? ".delay@" : ".bounce@", bouncehost, ">" };
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+      size_t k = strlen(parts[i]);
+      if (l + k >= sizeof msgid) break;
+      memcpy(msgid + l, parts[i], k);
+      l += k;
+    }
+    msgid[l] = 0;
+  }
+  b.kind = kind;
+  b.to = rcpt;
+  b.bouncefrom = bouncefrom;
+  b.bouncehost = bouncehost;
+  b.mta = me[0] ? me : bouncehost;
+  b.date = date;
+  b.arrival = arrival;
+  b.msgid = msgid;
+  b.boundary = "tern-report";
+  b.id = m->id;
+  b.failures = fail;
+  b.flen = flen;
+  b.message = mess ? mess : "";
+  b.mlen = mlen;
+  b.msize = (uint64_t)st.st_size;
+  b.maxbytes = bouncemax;
+  olen = sched_bounce(0, &b);
+  out = xrealloc(0, olen);
+  sched_bounce(out, &b);
+  free(mess);
+  /* envelope: F esender, T rcpt, final NUL */
+  env = xrealloc(0, sl + rl + 5);
+  env[0] = 'F';
+  memcpy(env + 1, esender, sl + 1);
+  env[sl + 2] = 'T';
+  memcpy(env + sl + 3, rcpt, rl + 1);
+  env[sl + rl + 4] = 0;
+  ok = inject(m->id, what[kind], out, olen, env, sl + rl + 5, &qp);
+  free(env);
+  free(out);
+  if (ok) {
+    char a[24], q[24], safer[TEXT_MAX + 1];
+    const char *v[] = { kind == SCHED_KIND_DELAYED ? "delay warning msg " : "bounce msg ", fmtu(a, m->id), " qp ", fmtu(q, (uint64_t)qp),
+                        kind == SCHED_KIND_DOUBLE ? " (double bounce) to <" : " to <", safe(safer, rcpt, rl), ">" };
+    logn(7, v);
+  }
+  return ok;
 }
 
 static void messdone(size_t i)
@@ -449,9 +558,22 @@ static void messdone(size_t i)
     return;
   }
   if (r > 0) {
-    if (!m->sender[0] || !strcmp(m->sender, "#@[]"))
-      log4("double bounce: discarding bounce/", fmtu(num, m->id), " of msg ", num);
-    else if (!bounce_inject(m, fail, flen)) {
+    int ok = 1;
+    if (!strcmp(m->sender, "#@[]"))
+      log4("triple bounce: discarding bounce/", fmtu(num, m->id), " of msg ", num);
+    else if (!m->sender[0]) {
+      if (dbto_empty)
+        log4("double bounce: discarding bounce/", fmtu(num, m->id), " (control/doublebounceto is empty) of msg ", num);
+      else {
+        char *to = xrealloc(0, strlen(doublebounceto) + strlen(doublebouncehost) + 2);
+        strcpy(to, doublebounceto);
+        strcat(to, "@");
+        strcat(to, doublebouncehost);
+        ok = report_inject(m, SCHED_KIND_DOUBLE, "#@[]", to, fail, flen);
+        free(to);
+      }
+    } else ok = report_inject(m, SCHED_KIND_FAILED, "", m->sender, fail, flen);
+    if (!ok) {
       free(fail);
       m->done_pending = 1;
       m->donenext = time(0) + SYSCALL_RETRY;
@@ -466,6 +588,12 @@ static void messdone(size_t i)
     }
   }
   log2("end msg ", fmtu(num, m->id));
+  if (m->warned == 2) {
+    char wf[QFN_MAX + 16];
+    qfn_flat(wf, "bounce", m->id);
+    strcat(wf, ".delayed");
+    unlink(wf);
+  }
   qfn_split(fn, "local", m->id); unlink(fn);
   qfn_split(fn, "remote", m->id); unlink(fn);
   qfn_split(fn, "info", m->id);
@@ -518,16 +646,23 @@ static void todo_one(uint64_t id)
     else if (state == 0 && type == 'F') { sender = v; slen = vlen; state = 1; }
     else if (state == 1 && type == 'T') {
       char out[SCHED_REWRITE_MAX];
-      size_t ol;
-      int c = sched_classify(v, vlen, &locals, &vdoms, envnoathost, out, &ol);
-      if (c == SCHED_TOOLONG) { c = SCHED_LOCAL; memcpy(out, v, vlen); out[vlen] = 0; ol = vlen; }
-      if (cl[c] + ol + 2 > cc[c]) {
-        cc[c] = (cl[c] + ol + 2) * 2;
+      size_t ol, pl;
+      int c = sched_classify(v, vlen, &sctl, out, &ol, &pl);
+      if (c == SCHED_TOOLONG) { c = SCHED_LOCAL; memcpy(out, v, vlen); out[vlen] = 0; ol = vlen; pl = 0; }
+      /* T rewritten-address, then (virtual domains) O the address as the
+         sender wrote it, for bounces */
+      if (cl[c] + 2 * ol + 4 > cc[c]) {
+        cc[c] = (cl[c] + 2 * ol + 4) * 2;
         cb[c] = xrealloc(cb[c], cc[c]);
       }
       cb[c][cl[c]++] = 'T';
       memcpy(cb[c] + cl[c], out, ol + 1);
       cl[c] += ol + 1;
+      if (pl) {
+        cb[c][cl[c]++] = 'O';
+        memcpy(cb[c] + cl[c], out + pl, ol - pl + 1);
+        cl[c] += ol - pl + 1;
+      }
     } else { r = -1; break; }
   }
   if (r < 0 || !sender) {
@@ -645,6 +780,9 @@ static void info_scan(void)
       }
       mi = msg_new(id, st.st_mtime, v, vlen);
       free(buf);
+      qfn_flat(fn, "bounce", id);
+      strcat(fn, ".delayed");
+      if (!stat(fn, &cs)) msgs[mi].warned = 2;
       for (int c = 0; c < 2; c++) {
         qfn_split(fn, chdir_[c], id);
         if (!stat(fn, &cs)) { msgs[mi].ch[c].has = 1; msgs[mi].ch[c].next = cs.st_mtime; }
@@ -812,6 +950,27 @@ static int job_start(size_t mi, int c, time_t now)
   return 1;
 }
 
+/* one 'delayed' DSN per message (RFC 3464 Action: delayed), remembered by
+   the file bounce/N.delayed; never to a null sender */
+static void delay_warning(struct msg *m, const char *zb, size_t zl)
+{
+  char num[24], wf[QFN_MAX + 16];
+  int fd;
+  if (!m->sender[0] || !strcmp(m->sender, "#@[]")) {
+    log3("delay warning msg ", fmtu(num, m->id), ": not sent (null sender)");
+    m->warned = 1;
+    return;
+  }
+  if (!report_inject(m, SCHED_KIND_DELAYED, "", m->sender, zb, zl)) return;   /* next pass tries again */
+  m->warned = 2;
+  qfn_flat(wf, "bounce", m->id);
+  strcat(wf, ".delayed");
+  fd = open(wf, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || fsync(fd) < 0) log3("warning: unable to create ", wf, "; the warning may be repeated after a restart");
+  if (fd >= 0) close(fd);
+  fsync_dir("bounce");
+}
+
 static void job_end(size_t j)
 {
   struct job *jb = jobs + j;
@@ -820,6 +979,10 @@ static void job_end(size_t j)
   for (size_t k = 0; k < jb->nrecs; k++) if (jb->buf[jb->recs[k]] == 'T') left = 1;
   close(jb->fd);
   m->ch[c].active = 0;
+  if (left && jb->zlen && delaywarn && !m->warned && time(0) - m->birth >= (time_t)delaywarn) delay_warning(m, jb->zbuf, jb->zlen);
+  free(jb->zbuf);
+  jb->zbuf = 0;
+  jb->zlen = 0;
   if (!left) {
     char fn[QFN_MAX], d[QFN_MAX];
     qfn_split(fn, chdir_[c], m->id);
@@ -884,6 +1047,10 @@ static void result(struct job *jb, size_t off, unsigned long dno, char letter, c
   char num[24], safeb[TEXT_MAX + 1];
   char *t2 = 0;
   const char *rcpt = jb->buf + off + 1;
+  size_t after = off + strlen(jb->buf + off) + 1;
+  struct msg *m = msgs + jb->m;
+  /* an O record after the T record: the address before virtualdomains */
+  if (after < jb->len && jb->buf[after] == 'O' && memchr(jb->buf + after, 0, jb->len - after)) rcpt = jb->buf + after + 1;
   if (letter != 'K' && letter != 'D' && letter != 'Z') letter = 'Z';
   if (letter == 'Z' && jb->dying) {
     t2 = xrealloc(0, tlen + sizeof expired);
@@ -899,6 +1066,14 @@ static void result(struct job *jb, size_t off, unsigned long dno, char letter, c
     mark_done(jb, off);
   } else if (letter == 'Z') {
     log4("delivery ", num, ": deferral: ", safe(safeb, text, tlen));
+    if (delaywarn && !m->warned) {
+      size_t n = sched_bounce_para(0, rcpt, strlen(rcpt), text, tlen);
+      if (jb->zlen < BOUNCEFILE_MAX) {
+        jb->zbuf = xrealloc(jb->zbuf, jb->zlen + n);
+        sched_bounce_para(jb->zbuf + jb->zlen, rcpt, strlen(rcpt), text, tlen);
+        jb->zlen += n;
+      }
+    }
   } else {
     log4("delivery ", num, ": failure: ", safe(safeb, text, tlen));
     if (add_bounce(msgs + jb->m, rcpt, text, tlen)) mark_done(jb, off);

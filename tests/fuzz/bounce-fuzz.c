@@ -21,16 +21,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   sender[sl] = 0;
   z2 = memchr(z1 + 1, 0, size - (size_t)(z1 + 1 - d));
   if (!z2) z2 = d + size;
-  b.sender = sender;
+  b.kind = (int)(size % 3);
+  b.to = sender;
   b.bouncefrom = "MAILER-DAEMON";
   b.bouncehost = "me.test";
+  b.mta = "me.test";
   b.date = "Thu, 1 Jan 2026 00:00:00 +0000";
+  b.arrival = size & 1 ? b.date : 0;
+  b.msgid = size & 2 ? "<1.2@me.test>" : 0;
   b.boundary = "tern";
   b.id = 42;
   b.failures = z1 + 1;
   b.flen = (size_t)(z2 - (z1 + 1));
   b.message = z2 < d + size ? z2 + 1 : z2;
   b.mlen = (size_t)(d + size - b.message);
+  b.msize = b.mlen + (size & 4 ? 1 : 0);
+  b.maxbytes = size & 8 ? 16 : 1000000;
   n = sched_bounce(0, &b);
   out = malloc(n + 1);
   if (!out) return 0;
@@ -39,6 +45,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   free(out);
   sched_status(b.failures, b.flen, st);
   if (strlen(st) > 15 || st[0] != '5') abort();
+  {
+    const char *nm;
+    size_t nl;
+    if (sched_remote_mta(b.failures, b.flen, &nm, &nl) && (nm < b.failures || nm + nl > b.failures + b.flen || !nl)) abort();
+  }
   n = sched_bounce_para(0, sender, sl, b.failures, b.flen);
   out = malloc(n);
   if (!out) return 0;

@@ -38,30 +38,55 @@ static void test_classify(void **state)
     { "x@", SCHED_REMOTE, "x@" },
   };
   char out[SCHED_REWRITE_MAX];
-  size_t ol;
+  size_t ol, pl;
+  struct sched_ctl x = { &l, &v, &empty, "me.test" };
   (void)state;
   for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-    int r = sched_classify(t[i].in, strlen(t[i].in), &l, &v, "me.test", out, &ol);
+    int r = sched_classify(t[i].in, strlen(t[i].in), &x, out, &ol, &pl);
     assert_int_equal(r, t[i].res);
     assert_string_equal(out, t[i].out);
     assert_int_equal(ol, strlen(t[i].out));
+    /* what bounces show: the prepend stripped */
+    if (r == SCHED_LOCAL && strchr(t[i].in, '@') && strchr(t[i].out, '-') && strcmp(t[i].in, t[i].out))
+      assert_string_equal(out + pl, t[i].in);
+    else assert_int_equal(pl, 0);
+  }
+  /* percenthack: only for listed domains, last '%' first, repeatable */
+  {
+    static const char ph[] = "relay.test\0example.org";
+    struct ctl_list p = mklist(ph, sizeof ph, 2);
+    struct sched_ctl y = { &l, &v, &p, "me.test" };
+    assert_int_equal(sched_classify("u%h.test@relay.test", 19, &y, out, &ol, &pl), SCHED_REMOTE);
+    assert_string_equal(out, "u@h.test");
+    assert_int_equal(sched_classify("u%virt.test%relay.test@RELAY.test", 33, &y, out, &ol, &pl), SCHED_LOCAL);
+    assert_string_equal(out, "v1b-u@virt.test");
+    assert_string_equal(out + pl, "u@virt.test");
+    assert_int_equal(sched_classify("u%h.test@other.test", 19, &y, out, &ol, &pl), SCHED_REMOTE);
+    assert_string_equal(out, "u%h.test@other.test");
+    assert_int_equal(sched_classify("u%@relay.test", 13, &y, out, &ol, &pl), SCHED_REMOTE);
+    assert_string_equal(out, "u@");
+    assert_int_equal(sched_classify("%%%@example.org", 15, &y, out, &ol, &pl), SCHED_REMOTE);
+    assert_string_equal(out, "%%@");
+    assert_int_equal(sched_classify("a%b", 3, &y, out, &ol, &pl), SCHED_LOCAL);
+    assert_string_equal(out, "a%b@me.test");
   }
   /* catch-all and too long */
   {
     static const char ca[] = ":all";
     struct ctl_list c = mklist(ca, sizeof ca, 1);
     char big[1200];
-    assert_int_equal(sched_classify("u@any.test", 10, &empty, &c, "me", out, &ol), SCHED_LOCAL);
+    struct sched_ctl e = { &empty, &empty, &empty, "me" }, ec = { &empty, &c, &empty, "me" }, m1 = { &empty, &empty, &empty, "m" }, mc = { &empty, &c, &empty, "m" };
+    assert_int_equal(sched_classify("u@any.test", 10, &ec, out, &ol, &pl), SCHED_LOCAL);
     assert_string_equal(out, "all-u@any.test");
     memset(big, 'a', sizeof big);
-    assert_int_equal(sched_classify(big, sizeof big, &empty, &c, "me", out, &ol), SCHED_TOOLONG);
-    assert_int_equal(sched_classify(big, 1000, &empty, &empty, "me", out, &ol), SCHED_TOOLONG);
-    assert_int_equal(sched_classify(big, 999, &empty, &empty, "m", out, &ol), SCHED_TOOLONG);
-    assert_int_equal(sched_classify(big, 998, &empty, &empty, "m", out, &ol), SCHED_REMOTE);
+    assert_int_equal(sched_classify(big, sizeof big, &ec, out, &ol, &pl), SCHED_TOOLONG);
+    assert_int_equal(sched_classify(big, 1000, &e, out, &ol, &pl), SCHED_TOOLONG);
+    assert_int_equal(sched_classify(big, 999, &m1, out, &ol, &pl), SCHED_TOOLONG);
+    assert_int_equal(sched_classify(big, 998, &m1, out, &ol, &pl), SCHED_REMOTE);
     assert_int_equal(ol, 1000);
     big[0] = '@';
-    assert_int_equal(sched_classify(big, 997, &empty, &c, "m", out, &ol), SCHED_TOOLONG);
-    assert_int_equal(sched_classify(big, 996, &empty, &c, "m", out, &ol), SCHED_LOCAL);
+    assert_int_equal(sched_classify(big, 997, &mc, out, &ol, &pl), SCHED_TOOLONG);
+    assert_int_equal(sched_classify(big, 996, &mc, out, &ol, &pl), SCHED_LOCAL);
   }
 }
 
@@ -114,7 +139,13 @@ static void test_status(void **state)
   char st[16];
   static const struct { const char *in, *out; } t[] = {
     { "Sorry, no mailbox here by that name. (#5.1.1)", "5.1.1" },
-    { "temp (#4.4.1) then (#5.7.1)", "5.7.1" },
+    { "temp (#4.4.1) then (#5.7.1)", "5.4.1" },
+    { "mailbox disabled (#5.2.1)\nProgram delivery failed permanently (exit code 100). (#5.3.0)", "5.2.1" },
+    { "h[1.2.3.4] does not like recipient.\nRemote host said: 550 5.1.1 no such user (#5.0.0)", "5.1.1" },
+    { "Remote host said: 550 5.1.1", "5.1.1" },
+    { "Remote host said: 550 5.1.1x (#5.7.1)", "5.7.1" },
+    { "Remote host said: 550 no (#5.7.1)", "5.7.1" },
+    { "Remote host said: 451 4.2.2 full", "5.2.2" },
     { "expired (#4.4.2)\nI'm not going to try again", "5.4.2" },
     { "none", "5.0.0" },
     { "(#5.1234.1)", "5.0.0" },
@@ -146,30 +177,69 @@ static char *build(const struct sched_bounce_in *b)
 static void test_bounce(void **state)
 {
   static const char fail[] = "<a@x.test>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n"
-                             "<b@y.test>:\nRemote host said: 550 5.7.1 go away\n/more\n\n";
-  static const char msg[] = "Received: x\nSubject: hi\nX-B: --tern.7\n\nbody line\n";
-  struct sched_bounce_in b = { "sender@s.test", "MAILER-DAEMON", "me.test", "Sun, 1 Jan 2026 00:00:00 +0000",
-                               "tern", 7, fail, sizeof fail - 1, msg, sizeof msg - 1 };
+                             "<b@y.test>:\nmx.y.test[192.0.2.1] does not like recipient.\nRemote host said: 550 5.7.1 go away\n/more\n\n"
+                             "<c@z.test>:\nexit 111\nI'm not going to try again; this message has been in the queue too long.\n\n";
+  static const char msg[] = "Received: x\nSubject: hi\n--tern.7\n\nbody line\n";
+  struct sched_bounce_in b = { SCHED_KIND_FAILED, "sender@s.test", "MAILER-DAEMON", "me.test", "mta.test",
+                               "Sun, 1 Jan 2026 00:00:00 +0000", "Sat, 31 Dec 2025 00:00:00 +0000", "<1.2@me.test>",
+                               "tern", 7, fail, sizeof fail - 1, msg, sizeof msg - 1, sizeof msg - 1, 100 };
   char *s;
   (void)state;
   s = build(&b);
   assert_non_null(strstr(s, "From: MAILER-DAEMON@me.test\n"));
   assert_non_null(strstr(s, "To: <sender@s.test>\n"));
+  assert_non_null(strstr(s, "Message-ID: <1.2@me.test>\n"));
+  assert_non_null(strstr(s, "Auto-Submitted: auto-replied\n"));
   assert_non_null(strstr(s, "Content-Type: multipart/report; report-type=delivery-status;"));
+  assert_non_null(strstr(s, "Reporting-MTA: dns; mta.test\nArrival-Date: Sat, 31 Dec 2025 00:00:00 +0000\n"));
   assert_non_null(strstr(s, "Final-Recipient: rfc822; a@x.test\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: x-unix; Sorry"));
-  assert_non_null(strstr(s, "Final-Recipient: rfc822; b@y.test\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; Remote"));
-  assert_non_null(strstr(s, "Reporting-MTA: dns; me.test\n"));
-  assert_non_null(strstr(s, "Content-Type: text/rfc822-headers\n\nReceived: x\nSubject: hi\nX-B: --tern.7\n\n--"));
-  assert_null(strstr(s, "body line"));
-  /* the headers hold "--tern.7": the boundary must differ */
+  assert_non_null(strstr(s, "Final-Recipient: rfc822; b@y.test\nAction: failed\nStatus: 5.7.1\nRemote-MTA: dns; mx.y.test\nDiagnostic-Code: smtp; 550 5.7.1 go away\n"));
+  assert_non_null(strstr(s, "Final-Recipient: rfc822; c@z.test\nAction: failed\nStatus: 5.4.7\n"));
+  /* small: the whole message */
+  assert_non_null(strstr(s, "Content-Type: message/rfc822\n\nReceived: x\nSubject: hi\n--tern.7\n\nbody line\n\n--"));
+  assert_null(strstr(s, "Content-Transfer-Encoding"));
+  /* a quoted line is "--tern.7": the boundary must differ */
   assert_null(strstr(s, "boundary=\"tern.7\""));
-  assert_non_null(strstr(s, "boundary=\"tern.70\""));
+  assert_non_null(strstr(s, "boundary=\"tern.7.0\""));
   free(s);
+
+  /* over maxbytes: the headers only */
+  b.maxbytes = 10;
+  s = build(&b);
+  assert_non_null(strstr(s, "Content-Type: text/rfc822-headers\n\nReceived: x\nSubject: hi\n--tern.7\n\n--"));
+  assert_null(strstr(s, "body line"));
+  free(s);
+  /* only part of it read: the headers too */
+  b.maxbytes = 100;
+  b.msize = 1000;
+  s = build(&b);
+  assert_null(strstr(s, "body line"));
+  free(s);
+
+  /* a delay warning; a double bounce; an 8-bit message */
+  {
+    static const char f3[] = "<d@x.test>:\nConnected to mx.x.test[2001:db8::1] but greeting failed.\nRemote host said: 451 later (#4.3.2)\n\n";
+    static const char m8[] = "Subject: \xc3\xa9\n\nbody\n";
+    struct sched_bounce_in d = { SCHED_KIND_DELAYED, "s@s.test", "MAILER-DAEMON", "me.test", "me.test", "D", 0, 0,
+                                 "tern", 8, f3, sizeof f3 - 1, m8, sizeof m8 - 1, sizeof m8 - 1, 100000 };
+    s = build(&d);
+    assert_non_null(strstr(s, "Final-Recipient: rfc822; d@x.test\nAction: delayed\nStatus: 4.3.2\nRemote-MTA: dns; mx.x.test\nDiagnostic-Code: smtp; 451 later (#4.3.2)\n"));
+    assert_non_null(strstr(s, "Subject: delivery delayed"));
+    assert_null(strstr(s, "Arrival-Date"));
+    assert_non_null(strstr(s, "Content-Type: message/rfc822\nContent-Transfer-Encoding: 8bit\n\nSubject: \xc3\xa9\n"));
+    free(s);
+    d.kind = SCHED_KIND_DOUBLE;
+    s = build(&d);
+    assert_non_null(strstr(s, "but the bounce bounced!"));
+    assert_non_null(strstr(s, "Action: failed\nStatus: 5.3.2\n"));
+    free(s);
+  }
 
   /* hostile: quoted sender with a newline, 8-bit text, no paragraphs form */
   {
     static const char f2[] = "garbage\x01\xff\nno angle\n";
-    struct sched_bounce_in c = { "a b\n@x", "MAILER-DAEMON", "me.test", "D", "tern", 1, f2, sizeof f2 - 1, "", 0 };
+    struct sched_bounce_in c = { SCHED_KIND_FAILED, "a b\n@x", "MAILER-DAEMON", "me.test", "me.test", "D", 0, 0,
+                                 "tern", 1, f2, sizeof f2 - 1, "", 0, 0, 100 };
     s = build(&c);
     assert_null(strstr(s, "\x01"));
     assert_null(strstr(s, "\xff"));
@@ -177,6 +247,40 @@ static void test_bounce(void **state)
     assert_non_null(strstr(s, "To: <\"a b "));
     free(s);
   }
+}
+
+static void test_hours(void **state)
+{
+  unsigned long v;
+  (void)state;
+  assert_int_equal(sched_hours("4", &v), 1); assert_int_equal(v, 14400);
+  assert_int_equal(sched_hours("0.5", &v), 1); assert_int_equal(v, 1800);
+  assert_int_equal(sched_hours("0.001", &v), 1); assert_int_equal(v, 3);
+  assert_int_equal(sched_hours("0.00001", &v), 1); assert_int_equal(v, 1);
+  assert_int_equal(sched_hours("0", &v), 1); assert_int_equal(v, 0);
+  assert_int_equal(sched_hours("1.", &v), 1); assert_int_equal(v, 3600);
+  assert_int_equal(sched_hours(".25", &v), 1); assert_int_equal(v, 900);
+  assert_int_equal(sched_hours("", &v), 0);
+  assert_int_equal(sched_hours(".", &v), 0);
+  assert_int_equal(sched_hours("1h", &v), 0);
+  assert_int_equal(sched_hours("-1", &v), 0);
+  assert_int_equal(sched_hours("100001", &v), 0);
+  assert_int_equal(sched_hours("99999999999999999999999", &v), 0);
+  assert_int_equal(sched_hours("1.123456789123456789", &v), 1); assert_int_equal(v, 4044);
+}
+
+static void test_mta(void **state)
+{
+  const char *n;
+  size_t l;
+  (void)state;
+  assert_int_equal(sched_remote_mta("no host here", 12, &n, &l), 0);
+  assert_int_equal(sched_remote_mta("x\nh.test[1.2.3.4] said", 22, &n, &l), 1);
+  assert_int_equal(l, 6); assert_memory_equal(n, "h.test", 6);
+  assert_int_equal(sched_remote_mta("h[", 2, &n, &l), 0);
+  assert_int_equal(sched_remote_mta("h[1.2", 5, &n, &l), 0);
+  assert_int_equal(sched_remote_mta("[1.2.3.4]", 9, &n, &l), 0);
+  assert_int_equal(sched_remote_mta("h[zz]", 5, &n, &l), 0);
 }
 
 int main(void)
@@ -188,6 +292,8 @@ int main(void)
     cmocka_unit_test(test_para),
     cmocka_unit_test(test_status),
     cmocka_unit_test(test_bounce),
+    cmocka_unit_test(test_hours),
+    cmocka_unit_test(test_mta),
   };
   return cmocka_run_group_tests(tests, 0, 0);
 }
