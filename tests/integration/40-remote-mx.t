@@ -10,6 +10,11 @@ import os, shutil, socket, socketserver, subprocess, sys, tempfile, threading, t
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 REMOTE = os.environ.get("TERN_REMOTE_BIN") or os.path.join(TOP, "send", "tern-remote")
+# TERN_VALGRIND=1: run every tern-remote under valgrind (memcheck; exit 99
+# on an error); TERN_REMOTE_WRAPPER: any other command prefix (split on spaces)
+WRAPPER = os.environ.get("TERN_REMOTE_WRAPPER", "").split()
+if os.environ.get("TERN_VALGRIND") == "1" and not WRAPPER:
+    WRAPPER = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=no", "--track-fds=no"]
 
 
 # ---------------------------------------------------------------- sinks
@@ -134,6 +139,7 @@ class Root:
         with open(self.tcpto, "wb") as f:
             f.write(bytes(1024))
         self.bin = os.path.join(self.dir, "bin", "tern-remote")
+        self.wrapper_errors = []
         shutil.copy(REMOTE, self.bin)
         self.control(me="client.test", timeoutremote="5", timeoutconnect="3", timeoutdns="20")
 
@@ -154,10 +160,12 @@ class Root:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DNSCACHEIP": dnsip}
         t0 = time.time()
         with open(mf, "rb") as fin:
-            p = subprocess.run([self.bin, host, sender, str(len(msg))] + rcpts, stdin=fin,
+            p = subprocess.run(WRAPPER + [self.bin, host, sender, str(len(msg))] + rcpts, stdin=fin,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=timeout)
         self.elapsed = time.time() - t0
         self.rc = p.returncode
+        if WRAPPER and (p.returncode or p.stderr):
+            self.wrapper_errors.append((host, rcpts[:2], p.returncode, p.stderr.decode("utf-8", "replace")[-3000:]))
         out = p.stdout
         recs = out.split(b"\0")
         self.trailing = recs[-1]
@@ -268,7 +276,7 @@ def main():
         "--host-record=mxa.busy.test,127.0.0.33", "--host-record=mxb.busy.test,127.0.0.34",
     ])
     tap = Tap()
-    print("1..51")
+    print("1..%d" % (51 + bool(WRAPPER)))
     root = Root()
     sinks = []
 
@@ -500,6 +508,9 @@ def main():
         tap.ok(r[-1][0] == "K" and len(mx1.received) == n1 + 1 and v4("127.0.0.10") not in t and t.get(v4("127.0.0.11"), (0,))[0] == 10,
                "tcpto: an expired record is tried; the successful connect clears only its record", (r, t))
         root.tcpto_set([])
+        if WRAPPER:
+            tap.ok(not root.wrapper_errors, "every tern-remote under %s: exit 0, nothing on stderr" % WRAPPER[0],
+                   "\n".join("%s %s: exit %d\n%s" % e for e in root.wrapper_errors))
     finally:
         for s in sinks:
             s.stop()
