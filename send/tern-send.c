@@ -273,10 +273,23 @@ static int readctl_line(const char *fn, char *buf, const char *def)
   return 1;
 }
 
+/* HOME/control/NAME: absolute, since SIGHUP rereads from inside queue/ */
+static const char *ctlpath(const char *name)
+{
+  static char p[4200 + 64];
+  size_t h = strlen(home_get());
+  if (h > 4200) h = 4200;
+  memcpy(p, home_get(), h);
+  memcpy(p + h, "/control/", 9);
+  strncpy(p + h + 9, name, 54);
+  p[h + 9 + 54] = 0;
+  return p;
+}
+
 static int readlists(void)
 {
   struct ctl_list l = CTL_LIST_ZERO, v = CTL_LIST_ZERO, ph = CTL_LIST_ZERO;
-  int r = ctl_readlist("control/locals", &l);
+  int r = ctl_readlist(ctlpath("locals"), &l);
   if (r < 0) { log1("alert: unable to read control/locals"); return 0; }
   if (!r || !l.n) {
     ctl_listfree(&l);
@@ -286,12 +299,12 @@ static int readlists(void)
     memcpy(l.s, me, l.len);
     l.n = 1;
   }
-  if (ctl_readlist("control/virtualdomains", &v) < 0) {
+  if (ctl_readlist(ctlpath("virtualdomains"), &v) < 0) {
     log1("alert: unable to read control/virtualdomains");
     ctl_listfree(&l);
     return 0;
   }
-  if (ctl_readlist("control/percenthack", &ph) < 0) {
+  if (ctl_readlist(ctlpath("percenthack"), &ph) < 0) {
     log1("alert: unable to read control/percenthack");
     ctl_listfree(&l);
     ctl_listfree(&v);
