@@ -23,3 +23,6 @@ tests/unit/remote-report-test: send/rreport.o
 FUZZERS += tests/fuzz/reply-fuzz
 FUZZ_EXTRA_reply := send/reply.c
 tests/fuzz/reply-fuzz: send/reply.c
+FUZZERS += tests/fuzz/tcpto-fuzz
+FUZZ_EXTRA_tcpto := send/tcpto.c
+tests/fuzz/tcpto-fuzz: send/tcpto.c

@@ -40,10 +40,10 @@ int tcpto_dead(const unsigned char *tab, const char ip[16], uint64_t now, unsign
 int tcpto_update(unsigned char *tab, const char ip[16], int flagerr, uint64_t now)
 {
   unsigned char *r = find(tab, ip);
-  if (!flagerr) {
-    if (!r) return 0;
-    memset(r, 0, TCPTO_REC);    /* count 0: the record is free again */
-    return 1;
+  if (!flagerr) {                /* free every record of ip (a damaged table may hold several) */
+    int changed = 0;
+    while ((r = find(tab, ip))) { memset(r, 0, TCPTO_REC); changed = 1; }
+    return changed;
   }
   if (r) {
     uint64_t when = getwhen(r);

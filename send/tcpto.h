@@ -15,7 +15,8 @@
    first one or comes at least TCPTO_GAP seconds after the last counted one;
    a new address takes a free record, else the one with the smallest
    time + count * 1024 (the oldest, weighted by its count). A connect that
-   succeeds, or fails otherwise than by timing out, sets the count to 0.
+   succeeds, or fails otherwise than by timing out, frees every record of
+   the address (a damaged table may hold duplicates).
    An address is "dead" (skipped) while its count is >= 2 and its last
    timeout is younger than (60 + (pid & 31)) * 64 seconds (64 to 97
    minutes, varied per process so that not every tern-remote retries a

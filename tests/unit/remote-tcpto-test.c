@@ -113,6 +113,14 @@ static void test_hostile_table(void **st)
   v4(ip, 1, 2, 3, 4);
   tcpto_update(tab, ip, 1, T0);
   assert_int_equal(tcpto_update(tab, ip, 0, T0), 1);
+  /* duplicate records of one address (found by tcpto-fuzz): clearing frees all */
+  memset(tab, 0, sizeof tab);
+  v4(ip, 10, 9, 9, 9);
+  for (int k = 3; k < 6; k++) { memcpy(tab + k * TCPTO_REC, ip, 16); tab[k * TCPTO_REC + 16] = 5; }
+  assert_int_equal(tcpto_dead(tab, ip, 100, 0), 1);
+  assert_int_equal(tcpto_update(tab, ip, 0, 100), 1);
+  assert_int_equal(tcpto_dead(tab, ip, 100, 0), 0);
+  for (size_t i = 0; i < sizeof tab; i++) assert_int_equal(tab[i], 0);
 }
 
 static void test_file(void **st)
