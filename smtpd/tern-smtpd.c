@@ -126,7 +126,9 @@ static int wait_fd(int fd, short ev)
     long t = (long)timeoutsmtpd;
     struct pollfd p;
     int r;
-    if (deadline - now < t) t = (long)(deadline - now);
+    /* the session cap limits reading; a write (the 421 that ends a
+       capped session, too) gets timeoutsmtpd */
+    if (ev == POLLIN && deadline - now < t) t = (long)(deadline - now);
     if (t <= 0) { errno = ETIMEDOUT; return -1; }
     p.fd = fd;
     p.events = ev;
