@@ -1,0 +1,141 @@
+#!/bin/sh
+# tests/bench/run.sh (make bench): tern side by side with a private Postfix.
+#
+# Installs Postfix from Debian's packages if missing (never as the system
+# MTA), starts a private Postfix instance (tests/bench/postfix.sh) and a
+# private tern instance (tests/integration/lib.sh), each in its own CPU
+# cgroup, and runs the same loads against each in alternation
+# (tests/bench/bench.py): BENCH_ROUNDS rounds of BENCH_N_SMALL messages of
+# 4 KiB and BENCH_N_LARGE of 100 KiB, from C = BENCH_C parallel smtp-source
+# clients, delivered into a catch-all Maildir. Then the fsync count under
+# strace and one 10 MiB message. Prints the table and puts it into
+# BENCHMARKS.md between the bench:begin/bench:end markers.
+#
+#   BENCH_N_SMALL=1000 BENCH_N_LARGE=300 BENCH_C="10 50" BENCH_ROUNDS=3
+#   BENCH_FSYNC_N=200 BENCH_KEEP=1 (keep the temp directory)
+# Needs root (users, ownership, cgroups). Every wait is bounded.
+set -u
+BENCH_N_SMALL=${BENCH_N_SMALL:-1000}
+BENCH_N_LARGE=${BENCH_N_LARGE:-300}
+BENCH_C=${BENCH_C:-10 50}
+BENCH_ROUNDS=${BENCH_ROUNDS:-3}
+BENCH_FSYNC_N=${BENCH_FSYNC_N:-200}
+BENCH_BIG_MIB=${BENCH_BIG_MIB:-10}
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../integration/lib.sh"
+. "$here/postfix.sh"
+
+[ "$(id -u)" = 0 ] || { echo "bench: needs root (users, ownership, cgroups)" >&2; exit 1; }
+pf_ensure_installed || { echo "bench: cannot install postfix" >&2; exit 1; }
+command -v strace >/dev/null || { echo "bench: strace missing (apt-get install strace)" >&2; exit 1; }
+
+[ -n "${BENCH_KEEP:-}" ] && TERN_KEEP=1
+tern_init
+CGS=
+bench_cleanup() {
+  pf_stop
+  tern_stop
+  for _cg in $CGS; do   # leftovers of the instances we started, by pid
+    for _p in $(cat "$_cg/cgroup.procs" 2>/dev/null); do kill -9 "$_p" 2>/dev/null; done
+  done
+  sleep 0.2
+  for _cg in $CGS; do rmdir "$_cg" 2>/dev/null; done
+  if [ -n "${ROOT:-}" ] && [ -z "${TERN_KEEP:-}" ]; then rm -rf "$ROOT"; fi
+}
+trap bench_cleanup EXIT
+
+# ---- one CPU cgroup per instance: v2, else v1 cpuacct, else none (/proc) ----
+CG_KIND=none
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then CG_BASE=/sys/fs/cgroup; CG_KIND=v2
+elif [ -f /sys/fs/cgroup/cpuacct/cpuacct.usage ]; then CG_BASE=/sys/fs/cgroup/cpuacct; CG_KIND=v1
+elif [ -f /sys/fs/cgroup/unified/cgroup.procs ]; then CG_BASE=/sys/fs/cgroup/unified; CG_KIND=v2
+fi
+cg_home=
+if [ $CG_KIND != none ]; then
+  case $CG_KIND in
+    v1) cg_home=$(sed -n 's/^[0-9]*:\([^:]*,\)*cpuacct\(,[^:]*\)*:\(.*\)/\3/p' /proc/self/cgroup | head -n 1) ;;
+    v2) cg_home=$(sed -n 's/^0::\(.*\)/\1/p' /proc/self/cgroup | head -n 1) ;;
+  esac
+fi
+cg_make() { # name: sets CG to the new cgroup's path, or empty
+  CG=
+  [ $CG_KIND = none ] && return 0
+  _c=$CG_BASE/tern-bench-$$-$1
+  mkdir "$_c" 2>/dev/null || { echo "bench: cannot make cgroup $_c; summing /proc instead" >&2; return 0; }
+  CGS="$CGS $_c"
+  CG=$_c
+}
+cg_enter() { [ -n "$1" ] && echo $$ > "$1/cgroup.procs"; }
+cg_leave() { [ -n "$1" ] && echo $$ > "$CG_BASE${cg_home%/}/cgroup.procs"; }
+
+port_free() { python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1',$1)); s.close()" 2>/dev/null; }
+
+# ---- tern ----
+tern_install || { echo "bench: tern_install failed" >&2; exit 1; }
+# connection limits like Postfix's defaults (100 smtpd processes, clients in
+# mynetworks not limited per address): the shipped -c 40 -C 10 refuses
+# smtp-source's reconnects at C=10 while the last child is being reaped
+sed -i 's/ -c [0-9]* -C [0-9]* / -c 100 -C 100 /' "$ROOT/service/smtpd/run"
+grep -q ' -c 100 -C 100 ' "$ROOT/service/smtpd/run" || echo "bench: warning: could not raise tern-listen's limits" >&2
+cg_make tern; CG_TERN=$CG
+cg_enter "$CG_TERN"
+tern_start; rc=$?
+cg_leave "$CG_TERN"
+[ $rc = 0 ] || { echo "bench: tern did not start" >&2; exit 1; }
+
+# ---- postfix ----
+PF_PORT=$((TERN_PORT + 300))
+n=0
+while ! port_free $PF_PORT && [ $n -lt 50 ]; do PF_PORT=$((PF_PORT + 1)); n=$((n + 1)); done
+pf_setup "$ROOT/postfix" "$PF_PORT" "$TERN_DOMAIN"
+cg_make postfix; CG_PF=$CG
+cg_enter "$CG_PF"
+pf_start; rc=$?
+cg_leave "$CG_PF"
+[ $rc = 0 ] || { echo "bench: postfix did not start" >&2; exit 1; }
+mkdir -p "$PF_MAILDIR/new" "$PF_MAILDIR/cur" "$PF_MAILDIR/tmp"
+chown -R nobody:nogroup "$PF/mail"
+chmod 0700 "$PF_MAILDIR" "$PF_MAILDIR/new" "$PF_MAILDIR/cur" "$PF_MAILDIR/tmp"
+
+echo "bench: tern on 127.0.0.1:$TERN_PORT ($ROOT), postfix $(postconf -c "$PF_ETC" -h mail_version) on 127.0.0.1:$PF_PORT, cgroups: $CG_KIND"
+
+loads=
+for c in $BENCH_C; do loads="$loads --load 4096:$BENCH_N_SMALL:$c"; done
+for c in $BENCH_C; do loads="$loads --load 102400:$BENCH_N_LARGE:$c"; done
+
+PFQ=$PF/queue/incoming,$PF/queue/active,$PF/queue/maildrop,$PF/queue/deferred
+# shellcheck disable=SC2086
+python3 "$here/bench.py" \
+  --inst "tern:$TERN_PORT:$MAILDIR:$CG_TERN:$ROOT/queue/mess:$SVSCAN_PID" \
+  --inst "postfix:$PF_PORT:$PF_MAILDIR:$CG_PF:$PFQ:$(pf_master_pid)" \
+  $loads --rounds "$BENCH_ROUNDS" --fsync-n "$BENCH_FSYNC_N" --big-mib "$BENCH_BIG_MIB" \
+  --tracedir "$ROOT/traces" --out "$ROOT/bench.json" --md "$ROOT/table.md"
+rc=$?
+
+# ---- BENCHMARKS.md: replace the table between the markers ----
+bm=$SRC/BENCHMARKS.md
+if [ -s "$ROOT/table.md" ]; then
+  disk=$(df -P "$ROOT" | awk 'NR==2 {print $1}')
+  dname=$(basename "$disk")
+  rot=$(cat "/sys/block/$dname/queue/rotational" 2>/dev/null || echo "?")
+  {
+    echo "<!-- bench:begin (written by tests/bench/run.sh; edit outside the markers) -->"
+    echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), tern $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?'), Postfix $(postconf -c "$PF_ETC" -h mail_version)."
+    echo "Machine: $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)),"
+    echo "$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) memory, disk $disk ($(df -PT "$ROOT" | awk 'NR==2 {print $2}'), rotational=$rot), kernel $(uname -r)."
+    echo "Loads: $BENCH_ROUNDS rounds in alternation; $BENCH_N_SMALL x 4 KiB and $BENCH_N_LARGE x 100 KiB per load, smtp-source one message per connection; CPU from per-instance cgroups ($CG_KIND)."
+    cat "$ROOT/table.md"
+    echo "<!-- bench:end -->"
+  } > "$ROOT/section.md"
+  if [ -f "$bm" ] && grep -q '^<!-- bench:begin' "$bm" && grep -q '^<!-- bench:end' "$bm"; then
+    awk -v sec="$ROOT/section.md" '
+      /^<!-- bench:begin/ { while ((getline l < sec) > 0) print l; skip = 1; next }
+      /^<!-- bench:end/ { skip = 0; next }
+      !skip { print }' "$bm" > "$bm.tmp" && mv "$bm.tmp" "$bm"
+  else
+    { [ -f "$bm" ] && cat "$bm"; echo; cat "$ROOT/section.md"; } > "$bm.tmp" && mv "$bm.tmp" "$bm"
+  fi
+  echo "bench: table written to $bm"
+fi
+exit $rc
