@@ -64,6 +64,9 @@ size_t rreport_reply(char *dst, const char *out, size_t len, int overflow, size_
     if (i < nr && rlen[i] > 1) {
       size_t n = put(dst + w, room, out + rstart[i] + 1, rlen[i] - 1);
       w += n; room -= n;
+      /* a refused recipient's own text says it all: the message report
+         is about the others ("accepted message" would mislead a bounce) */
+      if (out[rstart[i]] != 'r') { dst[w++] = 0; continue; }
       if (room && mlen) { dst[w++] = '\n'; room--; }
     }
     w += put(dst + w, room, out + mstart, mlen);

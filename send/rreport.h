@@ -18,8 +18,10 @@
    than RREPORT_IN_MAX) into the spawner reply body for nrcpt recipients:
    for each, `letter text NUL` with letter K, Z or D: r becomes K only when the
    message report is K, h becomes D, s becomes Z, a missing recipient report
-   takes the message report's letter; text = recipient text, LF, message text,
-   cut to RREPORT_TEXT_MAX, bytes outside 0x20..0x7e except LF shown as '?'.
+   takes the message report's letter; text = for h and s the recipient text
+   alone (if not empty), otherwise recipient text, LF, message text (just the
+   message text when the recipient text is empty or missing), cut to
+   RREPORT_TEXT_MAX, bytes outside 0x20..0x7e except LF shown as '?'.
    A malformed stream gives Z for every recipient. dst must hold
    RREPORT_OUT_MAX(nrcpt) bytes. Returns the bytes written; *ok is 1 if the
    stream was well-formed, 0 if not. */

@@ -584,6 +584,30 @@ static void said(struct txt *t, int code)
   else { tcat(t, "I/O error: "); tcat(t, strerror(errno)); tcat(t, "."); }
 }
 
+/* " (#c.x.y)": the enhanced status code (RFC 3463) at the start of the
+   server's reply text if it has class c, else c.0.0; c from the result */
+static void status(struct txt *t, char cls)
+{
+  const char *p = rep.text + 4, *e = rep.text + rep.textlen;
+  size_t n = 0;
+  if (rep.textlen > 4 && rep.text[3] == ' ' && *p == cls && p + 1 < e && p[1] == '.') {
+    const char *q = p + 2;
+    int parts = 0;
+    while (parts < 2) {
+      size_t d = 0;
+      while (q < e && *q >= '0' && *q <= '9' && d < 4) { q++; d++; }
+      if (!d || d > 3) break;
+      parts++;
+      if (parts == 1) { if (q < e && *q == '.') q++; else break; }
+    }
+    if (parts == 2 && (q == e || *q == ' ' || *q == '\n')) n = (size_t)(q - p);
+  }
+  tcat(t, " (#");
+  if (n) tcatb(t, p, n);
+  else { tcatb(t, &cls, 1); tcat(t, ".0.0"); }
+  tcat(t, ")");
+}
+
 static void hostip(struct txt *t)
 {
   tcatsafe(t, cur->name); tcat(t, "[");
@@ -612,12 +636,13 @@ static int next(const char *stage, int code)
 }
 
 /* a final result for the message (after a reply): write it and exit */
-static void result(char letter, const char *what, int code, const char *status)
+static void result(char letter, const char *what, int code, const char *stat)
 {
   static struct txt t;
   hostip(&t); tcat(&t, " "); tcat(&t, what); tcat(&t, "\n");
   said(&t, code);
-  if (status) { tcat(&t, " "); tcat(&t, status); }
+  if (stat) { tcat(&t, " "); tcat(&t, stat); }
+  else if (code >= 200) status(&t, letter == 'K' ? '2' : letter == 'Z' ? '4' : '5');
   quit();
   finish(letter, &t);
 }
@@ -671,6 +696,7 @@ static int rcptresult(int i, int code)
   if (code >= 400) {
     rletter[i] = code >= 500 ? 'h' : 's';
     hostip(&rtext[i]); tcat(&rtext[i], " does not like recipient.\n"); said(&rtext[i], code);
+    status(&rtext[i], code >= 500 ? '5' : '4');
     return 0;
   }
   rletter[i] = 'r';
@@ -772,7 +798,7 @@ static int smtp(void)
     if (code < 200) return next("the connection died", code);
     if (!accepted) {
       if (code >= 300 && code < 400) { (void)puts_(".\r\n"); (void)getreply(); }
-      result('D', "accepted none of the recipients; giving up.", code, 0);
+      result('D', "accepted none of the recipients; giving up.", code, "(#5.0.0)");
     }
   } else {
     if (!accepted) {

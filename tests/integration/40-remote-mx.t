@@ -302,17 +302,19 @@ def main():
         # per-recipient: 550 + 250 in one transaction
         mx1.srv.beh["rcpt"] = lambda a: b"550 5.1.1 no such user\r\n" if a.startswith("bad") else b"250 ok\r\n"
         r = root.run("example.test", "a@client.test", ["bad@example.test", "good@example.test"], MSG)
-        tap.ok(len(r) == 3 and r[0][0] == "h" and "550 5.1.1 no such user" in r[0][1] and r[1] == ("r", "") and r[2][0] == "K",
-               "per-recipient: 550 -> h, 250 -> r, message K", r)
+        tap.ok(len(r) == 3 and r[0][0] == "h" and "550 5.1.1 no such user" in r[0][1] and r[0][1].endswith(" (#5.1.1)")
+               and r[1] == ("r", "") and r[2][0] == "K" and r[2][1].endswith(" (#2.0.0)"),
+               "per-recipient: 550 -> h (#5.1.1), 250 -> r, message K (#2.0.0)", r)
         tap.ok(mx1.received[-1]["rcpt"] == ["good@example.test"], "only the accepted recipient got the message")
         mx1.srv.beh["rcpt"] = lambda a: b"451 4.3.0 try later\r\n"
         r = root.run("example.test", "a@client.test", ["x@example.test"], MSG)
-        tap.ok(len(r) == 2 and r[0][0] == "s" and r[1][0] == "D", "RCPT 451: s report, no DATA (message D: no recipient)", r)
+        tap.ok(len(r) == 2 and r[0][0] == "s" and r[0][1].endswith(" (#4.3.0)") and r[1][0] == "D",
+               "RCPT 451: s report (#4.3.0), no DATA (message D: no recipient)", r)
         del mx1.srv.beh["rcpt"]
         # MAIL refused
         mx1.srv.beh["mail"] = b"553 5.1.7 bad sender\r\n"
         r = root.run("example.test", "a@client.test", ["x@example.test"], MSG)
-        tap.ok(r[-1][0] == "D" and "553 5.1.7" in r[-1][1], "MAIL 553: permanent", r)
+        tap.ok(r[-1][0] == "D" and "553 5.1.7" in r[-1][1] and r[-1][1].endswith(" (#5.1.7)"), "MAIL 553: permanent (#5.1.7)", r)
         del mx1.srv.beh["mail"]
         # quoting of a local part that is not a dot-string
         root.run("example.test", "a@client.test", ["john smith@example.test"], MSG)
@@ -412,7 +414,7 @@ def main():
         tap.ok(r[-1][0] == "Z" and "too many lines" in r[-1][1], "a 10000-line reply: temporary", r)
         b4 = sink("127.0.0.24", final=b"250 ok\0\0queued\r\n")
         r = root.run("bad4.test", "a@client.test", ["b@bad4.test"], MSG)
-        tap.ok(r[-1][0] == "K" and "250 ok??queued" in r[-1][1] and len(b4.received) == 1, "NUL bytes in a reply: shown as ?", r)
+        tap.ok(r[-1][0] == "K" and "250 ok??queued (#2.0.0)" in r[-1][1] and len(b4.received) == 1, "NUL bytes in a reply: shown as ?", r)
         sink("127.0.0.25", greet=b"2200 hello\r\n")
         r = root.run("bad5.test", "a@client.test", ["b@bad5.test"], MSG)
         tap.ok(r[-1][0] == "Z" and "3-digit" in r[-1][1], "a 4-digit reply code: temporary", r)
@@ -430,7 +432,8 @@ def main():
         tap.ok(r[-1][0] == "Z" and "greeting failed" in r[-1][1], "4xx greeting: temporary", r)
         d4 = sink("127.0.0.32", data=b"451 4.3.0 not now\r\n")
         r = root.run("data4.test", "a@client.test", ["b@data4.test"], MSG)
-        tap.ok(r[0] == ("r", "") and r[-1][0] == "Z" and "451 4.3.0" in r[-1][1] and not d4.received, "4xx on DATA: temporary", r)
+        tap.ok(r[0] == ("r", "") and r[-1][0] == "Z" and "451 4.3.0" in r[-1][1] and r[-1][1].endswith(" (#4.3.0)") and not d4.received,
+               "4xx on DATA: temporary (#4.3.0)", r)
         # ---- EHLO refused: HELO, and no extensions used
         hs = sink("127.0.0.30", ehlo=b"502 5.5.2 no EHLO here\r\n")
         r = root.run("helo.test", "a@client.test", ["b@helo.test"], MSG)
@@ -440,7 +443,7 @@ def main():
         npipe = sink("127.0.0.31", ehlo=b"250-sink.test\r\n250 8BITMIME\r\n",
                      rcpt=lambda a: b"550 5.1.1 unknown\r\n" if a.startswith("bad") else b"250 ok\r\n")
         r = root.run("nopipe.test", "a@client.test", ["bad@nopipe.test", "good@nopipe.test"], MSG)
-        tap.ok([x[0] for x in r] == ["h", "r", "K"] and npipe.received[-1]["rcpt"] == ["good@nopipe.test"],
+        tap.ok([x[0] for x in r] == ["h", "r", "K"] and r[0][1].endswith("550 5.1.1 unknown (#5.1.1)") and npipe.received[-1]["rcpt"] == ["good@nopipe.test"],
                "without PIPELINING: 550 + 250, one delivered", r)
         r = root.run("nopipe.test", "a@client.test", ["bad@nopipe.test"], MSG)
         tap.ok([x[0] for x in r] == ["h", "D"] and len(npipe.received) == 1, "without PIPELINING, no recipient accepted: no DATA", r)

@@ -115,7 +115,8 @@ def main():
         sp.send(0, 100, "ok@x.test", ["a@example.test", "b@example.test", "c@example.test"])
         slot, r = sp.reply(3)
         tap.ok(slot == 0 and [l for l, _ in r] == ["K", "D", "Z"], "r -> K, h -> D, s -> Z", r)
-        tap.ok(r[1][1] == "550 no such user\n250 accepted", "text = recipient text, LF, message text", r)
+        tap.ok(r[0][1] == "250 accepted" and r[1][1] == "550 no such user" and r[2][1] == "451 later",
+               "texts: r -> the message text; h, s -> their own text only", r)
 
         sp.send(1, 100, "args@x.test", ["a@Example.TEST", "b@example.test"])
         slot, r = sp.reply(2)

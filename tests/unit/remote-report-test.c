@@ -15,10 +15,11 @@ struct row { const char *in; size_t len; size_t nrcpt; int ok; const char *out; 
 static const struct row rows[] = {
   { S("r\0Kok\0"), 1, 1, S("Kok\0") },
   { S("r\0r\0Kok\0"), 2, 1, S("Kok\0Kok\0") },
-  { S("rgood\0hbad\0ssoon\0Kdone\0"), 3, 1, S("Kgood\ndone\0Dbad\ndone\0Zsoon\ndone\0") },
+  { S("rgood\0hbad\0ssoon\0Kdone\0"), 3, 1, S("Kgood\ndone\0Dbad\0Zsoon\0") },
   { S("r\0Zdied\0"), 1, 1, S("Zdied\0") },                 /* r but message Z: Z */
   { S("r\0Dno\0"), 1, 1, S("Dno\0") },
-  { S("hx\0Zy\0"), 2, 1, S("Dx\ny\0Zy\0") },               /* missing report: message letter */
+  { S("hx\0Zy\0"), 2, 1, S("Dx\0Zy\0") },                 /* missing report: message letter */
+  { S("h\0s\0Kok\0"), 2, 1, S("Dok\0Zok\0") },             /* empty h/s text: the message text */
   { S("Dnull MX\0"), 2, 1, S("Dnull MX\0Dnull MX\0") },
   { S("Ka\x01\x7f" "b\nc\0"), 1, 1, S("Ka??b\nc\0") },      /* unsafe bytes shown as ? */
   { S(""), 1, 0, S("Ztern-remote produced no output. (#4.3.0)\0") },
