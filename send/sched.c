@@ -427,6 +427,13 @@ size_t sched_bounce(char *dst, const struct sched_bounce_in *b)
         said = t + i + 18;
         nl = memchr(said, '\n', tl - i - 18);
         saidlen = nl ? (size_t)(nl - said) : tl - i - 18;
+        /* tern-remote's own " (#x.y.z)" after the reply is not the server's */
+        if (saidlen > 4 && said[saidlen - 1] == ')') {
+          size_t k = saidlen - 1;
+          while (k > 0 && said[k - 1] != '(') k--;
+          if (k >= 2 && said[k - 2] == ' ' && said[k] == '#' && enhanced(said + k + 1, saidlen - k - 2) == saidlen - k - 2)
+            saidlen = k - 2;
+        }
         break;
       }
     puts0(&o, "\nFinal-Recipient: rfc822; "); put_field(&o, r, rl, ADDR_MAX);

@@ -177,7 +177,7 @@ static char *build(const struct sched_bounce_in *b)
 static void test_bounce(void **state)
 {
   static const char fail[] = "<a@x.test>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n"
-                             "<b@y.test>:\nmx.y.test[192.0.2.1] does not like recipient.\nRemote host said: 550 5.7.1 go away\n/more\n\n"
+                             "<b@y.test>:\nmx.y.test[192.0.2.1] does not like recipient.\nRemote host said: 550 5.7.1 go away (#5.7.1)\n/more\n\n"
                              "<c@z.test>:\nexit 111\nI'm not going to try again; this message has been in the queue too long.\n\n";
   static const char msg[] = "Received: x\nSubject: hi\n--tern.7\n\nbody line\n";
   struct sched_bounce_in b = { SCHED_KIND_FAILED, "sender@s.test", "MAILER-DAEMON", "me.test", "mta.test",
@@ -223,7 +223,7 @@ static void test_bounce(void **state)
     struct sched_bounce_in d = { SCHED_KIND_DELAYED, "s@s.test", "MAILER-DAEMON", "me.test", "me.test", "D", 0, 0,
                                  "tern", 8, f3, sizeof f3 - 1, m8, sizeof m8 - 1, sizeof m8 - 1, 100000 };
     s = build(&d);
-    assert_non_null(strstr(s, "Final-Recipient: rfc822; d@x.test\nAction: delayed\nStatus: 4.3.2\nRemote-MTA: dns; mx.x.test\nDiagnostic-Code: smtp; 451 later (#4.3.2)\n"));
+    assert_non_null(strstr(s, "Final-Recipient: rfc822; d@x.test\nAction: delayed\nStatus: 4.3.2\nRemote-MTA: dns; mx.x.test\nDiagnostic-Code: smtp; 451 later\n"));
     assert_non_null(strstr(s, "Subject: delivery delayed"));
     assert_null(strstr(s, "Arrival-Date"));
     assert_non_null(strstr(s, "Content-Type: message/rfc822\nContent-Transfer-Encoding: 8bit\n\nSubject: \xc3\xa9\n"));
