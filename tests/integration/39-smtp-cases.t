@@ -13,7 +13,7 @@ printf '10485760\n' > "$ROOT/control/databytes"
 tern_start || exit 1
 python3 "$CASES/run-cases" --host 127.0.0.1 --port "$TERN_PORT" --source 127.0.0.2 \
   --rcpt-domain demo.test --foreign-domain example.net --maildir "$ROOT/mail/demo" \
-  --show-fail > "$ROOT/cases.out" 2>&1
+  --show-fail "$CASES"/smtp-in/*.case > "$ROOT/cases.out" 2>&1
 n=$(grep -cE '^(PASS|FAIL|SKIP)' "$ROOT/cases.out")
 tap_plan "$n"
 grep -E '^(PASS|FAIL|SKIP)|^    ' "$ROOT/cases.out" | while IFS= read -r line; do
