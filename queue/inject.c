@@ -306,7 +306,7 @@ int inject_main(int argc, char const *const *argv)
   base = base ? base + 1 : me;
   PROG = base;
   sig_ignore(SIGPIPE);
-  if (!strcmp(base, "newaliases")) return 0;
+  if (!strcmp(base, "newaliases")) mode = 'a';
   if (!strcmp(base, "mailq")) mode = 'p';
 
   for (i = 1; i < argc; i++) {
@@ -324,7 +324,7 @@ int inject_main(int argc, char const *const *argv)
       }
       if (c == 't') { o.t = 1; continue; }
       if (c == 'i') { o.dotok = 1; continue; }
-      if (c == 'I') return 0;
+      if (c == 'I') { mode = 'a'; continue; }
       if (ignored_flag(c)) continue;
       if (c == 'f' || c == 'r') o.sender = arg;
       else if (c == 'F') o.fullname = arg;
@@ -334,7 +334,7 @@ int inject_main(int argc, char const *const *argv)
         if (!strcmp(arg, "m")) mode = 'm';
         else if (!strcmp(arg, "s")) mode = 's';
         else if (!strcmp(arg, "p")) mode = 'p';
-        else if (!strcmp(arg, "i")) return 0;
+        else if (!strcmp(arg, "i")) mode = 'a';
         else usage("unsupported mode (daemons run under s6): -b", arg);
       }
       else if (!ignored_arg(c)) usage("unknown option: -", (char[2]){ c, 0 });
@@ -348,6 +348,12 @@ int inject_main(int argc, char const *const *argv)
     memcpy(home, home_get(), h + 1);
   }
   if (mode == 'p') mode_bp();
+  if (mode == 'a') {  /* newaliases, -bi, -I: rebuild the aliases (Debian policy 11.6) */
+    char fn[4200];
+    homepath(fn, sizeof fn, "bin/tern-newaliases");
+    if (access(fn, X_OK) < 0) return 0;
+    run_bin("bin/tern-newaliases", "", 0, "newaliases");
+  }
   if (mode == 's')
     run_bin("bin/tern-smtpd",
             "RELAYCLIENT=\0PROTO=TCP\0TCPREMOTEIP=127.0.0.1\0TCPLOCALIP=127.0.0.1\0TCPREMOTEINFO=sendmail-bs\0",
