@@ -63,6 +63,13 @@ static char handle(const char *r, size_t len)
   else if (!memcmp(r, "mess/", 5)) todo = 0;
   else return 'x';
   if (!qfn_scanu64(r + 5, len - 5, &n)) return 'x';
+  /* mess/N: todo/N first (tern-send's record that N is queued), then intd/N,
+     then the message: an interruption leaves a queued message or an orphan
+     mess file, never a todo/N without its message */
+  if (!todo) {
+    qfn_flat(fn, "todo", n);
+    if (!unlink_ok(fn)) return '!';
+  }
   qfn_flat(fn, "intd", n);
   if (!unlink_ok(fn)) return '!';
   if (todo) qfn_flat(fn, "todo", n);
