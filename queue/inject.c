@@ -47,6 +47,8 @@
 static char home[4096];
 static char defaulthost[CTL_LINE_MAX];
 static char idhost[CTL_LINE_MAX];
+static char defaultdomain[CTL_LINE_MAX];
+static char plusdomain[CTL_LINE_MAX];
 static stralloc rcpts = STRALLOC_ZERO;   /* T addr \0 ... */
 static size_t nrcpt = 0;
 static int rcpt_err = 0;
@@ -81,6 +83,10 @@ static void read_controls(void)
   }
   if (!ctl("control/defaulthost", defaulthost)) strcpy(defaulthost, me);
   if (!ctl("control/idhost", idhost)) strcpy(idhost, me);
+  /* unlike qmail (default: me), only when the administrator sets them:
+     Debian's Postfix does not append a domain to dot-less names either */
+  if (!ctl("control/defaultdomain", defaultdomain)) defaultdomain[0] = 0;
+  if (!ctl("control/plusdomain", plusdomain)) plusdomain[0] = 0;
 }
 
 /* an address in internal form, qualified, into sa (no NUL); 0 if too long or bad */
@@ -92,6 +98,24 @@ static int qualify(stralloc *sa, const char *a, size_t len)
   if (!memchr(a, '@', len)) {
     if (!stralloc_catb(sa, "@", 1) || !stralloc_cats(sa, defaulthost)) die_nomem();
     len += 1 + strlen(defaulthost);
+  } else {
+    /* qmail-header(5): a host name ending in '+' gets plusdomain in place
+       of the '+'; a host name without a dot gets "." defaultdomain;
+       address literals are left alone */
+    const char *at = a + len;
+    size_t hl;
+    while (at > a && at[-1] != '@') at--;
+    hl = (size_t)(a + len - at);
+    if (hl && at[0] != '[') {
+      if (at[hl - 1] == '+' && plusdomain[0]) {
+        sa->len--; len--;
+        if (!stralloc_cats(sa, plusdomain)) die_nomem();
+        len += strlen(plusdomain);
+      } else if (defaultdomain[0] && at[hl - 1] != '+' && !memchr(at, '.', hl)) {
+        if (!stralloc_catb(sa, ".", 1) || !stralloc_cats(sa, defaultdomain)) die_nomem();
+        len += 1 + strlen(defaultdomain);
+      }
+    }
   }
   return len <= ENVELOPE_ADDR_MAX;
 }
