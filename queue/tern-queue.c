@@ -85,7 +85,7 @@ static size_t fmt_received(char *dst, uint64_t pid, uint64_t uid, time_t now)
   return n;
 }
 
-int main(void)
+int main(int argc, char const *const *argv)
 {
   char home[4096 + 8];
   char received[128];
@@ -205,6 +205,19 @@ int main(void)
   madetodo = 1;
   if (!syncdir("todo")) die(QQ_TODO);
   madetodo = madeintd = mademess = 0;  /* safely queued: nothing to undo */
+
+  /* -i: tell the client the message number (tern-smtpd puts it in its 250
+     reply and log line, so one grep follows a message from SMTP on) */
+  if (argc > 1 && argv[1][0] == '-' && argv[1][1] == 'i' && !argv[1][2]) {
+    char line[64];
+    size_t l = 0;
+    memcpy(line, "msg ", 4); l = 4;
+    l += qfn_fmtu64(line + l, n);
+    memcpy(line + l, " qp ", 4); l += 4;
+    l += qfn_fmtu64(line + l, pid);
+    line[l++] = '\n';
+    if (write(2, line, l) < 0) { /* the message is queued all the same */ }
+  }
 
   /* wake tern-send; failure does not matter, its scan finds todo/N anyway */
   fd = open("lock/trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC);

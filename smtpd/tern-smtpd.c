@@ -63,9 +63,11 @@ static buffer bin, bout;
 struct qq {
   pid_t pid;
   int msgfd, envfd;
+  int idfd;                             /* tern-queue -i reports "msg N qp P" here */
   int werr;                             /* a write to the queue failed */
 };
 static struct qq *qq_current;           /* aborted on a fatal exit */
+static char queueid[64];                /* "msg N qp P" of the last queued message */
 
 static void qq_abort(struct qq *q);
 
@@ -486,18 +488,21 @@ static int addr_listed(const struct ctl_list *l, const struct addr *a)
 /* ---- queue injection (plan.md "Injecting into the queue") ---- */
 static int qq_start(struct qq *q)
 {
-  int mp[2], ep[2];
+  int mp[2], ep[2], ip[2];
   const char *qqprog = getenv("QMAILQUEUE");
   q->werr = 0;
+  q->idfd = -1;
+  queueid[0] = 0;
   if (pipe(mp) < 0) return -1;
   if (pipe(ep) < 0) { close(mp[0]); close(mp[1]); return -1; }
+  if (pipe(ip) < 0) { close(mp[0]); close(mp[1]); close(ep[0]); close(ep[1]); return -1; }
   q->pid = fork();
-  if (q->pid < 0) { close(mp[0]); close(mp[1]); close(ep[0]); close(ep[1]); return -1; }
+  if (q->pid < 0) { close(mp[0]); close(mp[1]); close(ep[0]); close(ep[1]); close(ip[0]); close(ip[1]); return -1; }
   if (q->pid == 0) {
     static char sock[4200];
-    char *argv[4];
-    if (dup2(mp[0], 0) < 0 || dup2(ep[0], 1) < 0) _exit(QQ_CANTRUN);
-    close(mp[0]); close(mp[1]); close(ep[0]); close(ep[1]);
+    char *argv[5];
+    if (dup2(mp[0], 0) < 0 || dup2(ep[0], 1) < 0 || dup2(ip[1], 2) < 0) _exit(QQ_CANTRUN);
+    close(mp[0]); close(mp[1]); close(ep[0]); close(ep[1]); close(ip[0]); close(ip[1]);
     signal(SIGPIPE, SIG_DFL);
     if (qqprog && *qqprog) {
       argv[0] = (char *)qqprog;
@@ -515,12 +520,16 @@ static int qq_start(struct qq *q)
     argv[0] = "s6-sudo";
     argv[1] = "-e";
     argv[2] = sock;
-    argv[3] = 0;
+    argv[3] = "-i";   /* appended to tern-queue's argv by s6-sudod */
+    argv[4] = 0;
     execvp("s6-sudo", argv);
     _exit(QQ_CANTRUN);
   }
   close(mp[0]);
   close(ep[0]);
+  close(ip[1]);
+  fcntl(ip[0], F_SETFD, FD_CLOEXEC);
+  q->idfd = ip[0];
   fcntl(mp[1], F_SETFD, FD_CLOEXEC);
   fcntl(ep[1], F_SETFD, FD_CLOEXEC);
   q->msgfd = mp[1];
@@ -563,8 +572,58 @@ static void qq_abort(struct qq *q)
   if (q->msgfd >= 0) close(q->msgfd);
   if (q->envfd >= 0) close(q->envfd);
   q->msgfd = q->envfd = -1;
+  if (q->idfd >= 0) { close(q->idfd); q->idfd = -1; }
   if (q->pid > 0) { qq_wait(q); q->pid = 0; }
   qq_current = 0;
+}
+
+/* What the queue program wrote on fd 2, read once it has exited (bounded:
+   200 bytes, 1 s). "msg N qp P" from tern-queue -i becomes queueid; any
+   other text (s6-sudo's errors, a filter's complaints) is logged. */
+static void qq_readid(struct qq *q)
+{
+  char buf[201];
+  size_t n = 0;
+  queueid[0] = 0;
+  if (q->idfd < 0) return;
+  while (n < sizeof buf - 1) {
+    struct pollfd p = { q->idfd, POLLIN, 0 };
+    ssize_t r;
+    if (poll(&p, 1, 1000) <= 0) break;
+    r = read(q->idfd, buf + n, sizeof buf - 1 - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    n += (size_t)r;
+  }
+  close(q->idfd);
+  q->idfd = -1;
+  if (!n) return;
+  buf[n] = 0;
+  /* exactly "msg DIGITS qp DIGITS\n" */
+  if (n < sizeof queueid && buf[n - 1] == '\n' && !memcmp(buf, "msg ", 4)) {
+    size_t i = 4, d1, d2;
+    while (i < n && buf[i] >= '0' && buf[i] <= '9') i++;
+    d1 = i - 4;
+    if (d1 && i + 4 < n && !memcmp(buf + i, " qp ", 4)) {
+      size_t j = i + 4;
+      while (j < n && buf[j] >= '0' && buf[j] <= '9') j++;
+      d2 = j - (i + 4);
+      if (d2 && j == n - 1) {
+        memcpy(queueid, buf, n - 1);
+        queueid[n - 1] = 0;
+        return;
+      }
+    }
+  }
+  {
+    struct lg l;
+    l.n = 0;
+    lg_cats(&l, "tern-smtpd: warning: ");
+    lg_cats(&l, remoteip);
+    lg_cats(&l, " the queue program said: ");
+    lg_safe(&l, buf, n);
+    logline(l.s, l.n);
+  }
 }
 
 static int qq_finish(struct qq *q)
@@ -581,6 +640,7 @@ static int qq_finish(struct qq *q)
   {
     int code = qq_wait(q);
     q->pid = 0;
+    qq_readid(q);
     if (code == 0 && q->werr) return QQ_WRITE;  /* cannot happen: exit 0 read all */
     return code;
   }
@@ -655,7 +715,8 @@ static void logtrans(const char *result, size_t size, pid_t qp)
   lg_ulong(&l, size);
   lg_cats(&l, " id ");
   lg_cats(&l, transid);
-  if (qp > 0) { lg_cats(&l, " qp "); lg_ulong(&l, (unsigned long long)qp); }
+  if (queueid[0]) { lg_cats(&l, " "); lg_cats(&l, queueid); }
+  else if (qp > 0) { lg_cats(&l, " qp "); lg_ulong(&l, (unsigned long long)qp); }
   lg_cats(&l, " result ");
   lg_cat(&l, result, strlen(result) > 200 ? 200 : strlen(result));
   logline(l.s, l.n);
@@ -680,8 +741,9 @@ static void end_message(struct qq *q, struct smtp_data *d)
     if (code == 0) {
       size_t n = 0;
       const char *p = "250 2.0.0 ok ";
+      const char *id = queueid[0] ? queueid : transid;
       memcpy(rbuf, p, strlen(p)); n = strlen(p);
-      memcpy(rbuf + n, transid, strlen(transid)); n += strlen(transid);
+      memcpy(rbuf + n, id, strlen(id)); n += strlen(id);
       rbuf[n] = 0;
       reply = rbuf;
     } else {
