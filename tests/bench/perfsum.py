@@ -2,11 +2,12 @@
 """tests/bench/perfsum.py: where a server's CPU goes, per program and per
 kind of work, from a system-wide `perf record -a -g` taken during one load.
 
-  perf record -a -g -F 999 -o perf.data -- smtp-source ... ; \
+  perf record -g -F 999 -p PID,PID,... -o perf.data -- sh -c 'smtp-source ...; wait' ; \
   perf script -i perf.data -F comm,ip,sym,dso | perfsum.py --hz 999 --msgs 1000 PROG...
 
 PROG... are the program names (perf's comm, 15 characters at most) that
-belong to the server; the output gives CPU milliseconds per message for
+belong to the server (default: every one; record with -p PIDS of the
+server's processes, children follow); the output gives CPU milliseconds per message for
 each program, split into: exec (execve and the dynamic loader), fault (page
 faults), fork, exit (process teardown), fsync, fs (open/creat/link/unlink/
 rename/mkdir and other file syscalls), ipc (read/write/poll/socket calls),
@@ -70,14 +71,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hz", type=float, required=True)
     ap.add_argument("--msgs", type=int, required=True)
-    ap.add_argument("progs", nargs="+")
+    ap.add_argument("progs", nargs="*", help="only these programs (default: every one)")
     a = ap.parse_args()
     want = {p[:15] for p in a.progs}
     tab = {}
     comm, frames = None, []
 
     def flush():
-        if comm in want:
+        if comm and (not want or comm in want):
             k = classify(frames)
             row = tab.setdefault(comm, dict.fromkeys(KINDS, 0))
             row[k] += 1
