@@ -13,6 +13,8 @@
 #      hanging host is given up after control/timeoutremote and retried;
 #   d) 550 on one RCPT: bounce to the local sender, the other recipient of
 #      the same transaction delivered, neither retried.
+# TERN_VALGRIND=1: the instance's tern-remote runs under valgrind (a wrapper
+# script in HOME/bin, logs in HOME/valgrind/); one more test checks them.
 # Every wait is bounded.
 import importlib.machinery, os, re, shutil, signal, subprocess, sys, tempfile, threading, time
 
@@ -21,6 +23,7 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 SELF = os.path.abspath(__file__)
 m40 = importlib.machinery.SourceFileLoader("remote40", os.path.join(HERE, "40-remote-mx.t")).load_module()
 POSTFIX_MASTER = "/usr/lib/postfix/sbin/master"
+VALGRIND = os.environ.get("TERN_VALGRIND") == "1"
 HAVE_POSTFIX = (os.path.exists("/usr/sbin/postfix") and os.path.exists(POSTFIX_MASTER)
                 and not os.environ.get("TERN_NO_POSTFIX"))   # TERN_NO_POSTFIX=1: test the skip
 
@@ -48,6 +51,47 @@ class Instance:
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
         if p.returncode:
             raise SystemExit("Bail out! tern_install failed: " + p.stdout.decode(errors="replace")[-2000:])
+
+    def valgrind(self):
+        """HOME/bin/tern-remote becomes a script running tern-remote.real under valgrind"""
+        b = os.path.join(self.root, "bin")
+        vd = os.path.join(self.root, "valgrind")
+        os.mkdir(vd)
+        shutil.chown(vd, "ternr")
+        os.rename(os.path.join(b, "tern-remote"), os.path.join(b, "tern-remote.real"))
+        with open(os.path.join(b, "tern-remote"), "w") as f:
+            f.write('#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=no --log-file=%s/%%p.log %s/tern-remote.real "$@"\n'
+                    % (vd, b))
+        os.chmod(os.path.join(b, "tern-remote"), 0o755)
+
+    def valgrind_errors(self):
+        vd = os.path.join(self.root, "valgrind")
+        out = []
+        for n in sorted(os.listdir(vd)):
+            with open(os.path.join(vd, n), "rb") as f:
+                t = f.read()
+            if t:
+                out.append(n + ":\n" + t.decode("utf-8", "replace")[-2000:])
+        return out
+
+    def remotes(self):
+        """running tern-remote processes (under valgrind: by command line)"""
+        n = 0
+        pre = self.root + "/bin/tern-remote"
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                e = os.readlink("/proc/%s/exe" % d)
+                if e == pre:
+                    n += 1
+                elif VALGRIND and "valgrind" in e or "memcheck" in e:
+                    with open("/proc/%s/cmdline" % d, "rb") as f:
+                        if (pre + ".real").encode() in f.read():
+                            n += 1
+            except OSError:
+                continue
+        return n
 
     def control(self, **kw):
         for k, v in kw.items():
@@ -312,7 +356,7 @@ def main():
         dnsrec.append("--host-record=c%d.test,127.0.0.20" % i)
     dns = m40.start_dnsmasq(dnsrec)
     tap = m40.Tap()
-    print("1..17")
+    print("1..%d" % (17 + VALGRIND))
     inst = None
     pf = None
     sinks = []
@@ -320,6 +364,8 @@ def main():
         inst = Instance()
         inst.control(dnscacheip="127.0.0.1", timeoutremote="3", timeoutconnect="3", timeoutdns="20",
                      concurrencyremote="5")
+        if VALGRIND:
+            inst.valgrind()
         inst.start()
 
         # ---- a) three recipients at two domains into Postfix
@@ -361,9 +407,9 @@ def main():
         stop = threading.Event()
 
         def sampler():
-            end = time.time() + 180
+            end = time.time() + (700 if VALGRIND else 180)
             while not stop.is_set() and time.time() < end:
-                n = inst.ps().count("tern-remote")
+                n = inst.remotes()
                 if n > peak[0]:
                     peak[0] = n
                 time.sleep(0.05)
@@ -374,7 +420,7 @@ def main():
         for i in range(200):
             rc, _ = inst.inject("a@demo.test", ["r%d@c%d.test" % (i, i % 20)], simple(i, "r%d@c%d.test" % (i, i % 20)))
             bad += rc != 0
-        arrived = wait_for(120, lambda: len(cs.received) >= 200)
+        arrived = wait_for(600 if VALGRIND else 120, lambda: len(cs.received) >= 200)
         time.sleep(0.5)
         stop.set()
         th.join(timeout=5)
@@ -430,6 +476,12 @@ def main():
         import pwd
         tap.ok(st.st_size == 1024 and pwd.getpwuid(st.st_uid).pw_name == "ternr" and (st.st_mode & 0o777) == 0o644,
                "queue/lock/tcpto still 1024 bytes, ternr, 0644 after the deliveries", (st.st_size, st.st_uid, oct(st.st_mode)))
+        if VALGRIND:
+            errs = inst.valgrind_errors()
+            lg = inst.log()
+            tap.ok(not errs and "crashed" not in lg and "Unable to run tern-remote" not in lg
+                   and len(os.listdir(os.path.join(inst.root, "valgrind"))) > 200,
+                   "every tern-remote ran under valgrind without an error", "\n".join(errs)[:4000])
     finally:
         for s in sinks:
             s.stop()
