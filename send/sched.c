@@ -1,4 +1,5 @@
 /* sched: tern-send's pure logic. libc only, no I/O; see sched.h. */
+#include <stdlib.h>
 #include <string.h>
 #include "send/sched.h"
 #include "common/addr.h"
@@ -468,4 +469,177 @@ size_t sched_bounce(char *dst, const struct sched_bounce_in *b)
   puts0(&o, "\n--"); put(&o, bnd, blen);
   puts0(&o, "--\n");
   return o.n;
+}
+
+/* ---- queue files ---- */
+
+size_t sched_trailer(char *dst, uint64_t count)
+{
+  size_t l;
+  dst[0] = 'E';
+  l = qfn_fmtu64(dst + 1, count);
+  dst[1 + l] = 0;
+  return l + 2;
+}
+
+/* a decimal number s[0..len): digits only, no leading zero unless "0",
+   at most 19 digits */
+static int decimal(const char *s, size_t len, uint64_t *u)
+{
+  uint64_t v = 0;
+  if (!len || len > 19 || (s[0] == '0' && len > 1)) return 0;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] < '0' || s[i] > '9') return 0;
+    v = v * 10 + (uint64_t)(s[i] - '0');
+  }
+  *u = v;
+  return 1;
+}
+
+/* the trailer is the last record: at buf + pos, running to len exactly */
+static int trailer_ok(const char *buf, size_t len, size_t pos, uint64_t count)
+{
+  uint64_t u;
+  if (pos + 2 > len || buf[pos] != 'E' || buf[len - 1]) return 0;
+  if (memchr(buf + pos, 0, len - pos) != buf + len - 1) return 0;
+  return decimal(buf + pos + 1, len - pos - 2, &u) && u == count;
+}
+
+int sched_chan_complete(const char *buf, size_t len, size_t *nrcpt, size_t *ntodo)
+{
+  size_t pos = 0, nr = 0, nt = 0;
+  uint64_t count = 0;
+  int prev = 0;      /* the previous record was T or D */
+  while (pos < len && buf[pos] != 'E') {
+    const char *z;
+    char t = buf[pos];
+    if (t != 'T' && t != 'D' && t != 'O') return 0;
+    if (t == 'O' && !prev) return 0;
+    z = memchr(buf + pos, 0, len - pos);
+    if (!z) return 0;
+    if (t != 'O') { nr++; if (t == 'T') nt++; }
+    prev = t != 'O';
+    count++;
+    pos = (size_t)(z - buf) + 1;
+  }
+  if (!trailer_ok(buf, len, pos, count)) return 0;
+  *nrcpt = nr;
+  *ntodo = nt;
+  return 1;
+}
+
+int sched_info_complete(const char *buf, size_t len, const char **sender, size_t *slen, size_t n[2])
+{
+  size_t pos, count = 1;
+  const char *z;
+  if (!len || buf[0] != 'F') return 0;
+  z = memchr(buf, 0, len);
+  if (!z) return 0;
+  *sender = buf + 1;
+  *slen = (size_t)(z - buf) - 1;
+  pos = (size_t)(z - buf) + 1;
+  n[0] = n[1] = 0;
+  for (int c = 0; c < 2; c++) {
+    uint64_t u;
+    if (pos >= len || buf[pos] != (c ? 'R' : 'L')) continue;
+    z = memchr(buf + pos, 0, len - pos);
+    if (!z || !decimal(buf + pos + 1, (size_t)(z - buf) - pos - 1, &u) || !u || u > (uint64_t)(size_t)-1) return 0;
+    n[c] = (size_t)u;
+    count++;
+    pos = (size_t)(z - buf) + 1;
+  }
+  return trailer_ok(buf, len, pos, count);
+}
+
+/* ---- message number -> table index ---- */
+
+#define IDMAP_EMPTY ((size_t)-1)
+
+static size_t idhash(uint64_t id, size_t cap)
+{
+  id ^= id >> 33;
+  id *= 0xff51afd7ed558ccdULL;
+  id ^= id >> 33;
+  return (size_t)id & (cap - 1);
+}
+
+static int idmap_grow(struct sched_idmap *m)
+{
+  size_t cap = m->cap ? m->cap * 2 : 64;
+  uint64_t *k;
+  size_t *v;
+  if (cap > ((size_t)-1) / 2 / sizeof *v) return 0;
+  k = malloc(cap * sizeof *k);
+  v = malloc(cap * sizeof *v);
+  if (!k || !v) { free(k); free(v); return 0; }
+  for (size_t i = 0; i < cap; i++) v[i] = IDMAP_EMPTY;
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->val[i] != IDMAP_EMPTY) {
+      size_t h = idhash(m->key[i], cap);
+      while (v[h] != IDMAP_EMPTY) h = (h + 1) & (cap - 1);
+      k[h] = m->key[i];
+      v[h] = m->val[i];
+    }
+  free(m->key);
+  free(m->val);
+  m->key = k;
+  m->val = v;
+  m->cap = cap;
+  return 1;
+}
+
+int sched_idmap_put(struct sched_idmap *m, uint64_t id, size_t v)
+{
+  size_t h;
+  if (v == IDMAP_EMPTY) return 0;
+  if ((m->n + 1) * 2 > m->cap && !idmap_grow(m)) return 0;
+  h = idhash(id, m->cap);
+  while (m->val[h] != IDMAP_EMPTY && m->key[h] != id) h = (h + 1) & (m->cap - 1);
+  if (m->val[h] == IDMAP_EMPTY) m->n++;
+  m->key[h] = id;
+  m->val[h] = v;
+  return 1;
+}
+
+int sched_idmap_get(const struct sched_idmap *m, uint64_t id, size_t *v)
+{
+  size_t h;
+  if (!m->cap) return 0;
+  h = idhash(id, m->cap);
+  while (m->val[h] != IDMAP_EMPTY) {
+    if (m->key[h] == id) { *v = m->val[h]; return 1; }
+    h = (h + 1) & (m->cap - 1);
+  }
+  return 0;
+}
+
+void sched_idmap_del(struct sched_idmap *m, uint64_t id)
+{
+  size_t h, j;
+  if (!m->cap) return;
+  h = idhash(id, m->cap);
+  while (m->val[h] != IDMAP_EMPTY && m->key[h] != id) h = (h + 1) & (m->cap - 1);
+  if (m->val[h] == IDMAP_EMPTY) return;
+  m->val[h] = IDMAP_EMPTY;
+  m->n--;
+  /* backward shift: move later entries of the run into the hole */
+  for (j = (h + 1) & (m->cap - 1); m->val[j] != IDMAP_EMPTY; j = (j + 1) & (m->cap - 1)) {
+    size_t home = idhash(m->key[j], m->cap);
+    /* the entry at j may move to h when home is not cyclically in (h, j] */
+    if ((j > h && (home <= h || home > j)) || (j < h && (home <= h && home > j))) {
+      m->key[h] = m->key[j];
+      m->val[h] = m->val[j];
+      m->val[j] = IDMAP_EMPTY;
+      h = j;
+    }
+  }
+}
+
+void sched_idmap_free(struct sched_idmap *m)
+{
+  free(m->key);
+  free(m->val);
+  m->key = 0;
+  m->val = 0;
+  m->cap = m->n = 0;
 }

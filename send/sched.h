@@ -106,4 +106,37 @@ struct sched_bounce_in {
    LF line ends. dst == 0 measures; returns the length. Never reads outside
    its inputs, whatever bytes they hold. */
 extern size_t sched_bounce(char *dst, const struct sched_bounce_in *b);
+/* ---- queue files (tern-send.8, "Queue states") ----
+   Preprocessing writes info/S/N, local/S/N and remote/S/N without fsync;
+   todo/N stays the durable record until the message is done. Each file ends
+   with a trailer 'E' count NUL (count = the records before it, decimal),
+   written last, so that a file cut short or zero-filled by a power cut is
+   recognised and rebuilt from todo/N. */
+
+#define SCHED_TRAILER_MAX 24   /* 'E', 20 digits, NUL */
+
+/* the trailer of a file holding count records; returns its length (NUL
+   included) */
+extern size_t sched_trailer(char *dst, uint64_t count);
+
+/* a channel file: records 'T' address NUL (to do), 'D' address NUL (done,
+   the T byte overwritten in place), 'O' address NUL (the address before
+   virtualdomains, after a T or D record), then the trailer and nothing
+   after it. 1 complete: *nrcpt = T and D records, *ntodo = T records; 0
+   not (cut short, bad record, wrong count, bytes after the trailer). */
+extern int sched_chan_complete(const char *buf, size_t len, size_t *nrcpt, size_t *ntodo);
+
+/* info/S/N: 'F' sender NUL, then 'L' n NUL if local/S/N exists with n
+   recipients, 'R' n NUL likewise for remote/S/N (in that order), then the
+   trailer. 1 complete: *sender (NUL-terminated inside buf) and *slen, n[0]
+   local and n[1] remote recipients (0 = no such file); 0 not. */
+extern int sched_info_complete(const char *buf, size_t len, const char **sender, size_t *slen, size_t n[2]);
+
+/* message number -> index in tern-send's table (open addressing). A zero
+   struct is an empty map. put: 1, or 0 out of memory (the map is unchanged) */
+struct sched_idmap { uint64_t *key; size_t *val; size_t cap, n; };
+extern int sched_idmap_put(struct sched_idmap *m, uint64_t id, size_t v);
+extern int sched_idmap_get(const struct sched_idmap *m, uint64_t id, size_t *v);
+extern void sched_idmap_del(struct sched_idmap *m, uint64_t id);
+extern void sched_idmap_free(struct sched_idmap *m);
 #endif

@@ -77,9 +77,11 @@ struct msg {
   int done_pending;
   time_t donenext;
   int warned;          /* a delay warning went out (or is not wanted) */
+  int ended;           /* "end msg N" logged */
 };
 static struct msg *msgs;
 static size_t nmsgs, capmsgs;
+static struct sched_idmap msgmap;   /* id -> index in msgs */
 
 /* a pass over one channel file of one message */
 struct job {
@@ -188,15 +190,6 @@ static int fsync_dir(const char *dir)
   return r;
 }
 
-/* the directory part of a queue path "x/S/N" or "x/N" */
-static void dirof(char *d, const char *fn)
-{
-  char *s;
-  strcpy(d, fn);
-  s = strrchr(d, '/');
-  if (s) *s = 0;
-}
-
 /* whole file into *buf (malloc), at most max bytes. 1 ok, 0 ENOENT, -1 error */
 static int readfile(const char *fn, size_t max, char **buf, size_t *len, struct stat *st)
 {
@@ -223,7 +216,9 @@ static int readfile(const char *fn, size_t max, char **buf, size_t *len, struct 
   return 1;
 }
 
-/* write a new file O_EXCL, fsync it. 1 ok, 0 error */
+/* write a new file O_EXCL, without fsync: todo/N stays until the message
+   is done, and a file a power cut leaves cut short or empty is recognised by
+   its trailer and rebuilt (tern-send.8, "Queue states"). 1 ok, 0 error */
 static int writenew(const char *fn, const char *s, size_t len, time_t mtime)
 {
   int fd = open(fn, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -235,7 +230,6 @@ static int writenew(const char *fn, const char *s, size_t len, time_t mtime)
     ts[0].tv_nsec = ts[1].tv_nsec = 0;
     if (futimens(fd, ts) < 0) goto err;
   }
-  if (fsync(fd) < 0) goto err;
   if (close(fd) < 0) { unlink(fn); return 0; }
   return 1;
 err:
@@ -377,11 +371,18 @@ static size_t msg_new(uint64_t id, time_t birth, const char *sender, size_t slen
   msgs[i].sender = xrealloc(0, slen + 1);
   memcpy(msgs[i].sender, sender, slen);
   msgs[i].sender[slen] = 0;
+  if (!sched_idmap_put(&msgmap, id, i)) die_nomem();
   return i;
+}
+
+static int msg_find(uint64_t id, size_t *i)
+{
+  return sched_idmap_get(&msgmap, id, i);
 }
 
 static void msg_free(size_t i)
 {
+  sched_idmap_del(&msgmap, msgs[i].id);
   free(msgs[i].sender);
   msgs[i].sender = 0;
   msgs[i].used = 0;
@@ -554,6 +555,21 @@ static int report_inject(struct msg *m, int kind, const char *esender, const cha
   return ok;
 }
 
+/* tern-send's own files of message id (no fsync: tern-send.8) */
+static void remove_own(uint64_t id)
+{
+  char fn[QFN_MAX + 16];
+  qfn_flat(fn, "bounce", id);
+  strcat(fn, ".delayed");
+  unlink(fn);
+  qfn_flat(fn, "bounce", id);
+  unlink(fn);
+  qfn_split(fn, "local", id); unlink(fn);
+  qfn_split(fn, "remote", id); unlink(fn);
+  qfn_split(fn, "info", id);
+  if (unlink(fn) < 0 && errno != ENOENT) log3("warning: unable to unlink ", fn, "; the start-up scan removes it");
+}
+
 static void messdone(size_t i)
 {
   struct msg *m = msgs + i;
@@ -600,36 +616,82 @@ static void messdone(size_t i)
       return;
     }
   }
-  log2("end msg ", fmtu(num, m->id));
-  if (m->warned == 2) {
-    char wf[QFN_MAX + 16];
-    qfn_flat(wf, "bounce", m->id);
-    strcat(wf, ".delayed");
-    unlink(wf);
-  }
-  qfn_split(fn, "local", m->id); unlink(fn);
-  qfn_split(fn, "remote", m->id); unlink(fn);
-  qfn_split(fn, "info", m->id);
-  if (unlink(fn) < 0 && errno != ENOENT) {
-    log3("warning: unable to unlink ", fn, "; will try again later");
+  if (!m->ended) log2("end msg ", fmtu(num, m->id));
+  m->ended = 1;
+  /* todo/N, intd/N, mess/S/N first: until todo/N is gone our files are the
+     state of a queued message (a crash here resumes from them); after it
+     they are leftovers that the start-up scan removes */
+  if (!clean("mess", m->id)) {
     m->done_pending = 1;
     m->donenext = time(0) + SYSCALL_RETRY;
     return;
   }
-  {
-    char d[QFN_MAX];
-    dirof(d, fn);
-    fsync_dir(d);
-  }
-  clean("mess", m->id);   /* on failure the next start-up cleanup redoes it */
+  remove_own(m->id);
   msg_free(i);
 }
 
 /* ---- preprocessing (reference/qmail.md 3.5) ---- */
 
+/* resume message id from info/S/N and its channel files if they are all
+   complete (a process crash or restart: done marks kept). 1 resumed; 0 they
+   are missing or incomplete (a power cut): preprocess again */
+static int resume(uint64_t id)
+{
+  char fn[QFN_MAX + 16];
+  char *info = 0, *cb = 0;
+  size_t ilen, clen, n[2], slen, ntodo[2] = { 0, 0 }, mi;
+  time_t next[2] = { 0, 0 };
+  const char *sender;
+  struct stat st, cs;
+
+  qfn_split(fn, "info", id);
+  if (readfile(fn, ENVELOPE_ADDR_MAX + 128, &info, &ilen, &st) <= 0) return 0;
+  if (!sched_info_complete(info, ilen, &sender, &slen, n)) { free(info); return 0; }
+  for (int c = 0; c < 2; c++) {
+    size_t nr;
+    int r;
+    qfn_split(fn, chdir_[c], id);
+    r = readfile(fn, CHANFILE_MAX, &cb, &clen, &cs);
+    if (!n[c]) {
+      if (r > 0) free(cb);
+      if (r != 0) { free(info); return 0; }   /* a file info/S/N does not announce */
+      continue;
+    }
+    if (r <= 0) { free(info); return 0; }
+    r = sched_chan_complete(cb, clen, &nr, &ntodo[c]);
+    free(cb);
+    if (!r || nr != n[c]) { free(info); return 0; }
+    next[c] = cs.st_mtime;
+  }
+  mi = msg_new(id, st.st_mtime, sender, slen);
+  free(info);
+  qfn_flat(fn, "bounce", id);
+  strcat(fn, ".delayed");
+  if (!stat(fn, &cs)) msgs[mi].warned = 2;
+  for (int c = 0; c < 2; c++) {
+    msgs[mi].ch[c].has = ntodo[c] ? 1 : 0;
+    msgs[mi].ch[c].next = next[c];
+  }
+  if (!msgs[mi].ch[0].has && !msgs[mi].ch[1].has) { msgs[mi].done_pending = 1; msgs[mi].donenext = 0; }
+  return 1;
+}
+
+/* append record type t, s[0..len) and a NUL to *b (length *l, capacity *cap) */
+static void rec_append(char **b, size_t *l, size_t *cap, char t, const char *str, size_t len)
+{
+  if (*l + len + 2 + SCHED_TRAILER_MAX > *cap) {
+    *cap = (*l + len + 2 + SCHED_TRAILER_MAX) * 2;
+    *b = xrealloc(*b, *cap);
+  }
+  (*b)[(*l)++] = t;
+  memcpy(*b + *l, str, len);
+  *l += len;
+  (*b)[(*l)++] = 0;
+}
+
 static void todo_one(uint64_t id)
 {
-  char fn[QFN_MAX], fi[QFN_MAX], fc[2][QFN_MAX], d[QFN_MAX], num[24], bytes[24];
+  char fn[QFN_MAX], fi[QFN_MAX + 16], fc[2][QFN_MAX], num[24], bytes[24];
   char *env = 0;
   size_t elen = 0, pos = 0, vlen;
   const char *v, *sender = 0, *u = "?", *p = "?";
@@ -638,10 +700,21 @@ static void todo_one(uint64_t id)
   struct stat st, ms;
   int r, state = 0;
   char *cb[2] = { 0, 0 };
-  size_t cl[2] = { 0, 0 }, cc[2] = { 0, 0 };
+  size_t cl[2] = { 0, 0 }, cc[2] = { 0, 0 }, nrec[2] = { 0, 0 }, nrcpt[2] = { 0, 0 };
   time_t birth;
   size_t mi;
 
+  if (msg_find(id, &mi)) return;     /* in memory: todo/N stays until it is done */
+  qfn_split(fi, "mess", id);
+  if (stat(fi, &ms) < 0) {
+    if (errno != ENOENT) { log3("warning: unable to stat ", fi, "; will try again later"); return; }
+    /* tern-clean's removal of a finished message was cut short (a power
+       cut can undo the todo/N unlink and keep the mess/S/N one) */
+    log3("warning: removing todo/", fmtu(num, id), ": its message is gone (finished before a crash)");
+    if (clean("mess", id)) remove_own(id);
+    return;
+  }
+  if (resume(id)) return;
   qfn_flat(fn, "todo", id);
   r = readfile(fn, ENVELOPE_FILE_MAX, &env, &elen, &st);
   if (r <= 0) {
@@ -664,58 +737,62 @@ static void todo_one(uint64_t id)
       if (c == SCHED_TOOLONG) { c = SCHED_LOCAL; memcpy(out, v, vlen); out[vlen] = 0; ol = vlen; pl = 0; }
       /* T rewritten-address, then (virtual domains) O the address as the
          sender wrote it, for bounces */
-      if (cl[c] + 2 * ol + 4 > cc[c]) {
-        cc[c] = (cl[c] + 2 * ol + 4) * 2;
-        cb[c] = xrealloc(cb[c], cc[c]);
-      }
-      cb[c][cl[c]++] = 'T';
-      memcpy(cb[c] + cl[c], out, ol + 1);
-      cl[c] += ol + 1;
-      if (pl) {
-        cb[c][cl[c]++] = 'O';
-        memcpy(cb[c] + cl[c], out + pl, ol - pl + 1);
-        cl[c] += ol - pl + 1;
-      }
+      rec_append(&cb[c], &cl[c], &cc[c], 'T', out, ol);
+      nrec[c]++;
+      nrcpt[c]++;
+      if (pl) { rec_append(&cb[c], &cl[c], &cc[c], 'O', out + pl, ol - pl); nrec[c]++; }
     } else { r = -1; break; }
   }
   if (r < 0 || !sender) {
     log3("warning: malformed envelope in ", fn, "; left in place");
     goto out;
   }
-  qfn_split(fi, "mess", id);
-  if (stat(fi, &ms) < 0) {
-    log3("warning: unable to stat ", fi, "; will try again later");
-    goto out;
-  }
-  qfn_split(fi, "info", id);
   qfn_split(fc[0], "local", id);
   qfn_split(fc[1], "remote", id);
-  /* leftovers of an interrupted earlier attempt */
+  /* leftovers: missing or incomplete files of an earlier attempt (a power
+     cut); every recipient is tried again, so the old failures go too */
+  qfn_flat(fi, "bounce", id);
   if ((unlink(fc[0]) < 0 && errno != ENOENT) || (unlink(fc[1]) < 0 && errno != ENOENT)
       || (unlink(fi) < 0 && errno != ENOENT)) {
     log3("warning: unable to clean up before preprocessing ", fn, "");
     goto out;
   }
-  log2("new msg ", fmtu(num, id));
-  {
-    char *info = xrealloc(0, slen + 2);
-    info[0] = 'F';
-    memcpy(info + 1, sender, slen + 1);
-    r = writenew(fi, info, slen + 2, birth);
-    free(info);
-    if (!r) { log3("warning: unable to write ", fi, ""); goto out; }
+  qfn_split(fi, "info", id);
+  if (unlink(fi) < 0 && errno != ENOENT) {
+    log3("warning: unable to clean up before preprocessing ", fn, "");
+    goto out;
   }
+  log2("new msg ", fmtu(num, id));
+  /* the channel files first, info/S/N last: it announces them */
   for (int c = 0; c < 2; c++)
-    if (cl[c] && !writenew(fc[c], cb[c], cl[c], 0)) {
-      log3("warning: unable to write ", fc[c], "");
-      unlink(fi);
-      if (c) unlink(fc[0]);
+    if (cl[c]) {
+      cl[c] += sched_trailer(cb[c] + cl[c], nrec[c]);
+      if (!writenew(fc[c], cb[c], cl[c], 0)) {
+        log3("warning: unable to write ", fc[c], "");
+        if (c) unlink(fc[0]);
+        goto out;
+      }
+    }
+  {
+    char *info = 0, t[24];
+    size_t il = 0, ic = 0, n = 1;
+    rec_append(&info, &il, &ic, 'F', sender, slen);
+    for (int c = 0; c < 2; c++)
+      if (cl[c]) {
+        size_t k = qfn_fmtu64(t, nrcpt[c]);
+        rec_append(&info, &il, &ic, c ? 'R' : 'L', t, k);
+        n++;
+      }
+    il += sched_trailer(info + il, n);
+    r = writenew(fi, info, il, birth);
+    free(info);
+    if (!r) {
+      log3("warning: unable to write ", fi, "");
+      unlink(fc[0]);
+      unlink(fc[1]);
       goto out;
     }
-  dirof(d, fi);
-  r = fsync_dir(d);
-  for (int c = 0; c < 2; c++) if (cl[c]) { dirof(d, fc[c]); if (fsync_dir(d) < 0) r = -1; }
-  if (r < 0) { log3("warning: unable to sync the directories of ", fi, ""); goto out; }
+  }
   {
     char safes[TEXT_MAX + 1], su[64], sp[64];
     const char *vv[] = { "info msg ", num, ": bytes ", fmtu(bytes, (uint64_t)ms.st_size), " from <",
@@ -723,7 +800,6 @@ static void todo_one(uint64_t id)
                          " uid ", safe(su, u, strlen(u) > 20 ? 20 : strlen(u)) };
     logn(10, vv);
   }
-  if (!clean("todo", id)) goto out;   /* todo/N stays: the next scan redoes it */
   mi = msg_new(id, birth, sender, slen);
   for (int c = 0; c < 2; c++) {
     msgs[mi].ch[c].has = cl[c] ? 1 : 0;
@@ -758,7 +834,12 @@ static void todo_scan(void)
   free(ids);
 }
 
-/* start-up: every preprocessed message (reference/qmail.md 3.7) */
+/* start-up: info/S/N without todo/N (reference/qmail.md 3.7). A message
+   with todo/N is the todo scan's (resumed or preprocessed again). Without
+   todo/N: leftovers of a finished message when mess/S/N is gone too (a crash
+   between tern-clean's removal and ours); else a message preprocessed by an
+   older tern-send, which removed todo/N after preprocessing: resumed as
+   before (no trailers) */
 static void info_scan(void)
 {
   for (unsigned s = 0; s < QUEUE_SPLIT; s++) {
@@ -780,9 +861,16 @@ static void info_scan(void)
       size_t mi;
       if (!qfn_scanu64(de->d_name, strlen(de->d_name), &id)) continue;
       qfn_flat(fn, "todo", id);
-      if (!stat(fn, &cs)) continue;     /* preprocessing was interrupted: the todo scan redoes it */
+      if (!stat(fn, &cs)) continue;     /* the todo scan's */
+      qfn_split(fn, "mess", id);
+      if (stat(fn, &cs) < 0 && errno == ENOENT) {
+        char num[24];
+        log3("warning: removing the leftover files of finished msg ", fmtu(num, id), "");
+        remove_own(id);
+        continue;
+      }
       qfn_split(fn, "info", id);
-      if (readfile(fn, ENVELOPE_ADDR_MAX + 8, &buf, &len, &st) <= 0) {
+      if (readfile(fn, ENVELOPE_ADDR_MAX + 128, &buf, &len, &st) <= 0) {
         log3("warning: unable to read ", fn, "");
         continue;
       }
@@ -826,10 +914,9 @@ static void cleanup_scan(void)
       uint64_t id;
       char fn[QFN_MAX];
       struct stat st;
-      int known = 0;
+      size_t mi;
       if (!qfn_scanu64(de->d_name, strlen(de->d_name), &id)) continue;
-      for (size_t i = 0; i < nmsgs; i++) if (msgs[i].used && msgs[i].id == id) { known = 1; break; }
-      if (known) continue;
+      if (msg_find(id, &mi)) continue;
       qfn_split(fn, "mess", id);
       if (stat(fn, &st) < 0 || now - st.st_atime < OSSIFIED) continue;
       qfn_split(fn, "info", id);
@@ -996,18 +1083,10 @@ static void job_end(size_t j)
   free(jb->zbuf);
   jb->zbuf = 0;
   jb->zlen = 0;
-  if (!left) {
-    char fn[QFN_MAX], d[QFN_MAX];
-    qfn_split(fn, chdir_[c], m->id);
-    if (unlink(fn) < 0 && errno != ENOENT) {
-      log3("warning: unable to unlink ", fn, "");
-      m->ch[c].next = jb->next;
-    } else {
-      dirof(d, fn);
-      fsync_dir(d);
-      m->ch[c].has = 0;
-    }
-  } else m->ch[c].next = jb->next;
+  /* a finished channel file stays (every record D) until the message is
+     done: info/S/N announces it, and its absence would mean "incomplete" */
+  if (!left) m->ch[c].has = 0;
+  else m->ch[c].next = jb->next;
   free(jb->buf);
   free(jb->recs);
   free(jb->ustart);

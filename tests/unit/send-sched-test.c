@@ -283,6 +283,111 @@ static void test_mta(void **state)
   assert_int_equal(sched_remote_mta("h[zz]", 5, &n, &l), 0);
 }
 
+#define S(x) x, sizeof x - 1
+
+static void test_chan_complete(void **state)
+{
+  size_t nr = 99, nt = 99;
+  char t[SCHED_TRAILER_MAX];
+  (void)state;
+  assert_int_equal(sched_trailer(t, 0), 3);
+  assert_memory_equal(t, "E0", 3);
+  assert_int_equal(sched_trailer(t, 1234), 6);
+  assert_memory_equal(t, "E1234", 6);
+  assert_int_equal(sched_chan_complete(S("E0\0"), &nr, &nt), 1);
+  assert_int_equal(nr, 0); assert_int_equal(nt, 0);
+  assert_int_equal(sched_chan_complete(S("Ta@b\0Dc@d\0Ov-c@d\0Te@f\0E4\0"), &nr, &nt), 1);
+  assert_int_equal(nr, 3); assert_int_equal(nt, 2);
+  /* every proper prefix of a complete file is incomplete (cut short) */
+  {
+    static const char f[] = "Ta@b\0Dc@d\0Oc@d\0E3\0";
+    for (size_t l = 0; l < sizeof f - 1; l++) assert_int_equal(sched_chan_complete(f, l, &nr, &nt), 0);
+    assert_int_equal(sched_chan_complete(f, sizeof f - 1, &nr, &nt), 1);
+  }
+  /* zero-filled (a power cut after the size but before the data) */
+  {
+    char z[20];
+    memset(z, 0, sizeof z);
+    assert_int_equal(sched_chan_complete(z, sizeof z, &nr, &nt), 0);
+    memcpy(z + 16, "E0", 3);   /* a stray trailer after zeros */
+    assert_int_equal(sched_chan_complete(z, 19, &nr, &nt), 0);
+  }
+  assert_int_equal(sched_chan_complete(S("Ta@b\0E2\0"), &nr, &nt), 0);     /* wrong count */
+  assert_int_equal(sched_chan_complete(S("Ta@b\0E0\0"), &nr, &nt), 0);
+  assert_int_equal(sched_chan_complete(S("Ta@b\0E01\0"), &nr, &nt), 0);    /* leading zero */
+  assert_int_equal(sched_chan_complete(S("Ta@b\0E1\0Tx\0"), &nr, &nt), 0); /* bytes after */
+  assert_int_equal(sched_chan_complete(S("Ta@b\0E1\0\0"), &nr, &nt), 0);
+  assert_int_equal(sched_chan_complete(S("Ta@b\0E1"), &nr, &nt), 0);       /* no NUL */
+  assert_int_equal(sched_chan_complete(S("Ta@b\0E\0"), &nr, &nt), 0);
+  assert_int_equal(sched_chan_complete(S("Ta@b\0E+1\0"), &nr, &nt), 0);
+  assert_int_equal(sched_chan_complete(S("Oa@b\0E1\0"), &nr, &nt), 0);     /* O first */
+  assert_int_equal(sched_chan_complete(S("Ta\0Oa\0Ob\0E3\0"), &nr, &nt), 0); /* O after O */
+  assert_int_equal(sched_chan_complete(S("Xa@b\0E1\0"), &nr, &nt), 0);
+  assert_int_equal(sched_chan_complete(S("\0E1\0"), &nr, &nt), 0);
+  assert_int_equal(sched_chan_complete(S("E99999999999999999999\0"), &nr, &nt), 0);
+  assert_int_equal(sched_chan_complete("", 0, &nr, &nt), 0);
+}
+
+static void test_info_complete(void **state)
+{
+  const char *snd;
+  size_t sl, n[2];
+  (void)state;
+  assert_int_equal(sched_info_complete(S("Fjoe@x\0L2\0R1\0E3\0"), &snd, &sl, n), 1);
+  assert_string_equal(snd, "joe@x"); assert_int_equal(sl, 5);
+  assert_int_equal(n[0], 2); assert_int_equal(n[1], 1);
+  assert_int_equal(sched_info_complete(S("F\0R7\0E2\0"), &snd, &sl, n), 1);
+  assert_int_equal(sl, 0); assert_int_equal(n[0], 0); assert_int_equal(n[1], 7);
+  assert_int_equal(sched_info_complete(S("Fa\0E1\0"), &snd, &sl, n), 1);
+  assert_int_equal(n[0], 0); assert_int_equal(n[1], 0);
+  {
+    static const char f[] = "Fjoe@x\0L2\0R1\0E3\0";
+    for (size_t l = 0; l < sizeof f - 1; l++) assert_int_equal(sched_info_complete(f, l, &snd, &sl, n), 0);
+  }
+  assert_int_equal(sched_info_complete(S("Fa\0"), &snd, &sl, n), 0);        /* the old format */
+  assert_int_equal(sched_info_complete(S("Fa\0R1\0L1\0E3\0"), &snd, &sl, n), 0);  /* order */
+  assert_int_equal(sched_info_complete(S("Fa\0L0\0E2\0"), &snd, &sl, n), 0);
+  assert_int_equal(sched_info_complete(S("Fa\0Lx\0E2\0"), &snd, &sl, n), 0);
+  assert_int_equal(sched_info_complete(S("Fa\0L1\0E1\0"), &snd, &sl, n), 0);
+  assert_int_equal(sched_info_complete(S("Fa\0E1\0E1\0"), &snd, &sl, n), 0);
+  assert_int_equal(sched_info_complete(S("Ta\0E1\0"), &snd, &sl, n), 0);
+  assert_int_equal(sched_info_complete(S("\0\0\0\0\0\0"), &snd, &sl, n), 0);
+}
+
+static void test_idmap(void **state)
+{
+  struct sched_idmap m;
+  static size_t ref[5000];
+  unsigned long x = 12345;
+  (void)state;
+  memset(&m, 0, sizeof m);
+  assert_int_equal(sched_idmap_get(&m, 1, &ref[0]), 0);
+  sched_idmap_del(&m, 1);
+  for (size_t i = 0; i < 5000; i++) ref[i] = (size_t)-1;
+  /* random puts and deletes on a small key space (long probe runs), checked
+     against a plain array */
+  for (int round = 0; round < 200000; round++) {
+    size_t v;
+    uint64_t id;
+    x = x * 1103515245 + 12345;
+    id = (x >> 8) % 5000;
+    if ((x >> 4) & 1) { assert_int_equal(sched_idmap_put(&m, id * 64, (size_t)round), 1); ref[id] = (size_t)round; }
+    else { sched_idmap_del(&m, id * 64); ref[id] = (size_t)-1; }
+    if (!(round % 1000))
+      for (size_t k = 0; k < 5000; k++) {
+        int r = sched_idmap_get(&m, k * 64, &v);
+        assert_int_equal(r, ref[k] != (size_t)-1);
+        if (r) assert_int_equal(v, ref[k]);
+      }
+  }
+  {
+    size_t n = 0, v;
+    for (size_t k = 0; k < 5000; k++) if (ref[k] != (size_t)-1) { n++; assert_int_equal(sched_idmap_get(&m, k * 64, &v), 1); assert_int_equal(v, ref[k]); }
+    assert_int_equal(m.n, n);
+  }
+  sched_idmap_free(&m);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -294,6 +399,9 @@ int main(void)
     cmocka_unit_test(test_bounce),
     cmocka_unit_test(test_hours),
     cmocka_unit_test(test_mta),
+    cmocka_unit_test(test_chan_complete),
+    cmocka_unit_test(test_info_complete),
+    cmocka_unit_test(test_idmap),
   };
   return cmocka_run_group_tests(tests, 0, 0);
 }
