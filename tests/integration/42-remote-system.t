@@ -351,12 +351,13 @@ def main():
     dnsrec = ["--mx-host=p1.test,mx.pf.test,10", "--mx-host=p2.test,mx.pf.test,10",
               "--host-record=mx.pf.test,127.0.0.10",
               "--mx-host=data4.test,mx.data4.test,10", "--host-record=mx.data4.test,127.0.0.11",
-              "--host-record=hang.test,127.0.0.12", "--host-record=perm.test,127.0.0.13"]
+              "--host-record=hang.test,127.0.0.12", "--host-record=perm.test,127.0.0.13",
+              "--host-record=dead.test,127.0.0.14"]
     for i in range(20):
         dnsrec.append("--host-record=c%d.test,127.0.0.20" % i)
     dns = m40.start_dnsmasq(dnsrec)
     tap = m40.Tap()
-    print("1..%d" % (17 + VALGRIND))
+    print("1..%d" % (19 + VALGRIND))
     inst = None
     pf = None
     sinks = []
@@ -472,7 +473,29 @@ def main():
         tap.ok(pm.connections == conns and len(inst.local_mail()) == before + 1 and inst.queue_count() == 0,
                "neither is retried (no new connection after s6-svc -a, one bounce, queue empty)",
                (pm.connections, conns, len(inst.local_mail()), inst.queue_count()))
-        st = os.stat(os.path.join(inst.root, "queue", "lock", "tcpto"))
+        # ---- e) tcpto: an address marked dead in queue/lock/tcpto is not
+        # connected to (the delivery is deferred at once); once the table is
+        # emptied, s6-svc -a delivers
+        tcpto = os.path.join(inst.root, "queue", "lock", "tcpto")
+        dd = m40.Sink("127.0.0.14")
+        sinks.append(dd)
+        rec = bytearray(1024)
+        rec[0:16] = b"\0" * 10 + b"\xff\xff" + bytes([127, 0, 0, 14])
+        rec[16] = 2
+        rec[24:32] = int(time.time()).to_bytes(8, "little")
+        with open(tcpto, "r+b") as f:
+            f.write(bytes(rec))
+        rc, _ = inst.inject("a@demo.test", ["t@dead.test"], simple(1003, "t@dead.test"))
+        deferred = wait_for(20, lambda: re.search(r"deferral:[^\n]*dead\.test[^\n]*timed_out_recently", inst.log()) is not None)
+        tap.ok(rc == 0 and deferred and dd.connections == 0, "tcpto: a dead address is deferred without a connection",
+               (dd.connections, inst.log()[-800:]))
+        with open(tcpto, "r+b") as f:
+            f.write(bytes(1024))
+        inst.alarm()
+        tap.ok(wait_for(20, lambda: len(dd.received) == 1) and wait_for(10, lambda: inst.queue_count() == 0),
+               "tcpto emptied, s6-svc -a: delivered", dd.connections)
+
+        st = os.stat(tcpto)
         import pwd
         tap.ok(st.st_size == 1024 and pwd.getpwuid(st.st_uid).pw_name == "ternr" and (st.st_mode & 0o777) == 0o644,
                "queue/lock/tcpto still 1024 bytes, ternr, 0644 after the deliveries", (st.st_size, st.st_uid, oct(st.st_mode)))
