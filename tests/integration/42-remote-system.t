@@ -12,8 +12,13 @@
 #   c) 451 on DATA is retried (s6-svc -a) and delivered once accepted; a
 #      hanging host is given up after control/timeoutremote and retried;
 #   d) 550 on one RCPT: bounce to the local sender, the other recipient of
-#      the same transaction delivered, neither retried.
-# TERN_VALGRIND=1: the instance's tern-remote runs under valgrind (a wrapper
+#      the same transaction delivered, neither retried;
+#   e) an address marked dead in queue/lock/tcpto is deferred without a
+#      connection, and delivered once the table is emptied.
+# Postfix runs from its master(8) with -c (postfix -c DIR start refuses a
+# directory not listed in the system main.cf's alternate_config_directories);
+# this script lays out its queue directory itself. TERN_NO_POSTFIX=1 tests
+# the skip. TERN_VALGRIND=1: the instance's tern-remote runs under valgrind (a wrapper
 # script in HOME/bin, logs in HOME/valgrind/); one more test checks them.
 # Every wait is bounded.
 import importlib.machinery, os, re, shutil, signal, subprocess, sys, tempfile, threading, time
