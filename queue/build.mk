@@ -12,3 +12,6 @@ UNIT_EXTRA_queue-hdr := queue/hdr.o
 tests/unit/queue-hdr-test: queue/hdr.o
 FUZZERS += tests/fuzz/inject-fuzz
 FUZZ_EXTRA_inject := queue/hdr.c
+# read-only administration tools (owner: local family): qmail-qstat,
+# qmail-qread, qmail-showctl for tern
+CORE += queue/tern-qstat queue/tern-qread queue/tern-showctl
