@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 [ -x "$SRC/queue/tern-qread" ] || tap_skip_all "queue/tern-qread not built"
 tern_init
-tap_plan 24
+tap_plan 23
 tern_install || { diag "install failed"; exit 1; }
 tern_start; tap_ok $? "services up"
 B=$ROOT/bin
