@@ -122,6 +122,9 @@ for t in "$src"/queue/service/* "$src"/send/service/* "$src"/smtpd/service/*; do
 done
 
 # --- compiled tables ---
-[ -x "$H/bin/tern-newu" ] && "$H/bin/tern-newu" || :
+# the system aliases (postmaster, root, mailer-daemon; /etc/aliases if
+# present) into HOME/alias, then users/cdb and users/recipients.cdb
+if [ -x "$H/bin/tern-newaliases" ]; then "$H/bin/tern-newaliases" || die "tern-newaliases"
+elif [ -x "$H/bin/tern-newu" ]; then "$H/bin/tern-newu" || die "tern-newu"; fi
 if [ -x "$H/bin/tern-rules" ]; then "$H/bin/tern-rules" "$H/control/smtprules.cdb" "$H/control/smtprules.tmp" < "$H/control/smtprules" || die "tern-rules"; fi
 echo "install: tern installed in $H"
