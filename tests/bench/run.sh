@@ -143,11 +143,34 @@ if [ -s "$ROOT/table.md" ]; then
   disk=$(df -P "$ROOT" | awk 'NR==2 {print $1}')
   dname=$(basename "$disk")
   rot=$(cat "/sys/block/$dname/queue/rotational" 2>/dev/null || echo "?")
+  wc=$(cat "/sys/block/$dname/queue/write_cache" 2>/dev/null || echo "?")
+  jnl="no journal"; ls /proc/fs/jbd2/ 2>/dev/null | grep -q "^$dname" && jnl="journal"
+  # the disk's fsync rate: 4 KiB rewrite + fsync, 1 and 10 threads, 300 each
+  fsr=$(python3 - "$ROOT" <<'EOP'
+import os, sys, threading, time
+d = sys.argv[1]
+def one(k, out):
+    fd = os.open("%s/fsync-probe.%d" % (d, k), os.O_WRONLY | os.O_CREAT, 0o600)
+    for _ in range(300):
+        os.pwrite(fd, b"x" * 4096, 0)
+        os.fsync(fd)
+    os.close(fd)
+    os.unlink("%s/fsync-probe.%d" % (d, k))
+r = []
+for par in (1, 10):
+    th = [threading.Thread(target=one, args=(k, None)) for k in range(par)]
+    t = time.monotonic()
+    for x in th: x.start()
+    for x in th: x.join()
+    r.append("%d" % (par * 300 / (time.monotonic() - t)))
+print("/".join(r))
+EOP
+)
   {
     echo "<!-- bench:begin (written by tests/bench/run.sh; edit outside the markers) -->"
     echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), tern $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?'), Postfix $(postconf -c "$PF_ETC" -h mail_version)."
     echo "Machine: $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)),"
-    echo "$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) memory, disk $disk ($(df -PT "$ROOT" | awk 'NR==2 {print $2}'), rotational=$rot), kernel $(uname -r)."
+    echo "$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) memory, disk $disk ($(df -PT "$ROOT" | awk 'NR==2 {print $2}'), $jnl, rotational=$rot, write cache $wc, $fsr fsync/s from 1/10 threads), kernel $(uname -r)."
     echo "Loads: $BENCH_ROUNDS rounds in alternation; $BENCH_N_SMALL x 4 KiB and $BENCH_N_LARGE x 100 KiB per load, smtp-source one message per connection; CPU from per-instance cgroups ($CG_KIND)."
     cat "$ROOT/table.md"
     for _s in tern postfix; do
