@@ -477,8 +477,8 @@ def run_queue():
             completed = rc == 0 and not was_killed
     if not completed:
         problems.append('%s: the run without a fault did not complete' % label)
-    diag('%s: %d kill points (%d did not fire), %d runs killed, %d of them after the commit (delivered, as they must), '
-         '%d left pid/mess/intd leftovers (removed by the 36 h rules)' % (label, len(pts), missed, kills, committed, leftovers))
+    diag('%s: %d kill points, %d tried (%d did not fire), %d runs killed, %d of them after the commit (delivered, as they must), '
+         '%d left pid/mess/intd leftovers (removed by the 36 h rules)' % (label, len(pts), len(select(pts)), missed, kills, committed, leftovers))
     return ref, problems, kills, dups
 
 

@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""diskfull.py: the queue runs out of space (run by tests/fault/diskfull.t,
+which mounts a small tmpfs over $ROOT/queue before the install and starts
+the instance). See tests/fault/README.
+
+  1. a root-owned ballast file fills the queue file system but for about
+     DF_FREE KiB (default 256);
+  2. DF_N messages of about 30 KiB go in through SMTP, from 1 client and then
+     3 in parallel: every reply to DATA must be 250 or 4xx (451/452), never
+     5xx, never a lost connection; some must be 4xx (the space runs out);
+  3. while the disk is full: every message the queue holds (todo/N or
+     info/S/N) has its complete mess/S/N; every accepted message is in the
+     queue complete or already delivered;
+  4. the ballast is deleted, tern-send woken (the trigger and SIGALRM):
+     every accepted message is delivered, nothing that got a 4xx is;
+  5. leftovers of failed injections are backdated by 3 days and the send
+     service restarted (the 36-hour rules run at once): the queue is empty.
+
+Environment: ROOT, MAILDIR, TERN_PORT, DF_N (default 60), DF_FREE.
+"""
+import os
+import re
+import smtplib
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.environ['ROOT']
+MAILDIR = os.environ['MAILDIR']
+PORT = int(os.environ['TERN_PORT'])
+N = int(os.environ.get('DF_N', '60'))
+FREE = int(os.environ.get('DF_FREE', '256')) * 1024
+Q = ROOT + '/queue'
+BALLAST = Q + '/ballast'
+
+tap_n = 0
+tap_fail = 0
+
+
+def ok(cond, desc):
+    global tap_n, tap_fail
+    tap_n += 1
+    print('%s %d - %s' % ('ok' if cond else 'not ok', tap_n, desc), flush=True)
+    if not cond:
+        tap_fail += 1
+
+
+def diag(s):
+    for line in str(s).split('\n'):
+        print('# ' + line, flush=True)
+
+
+def body(tok):
+    lines = ['From: df@crash.test', 'To: %s@demo.test' % tok, 'Subject: disk full %s' % tok, 'X-Token: %s' % tok, '']
+    for i in range(450):
+        lines.append('%s %04d the queue is on a small file system 0123456789' % (tok, i))
+    lines.append('END %s' % tok)
+    return '\n'.join(lines) + '\n'
+
+
+results = {}
+lock = threading.Lock()
+
+
+def send(toks):
+    s = None
+    for tok in toks:
+        code = None
+        try:
+            if s is None:
+                s = smtplib.SMTP('127.0.0.1', PORT, timeout=60)
+                s.ehlo('df.test')
+            s.sendmail('df@crash.test', ['%s@demo.test' % tok], body(tok).replace('\n', '\r\n'))
+            code = 250
+        except smtplib.SMTPResponseException as e:
+            code = e.smtp_code
+        except smtplib.SMTPRecipientsRefused as e:
+            code = list(e.recipients.values())[0][0]
+        except (smtplib.SMTPException, OSError) as e:
+            code = 'error: %s' % e
+            s = None
+        with lock:
+            results[tok] = code
+    if s is not None:
+        try:
+            s.quit()
+        except Exception:
+            pass
+
+
+def maildir():
+    out = {}
+    for sub in ('new', 'cur'):
+        d = MAILDIR + '/' + sub
+        for fn in os.listdir(d):
+            with open(d + '/' + fn, 'rb') as f:
+                data = f.read()
+            m = re.search(rb'^X-Token: (\S+)$', data, re.M)
+            tok = m.group(1).decode() if m else '?'
+            out.setdefault(tok, []).append(tok != '?' and data.endswith(body(tok).encode()))
+    return out
+
+
+def queue_files(dirs=('pid', 'mess', 'intd', 'todo', 'info', 'local', 'remote', 'bounce')):
+    out = []
+    for d in dirs:
+        for dp, dn, fns in os.walk(Q + '/' + d):
+            out.extend(os.path.relpath(dp + '/' + fn, Q) for fn in fns)
+    return sorted(out)
+
+
+def mess_of(n):
+    return '%s/mess/%d/%d' % (Q, n % 23, n)
+
+
+def svc(*args):
+    subprocess.run(['s6-svc'] + list(args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_until(secs, cond):
+    end = time.time() + secs
+    while time.time() < end:
+        if cond():
+            return True
+        time.sleep(0.1)
+    return cond()
+
+
+def integrity(accepted, results):
+    bad = []
+    md = maildir()
+    held = {}
+    for f in queue_files(('todo',)) + queue_files(('info',)):
+        n = int(os.path.basename(f))
+        try:
+            with open(mess_of(n), 'rb') as g:
+                data = g.read()
+        except OSError:
+            bad.append('%s without its mess file' % f)
+            continue
+        m = re.search(rb'^X-Token: (\S+)$', data, re.M)
+        tok = m.group(1).decode() if m else '?'
+        if tok == '?' or not data.endswith(body(tok).encode()):
+            bad.append('%s: mess/%d/%d is not a whole message' % (f, n % 23, n))
+        held[tok] = True
+    for tok in accepted:
+        if tok not in held and tok not in md:
+            bad.append('accepted %s is neither queued nor delivered' % tok)
+    for tok in held:
+        if results.get(tok) != 250:
+            bad.append('%s is queued but got %s' % (tok, results.get(tok)))
+    for b in bad[:20]:
+        diag(b)
+    return bad
+
+
+def main():
+    print('1..8', flush=True)
+    # no deliveries while the space runs out: the queue only grows
+    svc('-d', ROOT + '/service/send')
+    wait_until(10, lambda: not subprocess.run(['s6-svstat', '-o', 'up', ROOT + '/service/send'],
+                                              capture_output=True, text=True).stdout.startswith('true'))
+    st = os.statvfs(Q)
+    avail = st.f_bavail * st.f_frsize
+    size = max(0, avail - FREE)
+    with open(BALLAST, 'wb') as f:
+        chunk = b'\0' * (1 << 20)
+        left = size
+        while left > 0:
+            n = min(left, len(chunk))
+            f.write(chunk[:n])
+            left -= n
+    st = os.statvfs(Q)
+    diag('queue file system: %d KiB free after a %d KiB ballast' % (st.f_bavail * st.f_frsize // 1024, size // 1024))
+
+    toks = ['df%d' % i for i in range(N)]
+    send(toks[:N // 2])
+    th = [threading.Thread(target=send, args=(toks[N // 2 + i::3],)) for i in range(3)]
+    for t in th:
+        t.start()
+    for t in th:
+        t.join(300)
+    codes = {}
+    for c in results.values():
+        codes[c] = codes.get(c, 0) + 1
+    diag('replies to DATA: %s' % ', '.join('%s x%d' % (k, v) for k, v in sorted(codes.items(), key=str)))
+    accepted = sorted(t for t, c in results.items() if c == 250)
+    refused = sorted(t for t, c in results.items() if c != 250)
+    ok(len(results) == N and all(c == 250 or c in (451, 452) for c in results.values()),
+       'every reply is 250, 451 or 452 (no 5xx, no lost connection)')
+    ok(accepted and refused, 'the space ran out: %d accepted, %d refused with 4xx' % (len(accepted), len(refused)))
+
+    # while full: what the queue holds is whole
+    bad = integrity(accepted, results)
+    ok(not bad, 'with the disk full, every queued message is whole, every accepted one queued, no refused one')
+    # tern-send starts on the full disk: preprocessing may fail, nothing breaks
+    svc('-u', ROOT + '/service/send')
+    time.sleep(3)
+    svc('-a', ROOT + '/service/send')
+    time.sleep(2)
+    bad = integrity(accepted, results)
+    ok(not bad, 'tern-send running on the full disk: still every queued message whole, every accepted one kept')
+
+    # free the space, wake tern-send
+    os.unlink(BALLAST)
+    try:
+        fd = os.open(Q + '/lock/trigger', os.O_WRONLY | os.O_NONBLOCK)
+        os.write(fd, b'x')
+        os.close(fd)
+    except OSError:
+        pass
+
+    def all_delivered():
+        m = maildir()
+        return all(t in m for t in accepted)
+    end = time.time() + 90
+    while not all_delivered() and time.time() < end:
+        svc('-a', ROOT + '/service/send')
+        time.sleep(1)
+    md = maildir()
+    lost = [t for t in accepted if t not in md]
+    wrong = [t for t in md if t not in accepted]
+    partial = sum(1 for v in md.values() for c in v if not c)
+    dups = sum(len(v) - 1 for v in md.values())
+    diag('after freeing: %d delivered, %d accepted lost, %d delivered without 250, %d partial, %d duplicates'
+         % (sum(len(v) for v in md.values()), len(lost), len(wrong), partial, dups))
+    ok(not lost, 'every accepted message is delivered once space is back (%s)' % (' '.join(lost[:10]) or 'none lost'))
+    ok(not wrong, 'no refused message is delivered (%s)' % (' '.join(wrong[:10]) or 'none'))
+    ok(partial == 0, 'no partial message in the Maildir')
+
+    # the 36-hour rules, now
+    wait_until(30, lambda: not queue_files(('todo', 'info', 'local', 'remote', 'bounce')))
+    old = time.time() - 3 * 86400
+    aged = 0
+    for d in ('pid', 'mess', 'intd'):
+        for dp, dn, fns in os.walk(Q + '/' + d):
+            for fn in fns:
+                os.utime(dp + '/' + fn, (old, old))
+                aged += 1
+    svc('-r', ROOT + '/service/send')
+    wait_until(20, lambda: not queue_files())
+    qf = queue_files()
+    diag('%d leftovers backdated; queue after the restart: %s' % (aged, ' '.join(qf[:20]) or 'empty'))
+    ok(not qf, 'the queue is empty after the start-up cleanup')
+    return 0 if tap_fail == 0 else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

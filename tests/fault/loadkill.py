@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""loadkill.py: mail through SMTP while processes of the instance are
+killed at random (run by tests/fault/load-kill.t and short.t, after
+tern_start). See tests/fault/README.
+
+  N messages from C parallel smtplib clients to 127.0.0.1:$TERN_PORT (each
+  client from its own 127.0.0.x source address, 4 per address, under the
+  service's 10-per-address limit). Every message attempt has a unique token;
+  a client that gets an error or loses its connection retries the message
+  under a new token (a message that got no 250 may or may not be delivered:
+  both are allowed). Meanwhile a killer sends SIGKILL to a random process of
+  the instance every 200-800 ms: tern-send, tern-lspawn, tern-rspawn,
+  tern-clean, tern-queue, tern-local, tern-smtpd, tern-listen, tern-start,
+  and the s6 programs of the queue service (s6-ipcserver*, s6-sudod,
+  s6-sudoc), whatever their uid; never s6-svscan, s6-supervise or s6-log
+  (the supervision tree itself). s6 restarts what it supervises.
+
+At the end (killer stopped): tern-send is asked to retry everything
+(s6-svc -a) until every accepted message is delivered or the time bound is
+reached; then what killed tern-queues leave (pid/, mess/S/N and intd/N
+without todo/N) is backdated by 3 days and the send service restarted, so
+the 36-hour cleanup rules run at once; the queue must then be empty.
+
+Checks (TAP): every accepted token is in the Maildir (losses 0; duplicates
+counted and reported), no Maildir file is partial, the queue is empty, the
+whole run stays within the time bound.
+
+Environment: ROOT, MAILDIR, TERN_PORT, LK_N (messages), LK_C (clients),
+LK_LIMIT (seconds, default 600), LK_KILL=0 to run without the killer.
+"""
+import os
+import random
+import re
+import signal
+import smtplib
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.environ['ROOT']
+MAILDIR = os.environ['MAILDIR']
+PORT = int(os.environ['TERN_PORT'])
+N = int(os.environ.get('LK_N', '5000'))
+C = int(os.environ.get('LK_C', '20'))
+LIMIT = float(os.environ.get('LK_LIMIT', '600'))
+KILL = os.environ.get('LK_KILL', '1') != '0'
+Q = ROOT + '/queue'
+T0 = time.time()
+
+VICTIMS = {'tern-send', 'tern-lspawn', 'tern-rspawn', 'tern-clean', 'tern-queue', 'tern-local',
+           'tern-smtpd', 'tern-listen', 'tern-start', 'tern-remote', 's6-ipcserver', 's6-ipcserverd',
+           's6-ipcserver-access', 's6-ipcserver-socketbinder', 's6-sudod', 's6-sudoc', 's6-sudo'}
+
+tap_n = 0
+tap_fail = 0
+
+
+def ok(cond, desc):
+    global tap_n, tap_fail
+    tap_n += 1
+    print('%s %d - %s' % ('ok' if cond else 'not ok', tap_n, desc), flush=True)
+    if not cond:
+        tap_fail += 1
+
+
+def diag(s):
+    print('# ' + s, flush=True)
+
+
+def left():
+    return LIMIT - (time.time() - T0)
+
+
+def message(tok):
+    lines = ['From: loadkill@crash.test', 'To: %s@demo.test' % tok, 'Subject: load %s' % tok,
+             'X-Token: %s' % tok, '']
+    for i in range(40):
+        lines.append('%s %03d the quick brown fox jumps over the lazy dog 0123456789' % (tok, i))
+    lines.append('END %s' % tok)
+    return '\r\n'.join(lines) + '\r\n'
+
+
+lock = threading.Lock()
+accepted = set()
+attempts = [0]
+errors = {}
+
+
+def client(cid, todo):
+    src = '127.0.0.%d' % (10 + cid // 4)
+    s = None
+    for m in todo:
+        a = 0
+        while left() > 60:
+            a += 1
+            tok = 'c%dm%da%d' % (cid, m, a)
+            with lock:
+                attempts[0] += 1
+            try:
+                if s is None:
+                    s = smtplib.SMTP('127.0.0.1', PORT, timeout=60, source_address=(src, 0))
+                    s.ehlo('loadkill.test')
+                s.sendmail('loadkill@crash.test', ['%s@demo.test' % tok], message(tok))
+                with lock:
+                    accepted.add(tok)
+                break
+            except (smtplib.SMTPException, OSError) as e:
+                k = type(e).__name__
+                if isinstance(e, smtplib.SMTPResponseException):
+                    k += ' %d' % e.smtp_code
+                with lock:
+                    errors[k] = errors.get(k, 0) + 1
+                try:
+                    if s is not None:
+                        s.close()
+                except Exception:
+                    pass
+                s = None
+                time.sleep(0.05 * min(a, 20))
+    if s is not None:
+        try:
+            s.quit()
+        except Exception:
+            pass
+
+
+def victims():
+    out = []
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            path = os.readlink('/proc/%s/exe' % d)
+            with open('/proc/%s/cmdline' % d, 'rb') as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        exe = os.path.basename(path)
+        if exe in VICTIMS and ((ROOT + '/').encode() in cmd or path.startswith(ROOT + '/')):
+            out.append((int(d), exe))
+    return out
+
+
+kills = {}
+stop_killer = threading.Event()
+
+
+def killer():
+    rnd = random.Random(os.getpid())
+    while not stop_killer.wait(rnd.uniform(0.2, 0.8)):
+        v = victims()
+        if not v:
+            continue
+        pid, exe = rnd.choice(v)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            kills[exe] = kills.get(exe, 0) + 1
+        except OSError:
+            pass
+
+
+def maildir():
+    """token -> [complete?]"""
+    out = {}
+    for sub in ('new', 'cur'):
+        d = MAILDIR + '/' + sub
+        for fn in os.listdir(d):
+            try:
+                with open(d + '/' + fn, 'rb') as f:
+                    data = f.read()
+            except OSError:
+                continue
+            m = re.search(rb'^X-Token: (\S+)$', data, re.M)
+            tok = m.group(1).decode() if m else '?'
+            out.setdefault(tok, []).append(tok != '?' and data.endswith(message(tok).replace('\r\n', '\n').encode()))
+    return out
+
+
+def queue_files(dirs=('pid', 'mess', 'intd', 'todo', 'info', 'local', 'remote', 'bounce')):
+    out = []
+    for d in dirs:
+        for dp, dn, fns in os.walk(Q + '/' + d):
+            out.extend(os.path.relpath(dp + '/' + fn, Q) for fn in fns)
+    return out
+
+
+def svc(*args):
+    subprocess.run(['s6-svc'] + list(args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def main():
+    print('1..5', flush=True)
+    per = [list(range(i, N, C)) for i in range(C)]
+    th = [threading.Thread(target=client, args=(i, per[i]), daemon=True) for i in range(C)]
+    k = threading.Thread(target=killer, daemon=True)
+    if KILL:
+        k.start()
+    for t in th:
+        t.start()
+    for t in th:
+        t.join(max(1, left() - 30))
+    clients_done = not any(t.is_alive() for t in th)
+    stop_killer.set()
+    if KILL:
+        k.join(2)
+    t_inject = time.time() - T0
+    diag('%d messages, %d accepted (250) of %d attempts in %.1f s; errors: %s'
+         % (N, len(accepted), attempts[0], t_inject, errors or 'none'))
+    diag('killed: %s' % (', '.join('%s %d' % kv for kv in sorted(kills.items())) or 'nothing'))
+    ok(clients_done and len(accepted) == N, 'every message got a 250 in the end (%d of %d)' % (len(accepted), N))
+
+    # let the system finish: retry now, again and again, until every
+    # accepted message is in the Maildir (bounded)
+    def delivered():
+        md = maildir()
+        return all(t in md for t in accepted)
+    while not delivered() and left() > 20:
+        svc('-a', ROOT + '/service/send')
+        time.sleep(1)
+    # wait for the queue to drain of everything that is queued
+    while queue_files(('todo', 'info', 'local', 'remote', 'bounce')) and left() > 15:
+        svc('-a', ROOT + '/service/send')
+        time.sleep(0.5)
+    md = maildir()
+    lost = sorted(t for t in accepted if t not in md)
+    dups = sum(len(md[t]) - 1 for t in md if len(md[t]) > 1)
+    partial = sum(1 for t in md for c in md[t] if not c)
+    unacc = sum(1 for t in md if t not in accepted and t != '?')
+    diag('Maildir: %d messages, %d accepted ones lost, %d duplicates, %d delivered without a 250 (allowed), '
+         '%d partial; %.1f s' % (sum(len(v) for v in md.values()), len(lost), dups, unacc, partial, time.time() - T0))
+    if lost:
+        diag('lost: ' + ' '.join(lost[:20]))
+    ok(not lost, 'no accepted message lost (%d lost, %d duplicates)' % (len(lost), dups))
+    ok(partial == 0, 'no partial message in the Maildir')
+
+    # the 36-hour rules, now: backdate what killed tern-queues left
+    old = time.time() - 3 * 86400
+    aged = 0
+    for d in ('pid', 'mess', 'intd'):
+        for dp, dn, fns in os.walk(Q + '/' + d):
+            for fn in fns:
+                try:
+                    os.utime(dp + '/' + fn, (old, old))
+                    aged += 1
+                except OSError:
+                    pass
+    # restart the send service (tern-send's start-up cleanup, tern-clean's pid/ sweep)
+    svc('-r', ROOT + '/service/send')
+    end = time.time() + min(30, max(5, left()))
+    while queue_files() and time.time() < end:
+        time.sleep(0.2)
+    qf = queue_files()
+    diag('%d leftover files of killed injections backdated; queue after the restart: %s'
+         % (aged, ' '.join(sorted(qf)[:20]) or 'empty'))
+    ok(not qf, 'the queue is empty after the start-up cleanup (%d files)' % len(qf))
+    ok(time.time() - T0 < LIMIT, 'within the time bound (%.0f of %.0f s)' % (time.time() - T0, LIMIT))
+    return 0 if tap_fail == 0 else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
