@@ -16,7 +16,10 @@ the instance). See tests/fault/README.
   5. leftovers of failed injections are backdated by 3 days and the send
      service restarted (the 36-hour rules run at once): the queue is empty.
 
-Environment: ROOT, MAILDIR, TERN_PORT, DF_N (default 60), DF_FREE.
+With DF_INODES=K the file system runs out of inodes instead: empty
+ballast files leave K inodes free (diskfull-inodes.t).
+
+Environment: ROOT, MAILDIR, TERN_PORT, DF_N (default 60), DF_FREE, DF_INODES.
 """
 import os
 import re
@@ -33,6 +36,8 @@ N = int(os.environ.get('DF_N', '60'))
 FREE = int(os.environ.get('DF_FREE', '256')) * 1024
 Q = ROOT + '/queue'
 BALLAST = Q + '/ballast'
+BALLAST_D = Q + '/ballast.d'
+INODES = int(os.environ.get('DF_INODES', '0'))
 
 tap_n = 0
 tap_fail = 0
@@ -164,6 +169,15 @@ def main():
     st = os.statvfs(Q)
     avail = st.f_bavail * st.f_frsize
     size = max(0, avail - FREE)
+    if INODES:
+        # out of inodes instead of blocks: empty ballast files
+        size = 0
+        os.mkdir(BALLAST_D)
+        i = 0
+        while os.statvfs(Q).f_favail > INODES and i < 100000:
+            open('%s/%d' % (BALLAST_D, i), 'w').close()
+            i += 1
+        diag('queue file system: %d inodes free after %d ballast files' % (os.statvfs(Q).f_favail, i))
     with open(BALLAST, 'wb') as f:
         chunk = b'\0' * (1 << 20)
         left = size
@@ -204,6 +218,10 @@ def main():
 
     # free the space, wake tern-send
     os.unlink(BALLAST)
+    if INODES:
+        for f in os.listdir(BALLAST_D):
+            os.unlink(BALLAST_D + '/' + f)
+        os.rmdir(BALLAST_D)
     try:
         fd = os.open(Q + '/lock/trigger', os.O_WRONLY | os.O_NONBLOCK)
         os.write(fd, b'x')
