@@ -77,8 +77,11 @@ deps-test:
 unit-tests: $(UNIT_TESTS)
 	@fail=0; for t in $(UNIT_TESTS); do ./$$t || fail=1; done; exit $$fail
 
+# the short forms of the crash-safety tests (the long ones: make fault)
+FAULT_SHORT := tests/fault/crash-short.t tests/fault/short.t tests/fault/diskfull.t tests/fault/diskfull-inodes.t
+
 integration-tests: programs
-	prove -v tests/integration/
+	prove -v tests/integration/ $(FAULT_SHORT)
 
 install: deps programs
 	sh queue/install.sh "$(HOME_DIR)"
