@@ -13,7 +13,9 @@
 #
 #   BENCH_N_SMALL=1000 BENCH_N_LARGE=300 BENCH_C="10 50" BENCH_ROUNDS=3
 #   BENCH_FSYNC_N=200 BENCH_KEEP=1 (keep the temp directory)
-#   BENCH_PROFILE=1: also perf-profile one load of each (tests/bench/perfsum.py)
+#   BENCH_PROFILE=1 (default; 0 skips): perf profile of one load of each (perfsum.py)
+#   BENCH_WRITE=0: print the table only, leave BENCHMARKS.md alone
+#   BENCH_CGROUP=0: sum /proc of the instances' process trees instead of cgroups
 # Needs root (users, ownership, cgroups). Every wait is bounded.
 set -u
 BENCH_N_SMALL=${BENCH_N_SMALL:-1000}
@@ -22,6 +24,9 @@ BENCH_C=${BENCH_C:-10 50}
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_FSYNC_N=${BENCH_FSYNC_N:-200}
 BENCH_BIG_MIB=${BENCH_BIG_MIB:-10}
+BENCH_PROFILE=${BENCH_PROFILE:-1}
+BENCH_WRITE=${BENCH_WRITE:-1}
+LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../integration/lib.sh"
@@ -48,7 +53,8 @@ trap bench_cleanup EXIT
 
 # ---- one CPU cgroup per instance: v2, else v1 cpuacct, else none (/proc) ----
 CG_KIND=none
-if [ -f /sys/fs/cgroup/cgroup.controllers ]; then CG_BASE=/sys/fs/cgroup; CG_KIND=v2
+if [ "${BENCH_CGROUP:-1}" = 0 ]; then :   # BENCH_CGROUP=0: sum /proc instead
+elif [ -f /sys/fs/cgroup/cgroup.controllers ]; then CG_BASE=/sys/fs/cgroup; CG_KIND=v2
 elif [ -f /sys/fs/cgroup/cpuacct/cpuacct.usage ]; then CG_BASE=/sys/fs/cgroup/cpuacct; CG_KIND=v1
 elif [ -f /sys/fs/cgroup/unified/cgroup.procs ]; then CG_BASE=/sys/fs/cgroup/unified; CG_KIND=v2
 fi
@@ -67,7 +73,7 @@ cg_make() { # name: sets CG to the new cgroup's path, or empty
   CGS="$CGS $_c"
   CG=$_c
 }
-cg_enter() { [ -n "$1" ] && echo $$ > "$1/cgroup.procs"; }
+cg_enter() { [ -n "$1" ] && echo $$ 2>/dev/null > "$1/cgroup.procs"; }
 cg_leave() { [ -n "$1" ] && echo $$ > "$CG_BASE${cg_home%/}/cgroup.procs"; }
 
 port_free() { python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1',$1)); s.close()" 2>/dev/null; }
@@ -81,7 +87,7 @@ tern_install || { echo "bench: tern_install failed" >&2; exit 1; }
 sed -i 's/ -c [0-9]* -C [0-9]* / -c 250 -C 250 /' "$ROOT/service/smtpd/run"
 grep -q ' -c 250 -C 250 ' "$ROOT/service/smtpd/run" || echo "bench: warning: could not raise tern-listen's limits" >&2
 cg_make tern; CG_TERN=$CG
-cg_enter "$CG_TERN"
+cg_enter "$CG_TERN" || CG_TERN=   # cannot join: sum /proc under s6-svscan
 tern_start; rc=$?
 cg_leave "$CG_TERN"
 [ $rc = 0 ] || { echo "bench: tern did not start" >&2; exit 1; }
@@ -92,7 +98,7 @@ n=0
 while ! port_free $PF_PORT && [ $n -lt 50 ]; do PF_PORT=$((PF_PORT + 1)); n=$((n + 1)); done
 pf_setup "$ROOT/postfix" "$PF_PORT" "$TERN_DOMAIN"
 cg_make postfix; CG_PF=$CG
-cg_enter "$CG_PF"
+cg_enter "$CG_PF" || CG_PF=   # cannot join: sum /proc under master
 pf_start; rc=$?
 cg_leave "$CG_PF"
 [ $rc = 0 ] || { echo "bench: postfix did not start" >&2; exit 1; }
@@ -115,8 +121,8 @@ python3 "$here/bench.py" \
   --tracedir "$ROOT/traces" --out "$ROOT/bench.json" --md "$ROOT/table.md"
 rc=$?
 
-# ---- BENCH_PROFILE=1: where the CPU goes (perf, system-wide, one load each) ----
-if [ -n "${BENCH_PROFILE:-}" ] && command -v perf >/dev/null; then
+# ---- BENCH_PROFILE=1: where the CPU goes (perf on the instance's processes, one load each) ----
+if [ "$BENCH_PROFILE" = 1 ] && command -v perf >/dev/null; then
   # perf follows the children of the instance's processes (-p: inherit), so
   # other tern or Postfix instances on the machine do not count
   profile() { # name port maildir cgroup rootpid
@@ -139,7 +145,7 @@ fi
 
 # ---- BENCHMARKS.md: replace the table between the markers ----
 bm=$SRC/BENCHMARKS.md
-if [ -s "$ROOT/table.md" ]; then
+if [ "$BENCH_WRITE" = 1 ] && [ -s "$ROOT/table.md" ]; then
   disk=$(df -P "$ROOT" | awk 'NR==2 {print $1}')
   dname=$(basename "$disk")
   rot=$(cat "/sys/block/$dname/queue/rotational" 2>/dev/null || echo "?")
@@ -171,6 +177,7 @@ EOP
     echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), tern $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?'), Postfix $(postconf -c "$PF_ETC" -h mail_version)."
     echo "Machine: $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)),"
     echo "$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) memory, disk $disk ($(df -PT "$ROOT" | awk 'NR==2 {print $2}'), $jnl, rotational=$rot, write cache $wc, $fsr fsync/s from 1/10 threads), kernel $(uname -r)."
+    echo "Load average of the machine at the start: $LOADAVG, at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine makes the absolute figures move)."
     echo "Loads: $BENCH_ROUNDS rounds in alternation; $BENCH_N_SMALL x 4 KiB and $BENCH_N_LARGE x 100 KiB per load, smtp-source one message per connection; CPU from per-instance cgroups ($CG_KIND)."
     cat "$ROOT/table.md"
     for _s in tern postfix; do
