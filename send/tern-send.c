@@ -128,6 +128,23 @@ static time_t nexttodo, nextcleanup;
 
 /* ---- logging ---- */
 
+/* lines are collected and written once per turn of the main loop (before
+   poll, before a fork, at exit): one write instead of one per line */
+static char logbuf[65536];
+static size_t loglen;
+
+static void log_flush(void)
+{
+  if (loglen) allwrite(1, logbuf, loglen);
+  loglen = 0;
+}
+
+static void die_exit(int code)
+{
+  log_flush();
+  _exit(code);
+}
+
 static void logn(unsigned n, const char *const *v)
 {
   static char line[16384];
@@ -139,7 +156,9 @@ static void logn(unsigned n, const char *const *v)
     l += k;
   }
   line[l++] = '\n';
-  allwrite(1, line, l);
+  if (loglen + l > sizeof logbuf) log_flush();
+  memcpy(logbuf + loglen, line, l);
+  loglen += l;
 }
 #define log1(a) do { const char *v_[] = { a }; logn(1, v_); } while (0)
 #define log2(a, b) do { const char *v_[] = { a, b }; logn(2, v_); } while (0)
@@ -152,7 +171,7 @@ static char *fmtu(char *buf, uint64_t u) { buf[qfn_fmtu64(buf, u)] = 0; return b
 static void die_nomem(void)
 {
   log1("alert: out of memory; exiting");
-  _exit(111);
+  die_exit(111);
 }
 
 static void *xrealloc(void *p, size_t n)
@@ -246,9 +265,9 @@ static int clean(const char *what, uint64_t id)
   char c;
   size_t l = qfn_flat(req, what, id);
   ssize_t r;
-  if (allwrite(FD_CCMD, req, l + 1) < l + 1) { log1("alert: oh no! lost tern-clean connection! dying..."); _exit(111); }
+  if (allwrite(FD_CCMD, req, l + 1) < l + 1) { log1("alert: oh no! lost tern-clean connection! dying..."); die_exit(111); }
   do r = read(FD_CRES, &c, 1); while (r < 0 && errno == EINTR);
-  if (r <= 0) { log1("alert: oh no! lost tern-clean connection! dying..."); _exit(111); }
+  if (r <= 0) { log1("alert: oh no! lost tern-clean connection! dying..."); die_exit(111); }
   if (c != '+') {
     log3("warning: tern-clean unable to clean up ", req, "");
     return 0;
@@ -406,6 +425,7 @@ static int inject(uint64_t id, const char *what, const char *msg, size_t mlen, c
 
   if (pipecoe(mp) < 0) return 0;
   if (pipecoe(ep) < 0) { close(mp[0]); close(mp[1]); return 0; }
+  log_flush();
   pid = fork();
   if (pid < 0) { close(mp[0]); close(mp[1]); close(ep[0]); close(ep[1]); return 0; }
   if (!pid) {
@@ -1289,7 +1309,7 @@ static void replies(int c)
     slot = (unsigned char)x->ibuf[pos];
     if (slot >= conc[c] || !dlvs[c][slot].used) {
       log3("alert: oh no! bad reply from the ", chname[c], " spawner! dying...");
-      _exit(111);
+      die_exit(111);
     }
     d = &dlvs[c][slot];
     jb = jobs + d->job;
@@ -1303,7 +1323,7 @@ static void replies(int c)
     if (!complete) {
       if (x->ilen - pos >= REPLY_MAX) {
         log3("alert: oh no! oversized reply from the ", chname[c], " spawner! dying...");
-        _exit(111);
+        die_exit(111);
       }
       break;
     }
@@ -1329,7 +1349,7 @@ static void readres(int c)
 {
   struct chio *x = io + c;
   ssize_t r;
-  if (x->ilen == REPLY_MAX) { replies(c); if (x->ilen == REPLY_MAX) { log1("alert: spawner reply too long; dying..."); _exit(111); } }
+  if (x->ilen == REPLY_MAX) { replies(c); if (x->ilen == REPLY_MAX) { log1("alert: spawner reply too long; dying..."); die_exit(111); } }
   r = read(x->res, x->ibuf + x->ilen, REPLY_MAX - x->ilen);
   if (r < 0) {
     if (errno == EINTR || errno == EAGAIN) return;
@@ -1337,7 +1357,7 @@ static void readres(int c)
   }
   if (!r) {
     log1("alert: oh no! lost spawn connection! dying...");
-    _exit(111);
+    die_exit(111);
   }
   x->ilen += (size_t)r;
   replies(c);
@@ -1350,7 +1370,7 @@ static void writecmd(int c)
   if (r < 0) {
     if (errno == EINTR || errno == EAGAIN) return;
     log1("alert: oh no! lost spawn connection! dying...");
-    _exit(111);
+    die_exit(111);
   }
   memmove(x->obuf, x->obuf + r, x->olen - (size_t)r);
   x->olen -= (size_t)r;
@@ -1372,7 +1392,7 @@ static void shutdown_now(void)
       }
   }
   log1("status: exiting");
-  _exit(0);
+  die_exit(0);
 }
 
 int main(void)
@@ -1380,6 +1400,7 @@ int main(void)
   int sfd, trig, lock;
   unsigned char b;
   PROG = "tern-send";
+  atexit(log_flush);
 
   /* fds 5 and 6 are closed when tern-rspawn is not installed */
   remote_ok = fcntl(FD_RCMD, F_GETFD) >= 0 && fcntl(FD_RRES, F_GETFD) >= 0;
@@ -1484,6 +1505,7 @@ int main(void)
       p[n].fd = io[c].res; p[n].events = POLLIN; ip_res[c] = n++;
       if (io[c].olen) { p[n].fd = io[c].cmd; p[n].events = POLLOUT; ip_cmd[c] = n++; }
     }
+    log_flush();
     if (poll(p, (nfds_t)n, timeout * 1000) < 0) {
       if (errno == EINTR) continue;
       log1("alert: poll failed; dying...");
