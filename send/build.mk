@@ -8,6 +8,9 @@ tests/unit/send-sched-test: send/sched.o
 FUZZERS += tests/fuzz/bounce-fuzz
 FUZZ_EXTRA_bounce := send/sched.c
 tests/fuzz/bounce-fuzz: send/sched.c
+FUZZERS += tests/fuzz/qfile-fuzz
+FUZZ_EXTRA_qfile := send/sched.c
+tests/fuzz/qfile-fuzz: send/sched.c
 # remote delivery (issue 4): tern-remote is edge (libowfat only), tern-rspawn core (skalibs only)
 EDGE += send/tern-remote
 send/tern-remote: send/reply.o send/tcpto.o
