@@ -113,11 +113,21 @@ for t in "$src"/queue/service/* "$src"/send/service/* "$src"/smtpd/service/*; do
     [ -d "$e/supervise" ] || mkdir -m 0700 "$e/supervise"
   done
   d 0755 ternl:ternl "$H/log/$n"
+  # FILE.dist is the template as last installed. A FILE that still equals
+  # it (or is new) is replaced; one the administrator edited is kept, and
+  # the new template is left beside it as FILE.new with a warning.
   for f in run log/run notification-fd log/notification-fd; do
     [ -f "$t/$f" ] || continue
-    sed "s|@HOME@|$H|g" "$t/$f" > "$H/service/$n/$f.new"
-    chmod 0755 "$H/service/$n/$f.new"
-    mv -f "$H/service/$n/$f.new" "$H/service/$n/$f"
+    dst=$H/service/$n/$f
+    sed "s|@HOME@|$H|g" "$t/$f" > "$dst.tmp"
+    chmod 0755 "$dst.tmp"
+    if [ -f "$dst" ] && ! cmp -s "$dst" "$dst.tmp" && ! { [ -f "$dst.dist" ] && cmp -s "$dst" "$dst.dist"; }; then
+      mv -f "$dst.tmp" "$dst.new"
+      echo "install: warning: $dst was edited; kept it, the new template is $dst.new" >&2
+    else
+      cp -f "$dst.tmp" "$dst.dist"
+      mv -f "$dst.tmp" "$dst"
+    fi
   done
 done
 

@@ -64,9 +64,11 @@ static int record(FILE *f, char *type, char *v, size_t *vlen)
   return 1;
 }
 
+static size_t nshown;  /* messages listed: all may vanish while we look */
 static void stats(time_t t, uint64_t id, unsigned long long size, const char *sender, size_t slen, int known,
                   int bouncing, int todo)
 {
+  nshown++;
   static const char mon[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
   struct tm tm;
   if (!gmtime_r(&t, &tm)) memset(&tm, 0, sizeof tm);
@@ -226,6 +228,7 @@ int main(int argc, char **argv)
   else {
     qsort(msgs, nmsgs, sizeof *msgs, bymsg);
     for (size_t i = 0; i < nmsgs; i++) show(msgs[i].id);
+    if (!nshown) fputs("Mail queue is empty\n", stdout);
   }
   if (fflush(stdout) || ferror(stdout)) return 111;
   return 0;

@@ -34,9 +34,12 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+# a socket file left by an earlier run would look ready before the queue
+# service listens again
+rm -f "$ROOT/sock/queue"
 s6-svscan "$ROOT/service" > "$ROOT/svscan.log" 2>&1 &
 svscan=$!
-n=100; while [ $n -gt 0 ] && [ ! -S "$ROOT/sock/queue" ]; do sleep 0.1; n=$((n - 1)); done
+n=100; while [ $n -gt 0 ] && ! python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])" "$ROOT/sock/queue" 2>/dev/null; do sleep 0.1; n=$((n - 1)); done
 [ -S "$ROOT/sock/queue" ] || { echo "demo: the queue service did not come up; see $ROOT/log/queue/current" >&2; exit 111; }
 
 token=welcome-$(date +%s)-$$

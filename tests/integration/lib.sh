@@ -90,7 +90,9 @@ tern_configure() {
   chmod 0755 "$_r/mail/demo"
   # every local part of the demo domain goes to the demo Maildir (a catch-all)
   printf '+:ternalias:%s:%s:%s:-::\n.\n' "$_alias_uid" "$_alias_gid" "$_r/mail/demo" > "$_r/users/assign"
-  if [ -x "$_r/bin/tern-newu" ]; then "$_r/bin/tern-newu" || return 1; fi
+  # the system aliases name the host: compile them again now that me is set
+  if [ -x "$_r/bin/tern-newaliases" ]; then "$_r/bin/tern-newaliases" >/dev/null || return 1
+  elif [ -x "$_r/bin/tern-newu" ]; then "$_r/bin/tern-newu" || return 1; fi
 }
 
 # tern_start: supervise every service; wait for the queue socket
@@ -101,13 +103,18 @@ tern_start() {
       send) [ -x "$ROOT/bin/tern-start" ] || rm -rf "$s" ;;
     esac
   done
+  rm -f "$ROOT/sock/queue"
   s6-svscan "$ROOT/service" > "$ROOT/svscan.log" 2>&1 &
   SVSCAN_PID=$!
-  wait_for 10 test -S "$ROOT/sock/queue" || { diag "queue socket did not appear"; return 1; }
+  wait_for 10 tern_queue_up || { diag "queue socket did not appear"; return 1; }
   if [ -d "$ROOT/service/smtpd" ]; then
     wait_for 10 tern_smtp_up || { diag "smtpd did not come up"; return 1; }
   fi
   return 0
+}
+
+tern_queue_up() {
+  python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])" "$ROOT/sock/queue"
 }
 
 tern_smtp_up() {
