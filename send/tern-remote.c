@@ -143,10 +143,12 @@ static void readcontrols(void)
   char buf[CTL_LINE_MAX];
   int r = ctl_readline("control/helohost", helohost, sizeof helohost, &len);
   if (r < 0) ctlfail("helohost");
-  if (!r) {
+  if (r != 1 || !len) {
+    /* qmail-remote: helohost, else me; with neither every delivery defers
+       (never a made-up name like "localhost") */
     r = ctl_readline("control/me", helohost, sizeof helohost, &len);
     if (r < 0) ctlfail("me");
-    if (!r || !len) strcpy(helohost, "localhost");
+    if (r != 1 || !len) ctlfail("helohost or control/me (both missing or empty)");
   }
   ctlulong("timeoutconnect", &timeoutconnect, 60, 1);
   ctlulong("timeoutremote", &timeoutremote, 1200, 1);
