@@ -179,6 +179,7 @@ static void path(char *dst, size_t max, const char *name)
   memcpy(dst + hl + 9, name, nl + 1);
 }
 
+static const char *ctlwhy;   /* a reason that errno cannot give */
 static void ctlfail(const char *name)
 {
   struct lg l;
@@ -186,7 +187,7 @@ static void ctlfail(const char *name)
   lg_cats(&l, "tern-smtpd: fatal: unable to read control/");
   lg_cats(&l, name);
   lg_cats(&l, ": ");
-  lg_cats(&l, strerror(errno));
+  lg_cats(&l, ctlwhy ? ctlwhy : strerror(errno));
   logline(l.s, l.n);
   out("421 4.3.0 unable to read controls\r\n");
   flush();
@@ -226,7 +227,7 @@ static void readulong_ctl(const char *name, unsigned long *v, unsigned long def)
   path(pbuf, sizeof pbuf, name);
   r = ctl_readulong(pbuf, v, def);
   if (r == -1) ctlfail(name);
-  if (r == -2) { errno = EINVAL; ctlfail(name); }
+  if (r == -2) { ctlwhy = "not an unsigned decimal number"; ctlfail(name); }
 }
 
 static int scan_env_ulong(const char *s, unsigned long *v)
@@ -249,7 +250,7 @@ static void setup(void)
   if (!me[0]) {
     /* qmail: no me, no greeting: refuse */
     readline_ctl("smtpgreeting", greeting, "");
-    if (!greeting[0]) { errno = ENOENT; ctlfail("me"); }
+    if (!greeting[0]) { ctlwhy = "missing or empty, and no control/smtpgreeting"; ctlfail("me"); }
     {
       size_t k = 0;
       while (greeting[k] && greeting[k] != ' ' && k < sizeof me - 1) { me[k] = greeting[k]; k++; }
