@@ -127,6 +127,14 @@ static int add_rcpt(void *ctx, const char *a, size_t len)
   if (!len) return 0;
   if (!stralloc_catb(&rcpts, "T", 1)) die_nomem();
   if (!qualify(&rcpts, a, len)) { rcpts.len = start; rcpt_err = 1; return 1; }
+  {
+    /* "x@" and "@host" name nobody: refuse them now, not as a bounce */
+    const char *q = rcpts.s + start + 1;
+    size_t ql = rcpts.len - start - 1;
+    const char *at = q + ql;
+    while (at > q && at[-1] != '@') at--;
+    if (at == q + 1 || at == q + ql) { rcpts.len = start; rcpt_err = 1; return 1; }
+  }
   if (!stralloc_0(&rcpts)) die_nomem();
   if (++nrcpt > ENVELOPE_RCPT_MAX) { rcpt_err = 2; return 1; }
   return 0;
@@ -385,7 +393,13 @@ int inject_main(int argc, char const *const *argv)
             "-bs");
 
   read_controls();
-  for (; i < argc; i++) addrlist(argv[i], strlen(argv[i]), EX_USAGE, "the arguments");
+  for (; i < argc; i++) {
+    /* a control character (a newline, say) in an argument is a caller's
+       bug, never folding white space: refuse instead of guessing */
+    for (const char *c = argv[i]; *c; c++)
+      if ((unsigned char)*c < 0x20 || *c == 0x7f) strerr_dief1x(EX_USAGE, "control character in a recipient argument");
+    addrlist(argv[i], strlen(argv[i]), EX_USAGE, "the arguments");
+  }
   if (!nrcpt && !o.t) strerr_dief1x(EX_USAGE, "no recipients given (and no -t)");
   return inject_message(o.t, o.dotok, o.sender, o.fullname);
 }
