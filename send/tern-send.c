@@ -82,6 +82,16 @@ struct msg {
 static struct msg *msgs;
 static size_t nmsgs, capmsgs;
 static struct sched_idmap msgmap;   /* id -> index in msgs */
+static int anydone;                 /* some message may have done_pending set */
+
+/* per channel, a min-heap of (retry time, message) for messages whose
+   channel waits (has, not active): one entry is pushed whenever such a
+   time is set; entries that no longer match the message are dropped when
+   they reach the top. Replaces a scan of every message per start and per
+   wake-up. */
+struct due { time_t next; size_t i; uint64_t id; };
+static struct due *dueh[2];
+static size_t duen[2], duecap[2];
 
 /* a pass over one channel file of one message */
 struct job {
@@ -399,6 +409,62 @@ static int msg_find(uint64_t id, size_t *i)
   return sched_idmap_get(&msgmap, id, i);
 }
 
+static int due_valid(int c, const struct due *e)
+{
+  const struct msg *m = msgs + e->i;
+  return e->i < nmsgs && m->used && m->id == e->id && m->ch[c].has && !m->ch[c].active && m->ch[c].next == e->next;
+}
+
+static void due_push1(int c, size_t i)
+{
+  struct due e, *h;
+  size_t k;
+  if (duen[c] == duecap[c]) {
+    duecap[c] = duecap[c] ? 2 * duecap[c] : 64;
+    dueh[c] = xrealloc(dueh[c], duecap[c] * sizeof *dueh[c]);
+  }
+  h = dueh[c];
+  e.next = msgs[i].ch[c].next; e.i = i; e.id = msgs[i].id;
+  for (k = duen[c]++; k && h[(k - 1) / 2].next > e.next; k = (k - 1) / 2) h[k] = h[(k - 1) / 2];
+  h[k] = e;
+}
+
+static void due_pop(int c)
+{
+  struct due *h = dueh[c], e;
+  size_t k = 0, n = --duen[c];
+  if (!n) return;
+  e = h[n];
+  for (;;) {
+    size_t l = 2 * k + 1;
+    if (l >= n) break;
+    if (l + 1 < n && h[l + 1].next < h[l].next) l++;
+    if (h[l].next >= e.next) break;
+    h[k] = h[l];
+    k = l;
+  }
+  h[k] = e;
+}
+
+/* message i's channel c waits until msgs[i].ch[c].next: remember it */
+static void due(size_t i, int c)
+{
+  if (!msgs[i].ch[c].has || msgs[i].ch[c].active) return;
+  if (duen[c] > 4 * nmsgs + 1024) {   /* mostly stale: rebuild */
+    duen[c] = 0;
+    for (size_t j = 0; j < nmsgs; j++)
+      if (j != i && msgs[j].used && msgs[j].ch[c].has && !msgs[j].ch[c].active) due_push1(c, j);
+  }
+  due_push1(c, i);
+}
+
+/* the earliest waiting message of channel c (stale entries dropped), or 0 */
+static const struct due *due_top(int c)
+{
+  while (duen[c] && !due_valid(c, dueh[c])) due_pop(c);
+  return duen[c] ? dueh[c] : 0;
+}
+
 static void msg_free(size_t i)
 {
   sched_idmap_del(&msgmap, msgs[i].id);
@@ -602,7 +668,7 @@ static void messdone(size_t i)
   r = readfile(fn, BOUNCEFILE_MAX, &fail, &flen, 0);
   if (r < 0) {
     log3("warning: unable to read ", fn, "; will try again later");
-    m->done_pending = 1;
+    m->done_pending = 1; anydone = 1;
     m->donenext = time(0) + SYSCALL_RETRY;
     return;
   }
@@ -624,14 +690,14 @@ static void messdone(size_t i)
     } else ok = report_inject(m, SCHED_KIND_FAILED, "", m->sender, fail, flen);
     if (!ok) {
       free(fail);
-      m->done_pending = 1;
+      m->done_pending = 1; anydone = 1;
       m->donenext = time(0) + SYSCALL_RETRY;
       return;
     }
     free(fail);
     if (unlink(fn) < 0 && errno != ENOENT) {
       log3("warning: unable to unlink ", fn, "; will try again later");
-      m->done_pending = 1;
+      m->done_pending = 1; anydone = 1;
       m->donenext = time(0) + SYSCALL_RETRY;
       return;
     }
@@ -642,7 +708,7 @@ static void messdone(size_t i)
      state of a queued message (a crash here resumes from them); after it
      they are leftovers that the start-up scan removes */
   if (!clean("mess", m->id)) {
-    m->done_pending = 1;
+    m->done_pending = 1; anydone = 1;
     m->donenext = time(0) + SYSCALL_RETRY;
     return;
   }
@@ -691,8 +757,9 @@ static int resume(uint64_t id)
   for (int c = 0; c < 2; c++) {
     msgs[mi].ch[c].has = ntodo[c] ? 1 : 0;
     msgs[mi].ch[c].next = next[c];
+    due(mi, c);
   }
-  if (!msgs[mi].ch[0].has && !msgs[mi].ch[1].has) { msgs[mi].done_pending = 1; msgs[mi].donenext = 0; }
+  if (!msgs[mi].ch[0].has && !msgs[mi].ch[1].has) { msgs[mi].done_pending = 1; anydone = 1; msgs[mi].donenext = 0; }
   return 1;
 }
 
@@ -824,6 +891,7 @@ static void todo_one(uint64_t id)
   for (int c = 0; c < 2; c++) {
     msgs[mi].ch[c].has = cl[c] ? 1 : 0;
     msgs[mi].ch[c].next = 0;
+    due(mi, c);
   }
   if (!cl[0] && !cl[1]) messdone(mi);
 out:
@@ -906,9 +974,9 @@ static void info_scan(void)
       if (!stat(fn, &cs)) msgs[mi].warned = 2;
       for (int c = 0; c < 2; c++) {
         qfn_split(fn, chdir_[c], id);
-        if (!stat(fn, &cs)) { msgs[mi].ch[c].has = 1; msgs[mi].ch[c].next = cs.st_mtime; }
+        if (!stat(fn, &cs)) { msgs[mi].ch[c].has = 1; msgs[mi].ch[c].next = cs.st_mtime; due(mi, c); }
       }
-      if (!msgs[mi].ch[0].has && !msgs[mi].ch[1].has) { msgs[mi].done_pending = 1; msgs[mi].donenext = 0; }
+      if (!msgs[mi].ch[0].has && !msgs[mi].ch[1].has) { msgs[mi].done_pending = 1; anydone = 1; msgs[mi].donenext = 0; }
     }
     closedir(dir);
   }
@@ -1005,15 +1073,17 @@ static int job_start(size_t mi, int c, time_t now)
   qfn_split(fn, chdir_[c], m->id);
   fd = open(fn, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
-    if (errno == ENOENT) { m->ch[c].has = 0; if (!m->ch[0].has && !m->ch[1].has) { m->done_pending = 1; m->donenext = 0; } return 0; }
+    if (errno == ENOENT) { m->ch[c].has = 0; if (!m->ch[0].has && !m->ch[1].has) { m->done_pending = 1; anydone = 1; m->donenext = 0; } return 0; }
     log3("warning: unable to open ", fn, "");
     m->ch[c].next = now + SYSCALL_RETRY;
+    due(mi, c);
     return 0;
   }
   if (fstat(fd, &st) < 0 || (uint64_t)st.st_size > CHANFILE_MAX) {
     log3("warning: unable to stat ", fn, "");
     close(fd);
     m->ch[c].next = now + SYSCALL_RETRY;
+    due(mi, c);
     return 0;
   }
   for (j = 0; j < njobs; j++) if (!jobs[j].used) break;
@@ -1106,7 +1176,7 @@ static void job_end(size_t j)
   /* a finished channel file stays (every record D) until the message is
      done: info/S/N announces it, and its absence would mean "incomplete" */
   if (!left) m->ch[c].has = 0;
-  else m->ch[c].next = jb->next;
+  else { m->ch[c].next = jb->next; due(jb->m, c); }
   free(jb->buf);
   free(jb->recs);
   free(jb->ustart);
@@ -1269,25 +1339,26 @@ static void schedule(time_t now)
   for (int c = 0; c < 2; c++) {
     for (;;) {
       size_t j, best = (size_t)-1;
+      const struct due *d;
       if (c == 1 && !remote_ok) {
-        for (size_t i = 0; i < nmsgs; i++)
-          if (msgs[i].used && msgs[i].ch[1].has && !msgs[i].ch[1].active && msgs[i].ch[1].next <= now) {
-            if (job_start(i, 1, now)) {
-              for (j = 0; j < njobs; j++) if (jobs[j].used && jobs[j].m == i && jobs[j].chan == 1) break;
-              if (j < njobs) remote_unavailable(j);
-            }
+        while ((d = due_top(1)) && d->next <= now) {
+          size_t i = d->i;
+          due_pop(1);
+          if (job_start(i, 1, now)) {
+            for (j = 0; j < njobs; j++) if (jobs[j].used && jobs[j].m == i && jobs[j].chan == 1) break;
+            if (j < njobs) remote_unavailable(j);
           }
+        }
         break;
       }
       if (active[c] >= conc[c]) break;
       for (j = 0; j < njobs; j++)
         if (jobs[j].used && jobs[j].chan == c && jobs[j].nextunit < jobs[j].nunits) break;
       if (j < njobs) { unit_start(j); job_check(j); continue; }
-      for (size_t i = 0; i < nmsgs; i++)
-        if (msgs[i].used && msgs[i].ch[c].has && !msgs[i].ch[c].active && msgs[i].ch[c].next <= now
-            && (best == (size_t)-1 || msgs[i].ch[c].next < msgs[best].ch[c].next))
-          best = i;
-      if (best == (size_t)-1) break;
+      d = due_top(c);
+      if (!d || d->next > now) break;
+      best = d->i;
+      due_pop(c);
       job_start(best, c, now);
     }
   }
@@ -1460,8 +1531,15 @@ int main(void)
     }
     if (flagalrm) {
       flagalrm = 0;
+      anydone = 1;
+      duen[0] = duen[1] = 0;
       for (size_t i = 0; i < nmsgs; i++)
-        if (msgs[i].used) { msgs[i].ch[0].next = msgs[i].ch[1].next = 0; msgs[i].donenext = 0; }
+        if (msgs[i].used) {
+          msgs[i].ch[0].next = msgs[i].ch[1].next = 0;
+          msgs[i].donenext = 0;
+          due(i, 0);
+          due(i, 1);
+        }
     }
     if (stopping) {
       if (!active[0] && !active[1]) shutdown_now();
@@ -1475,26 +1553,32 @@ int main(void)
         nexttodo = now + TODO_INTERVAL;
         todo_scan();
       }
-      for (size_t i = 0; i < nmsgs; i++)
-        if (msgs[i].used && msgs[i].done_pending && msgs[i].donenext <= now
-            && !msgs[i].ch[0].active && !msgs[i].ch[1].active) {
-          msgs[i].done_pending = 0;
-          messdone(i);
+      if (anydone) {
+        anydone = 0;
+        for (size_t i = 0; i < nmsgs; i++) {
+          if (msgs[i].used && msgs[i].done_pending && msgs[i].donenext <= now
+              && !msgs[i].ch[0].active && !msgs[i].ch[1].active) {
+            msgs[i].done_pending = 0;
+            messdone(i);
+          }
+          if (msgs[i].used && msgs[i].done_pending) anydone = 1;
         }
+      }
       schedule(now);
     }
 
     now = time(0);
     wake = nexttodo < nextcleanup ? nexttodo : nextcleanup;
-    if (!stopping)
-      for (size_t i = 0; i < nmsgs; i++) {
-        if (!msgs[i].used) continue;
-        for (int c = 0; c < 2; c++)
-          if (msgs[i].ch[c].has && !msgs[i].ch[c].active && msgs[i].ch[c].next < wake
-              && (active[c] < conc[c] || (c == 1 && !remote_ok)))
-            wake = msgs[i].ch[c].next;
-        if (msgs[i].done_pending && msgs[i].donenext < wake) wake = msgs[i].donenext;
-      }
+    if (!stopping) {
+      for (int c = 0; c < 2; c++)
+        if (active[c] < conc[c] || (c == 1 && !remote_ok)) {
+          const struct due *d = due_top(c);
+          if (d && d->next < wake) wake = d->next;
+        }
+      if (anydone)
+        for (size_t i = 0; i < nmsgs; i++)
+          if (msgs[i].used && msgs[i].done_pending && msgs[i].donenext < wake) wake = msgs[i].donenext;
+    }
     timeout = wake <= now ? 0 : (wake - now > 86400 ? 86400 : (int)(wake - now));
     if (timeout) timeout++;   /* qmail's one-second fuzz */
 

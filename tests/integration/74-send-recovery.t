@@ -110,8 +110,11 @@ if [ "$REMOTE" = 1 ]; then
   SINK=$!
   wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1',$SPORT),1).close()"
 fi
+ns=$(grep -c 'status: local' "$LOG")
 s6-svc -u "$ROOT/service/send"
-wait_for 10 sh -c "[ \$(grep -c 'status: local' '$LOG') -ge 1 ] && s6-svstat -u '$ROOT/service/send' | grep -q true"
+# the new tern-send is up once it logs its first status line (its signal
+# handlers are set by then); then SIGALRM: every retry due now
+wait_for 20 sh -c "[ \$(grep -c 'status: local' '$LOG') -gt $ns ]"
 sleep 1
 s6-svc -a "$ROOT/service/send"
 wait_for 60 sh -c "[ -z \"\$(ls '$Q/todo')\" ]"; tap_ok $? "every message done: todo/ empty"
