@@ -196,6 +196,9 @@ static int rules_check(const char *ip, const char *host, const char **denymsg)
   if (!rules_path) return 1;
   fd = open(rules_path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
+  /* libowfat's cdb_init() starts with cdb_free(): c->map must be 0, or it
+     munmap()s whatever address the stack held (found by SANITIZE=1) */
+  byte_zero(&c, sizeof c);
   cdb_init(&c, fd);
   r = rules_try(&c, ip, n, &allow, denymsg);
   if (!r && host && strlen(host) < sizeof key - 1) {

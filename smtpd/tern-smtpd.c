@@ -407,6 +407,8 @@ static int in_morercpthosts(const char *d, size_t n)
   struct cdb c;
   int found = 0;
   if (mrh_fd < 0) return 0;
+  /* libowfat's cdb_init() starts with cdb_free(): c.map must be 0 */
+  memset(&c, 0, sizeof c);
   cdb_init(&c, mrh_fd);
   for (size_t j = 0; j < n && !found; j++)
     if (j == 0 || d[j] == '.') {
@@ -436,6 +438,7 @@ static int rcpt_deliverable(const struct addr *a)
   if (rcpts_fd < 0) return 1;
   r = rcpt_local(a->s, a->len, &locals, &vdoms, L, &ll);
   if (r <= 0) return 1;        /* not local (relay control decided) */
+  memset(&c, 0, sizeof c);    /* cdb_init() frees c.map first */
   cdb_init(&c, rcpts_fd);
   r = rcpt_known(L, ll, rcpts_lookup, &c);
   cdb_free(&c);
