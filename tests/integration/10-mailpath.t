@@ -5,7 +5,7 @@
 # recipient) -> Maildir; ownership, no setuid bits, an empty queue after.
 . "$(dirname "$0")/lib.sh"
 tern_init
-tap_plan 12
+tap_plan 13
 tern_install || { diag "install failed"; exit 1; }
 find "$ROOT" -perm /6000 > "$ROOT/suid.txt"
 tap_is "$(cat "$ROOT/suid.txt")" "" "nothing installed setuid or setgid"
@@ -29,5 +29,12 @@ grep -qx "ternq tern-clean" "$ROOT/ps.txt"; tap_ok $? "tern-clean runs as ternq"
 grep -qx "root tern-lspawn" "$ROOT/ps.txt"; tap_ok $? "tern-lspawn runs as root"
 wait_for 10 sh -c "[ \$(find '$ROOT/queue/mess' -type f | wc -l) -eq 0 ]"
 tap_ok $? "queue empty after delivery"
+# tern-queue ran as ternq for nobody: the queued files are ternq's (hold
+# the message in the queue by stopping tern-send first)
+s6-svc -wD -T 5000 -d "$ROOT/service/send" 2>/dev/null
+printf 'Subject: held\n\nheld\n' | inject_as nobody demo@demo.test
+owners=$(find "$ROOT/queue/mess" "$ROOT/queue/todo" -type f -exec stat -c %U {} + | sort -u | tr '\n' ' ')
+tap_is "$owners" "ternq " "tern-queue, run for nobody, wrote the queue files as ternq"
+s6-svc -u "$ROOT/service/send" 2>/dev/null
 [ "$TAP_FAIL" -eq 0 ] || { cat "$ROOT/ps.txt"; tail -n 30 "$ROOT/log/send/current" "$ROOT/log/queue/current" 2>/dev/null | sed 's/^/# /'; }
 tap_done
