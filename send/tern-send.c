@@ -135,6 +135,19 @@ static struct chio io[2];
 static int stopping;
 static int flagtodo = 1, flagalrm, flaghup;
 static time_t nexttodo, nextcleanup;
+/* todo/N stays until its message is done, so todo/ lists the whole queue:
+   a trigger-driven scan waits until TODO_THROTTLE times the duration of the
+   previous listing has passed (at most 1 s), which keeps a large queue
+   from being listed once per injection */
+#define TODO_THROTTLE 20
+static int64_t todo_notbefore;     /* ms, CLOCK_MONOTONIC */
+
+static int64_t mono_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- logging ---- */
 
@@ -906,18 +919,27 @@ static void todo_scan(void)
   struct dirent *de;
   uint64_t *ids = 0;
   size_t n = 0, cap = 0;
+  struct timespec t0, t1;
+  int64_t us;
   if (!dir) { log1("warning: unable to open todo/"); return; }
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   for (;;) {
     uint64_t id;
     errno = 0;
     de = readdir(dir);
     if (!de) break;
+    size_t mi;
     if (!qfn_scanu64(de->d_name, strlen(de->d_name), &id)) continue;
+    if (msg_find(id, &mi)) continue;   /* queued and in memory */
     if (n == cap) { cap = cap ? 2 * cap : 64; ids = xrealloc(ids, cap * sizeof *ids); }
     ids[n++] = id;
   }
   if (errno) log1("warning: trouble reading todo/");
   closedir(dir);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  us = ((int64_t)t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
+  us = us * TODO_THROTTLE / 1000;
+  todo_notbefore = mono_ms() + (us > 1000 ? 1000 : us);
   for (size_t i = 0; i < n; i++) todo_one(ids[i]);
   free(ids);
 }
@@ -1548,7 +1570,7 @@ int main(void)
         nextcleanup = now + CLEANUP_INTERVAL;
         cleanup_scan();
       }
-      if (flagtodo || now >= nexttodo) {
+      if ((flagtodo && mono_ms() >= todo_notbefore) || now >= nexttodo) {
         flagtodo = 0;
         nexttodo = now + TODO_INTERVAL;
         todo_scan();
@@ -1590,7 +1612,16 @@ int main(void)
       if (io[c].olen) { p[n].fd = io[c].cmd; p[n].events = POLLOUT; ip_cmd[c] = n++; }
     }
     log_flush();
-    if (poll(p, (nfds_t)n, timeout * 1000) < 0) {
+    {
+      int64_t ms = (int64_t)timeout * 1000;
+      if (flagtodo && !stopping) {
+        int64_t left = todo_notbefore - mono_ms();
+        if (left < 0) left = 0;
+        if (left < ms) ms = left;
+      }
+      timeout = (int)ms;
+    }
+    if (poll(p, (nfds_t)n, timeout) < 0) {
       if (errno == EINTR) continue;
       log1("alert: poll failed; dying...");
       return 111;
