@@ -355,6 +355,16 @@ static int readlists(void)
   return 1;
 }
 
+/* a number from a control file; on failure say which file and why */
+static int ctlnum(const char *fn, unsigned long *v, unsigned long def)
+{
+  int r = ctl_readulong(fn, v, def);
+  if (r >= 0) return 1;
+  if (r == -2) log3("alert: cannot start: ", fn, " is not an unsigned decimal number (or out of range); see tern-showctl");
+  else log2("alert: cannot start: unable to read ", fn);
+  return 0;
+}
+
 static int getcontrols(void)
 {
   unsigned long u;
@@ -362,18 +372,19 @@ static int getcontrols(void)
   int r = ctl_readline("control/me", me, sizeof me, &len);
   if (r < 0) { log1("alert: cannot start: unable to read control/me"); return 0; }
   if (!r) me[0] = 0;
+  if (!me[0]) log1("warning: control/me is missing or empty: bounces and unqualified addresses use the literal names bouncehost and envnoathost unless those control files are set");
   if (!readctl_line("control/envnoathost", envnoathost, me[0] ? me : "envnoathost")
       || !readctl_line("control/bouncefrom", bouncefrom, "MAILER-DAEMON")
       || !readctl_line("control/bouncehost", bouncehost, me[0] ? me : "bouncehost")) {
     log1("alert: cannot start: unable to read controls");
     return 0;
   }
-  if (ctl_readulong("control/concurrencylocal", &u, 10) < 0) { log1("alert: cannot start: bad control/concurrencylocal"); return 0; }
+  if (!ctlnum("control/concurrencylocal", &u, 10)) return 0;
   conc[0] = u > 255 ? 255 : (unsigned)u;
-  if (ctl_readulong("control/concurrencyremote", &u, 20) < 0) { log1("alert: cannot start: bad control/concurrencyremote"); return 0; }
+  if (!ctlnum("control/concurrencyremote", &u, 20)) return 0;
   conc[1] = u > 255 ? 255 : (unsigned)u;
-  if (ctl_readulong("control/queuelifetime", &lifetime, 604800) < 0) { log1("alert: cannot start: bad control/queuelifetime"); return 0; }
-  if (ctl_readulong("control/bouncemaxbytes", &bouncemax, 102400) < 0) { log1("alert: cannot start: bad control/bouncemaxbytes"); return 0; }
+  if (!ctlnum("control/queuelifetime", &lifetime, 604800)) return 0;
+  if (!ctlnum("control/bouncemaxbytes", &bouncemax, 102400)) return 0;
   if (bouncemax > BOUNCEMAX_CAP) bouncemax = BOUNCEMAX_CAP;
   {
     char dw[CTL_LINE_MAX];
