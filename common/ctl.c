@@ -218,3 +218,39 @@ int ctl_domain_match(const struct ctl_list *l, const char *d, size_t dlen)
   }
   return 0;
 }
+
+/* the prepend of the last virtualdomains line whose key is k[0..klen), or 0 */
+static const char *vd_find(const struct ctl_list *vd, const char *k, size_t klen)
+{
+  size_t pos = 0;
+  const char *e, *hit = 0;
+  while ((e = ctl_listnext(vd, &pos))) {
+    const char *colon = strchr(e, ':');
+    size_t i;
+    if (!colon || (size_t)(colon - e) != klen) continue;
+    for (i = 0; i < klen; i++) {
+      char x = e[i], y = k[i];
+      if (x >= 'A' && x <= 'Z') x = (char)(x + 32);
+      if (y >= 'A' && y <= 'Z') y = (char)(y + 32);
+      if (x != y) break;
+    }
+    if (i == klen) hit = colon + 1;
+  }
+  return hit;
+}
+
+const char *ctl_vdomain(const struct ctl_list *vd, const char *a, size_t len)
+{
+  size_t at, dlen;
+  const char *dom, *p, *pre;
+  if (!vd || !vd->n) return 0;
+  for (at = len; at > 0 && a[at - 1] != '@'; at--) ;
+  dom = a + at;
+  dlen = len - at;
+  pre = vd_find(vd, a, len);
+  if (!pre && dlen) pre = vd_find(vd, dom, dlen);
+  for (p = dom; !pre && p < dom + dlen; p++)
+    if (*p == '.') pre = vd_find(vd, p, dlen - (size_t)(p - dom));
+  if (!pre) pre = vd_find(vd, "", 0);
+  return pre;
+}

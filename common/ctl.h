@@ -45,4 +45,13 @@ extern int ctl_readulong(const char *path, unsigned long *v, unsigned long def);
    wildcard for every subdomain; ".example.com" does not match
    "example.com" itself). 1 yes, 0 no; an empty d never matches. */
 extern int ctl_domain_match(const struct ctl_list *l, const char *d, size_t dlen);
+/* control/virtualdomains (reference/qmail.md 4.2 step 4): the prepend for
+   the address a[0..len) (local@domain, split at the last '@'): the last
+   line whose key is the whole address, else the domain, else each .suffix
+   of the domain from the longest, else the empty key (":prepend", the
+   catch-all); keys compared in any case. Returns a pointer into vd (the
+   text after the line's first ':'), or 0 when no line matches. An empty
+   prepend ("domain:") is an exception: the caller treats the address as
+   not virtual. */
+extern const char *ctl_vdomain(const struct ctl_list *vd, const char *a, size_t len);
 #endif

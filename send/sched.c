@@ -13,18 +13,6 @@ static int caseeq(const char *a, const char *b, size_t n)
   return 1;
 }
 
-/* the prepend of the last virtualdomains line whose key is k[0..klen), or 0 */
-static const char *vd_find(const struct ctl_list *vd, const char *k, size_t klen)
-{
-  size_t pos = 0;
-  const char *e, *hit = 0;
-  while ((e = ctl_listnext(vd, &pos))) {
-    const char *colon = strchr(e, ':');
-    if (!colon) continue;
-    if ((size_t)(colon - e) == klen && caseeq(e, k, klen)) hit = colon + 1;
-  }
-  return hit;
-}
 
 /* exact, any case (qmail's constmap) */
 static int list_has(const struct ctl_list *l, const char *d, size_t dlen)
@@ -42,7 +30,7 @@ int sched_classify(const char *a, size_t len, const struct sched_ctl *ctl,
 {
   char buf[SCHED_REWRITE_MAX];
   size_t n = len, at, dlen;
-  const char *dom, *p, *pre = 0;
+  const char *dom, *pre = 0;
   if (prelen) *prelen = 0;
   if (len > ADDR_MAX) return SCHED_TOOLONG;
   memcpy(buf, a, len);
@@ -77,11 +65,7 @@ int sched_classify(const char *a, size_t len, const struct sched_ctl *ctl,
     return SCHED_LOCAL;
   }
   /* reference/qmail.md 4.2 step 4: user@domain, domain, .suffixes, "" */
-  pre = vd_find(ctl->vdoms, buf, n);
-  if (!pre && dlen) pre = vd_find(ctl->vdoms, dom, dlen);
-  for (p = dom; !pre && p < dom + dlen; p++)
-    if (*p == '.') pre = vd_find(ctl->vdoms, p, dlen - (size_t)(p - dom));
-  if (!pre) pre = vd_find(ctl->vdoms, "", 0);
+  pre = ctl_vdomain(ctl->vdoms, buf, n);
   if (pre && *pre) {
     size_t pl = strlen(pre);
     if (pl + 1 + n > ADDR_MAX) return SCHED_TOOLONG;

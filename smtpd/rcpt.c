@@ -5,30 +5,12 @@
 
 static char lc(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c; }
 
-static int caseeq(const char *a, const char *b, size_t n)
-{
-  for (size_t i = 0; i < n; i++) if (lc(a[i]) != lc(b[i])) return 0;
-  return 1;
-}
-
-/* the prepend of the last virtualdomains line whose key is k[0..klen), or 0 */
-static const char *vd_find(const struct ctl_list *vd, const char *k, size_t klen)
-{
-  size_t pos = 0;
-  const char *e, *hit = 0;
-  while ((e = ctl_listnext(vd, &pos))) {
-    const char *colon = strchr(e, ':');
-    if (!colon) continue;
-    if ((size_t)(colon - e) == klen && caseeq(e, k, klen)) hit = colon + 1;
-  }
-  return hit;
-}
 
 int rcpt_local(const char *a, size_t len, const struct ctl_list *locals,
                const struct ctl_list *vd, char *L, size_t *llen)
 {
   size_t at, dlen, n = 0;
-  const char *dom, *p, *pre = 0;
+  const char *dom, *pre = 0;
   if (len > ADDR_MAX) return -1;
   for (at = len; at > 0 && a[at - 1] != '@'; at--) ;
   if (!at) return -1;
@@ -36,11 +18,7 @@ int rcpt_local(const char *a, size_t len, const struct ctl_list *locals,
   dlen = len - at;
   at--;                      /* the local part is a[0..at) */
   if (!ctl_domain_match(locals, dom, dlen)) {
-    pre = vd_find(vd, a, len);
-    if (!pre && dlen) pre = vd_find(vd, dom, dlen);
-    for (p = dom; !pre && p < dom + dlen; p++)
-      if (*p == '.') pre = vd_find(vd, p, dlen - (size_t)(p - dom));
-    if (!pre) pre = vd_find(vd, "", 0);
+    pre = ctl_vdomain(vd, a, len);
     if (!pre || !*pre) return 0;
   }
   if (pre) {
