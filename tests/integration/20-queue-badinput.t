@@ -10,22 +10,10 @@ import os, shutil, socket, stat, subprocess, sys, tempfile, threading, time
 
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 BIN = os.environ.get('TERN_QUEUE_BIN', os.path.join(SRC, 'queue', 'tern-queue'))
-if not os.access(BIN, os.X_OK):
-    print('1..0 # SKIP %s not built' % BIN)
-    sys.exit(0)
-
-n = 0
-failed = 0
-def ok(cond, desc, diag=None):
-    global n, failed
-    n += 1
-    print('%s %d - %s' % ('ok' if cond else 'not ok', n, desc))
-    if not cond:
-        failed += 1
-        if diag is not None:
-            for line in str(diag).splitlines():
-                print('#   ' + line)
-    sys.stdout.flush()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tap
+from tap import ok
+tap.need(BIN)
 
 TMP = tempfile.mkdtemp(prefix='tern-q20.')
 ROOT = os.path.join(TMP, 'root')
@@ -215,9 +203,7 @@ if mounted:
     finally:
         subprocess.run(['umount', small])
 else:
-    n += 1
-    print('ok %d # SKIP disk full test needs root and tmpfs' % n)
+    tap.skip('disk full test needs root and tmpfs')
 
-print('1..%d' % n)
 shutil.rmtree(TMP, ignore_errors=True)
-sys.exit(1 if failed else 0)
+tap.done()

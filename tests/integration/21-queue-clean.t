@@ -7,21 +7,10 @@ import os, select, shutil, subprocess, sys, tempfile, time
 
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 BIN = os.environ.get('TERN_CLEAN_BIN', os.path.join(SRC, 'queue', 'tern-clean'))
-if not os.access(BIN, os.X_OK):
-    print('1..0 # SKIP %s not built' % BIN)
-    sys.exit(0)
-
-n = 0
-failed = 0
-def ok(cond, desc, diag=None):
-    global n, failed
-    n += 1
-    print('%s %d - %s' % ('ok' if cond else 'not ok', n, desc))
-    if not cond:
-        failed += 1
-        if diag is not None:
-            print('#   %r' % (diag,))
-    sys.stdout.flush()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tap
+from tap import ok
+tap.need(BIN)
 
 TMP = tempfile.mkdtemp(prefix='tern-q21.')
 ROOT = os.path.join(TMP, 'root')
@@ -97,6 +86,5 @@ p = subprocess.Popen([os.path.join(ROOT, 'bin', 'tern-clean')], stdin=subprocess
 out, err = p.communicate(b'todo/1', timeout=5)
 ok(p.returncode == 0 and out == b'', 'request cut short by EOF: no reply, exit 0', (p.returncode, out))
 
-print('1..%d' % n)
 shutil.rmtree(TMP, ignore_errors=True)
-sys.exit(1 if failed else 0)
+tap.done()

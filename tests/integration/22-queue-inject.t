@@ -6,22 +6,10 @@ import os, re, shutil, socket, stat, subprocess, sys, tempfile, threading, time
 
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 BIN = os.environ.get('TERN_SENDMAIL_BIN', os.path.join(SRC, 'queue', 'sendmail'))
-if not os.access(BIN, os.X_OK):
-    print('1..0 # SKIP %s not built' % BIN)
-    sys.exit(0)
-
-n = 0
-failed = 0
-def ok(cond, desc, diag=None):
-    global n, failed
-    n += 1
-    print('%s %d - %s' % ('ok' if cond else 'not ok', n, desc))
-    if not cond:
-        failed += 1
-        if diag is not None:
-            for line in repr(diag)[:2000].splitlines():
-                print('#   ' + line)
-    sys.stdout.flush()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tap
+from tap import ok
+tap.need(BIN)
 
 TMP = tempfile.mkdtemp(prefix='tern-q22.')
 ROOT = os.path.join(TMP, 'root')
@@ -227,6 +215,5 @@ th.join(15); cli.close(); srv.close()
 envb = open(QQ + '.out.env', 'rb').read() if os.path.exists(QQ + '.out.env') else b''
 ok(p.returncode == 74 and envb == b'', 'read error midway: exit 74, empty envelope (the queue discards it)', (p.returncode, envb, p.stderr))
 
-print('1..%d' % n)
 shutil.rmtree(TMP, ignore_errors=True)
-sys.exit(1 if failed else 0)
+tap.done()
