@@ -1,0 +1,81 @@
+#ifndef TERN_COMMON_QCLIENT_H
+#define TERN_COMMON_QCLIENT_H
+/* The one queue-injection client (libc only). Every program that puts a
+   message into the queue (tern-smtpd, tern-inject/sendmail, tern-local's
+   forwards, tern-send's bounces) goes through it, so that the transport to
+   the queue is decided in one file.
+
+   Transport today: the qmail-queue interface (qmail-queue(8)). The queue
+   program is $QMAILQUEUE when the caller passes it (a filter chain), else
+   `s6-sudo -e HOME/sock/queue` (the queue socket, served by tern-queue).
+   The message goes to the program's fd 0, the envelope to its fd 1; fd 2 is
+   read back (tern-queue -i reports "msg N qp P" there; anything else is a
+   diagnostic); fd 6 is the write end of a pipe a filter may use with exit
+   code 82 (QQ_CUSTOM) to give its own reply text.
+
+   Use:
+     struct qclient q;
+     if (qclient_open(&q, qqprog, QCLIENT_WANTID, 0) < 0) ... errno
+     qclient_write(&q, bytes, n) ... (as often as needed; buffered)
+     code = qclient_close(&q, env, envlen);   0: safely queued
+   or qclient_abort(&q) to queue nothing.
+
+   The caller must ignore SIGPIPE (a queue program that exits early must
+   not kill it); the child restores SIGPIPE to its default before exec. */
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define QCLIENT_BUFSIZE 8192    /* message bytes buffered before a write */
+#define QCLIENT_IDMAX 64        /* "msg N qp P" as tern-queue -i reports it */
+#define QCLIENT_TEXTMAX 256     /* diagnostic or fd-6 text kept, bytes */
+
+/* flags for qclient_open */
+#define QCLIENT_WANTID 1        /* run s6-sudo with -i, so tern-queue reports its id */
+
+struct qclient {
+  pid_t pid;          /* the queue program; 0 when none */
+  int msgfd;          /* its fd 0 (the message) */
+  int envfd;          /* its fd 1 (the envelope) */
+  int errfd;          /* its fd 2, read after it exits */
+  int txtfd;          /* its fd 6, read after it exits */
+  int werr;           /* errno of the first failed write, 0 if none */
+  time_t deadline;    /* 0: none; else the whole injection is killed after it */
+  size_t blen;
+  char buf[QCLIENT_BUFSIZE];
+  char id[QCLIENT_IDMAX];     /* after close: "msg N qp P", or "" */
+  char text[QCLIENT_TEXTMAX]; /* after close: fd-6 text (82) or fd-2 diagnostic, printable, or "" */
+  int textperm;       /* after close with QQ_CUSTOM: 1 if the filter's text said permanent ('D') */
+};
+
+/* Start the queue program. qqprog: a program to run instead of the queue
+   socket ($QMAILQUEUE as the caller read it; 0 or "" for the socket).
+   timeout: seconds for the whole injection (open to exit), 0 for none.
+   0 on success; -1 with errno set if no pipe or no fork (nothing started). */
+extern int qclient_open(struct qclient *q, const char *qqprog, unsigned int flags, unsigned int timeout);
+
+/* Append message bytes. 0, or -1 once any write has failed (q->werr says
+   why; later calls are no-ops that return -1, and qclient_close then
+   reports QQ_WRITE unless the program itself failed first). */
+extern int qclient_write(struct qclient *q, const char *s, size_t n);
+
+/* Flush the message, close fd 0, write the envelope (env, envlen: qmail's
+   format, "F sender \0 (T rcpt \0)* \0"), close fd 1 and wait for the
+   program. Returns its exit code (0: safely queued; the qmail-queue table
+   of common/qqcode.h otherwise), QQ_TIMEOUT if the deadline passed (the
+   program is killed), QQ_CANTRUN if it could not be run, QQ_BUG if it died
+   of a signal, QQ_WRITE if it exited 0 after a failed write. Fills q->id
+   and q->text. After it q holds no descriptor and no child. */
+extern int qclient_close(struct qclient *q, const char *env, size_t envlen);
+
+/* Queue nothing: close the pipes before any envelope byte (the queue
+   program then removes what it wrote) and reap the program. Idempotent;
+   a no-op when q->pid is 0 (a zeroed struct, or one already closed), so
+   the descriptors mean something only while q->pid > 0. */
+extern void qclient_abort(struct qclient *q);
+
+/* Describe a code qclient_close returned, for a log line or an SMTP reply:
+   qq_describe()'s table, plus 111 ("cannot reach the queue socket") and
+   q->text for QQ_CUSTOM. *permanent: 1 for a 5xx, 0 for a 4xx. Never 0. */
+extern const char *qclient_describe(const struct qclient *q, int code, int *permanent);
+#endif
