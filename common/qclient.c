@@ -146,6 +146,7 @@ int qclient_open(struct qclient *q, const char *qqprog, unsigned int flags, unsi
   q->blen = q->errlen = q->txtlen = 0;
   q->id[0] = q->text[0] = 0;
   q->textperm = 0;
+  q->status = -1;
   q->deadline = 0;
   if (timeout) q->deadline = (time_t)(now_ms() / 1000) + (time_t)timeout;
   if (qqprog && *qqprog) {
@@ -212,11 +213,12 @@ static int reap(struct qclient *q)
     else r = waitpid(q->pid, &st, WNOHANG);
     if (r == q->pid) break;
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) { q->pid = 0; return QQ_BUG; }
+    if (r < 0) { q->pid = 0; q->status = -1; return QQ_BUG; }
     ms = left_ms(q);
     if (!ms) {
       kill(q->pid, SIGKILL);
-      while (waitpid(q->pid, &st, 0) < 0 && errno == EINTR) {}
+      while ((r = waitpid(q->pid, &st, 0)) < 0 && errno == EINTR) {}
+      q->status = r == q->pid ? st : -1;
       q->pid = 0;
       return QQ_TIMEOUT;
     }
@@ -229,6 +231,7 @@ static int reap(struct qclient *q)
     }
   }
   q->pid = 0;
+  q->status = st;
   return WIFEXITED(st) ? WEXITSTATUS(st) : QQ_BUG;
 }
 

@@ -47,6 +47,9 @@ struct qclient {
   char id[QCLIENT_IDMAX];     /* after close: "msg N qp P", or "" */
   char text[QCLIENT_TEXTMAX]; /* after close: fd-6 text (82) or fd-2 diagnostic, printable, or "" */
   int textperm;       /* after close with QQ_CUSTOM: 1 if the filter's text said permanent ('D') */
+  int status;         /* after close or abort: the program's waitpid status (WIFEXITED,
+                         WIFSIGNALED; a program killed at the deadline shows
+                         SIGKILL), -1 if it could not be reaped */
   /* internal: fds 2 and 6 as read so far (each cut at QCLIENT_TEXTMAX;
      read while waiting, so a chatty program cannot block on a full pipe) */
   size_t errlen, txtlen;

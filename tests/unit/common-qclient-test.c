@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -82,6 +83,7 @@ static void t_ok(void **st)
     sent += m;
   }
   assert_int_equal(qclient_close(&q, env1, ENV1LEN), 0);
+  assert_true(WIFEXITED(q.status) && WEXITSTATUS(q.status) == 0);
   assert_int_equal(q.pid, 0);
   assert_int_equal(q.msgfd, -1);
   assert_int_equal(q.errfd, -1);
@@ -227,6 +229,7 @@ static void t_timeout(void **st)
   assert_int_equal(q.werr, ETIMEDOUT);
   assert_int_equal(qclient_close(&q, env1, ENV1LEN), QQ_TIMEOUT);
   assert_true(since(&t0) < 3.0);
+  assert_true(WIFSIGNALED(q.status) && WTERMSIG(q.status) == SIGKILL);
   assert_int_equal(kill(pid, 0), -1);   /* killed and reaped */
   assert_int_equal(errno, ESRCH);
   /* everything written (it fits the pipes), stuck before exiting */
@@ -255,6 +258,7 @@ static void t_early_exit(void **st)
   assert_int_equal(q.werr, EPIPE);
   assert_int_equal(qclient_write(&q, "x", 1), -1);   /* sticky */
   assert_int_equal(qclient_close(&q, env1, ENV1LEN), QQ_WRITE);
+  assert_true(WIFEXITED(q.status) && WEXITSTATUS(q.status) == 0);
   /* the program's own failure wins over the write error */
   assert_int_equal(qclient_open(&q, prog("exit54", "exit 54"), 0, 10), 0);
   assert_int_equal(qclient_write(&q, big, sizeof big), -1);
@@ -265,6 +269,7 @@ static void t_early_exit(void **st)
   /* a signal is a bug */
   assert_int_equal(qclient_open(&q, prog("kill", READS_BOTH "kill -9 $$"), 0, 10), 0);
   assert_int_equal(qclient_close(&q, env1, ENV1LEN), QQ_BUG);
+  assert_true(WIFSIGNALED(q.status) && WTERMSIG(q.status) == SIGKILL);
 }
 
 static void t_cantrun(void **st)
