@@ -26,8 +26,8 @@
 #include "common/addr.h"
 #include "common/ctl.h"
 #include "common/home.h"
-#include "send/reply.h"
-#include "send/tcpto.h"
+#include "send/remote-reply.h"
+#include "send/remote-tcpto.h"
 
 #define RCPT_MAX 1000            /* recipients per invocation */
 #define TEXT_MAX 3500            /* bytes per report text */
