@@ -6,7 +6,7 @@
 #     conversion of tern-remote's reports).
 #   EDGE (libowfat only): tern-remote, the SMTP client, and its own modules,
 #     all named remote-*: remote-reply.* (reply parser), remote-tcpto.*
-#     (timeout table).
+#     (timeout table), remote-route.* (smtproutes, MX and address choice).
 
 # ---- CORE: the scheduler side ----
 CORE += send/tern-start send/tern-lspawn send/tern-send
@@ -30,7 +30,7 @@ tests/unit/remote-report-test: send/rreport.o
 
 # ---- EDGE: tern-remote and its remote-* modules ----
 EDGE += send/tern-remote
-send/tern-remote: send/remote-reply.o send/remote-tcpto.o
+send/tern-remote: send/remote-route.o send/remote-reply.o send/remote-tcpto.o
 UNIT_TESTS += tests/unit/remote-reply-test tests/unit/remote-tcpto-test
 UNIT_EXTRA_remote-reply := send/remote-reply.o
 tests/unit/remote-reply-test: send/remote-reply.o

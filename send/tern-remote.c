@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <ifaddrs.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,8 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "stralloc.h"
-#include "dns.h"
 #include "socket.h"
 #include "ip4.h"
 #include "ip6.h"
@@ -27,12 +24,11 @@
 #include "common/ctl.h"
 #include "common/home.h"
 #include "send/remote-reply.h"
+#include "send/remote-route.h"
 #include "send/remote-tcpto.h"
 
 #define RCPT_MAX 1000            /* recipients per invocation */
 #define TEXT_MAX 3500            /* bytes per report text */
-#define TARGET_MAX 256           /* addresses tried per delivery */
-#define MX_MAX 64                /* MX records used */
 
 /* ---------- reports (qmail-remote(8) format) ---------- */
 
@@ -99,14 +95,6 @@ static void finish1(char letter, const char *s)
   finish(letter, &t);
 }
 
-static void dnstimeout(int sig)
-{
-  static const char m[] = "ZDNS lookups took too long; will try again later. (#4.4.3)";
-  (void)sig;
-  writeall(m, sizeof m);  /* the NUL included */
-  _exit(0);
-}
-
 /* ---------- control files ---------- */
 
 static char helohost[CTL_LINE_MAX];
@@ -130,13 +118,6 @@ static void ctlulong(const char *fn, unsigned long *v, unsigned long def, unsign
   if (ctl_readulong(path, v, def) < 0 || *v < min) ctlfail(fn);
 }
 
-static int scanip(const char *s, char ip[16])   /* whole string an IPv4 or IPv6 address */
-{
-  size_t n = strlen(s);
-  if (!n || n > 60) return 0;
-  return scan_ip6(s, ip) == n;
-}
-
 static void readcontrols(void)
 {
   size_t len;
@@ -155,7 +136,7 @@ static void readcontrols(void)
   ctlulong("timeoutdns", &timeoutdns, 120, 1);
   r = ctl_readline("control/outgoingip", buf, sizeof buf, &len);
   if (r < 0) ctlfail("outgoingip");
-  if (r && len) { if (!scanip(buf, outip)) ctlfail("outgoingip"); haveoutip = 1; }
+  if (r && len) { if (!route_scanip(buf, outip)) ctlfail("outgoingip"); haveoutip = 1; }
   r = ctl_readline("control/remotefamily", buf, sizeof buf, &len);
   if (r < 0) ctlfail("remotefamily");
   if (r && len) {
@@ -208,250 +189,20 @@ static void scanmessage(void)
   if (lseek(0, 0, SEEK_SET) != 0) finish1('Z', "Unable to rewind the message (fd 0 must be a file). (#4.3.0)");
 }
 
-/* ---------- routing ---------- */
+/* ---------- where to connect (send/remote-route.c) ---------- */
 
-struct target { char ip[16]; uint16 port; int pref; char name[ADDR_DOMAIN_MAX + 1]; };
-static struct target tg[TARGET_MAX];
+static struct route_target tg[ROUTE_TARGET_MAX];
 static int ntg;
 static char host[ADDR_DOMAIN_MAX + 1];
 
 static void lower(char *s) { for (; *s; s++) if (*s >= 'A' && *s <= 'Z') *s = (char)(*s + 32); }
 
-/* the route for key in control/smtproutes, or 0 */
-static const char *routefind(const char *key)
-{
-  size_t pos = 0, kl = strlen(key);
-  const char *e;
-  while ((e = ctl_listnext(&routes, &pos))) {
-    const char *colon = strchr(e, ':');
-    if (!colon) continue;
-    if ((size_t)(colon - e) != kl) continue;
-    size_t i;
-    for (i = 0; i < kl; i++) {
-      char c = e[i];
-      if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
-      if (c != key[i]) break;
-    }
-    if (i == kl) return colon + 1;
-  }
-  return 0;
-}
-
-static const char *routeget(void)
-{
-  const char *r = routefind(host);
-  if (r) return r;
-  for (const char *p = host; *p; p++) if (*p == '.' && (r = routefind(p))) return r;
-  return routefind("");
-}
-
-static int addfamilyok(const char ip[16])
-{
-  int v4 = ip6_isv4mapped(ip);
-  if (family == 4 && !v4) return 0;
-  if (family == 6 && v4) return 0;
-  return 1;
-}
-
-static void addtarget(const char ip[16], uint16 port, int pref, const char *name)
-{
-  if (ntg >= TARGET_MAX || !addfamilyok(ip)) return;
-  for (int i = 0; i < ntg; i++) if (!memcmp(tg[i].ip, ip, 16) && tg[i].port == port) return;
-  memcpy(tg[ntg].ip, ip, 16);
-  tg[ntg].port = port;
-  tg[ntg].pref = pref;
-  strncpy(tg[ntg].name, name, ADDR_DOMAIN_MAX);
-  tg[ntg].name[ADDR_DOMAIN_MAX] = 0;
-  ntg++;
-}
-
-/* resolve name (a host name or an IP literal) into targets; -1 temporary DNS failure */
-static int resolve(const char *name, uint16 port, int pref)
-{
-  stralloc fq = {0}, out = {0};
-  char ip[16];
-  int r;
-  if (scanip(name, ip)) { addtarget(ip, port, pref, name); return 0; }
-  if (!stralloc_copys(&fq, name)) finish1('Z', "Out of memory. (#4.3.0)");
-  r = dns_ip6(&out, &fq);
-  if (r == -1) { stralloc_free(&fq); stralloc_free(&out); return -1; }
-  for (size_t i = 0; i + 16 <= out.len; i += 16) addtarget(out.s + i, port, pref, name);
-  stralloc_free(&fq); stralloc_free(&out);
-  return 0;
-}
-
-/* the literal inside [..] (with an optional "IPv6:" tag) into ip; 1 ok */
-static int literal(const char *s, char ip[16])
-{
-  char b[80];
-  size_t n = strlen(s);
-  if (n < 3 || s[0] != '[' || s[n - 1] != ']' || n - 2 >= sizeof b) return 0;
-  memcpy(b, s + 1, n - 2); b[n - 2] = 0;
-  if (!strncasecmp(b, "IPv6:", 5)) return scanip(b + 5, ip) && !ip6_isv4mapped(ip);
-  return scanip(b, ip) && ip6_isv4mapped(ip);
-}
-
-static int ipinlist(const struct ctl_list *l, const char ip[16])
-{
-  size_t pos = 0;
-  const char *e;
-  char x[16];
-  while ((e = ctl_listnext(l, &pos))) if (scanip(e, x) && !memcmp(x, ip, 16)) return 1;
-  return 0;
-}
-
-static char (*ipme)[16];
-static int nipme;
-
-static void ipme_add(const char ip[16])
-{
-  char (*n)[16] = realloc(ipme, (size_t)(nipme + 1) * 16);
-  if (!n) finish1('Z', "Out of memory. (#4.3.0)");
-  ipme = n;
-  memcpy(ipme[nipme++], ip, 16);
-}
-
-static void ipme_init(void)
-{
-  struct ifaddrs *ifa, *p;
-  char ip[16];
-  size_t pos = 0;
-  const char *e;
-  if (getifaddrs(&ifa) == -1) finish1('Z', "Unable to list my own IP addresses. (#4.3.0)");
-  for (p = ifa; p; p = p->ifa_next) {
-    if (!p->ifa_addr) continue;
-    if (p->ifa_addr->sa_family == AF_INET) {
-      memcpy(ip, V4mappedprefix, 12);
-      memcpy(ip + 12, &((struct sockaddr_in *)(void *)p->ifa_addr)->sin_addr, 4);
-    } else if (p->ifa_addr->sa_family == AF_INET6) {
-      memcpy(ip, &((struct sockaddr_in6 *)(void *)p->ifa_addr)->sin6_addr, 16);
-    } else continue;
-    if (!ipinlist(&notipme, ip)) ipme_add(ip);
-  }
-  freeifaddrs(ifa);
-  memset(ip, 0, 16); ipme_add(ip);                               /* :: */
-  memcpy(ip, V4mappedprefix, 12); memset(ip + 12, 0, 4); ipme_add(ip); /* 0.0.0.0 */
-  while ((e = ctl_listnext(&moreipme, &pos))) if (scanip(e, ip)) ipme_add(ip);
-}
-
-static int isme(const char ip[16])
-{
-  for (int i = 0; i < nipme; i++) if (!memcmp(ipme[i], ip, 16)) return 1;
-  return 0;
-}
-
-struct mx { int pref; unsigned long key; char name[ADDR_DOMAIN_MAX + 1]; };
-
-static int mxcmp(const void *a, const void *b)
-{
-  const struct mx *x = a, *y = b;
-  if (x->pref != y->pref) return x->pref < y->pref ? -1 : 1;
-  return x->key < y->key ? -1 : x->key > y->key;
-}
-
 static void route(void)
 {
-  const char *r = routeget();
-  char ip[16];
-  signal(SIGALRM, dnstimeout);
-  alarm((unsigned)timeoutdns);
-  if (r && *r) {
-    /* relay[:port] or [literal][:port] */
-    char relay[ADDR_DOMAIN_MAX + 1];
-    const char *end, *port = 0;
-    unsigned long p = 25;
-    if (*r == '[') { end = strchr(r, ']'); if (!end) goto badroute; end++; }
-    else end = r + strcspn(r, ":");
-    if ((size_t)(end - r) > ADDR_DOMAIN_MAX) goto badroute;
-    memcpy(relay, r, (size_t)(end - r)); relay[end - r] = 0;
-    if (*end == ':') port = end + 1; else if (*end) goto badroute;
-    if (port) {
-      p = 0;
-      if (!*port) goto badroute;
-      for (; *port; port++) {
-        if (*port < '0' || *port > '9') goto badroute;
-        p = p * 10 + (unsigned long)(*port - '0');
-        if (p > 65535) goto badroute;
-      }
-      if (!p) goto badroute;
-    }
-    if (literal(relay, ip)) addtarget(ip, (uint16)p, 0, relay);
-    else if (resolve(relay, (uint16)p, 0) == -1) {
-      alarm(0);
-      finish1('Z', "Temporary DNS failure looking up the smtproutes relay. (#4.4.3)");
-    }
-    alarm(0);
-    if (!ntg) finish1('Z', "Sorry, I couldn't find any address for the smtproutes relay. (#4.4.1)");
-    return;  /* no self-MX rule with a route (qmail) */
-  }
-  if (literal(host, ip)) addtarget(ip, 25, 0, host);
-  else {
-    stralloc fq = {0}, out = {0};
-    static struct mx mxs[MX_MAX];
-    int nmx = 0, nnull = 0, soft = 0;
-    if (!stralloc_copys(&fq, host)) finish1('Z', "Out of memory. (#4.3.0)");
-    if (dns_mx(&out, &fq) == -1) {
-      alarm(0);
-      finish1('Z', "Sorry, I couldn't look up the mail exchangers for that host (temporary DNS failure). (#4.4.3)");
-    }
-    srandom((unsigned)time(0) ^ ((unsigned)getpid() << 16));
-    for (size_t i = 0; i + 2 < out.len && nmx < MX_MAX; ) {
-      int pref = ((unsigned char)out.s[i] << 8) | (unsigned char)out.s[i + 1];
-      const char *name = out.s + i + 2;
-      size_t nl = strnlen(name, out.len - i - 2);
-      if (i + 2 + nl >= out.len) break;      /* no NUL: malformed, stop */
-      i += 2 + nl + 1;
-      if (!nl || !strcmp(name, ".")) { nnull++; continue; }
-      if (nl > ADDR_DOMAIN_MAX) continue;
-      mxs[nmx].pref = pref;
-      mxs[nmx].key = (unsigned long)random();
-      memcpy(mxs[nmx].name, name, nl + 1);
-      nmx++;
-    }
-    stralloc_free(&fq); stralloc_free(&out);
-    if (!nmx && nnull) {
-      alarm(0);
-      finish1('D', "Sorry, the domain accepts no mail: it publishes a null MX (RFC 7505). (#5.1.10)");
-    }
-    if (!nmx) {   /* implicit MX: the host's own AAAA and A records */
-      if (resolve(host, 25, 0) == -1) {
-        alarm(0);
-        finish1('Z', "Sorry, I couldn't find any host by that name (temporary DNS failure). (#4.1.2)");
-      }
-      alarm(0);
-      if (!ntg) {
-        static struct txt t;
-        tcat(&t, "Sorry, I couldn't find any host named "); tcatsafe(&t, host); tcat(&t, ". (#5.1.2)");
-        finish('D', &t);
-      }
-    } else {
-      qsort(mxs, (size_t)nmx, sizeof *mxs, mxcmp);
-      for (int i = 0; i < nmx; i++) if (resolve(mxs[i].name, 25, mxs[i].pref) == -1) soft = 1;
-      alarm(0);
-      if (!ntg) {
-        if (soft) finish1('Z', "Sorry, I couldn't find the address of any mail exchanger (temporary DNS failure). (#4.4.3)");
-        finish1('D', "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)");
-      }
-    }
-  }
-  alarm(0);
-  /* self-MX rule (qmail): drop every address whose preference is >= the
-     best preference at which one of our own addresses appears */
-  {
-    int best = -1, k = 0;
-    ipme_init();
-    for (int i = 0; i < ntg; i++) if (isme(tg[i].ip) && (best < 0 || tg[i].pref < best)) best = tg[i].pref;
-    if (best >= 0) {
-      for (int i = 0; i < ntg; i++) if (tg[i].pref < best) tg[k++] = tg[i];
-      ntg = k;
-      if (!ntg) finish1('D', "Sorry. Although I'm listed as a best-preference MX or A for that host,\n"
-                             "it isn't in my control/locals file, so I don't treat it as local. (#5.4.6)");
-    }
-  }
-  return;
-badroute:
-  alarm(0);
-  finish1('Z', "Unable to parse the entry for this domain in control/smtproutes. (#4.3.0)");
+  static struct route_fail f;
+  struct route_ctl rc = { &routes, &moreipme, &notipme, family, timeoutdns };
+  ntg = route_targets(host, &rc, tg, &f);
+  if (ntg == -1) finish1(f.letter, f.text);
 }
 
 /* ---------- one SMTP connection ---------- */
@@ -463,10 +214,10 @@ struct conn {
 };
 static struct conn c;
 static struct reply rep;
-static struct target *cur;
+static struct route_target *cur;
 static int tcptofd = -1;
 
-static void fmtip(struct txt *t, const struct target *x)
+static void fmtip(struct txt *t, const struct route_target *x)
 {
   char b[IP6_FMT];
   size_t n = ip6_isv4mapped(x->ip) ? fmt_ip4(b, x->ip + 12) : fmt_ip6(b, x->ip);
@@ -493,7 +244,7 @@ static int waitfd(int fd, short ev, unsigned long secs)
   }
 }
 
-static int tcpconnect(const struct target *x)
+static int tcpconnect(const struct route_target *x)
 {
   int v4 = ip6_isv4mapped(x->ip);
   int s = v4 ? socket_tcp4() : socket_tcp6();     /* non-blocking */
