@@ -1,7 +1,11 @@
 /* tern-remote: deliver one message to the recipients at one domain over SMTP.
    Runs as ternr, started by tern-rspawn; edge program (libowfat for DNS and
    sockets, never skalibs). Reports on fd 1 in qmail-remote's format and
-   always exits 0. See tern-remote.8. */
+   always exits 0. See tern-remote.8.
+   This file: arguments, control files, reports, the message scan and the
+   SMTP dialogue (one connection in phases: greeting, EHLO, STARTTLS,
+   envelope, body, QUIT). Where to connect: remote-route.c; the reply
+   parser: remote-reply.c; the timeout table: remote-tcpto.c. */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -377,27 +381,60 @@ static void quit(void)
   c.fd = -1;
 }
 
+/* ---------- the SMTP dialogue, in phases ---------- */
+
+/* One connection goes through these in order; each phase's function
+   returns the next one. Every way out, success or failure, goes through
+   P_QUIT, which sends QUIT and then either writes the result and exits
+   (session.letter set) or returns so that main tries the next address
+   (why set). */
+enum phase {
+  P_GREETING,   /* the server's 2xx greeting */
+  P_EHLO,       /* EHLO, else HELO: what the server offers */
+  P_STARTTLS,   /* where STARTTLS (RFC 3207) goes; nothing yet */
+  P_ENVELOPE,   /* MAIL and RCPT, pipelined with DATA when offered (RFC 2920) */
+  P_BODY,       /* DATA's 354, the message, the reply to the final dot */
+  P_QUIT        /* QUIT, then the result or the next address */
+};
+
+struct session {
+  struct ehlo e;          /* what EHLO offered; all zero after HELO */
+  int sutf8;              /* MAIL gets SMTPUTF8 */
+  int idx[RCPT_MAX];      /* the recipients sent (indices into rcpt) */
+  int nidx;
+  int accepted;           /* RCPTs answered 2xx */
+  int datacode;           /* the reply to a pipelined DATA, else 0 */
+  char letter;            /* the result for P_QUIT: K, Z or D; 0 next address */
+  struct txt t;           /* its text */
+};
+
 /* the connection failed before the message was handed over: why, and on to the next address */
 static struct txt why;
-static int next(const char *stage, int code)
+static enum phase next(const char *stage, int code)
 {
   why.n = 0; why.s[0] = 0;
   tcat(&why, "Connected to "); hostip(&why); tcat(&why, " but "); tcat(&why, stage); tcat(&why, ".\n");
   said(&why, code);
-  quit();
-  return 1;
+  return P_QUIT;
 }
 
-/* a final result for the message (after a reply): write it and exit */
-static void result(char letter, const char *what, int code, const char *stat)
+/* the final result for the message: its letter; the caller writes its text */
+static struct txt *ending(struct session *s, char letter)
 {
-  static struct txt t;
-  hostip(&t); tcat(&t, " "); tcat(&t, what); tcat(&t, "\n");
-  said(&t, code);
-  if (stat) { tcat(&t, " "); tcat(&t, stat); }
-  else if (code >= 200) status(&t, letter == 'K' ? '2' : letter == 'Z' ? '4' : '5');
-  quit();
-  finish(letter, &t);
+  s->letter = letter;
+  s->t.n = 0; s->t.s[0] = 0;
+  return &s->t;
+}
+
+/* a final result after a reply: the host, what happened, what it said */
+static enum phase result(struct session *s, char letter, const char *what, int code, const char *stat)
+{
+  struct txt *t = ending(s, letter);
+  hostip(t); tcat(t, " "); tcat(t, what); tcat(t, "\n");
+  said(t, code);
+  if (stat) { tcat(t, " "); tcat(t, stat); }
+  else if (code >= 200) status(t, letter == 'K' ? '2' : letter == 'Z' ? '4' : '5');
+  return P_QUIT;
 }
 
 static int utf8(const char *s) { for (; *s; s++) if ((unsigned char)*s >= 0x80) return 1; return 0; }
@@ -456,139 +493,209 @@ static int rcptresult(int i, int code)
   return 1;
 }
 
-/* 1: try the next address (why is set); otherwise the delivery is finished and we exited */
-static int smtp(void)
+static enum phase greeting(struct session *s)
 {
-  struct ehlo e;
-  int code, accepted = 0, sutf8 = 0;
-  static int idx[RCPT_MAX];
-  int nidx = 0;
-
-  c.inpos = c.inlen = c.outlen = 0;
-  code = getreply();
+  int code = getreply();
+  (void)s;
   if (code < 200 || code >= 300) return next("the greeting failed", code);
-  if (puts_("EHLO ") == -1 || puts_(helohost) == -1 || puts_("\r\n") == -1) return next("the connection died", R_IO);
+  return P_EHLO;
+}
+
+static int hello(const char *verb)
+{
+  return puts_(verb) == -1 || puts_(helohost) == -1 || puts_("\r\n") == -1 ? -1 : 0;
+}
+
+static enum phase ehlo(struct session *s)
+{
+  int code;
+  if (hello("EHLO ") == -1) return next("the connection died", R_IO);
   code = getreply();
-  if (code >= 200 && code < 300) reply_ehlo(&rep, &e);
-  else {
-    if (code < 400) return next("the connection died", code);
-    memset(&e, 0, sizeof e);
-    if (puts_("HELO ") == -1 || puts_(helohost) == -1 || puts_("\r\n") == -1) return next("the connection died", R_IO);
-    code = getreply();
-    if (code < 200 || code >= 300) return next("my name was rejected", code);
+  if (code >= 200 && code < 300) { reply_ehlo(&rep, &s->e); return P_STARTTLS; }
+  if (code < 400) return next("the connection died", code);
+  memset(&s->e, 0, sizeof s->e);
+  if (hello("HELO ") == -1) return next("the connection died", R_IO);
+  code = getreply();
+  if (code < 200 || code >= 300) return next("my name was rejected", code);
+  return P_STARTTLS;
+}
+
+/* STARTTLS goes here: when EHLO offered it (and the policy for this
+   destination wants it), ask the TLS process to start TLS on the
+   connection, send EHLO again and forget what the first EHLO said
+   (RFC 3207 4.2). Today tern-remote stays in plaintext. */
+static enum phase starttls(struct session *s)
+{
+  (void)s;
+  return P_ENVELOPE;
+}
+
+/* what this server can take (8-bit content, the size, UTF-8 addresses),
+   from the last EHLO; picks the recipients to send. -1: nothing can go,
+   the result is set */
+static int fits(struct session *s)
+{
+  struct txt *t;
+  if (eightbit && !s->e.eightbitmime) {
+    t = ending(s, 'D'); hostip(t);
+    tcat(t, " does not support 8BITMIME and the message has 8-bit content;\n"
+            "tern does not convert it (RFC 6152). (#5.6.3)");
+    return -1;
   }
-  /* what this server can take */
-  if (eightbit && !e.eightbitmime) {
-    static struct txt t;
-    hostip(&t);
-    tcat(&t, " does not support 8BITMIME and the message has 8-bit content;\n"
-             "tern does not convert it (RFC 6152). (#5.6.3)");
-    quit(); finish('D', &t);
-  }
-  if (e.size && e.sizemax && wiresize > e.sizemax) {
-    static struct txt t;
-    hostip(&t); tcat(&t, " accepts at most "); tcatu(&t, e.sizemax);
-    tcat(&t, " bytes; the message has "); tcatu(&t, wiresize); tcat(&t, ". (#5.3.4)");
-    quit(); finish('D', &t);
+  if (s->e.size && s->e.sizemax && wiresize > s->e.sizemax) {
+    t = ending(s, 'D'); hostip(t); tcat(t, " accepts at most "); tcatu(t, s->e.sizemax);
+    tcat(t, " bytes; the message has "); tcatu(t, wiresize); tcat(t, ". (#5.3.4)");
+    return -1;
   }
   if (utf8(sender)) {   /* the sender */
-    if (!e.smtputf8) {
-      static struct txt t;
-      hostip(&t); tcat(&t, " does not support SMTPUTF8 and the sender address is not ASCII. (#5.6.7)");
-      quit(); finish('D', &t);
+    if (!s->e.smtputf8) {
+      t = ending(s, 'D');
+      hostip(t); tcat(t, " does not support SMTPUTF8 and the sender address is not ASCII. (#5.6.7)");
+      return -1;
     }
-    sutf8 = 1;
+    s->sutf8 = 1;
   }
   for (int i = 0; i < nrcpt; i++) {
     if (!rcpt[i][0]) continue;   /* invalid: its 'h' report stays */
     rletter[i] = 0; rtext[i].n = 0; rtext[i].s[0] = 0;
     if (utf8(rcpt[i])) {
-      if (!e.smtputf8) {
+      if (!s->e.smtputf8) {
         rletter[i] = 'h';
         hostip(&rtext[i]); tcat(&rtext[i], " does not support SMTPUTF8 and the recipient address is not ASCII. (#5.6.7)");
         continue;
       }
-      sutf8 = 1;
+      s->sutf8 = 1;
     }
-    idx[nidx++] = i;
+    s->idx[s->nidx++] = i;
   }
-  if (!nidx) { static struct txt t; tcat(&t, "No recipient can be sent to "); hostip(&t); tcat(&t, ". (#5.1.3)"); quit(); finish('D', &t); }
-
-  /* MAIL FROM */
-  if (sendaddr("MAIL FROM:<", sender) == -1) return next("the connection died", R_IO);
-  if (e.size) {
-    static struct txt t;
-    t.n = 0; tcatu(&t, wiresize);
-    if (puts_(" SIZE=") == -1 || puts_(t.s) == -1) return next("the connection died", R_IO);
-  }
-  if (eightbit && puts_(" BODY=8BITMIME") == -1) return next("the connection died", R_IO);
-  if (sutf8 && puts_(" SMTPUTF8") == -1) return next("the connection died", R_IO);
-  if (puts_("\r\n") == -1) return next("the connection died", R_IO);
-  if (!e.pipelining) {
-    code = getreply();
-    if (code < 200) return next("the connection died", code);
-    if (code >= 500) result('D', "does not like the sender.", code, 0);
-    if (code >= 400) result('Z', "does not like the sender.", code, 0);
-  }
-  for (int k = 0; k < nidx; k++) {
-    if (sendaddr("RCPT TO:<", rcpt[idx[k]]) == -1 || puts_("\r\n") == -1) return next("the connection died", R_IO);
-    if (e.pipelining) continue;
-    code = getreply();
-    if (code < 200) return next("the connection died", code);
-    accepted += rcptresult(idx[k], code);
-  }
-  if (e.pipelining) {
-    if (puts_("DATA\r\n") == -1) return next("the connection died", R_IO);
-    code = getreply();   /* MAIL */
-    if (code < 200) return next("the connection died", code);
-    if (code >= 400) result(code >= 500 ? 'D' : 'Z', "does not like the sender.", code, 0);
-    for (int k = 0; k < nidx; k++) {
-      code = getreply();
-      if (code < 200) return next("the connection died", code);
-      accepted += rcptresult(idx[k], code);
-    }
-    code = getreply();   /* DATA */
-    if (code < 200) return next("the connection died", code);
-    if (!accepted) {
-      if (code >= 300 && code < 400) { (void)puts_(".\r\n"); (void)getreply(); }
-      result('D', "accepted none of the recipients; giving up.", code, "(#5.0.0)");
-    }
-  } else {
-    if (!accepted) {
-      static struct txt t;
-      hostip(&t); tcat(&t, " accepted none of the recipients; giving up.");
-      quit(); finish('D', &t);
-    }
-    if (puts_("DATA\r\n") == -1) return next("the connection died", R_IO);
-    code = getreply();
-    if (code < 200) return next("the connection died", code);
-  }
-  if (code >= 500) result('D', "failed on DATA command.", code, 0);
-  if (code >= 400) result('Z', "failed on DATA command.", code, 0);
-  if (code >= 300 && code < 400) {
-    int r = sendbody();
-    if (r == -2) { quit(); finish1('Z', "Unable to read message. (#4.3.0)"); }
-    if (r == -1) return next("the connection died while I was sending the message", R_IO);
-    code = getreply();
-    if (code < 200) {
-      static struct txt t;
-      tcat(&t, "Connected to "); hostip(&t); tcat(&t, " but the connection died after the message was sent.\n");
-      said(&t, code); tcat(&t, " Possible duplicate! (#4.4.2)");
-      quit(); finish('Z', &t);
-    }
-    if (code >= 500) result('D', "failed after I sent the message.", code, 0);
-    if (code >= 400) result('Z', "failed after I sent the message.", code, 0);
-    result('K', "accepted message.", code, 0);
-  }
-  /* a 2xx to DATA: not a valid answer */
-  result('Z', "answered DATA with a code other than 354.", code, "(#4.5.0)");
-  return 1;
+  if (!s->nidx) { t = ending(s, 'D'); tcat(t, "No recipient can be sent to "); hostip(t); tcat(t, ". (#5.1.3)"); return -1; }
+  return 0;
 }
 
-int main(int argc, char **argv)
+/* MAIL FROM with SIZE, BODY and SMTPUTF8 as they apply; -1 I/O error */
+static int mailfrom(const struct session *s)
+{
+  if (sendaddr("MAIL FROM:<", sender) == -1) return -1;
+  if (s->e.size) {
+    static struct txt t;
+    t.n = 0; tcatu(&t, wiresize);
+    if (puts_(" SIZE=") == -1 || puts_(t.s) == -1) return -1;
+  }
+  if (eightbit && puts_(" BODY=8BITMIME") == -1) return -1;
+  if (s->sutf8 && puts_(" SMTPUTF8") == -1) return -1;
+  return puts_("\r\n");
+}
+
+/* with PIPELINING: MAIL, the RCPTs and DATA went in one write; their
+   replies in order. DATA's reply is kept for the body phase. */
+static enum phase pipelined(struct session *s)
+{
+  int code;
+  if (puts_("DATA\r\n") == -1) return next("the connection died", R_IO);
+  code = getreply();   /* MAIL */
+  if (code < 200) return next("the connection died", code);
+  if (code >= 400) return result(s, code >= 500 ? 'D' : 'Z', "does not like the sender.", code, 0);
+  for (int k = 0; k < s->nidx; k++) {
+    code = getreply();
+    if (code < 200) return next("the connection died", code);
+    s->accepted += rcptresult(s->idx[k], code);
+  }
+  code = getreply();   /* DATA */
+  if (code < 200) return next("the connection died", code);
+  if (!s->accepted) {
+    if (code >= 300 && code < 400) { (void)puts_(".\r\n"); (void)getreply(); }
+    return result(s, 'D', "accepted none of the recipients; giving up.", code, "(#5.0.0)");
+  }
+  s->datacode = code;
+  return P_BODY;
+}
+
+/* MAIL and RCPT; without PIPELINING one command at a time, and no DATA
+   when no recipient was accepted */
+static enum phase envelope(struct session *s)
+{
+  int code;
+  if (fits(s) == -1) return P_QUIT;
+  if (mailfrom(s) == -1) return next("the connection died", R_IO);
+  if (!s->e.pipelining) {
+    code = getreply();
+    if (code < 200) return next("the connection died", code);
+    if (code >= 500) return result(s, 'D', "does not like the sender.", code, 0);
+    if (code >= 400) return result(s, 'Z', "does not like the sender.", code, 0);
+  }
+  for (int k = 0; k < s->nidx; k++) {
+    if (sendaddr("RCPT TO:<", rcpt[s->idx[k]]) == -1 || puts_("\r\n") == -1) return next("the connection died", R_IO);
+    if (s->e.pipelining) continue;
+    code = getreply();
+    if (code < 200) return next("the connection died", code);
+    s->accepted += rcptresult(s->idx[k], code);
+  }
+  if (s->e.pipelining) return pipelined(s);
+  if (!s->accepted) {
+    struct txt *t = ending(s, 'D');
+    hostip(t); tcat(t, " accepted none of the recipients; giving up.");
+    return P_QUIT;
+  }
+  return P_BODY;
+}
+
+/* DATA (unless pipelined), the message after 354, the final reply */
+static enum phase body(struct session *s)
+{
+  int code = s->datacode, r;
+  struct txt *t;
+  if (!s->e.pipelining) {
+    if (puts_("DATA\r\n") == -1) return next("the connection died", R_IO);
+    code = getreply();
+    if (code < 200) return next("the connection died", code);
+  }
+  if (code >= 500) return result(s, 'D', "failed on DATA command.", code, 0);
+  if (code >= 400) return result(s, 'Z', "failed on DATA command.", code, 0);
+  if (code < 300)   /* a 2xx to DATA: not a valid answer */
+    return result(s, 'Z', "answered DATA with a code other than 354.", code, "(#4.5.0)");
+  r = sendbody();
+  if (r == -2) { tcat(ending(s, 'Z'), "Unable to read message. (#4.3.0)"); return P_QUIT; }
+  if (r == -1) return next("the connection died while I was sending the message", R_IO);
+  code = getreply();
+  if (code < 200) {
+    t = ending(s, 'Z');
+    tcat(t, "Connected to "); hostip(t); tcat(t, " but the connection died after the message was sent.\n");
+    said(t, code); tcat(t, " Possible duplicate! (#4.4.2)");
+    return P_QUIT;
+  }
+  if (code >= 500) return result(s, 'D', "failed after I sent the message.", code, 0);
+  if (code >= 400) return result(s, 'Z', "failed after I sent the message.", code, 0);
+  return result(s, 'K', "accepted message.", code, 0);
+}
+
+/* one connection, greeting to QUIT: returns to try the next address (why
+   says why), or writes the result and exits */
+static void smtp(void)
+{
+  static struct session s;
+  enum phase p = P_GREETING;
+  memset(&s, 0, sizeof s);
+  c.inpos = c.inlen = c.outlen = 0;
+  for (;;) switch (p) {
+    case P_GREETING: p = greeting(&s); break;
+    case P_EHLO:     p = ehlo(&s); break;
+    case P_STARTTLS: p = starttls(&s); break;
+    case P_ENVELOPE: p = envelope(&s); break;
+    case P_BODY:     p = body(&s); break;
+    case P_QUIT:
+      quit();
+      if (s.letter) finish(s.letter, &s.t);
+      return;
+  }
+}
+
+/* the arguments into host, sender, rcpt; invalid recipients get their
+   'h' report here and an empty argument (not sent) */
+static void args(int argc, char **argv)
 {
   static struct txt usage;
-  signal(SIGPIPE, SIG_IGN);
+  size_t hl;
+  const char *s;
   if (argc < 5) {
     nrcpt = 0; rletter = 0; rtext = 0;
     tcat(&usage, "Usage: tern-remote host sender size recipient... (#5.3.5)");
@@ -601,32 +708,26 @@ int main(int argc, char **argv)
   rletter = calloc((size_t)nrcpt, 1);
   rtext = calloc((size_t)nrcpt, sizeof *rtext);
   if (!rletter || !rtext) { nrcpt = 0; finish1('Z', "Out of memory. (#4.3.0)"); }
-  {
-    size_t hl = strlen(argv[1]);
-    const char *s;
-    if (!hl || hl > ADDR_DOMAIN_MAX) finish1('D', "Invalid host name. (#5.1.2)");
-    memcpy(host, argv[1], hl + 1);
-    lower(host);
-    for (s = argv[3]; *s; s++) if (*s < '0' || *s > '9') break;
-    if (*s || !argv[3][0] || strlen(argv[3]) > 19) finish1('D', "Invalid size argument. (#5.3.5)");
-    if (strlen(argv[2]) > ADDR_MAX || strpbrk(argv[2], "\r\n")) finish1('D', "Invalid sender address. (#5.1.7)");
-    for (int i = 0; i < nrcpt; i++)
-      if (strlen(rcpt[i]) > ADDR_MAX || strpbrk(rcpt[i], "\r\n") || !strchr(rcpt[i], '@')) {
-        rletter[i] = 'h';
-        tcat(&rtext[i], "Invalid recipient address. (#5.1.3)");
-        argv[4 + i] = (char *)"";
-      }
-  }
-  if (chdir(home_get()) == -1) finish1('Z', "Unable to switch to the home directory. (#4.3.0)");
-  readcontrols();
-  scanmessage();
-  if (longest > 998) {
-    static struct txt t;
-    tcat(&t, "The message has a line of "); tcatu(&t, (unsigned long)longest);
-    tcat(&t, " octets; RFC 5322 allows 998 and tern does not fold or cut lines. (#5.6.0)");
-    finish('D', &t);
-  }
-  route();
+  hl = strlen(argv[1]);
+  if (!hl || hl > ADDR_DOMAIN_MAX) finish1('D', "Invalid host name. (#5.1.2)");
+  memcpy(host, argv[1], hl + 1);
+  lower(host);
+  for (s = argv[3]; *s; s++) if (*s < '0' || *s > '9') break;
+  if (*s || !argv[3][0] || strlen(argv[3]) > 19) finish1('D', "Invalid size argument. (#5.3.5)");
+  if (strlen(argv[2]) > ADDR_MAX || strpbrk(argv[2], "\r\n")) finish1('D', "Invalid sender address. (#5.1.7)");
+  for (int i = 0; i < nrcpt; i++)
+    if (strlen(rcpt[i]) > ADDR_MAX || strpbrk(rcpt[i], "\r\n") || !strchr(rcpt[i], '@')) {
+      rletter[i] = 'h';
+      tcat(&rtext[i], "Invalid recipient address. (#5.1.3)");
+      argv[4 + i] = (char *)"";
+    }
+}
+
+/* each address in turn, skipping those tcpto says are dead; smtp() exits
+   with the result, so coming out of the loop means every address failed */
+static void deliver(void)
+{
+  static struct txt t;
   why.n = 0;
   tcptofd = open("queue/lock/tcpto", O_RDWR | O_CLOEXEC | O_NOFOLLOW);   /* -1: no table */
   for (int i = 0; i < ntg; i++) {
@@ -650,14 +751,28 @@ int main(int argc, char **argv)
     if (lseek(0, 0, SEEK_SET) != 0) finish1('Z', "Unable to rewind the message. (#4.3.0)");
     smtp();
   }
-  {
+  for (int i = 0; i < nrcpt; i++) if (rcpt[i][0]) rletter[i] = 0;
+  tcat(&t, "Sorry, I wasn't able to deliver to any mail exchanger of ");
+  tcatsafe(&t, host); tcat(&t, ".\n");
+  tcatb(&t, why.s, why.n);
+  tcat(&t, " (#4.4.1)");
+  finish('Z', &t);
+}
+
+int main(int argc, char **argv)
+{
+  signal(SIGPIPE, SIG_IGN);
+  args(argc, argv);
+  if (chdir(home_get()) == -1) finish1('Z', "Unable to switch to the home directory. (#4.3.0)");
+  readcontrols();
+  scanmessage();
+  if (longest > 998) {
     static struct txt t;
-    for (int i = 0; i < nrcpt; i++) if (rcpt[i][0]) rletter[i] = 0;
-    tcat(&t, "Sorry, I wasn't able to deliver to any mail exchanger of ");
-    tcatsafe(&t, host); tcat(&t, ".\n");
-    tcatb(&t, why.s, why.n);
-    tcat(&t, " (#4.4.1)");
-    finish('Z', &t);
+    tcat(&t, "The message has a line of "); tcatu(&t, (unsigned long)longest);
+    tcat(&t, " octets; RFC 5322 allows 998 and tern does not fold or cut lines. (#5.6.0)");
+    finish('D', &t);
   }
+  route();
+  deliver();
   return 0;
 }
