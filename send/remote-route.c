@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <ifaddrs.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,9 +41,14 @@ static int nomem(void) { return failed('Z', "Out of memory. (#4.3.0)"); }
 static void dnstimeout(int sig)
 {
   static const char m[] = "ZDNS lookups took too long; will try again later. (#4.4.3)";
+  const char *p = m;
+  size_t n = sizeof m;   /* the NUL included */
   (void)sig;
-  ssize_t w = write(1, m, sizeof m);   /* the NUL included; nothing to do on error */
-  (void)w;
+  while (n) {
+    ssize_t w = write(1, p, n);
+    if (w < 0) { if (errno == EINTR) continue; break; }
+    p += w; n -= (size_t)w;
+  }
   _exit(0);
 }
 
