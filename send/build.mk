@@ -31,11 +31,13 @@ tests/unit/remote-report-test: send/rreport.o
 # ---- EDGE: tern-remote and its remote-* modules ----
 EDGE += send/tern-remote
 send/tern-remote: send/remote-route.o send/remote-reply.o send/remote-tcpto.o
-UNIT_TESTS += tests/unit/remote-reply-test tests/unit/remote-tcpto-test
+UNIT_TESTS += tests/unit/remote-reply-test tests/unit/remote-tcpto-test tests/unit/remote-route-test
 UNIT_EXTRA_remote-reply := send/remote-reply.o
 tests/unit/remote-reply-test: send/remote-reply.o
 UNIT_EXTRA_remote-tcpto := send/remote-tcpto.o
 tests/unit/remote-tcpto-test: send/remote-tcpto.o
+UNIT_EXTRA_remote-route := send/remote-route.o $(OWFAT)
+tests/unit/remote-route-test: send/remote-route.o
 FUZZERS += tests/fuzz/remote-reply-fuzz
 FUZZ_EXTRA_remote-reply := send/remote-reply.c
 tests/fuzz/remote-reply-fuzz: send/remote-reply.c

@@ -166,6 +166,7 @@ static int ipme_init(void)
   char ip[16];
   size_t pos = 0;
   const char *e;
+  nipme = 0;
   if (getifaddrs(&ifa) == -1) return failed('Z', "Unable to list my own IP addresses. (#4.3.0)");
   for (p = ifa; p; p = p->ifa_next) {
     if (!p->ifa_addr) continue;
