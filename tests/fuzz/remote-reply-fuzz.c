@@ -1,11 +1,11 @@
-/* reply-fuzz: libFuzzer harness for send/reply.c (SMTP replies from remote
-   servers). Feeds the input in pieces of varying size, one reply after
+/* remote-reply-fuzz: libFuzzer harness for send/remote-reply.c (SMTP
+   replies from remote servers). Feeds the input in pieces of varying size, one reply after
    another, and checks the parser's invariants. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "send/reply.h"
+#include "send/remote-reply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

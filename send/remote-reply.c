@@ -1,7 +1,8 @@
-/* reply.c: incremental SMTP reply parser with hard limits (see reply.h).
-   libc only; used by tern-remote (edge) and the reply fuzzer. */
+/* remote-reply.c: incremental SMTP reply parser with hard limits (see
+   remote-reply.h). libc only; used by tern-remote (edge) and
+   remote-reply-fuzz. */
 #include <string.h>
-#include "send/reply.h"
+#include "send/remote-reply.h"
 
 enum { S_CODE, S_TEXT, S_DONE, S_ERR };
 

@@ -1,10 +1,10 @@
-/* TCP timeout table: see tcpto.h */
+/* TCP timeout table: see remote-tcpto.h */
 #include <sys/file.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "send/tcpto.h"
+#include "send/remote-tcpto.h"
 
 static uint64_t getwhen(const unsigned char *r)
 {

@@ -1,5 +1,5 @@
-#ifndef TERN_SEND_REPLY_H
-#define TERN_SEND_REPLY_H
+#ifndef TERN_SEND_REMOTE_REPLY_H
+#define TERN_SEND_REMOTE_REPLY_H
 /* SMTP reply parser for tern-remote (RFC 5321 4.2), libc only, fed bytes
    incrementally from an untrusted server. Hard limits: a line (text + CRLF)
    of at most REPLY_LINE_MAX octets, at most REPLY_LINES_MAX lines in one

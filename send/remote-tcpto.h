@@ -1,7 +1,8 @@
-#ifndef TERN_SEND_TCPTO_H
-#define TERN_SEND_TCPTO_H
-/* The TCP timeout table queue/lock/tcpto (qmail's tcpto idea, reference/
-   qmail.md 7.5), extended for IPv6. libc only; used by tern-remote.
+#ifndef TERN_SEND_REMOTE_TCPTO_H
+#define TERN_SEND_REMOTE_TCPTO_H
+/* The TCP timeout table queue/lock/tcpto (the idea of qmail-remote's
+   tcpto, see qmail-tcpto(8)), extended for IPv6. libc only; used by
+   tern-remote.
 
    The file is TCPTO_SIZE = 1024 bytes: TCPTO_N = 32 records of 32 bytes.
      bytes  0..15  the address, IPv6; IPv4 as v4-mapped (::ffff:a.b.c.d)
