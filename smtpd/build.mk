@@ -18,3 +18,10 @@ tests/fuzz/smtp-fuzz: smtpd/smtp.c smtpd/smtp.h
 FUZZERS += tests/fuzz/smtp-rcpt-fuzz
 FUZZ_EXTRA_smtp-rcpt := smtpd/rcpt.c
 tests/fuzz/smtp-rcpt-fuzz: smtpd/rcpt.c smtpd/rcpt.h
+
+# tern-tlsd: TLS for incoming sessions, OpenSSL 3 and libc only (neither
+# libowfat nor skalibs); with tern-tlsc the only programs that link libssl.
+TLSPROGS += smtpd/tern-tlsd
+smtpd/tern-tlsd: common/tlspolicy.o
+UNIT_TESTS += tests/unit/common-ucspitls-test
+FUZZERS += tests/fuzz/ucspitls-fuzz
