@@ -56,7 +56,7 @@ $(EDGE): %: %.o common/common.a
 	$(LD) -o $@ $(filter %.o,$^) common/common.a $(if $(filter $@,$(STATIC)),-static -lowfat,$(OWFAT)) -Wl,-Map,$@.map
 
 $(CORE): %: %.o common/common.a
-	$(LD) -o $@ $(filter %.o,$^) common/common.a $(if $(filter $@,$(STATIC)),-static -lskarnet,$(SKARNET)) -Wl,-Map,$@.map
+	$(LD) -o $@ $(filter %.o,$^) common/common.a $(if $(filter $@,$(STATIC)),-static -lskarnet,$(SKARNET)) $(LDLIBS_$@) -Wl,-Map,$@.map
 
 check-sides: $(EDGE) $(CORE)
 	@for m in $(addsuffix .map,$(EDGE) $(CORE)); do \

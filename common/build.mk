@@ -1,5 +1,5 @@
 # common/: libc-only code shared by both sides (no libowfat, no skalibs).
-COMMON_OBJS := common/home.o common/qfn.o common/date822.o common/safe.o common/qqcode.o \
+COMMON_OBJS := common/home.o common/qfn.o common/date822.o common/safe.o common/qqcode.o common/base64.o common/checkpw.o \
   common/ctl.o common/addr.o common/envelope.o
 
 common/home.o: common/home.c

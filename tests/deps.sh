@@ -4,7 +4,7 @@
 # say so. Nothing is fetched from anywhere but Debian's archive.
 set -e
 stage=${1:-build}
-build_pkgs="gcc make libc6-dev libowfat-dev skalibs-dev s6 execline"
+build_pkgs="gcc make libc6-dev libowfat-dev skalibs-dev libcrypt-dev s6 execline"
 test_pkgs="$build_pkgs libcmocka-dev python3 perl swaks msmtp dnsmasq-base strace clang libclang-rt-14-dev procps iproute2 util-linux postfix dovecot-imapd dovecot-pop3d valgrind"
 case $stage in
   build) want=$build_pkgs ;;
