@@ -57,7 +57,7 @@ $(EDGE): %: %.o common/common.a
 	$(LD) -o $@ $(filter %.o,$^) common/common.a $(if $(filter $@,$(STATIC)),-static -lowfat,$(OWFAT)) -Wl,-Map,$@.map
 
 $(CORE): %: %.o common/common.a
-	$(LD) -o $@ $(filter %.o,$^) common/common.a $(if $(filter $@,$(STATIC)),-static -lskarnet,$(SKARNET)) -Wl,-Map,$@.map
+	$(LD) -o $@ $(filter %.o,$^) common/common.a $(if $(filter $@,$(STATIC)),-static -lskarnet,$(SKARNET)) $(LDLIBS_$@) -Wl,-Map,$@.map
 
 # The TLS programs link OpenSSL and libc only (common/tlspolicy.o is the one
 # file of common/ that uses a library, and is not in common.a).

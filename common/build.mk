@@ -10,6 +10,8 @@ COMMON_OBJS += common/addr.o
 COMMON_OBJS += common/envelope.o
 COMMON_OBJS += common/qclient.o
 COMMON_OBJS += common/ucspitls.o
+COMMON_OBJS += common/base64.o
+COMMON_OBJS += common/checkpw.o
 
 common/home.o: common/home.c
 	$(CC) -MMD -MP -DCONF_HOME='"$(HOME_DIR)"' -c -o $@ $<
