@@ -2,6 +2,13 @@
 # scheduler side (tern-start, tern-send, tern-lspawn): core, skalibs only
 CORE += send/tern-start send/tern-lspawn send/tern-send
 send/tern-send: send/sched.o
+# the spawner request framer: unit test and fuzz harness
+UNIT_TESTS += tests/unit/send-spawnreq-test
+UNIT_EXTRA_send-spawnreq := send/spawnreq.o
+tests/unit/send-spawnreq-test: send/spawnreq.o
+FUZZERS += tests/fuzz/spawnreq-fuzz
+FUZZ_EXTRA_spawnreq := send/spawnreq.c
+tests/fuzz/spawnreq-fuzz: send/spawnreq.c
 UNIT_TESTS += tests/unit/send-sched-test
 UNIT_EXTRA_send-sched := send/sched.o
 tests/unit/send-sched-test: send/sched.o
