@@ -2,6 +2,8 @@
 # scheduler side (tern-start, tern-send, tern-lspawn): core, skalibs only
 CORE += send/tern-start send/tern-lspawn send/tern-send
 send/tern-send: send/sched.o
+# the spawner loop and the request framer, shared by tern-lspawn and tern-rspawn
+send/tern-lspawn: send/spawn.o send/spawnreq.o
 # the spawner request framer: unit test and fuzz harness
 UNIT_TESTS += tests/unit/send-spawnreq-test
 UNIT_EXTRA_send-spawnreq := send/spawnreq.o
@@ -22,7 +24,7 @@ tests/fuzz/qfile-fuzz: send/sched.c
 EDGE += send/tern-remote
 send/tern-remote: send/reply.o send/tcpto.o
 CORE += send/tern-rspawn
-send/tern-rspawn: send/rreport.o
+send/tern-rspawn: send/rreport.o send/spawn.o send/spawnreq.o
 UNIT_TESTS += tests/unit/remote-reply-test tests/unit/remote-report-test tests/unit/remote-tcpto-test
 UNIT_EXTRA_remote-tcpto := send/tcpto.o
 tests/unit/remote-tcpto-test: send/tcpto.o
