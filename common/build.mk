@@ -12,6 +12,7 @@ COMMON_OBJS += common/qclient.o
 COMMON_OBJS += common/ucspitls.o
 COMMON_OBJS += common/base64.o
 COMMON_OBJS += common/checkpw.o
+COMMON_OBJS += common/priv.o
 
 common/home.o: common/home.c
 	$(CC) -MMD -MP -DCONF_HOME='"$(HOME_DIR)"' -c -o $@ $<
@@ -37,5 +38,6 @@ UNIT_TESTS += tests/unit/common-ctl-test
 UNIT_TESTS += tests/unit/common-envelope-test
 UNIT_TESTS += tests/unit/common-misc-test
 UNIT_TESTS += tests/unit/common-qclient-test
+UNIT_TESTS += tests/unit/common-priv-test
 
 FUZZERS += tests/fuzz/addr-fuzz tests/fuzz/envelope-fuzz tests/fuzz/ctl-fuzz tests/fuzz/qclient-fuzz

@@ -11,6 +11,15 @@
 # ---- CORE: the scheduler side ----
 CORE += send/tern-start send/tern-lspawn send/tern-send
 send/tern-send: send/sched.o
+# the spawner loop and the request framer, shared by tern-lspawn and tern-rspawn
+send/tern-lspawn: send/spawn.o send/spawnreq.o
+# the spawner request framer: unit test and fuzz harness
+UNIT_TESTS += tests/unit/send-spawnreq-test
+UNIT_EXTRA_send-spawnreq := send/spawnreq.o
+tests/unit/send-spawnreq-test: send/spawnreq.o
+FUZZERS += tests/fuzz/spawnreq-fuzz
+FUZZ_EXTRA_spawnreq := send/spawnreq.c
+tests/fuzz/spawnreq-fuzz: send/spawnreq.c
 UNIT_TESTS += tests/unit/send-sched-test
 UNIT_EXTRA_send-sched := send/sched.o
 tests/unit/send-sched-test: send/sched.o
@@ -23,7 +32,7 @@ tests/fuzz/qfile-fuzz: send/sched.c
 
 # ---- CORE: tern-rspawn, the spawner that runs tern-remote ----
 CORE += send/tern-rspawn
-send/tern-rspawn: send/rreport.o
+send/tern-rspawn: send/rreport.o send/spawn.o send/spawnreq.o
 UNIT_TESTS += tests/unit/remote-report-test
 UNIT_EXTRA_remote-report := send/rreport.o
 tests/unit/remote-report-test: send/rreport.o
