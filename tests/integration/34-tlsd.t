@@ -144,6 +144,7 @@ def run(sni=None, maxv=None, garbage=False):
     s.conn.sendall(b'220 2.0.0 ready to start TLS\r\n')
     s.ctl.sendall(b'Y')
     rep = s.reply()
+    procfile_uid = os.stat('/proc/%d/mem' % s.proc.pid).st_uid if s.proc.poll() is None else None
     got = b''
     if rep.startswith('OK '):
         while not got.endswith(b'\r\n') and len(got) < 100:
@@ -153,7 +154,6 @@ def run(sni=None, maxv=None, garbage=False):
             got += c
         s.data.sendall(b'250 inside TLS\r\n')
         s.data.shutdown(socket.SHUT_WR)
-    procfile_uid = os.stat('/proc/%d/mem' % s.proc.pid).st_uid if s.proc.poll() is None else None
     th.join(30)
     rc = s.close()
     return line, rep, got, rc, procfile_uid

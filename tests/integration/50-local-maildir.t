@@ -92,10 +92,11 @@ tl joe "" "" example.test "a@x.test" "./Maildir/"
 tap_is "$(rc)" 111 "world-writable home: exit 111"
 chmod 0755 "$H"
 
-# 7. a missing Maildir is a temporary failure; bad first line is temporary
-printf './NoSuch/\n' > "$H/.tern"
+# 7. a Maildir under a missing folder is a temporary failure (a missing
+# Maildir itself is made: 59-local-create.t); bad first line is temporary
+printf './NoSuch/Maildir/\n' > "$H/.tern"
 tl joe "" "" example.test "a@x.test" "./Maildir/"
-tap_is "$(rc)" 111 "missing Maildir: exit 111"
+tap_is "$(rc)" 111 "Maildir in a missing folder: exit 111"
 printf '\n./Maildir/\n' > "$H/.tern"
 tl joe "" "" example.test "a@x.test" "./Maildir/"
 tap_is "$(rc)" 111 "blank first line: exit 111"
