@@ -5,6 +5,7 @@
 #   tern_install         # install.sh + a test configuration (catch-all domain)
 #   tern_start           # s6-svscan over $ROOT/service; waits until ready
 #   ... tap_ok / tap_is ...
+#   local_init TAG; tl ...  # tern-local run directly, no instance (below)
 #   (cleanup on exit: stop s6, kill leftovers, remove $ROOT)
 #
 # Configuration of the test instance (tern_install):
@@ -158,5 +159,28 @@ tern_ps() {
     case $_e in "$ROOT"/bin/*) echo "$(stat -c %U "$_p") $(basename "$_e")" ;; esac
   done
 }
+
+# ---- tern-local run directly, without an instance (50-54-*.t)
+# local_init TAG: $TL the built tern-local (skips unless built), $T a temp
+# dir removed on exit (/tmp/tern-localTAG.*), $H = $T/home (0755) with an
+# empty Maildir
+local_init() {
+  TL=$SRC/local/tern-local
+  [ -x "$TL" ] || tap_skip_all "local/tern-local not built"
+  T=$(mktemp -d "/tmp/tern-local$1.XXXXXX")
+  trap 'rm -rf "$T"' EXIT
+  H=$T/home
+  mkdir -p "$H/Maildir/tmp" "$H/Maildir/new" "$H/Maildir/cur"; chmod 0755 "$H"
+}
+
+# tl LOCAL DASH EXT DOMAIN SENDER DEFAULTDELIVERY: one delivery by $TL for
+# user joe with home $H, message ${MSG:-$T/msg} on stdin; the exit code is
+# then $(rc), the output $(out)
+tl() { "$TL" -- joe "$H" "$@" < "${MSG:-$T/msg}" > "$T/out" 2>&1; echo $? > "$T/rc"; }
+rc() { cat "$T/rc"; }
+out() { cat "$T/out"; }
+
+# dotfile TEXT NAME: write $H/NAME (TEXT is a printf format), mode 0644
+dotfile() { printf "$1" > "$H/$2"; chmod 0644 "$H/$2"; }
 
 tap_done() { [ "$TAP_FAIL" -eq 0 ]; }
