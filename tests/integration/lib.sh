@@ -30,6 +30,37 @@ tap_is() { # got expected description
   if [ "$1" = "$2" ]; then echo "ok $TAP_N - $3"
   else echo "not ok $TAP_N - $3"; echo "#   got: '$1'"; echo "#   expected: '$2'"; TAP_FAIL=$((TAP_FAIL + 1)); fi
 }
+# tap_relay: TAP lines of a helper script on stdin become this script's
+# (renumbered); its plan is dropped, other lines become diagnostics
+tap_relay() {
+  while IFS= read -r _l; do
+    case $_l in
+      "ok "[0-9]*" # SKIP"*) TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP${_l#*# SKIP}" ;;
+      "ok "[0-9]*) tap_ok 0 "${_l#ok [0-9]* - }" ;;
+      "not ok "[0-9]*) tap_ok 1 "${_l#not ok [0-9]* - }" ;;
+      1..[0-9]*) ;;
+      "#"*) echo "$_l" ;;
+      *) diag "$_l" ;;
+    esac
+  done
+}
+# tap_cases FILE: the output of a shared-cases runner (run-cases,
+# run-sendmail-cases) as TAP: the plan, one test per PASS / FAIL / SKIP
+# line, indented lines (failure details) and the last line (the summary)
+# as diagnostics; returns 1 if a case failed
+tap_cases() {
+  tap_plan "$(grep -cE '^(PASS|FAIL|SKIP)' "$1")"
+  while IFS= read -r _l; do
+    case $_l in
+      PASS*) tap_ok 0 "$_l" ;;
+      SKIP*) TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - # SKIP $_l" ;;
+      FAIL*) tap_ok 1 "$_l" ;;
+      "    "*) diag "$_l" ;;
+    esac
+  done < "$1"
+  tail -n 1 "$1" | sed 's/^/# /'
+  [ "$TAP_FAIL" -eq 0 ]
+}
 tap_skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 diag() { echo "# $*"; }
 
@@ -150,6 +181,9 @@ inject_as() {
   _u=$1; shift
   if [ "$_u" = root ]; then "$ROOT/bin/sendmail" "$@"; else s6-setuidgid "$_u" "$ROOT/bin/sendmail" "$@"; fi
 }
+
+# dsn report|fields ...: facts of a bounce (tests/integration/dsn.py)
+dsn() { python3 "$SRC/tests/integration/dsn.py" "$@"; }
 
 # tern_ps: "user program" for every running process whose executable is
 # in $ROOT/bin (argv[0] may be a bare name, as qmail's daemons use)
