@@ -29,6 +29,10 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
+import tap  # noqa: E402  (tests/integration/tap.py)
+from tap import ok, diag  # noqa: E402
+
 ROOT = os.environ['ROOT']
 MAILDIR = os.environ['MAILDIR']
 PORT = int(os.environ['TERN_PORT'])
@@ -38,22 +42,6 @@ Q = ROOT + '/queue'
 BALLAST = Q + '/ballast'
 BALLAST_D = Q + '/ballast.d'
 INODES = int(os.environ.get('DF_INODES', '0'))
-
-tap_n = 0
-tap_fail = 0
-
-
-def ok(cond, desc):
-    global tap_n, tap_fail
-    tap_n += 1
-    print('%s %d - %s' % ('ok' if cond else 'not ok', tap_n, desc), flush=True)
-    if not cond:
-        tap_fail += 1
-
-
-def diag(s):
-    for line in str(s).split('\n'):
-        print('# ' + line, flush=True)
 
 
 def body(tok):
@@ -161,7 +149,7 @@ def integrity(accepted, results):
 
 
 def main():
-    print('1..8', flush=True)
+    tap.plan(8)
     # no deliveries while the space runs out: the queue only grows
     svc('-d', ROOT + '/service/send')
     wait_until(10, lambda: not subprocess.run(['s6-svstat', '-o', 'up', ROOT + '/service/send'],
@@ -261,7 +249,7 @@ def main():
     qf = queue_files()
     diag('%d leftovers backdated; queue after the restart: %s' % (aged, ' '.join(qf[:20]) or 'empty'))
     ok(not qf, 'the queue is empty after the start-up cleanup')
-    return 0 if tap_fail == 0 else 1
+    return 0 if tap.failed == 0 else 1
 
 
 if __name__ == '__main__':

@@ -38,6 +38,10 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
+import tap  # noqa: E402  (tests/integration/tap.py)
+from tap import ok, diag  # noqa: E402
+
 ROOT = os.environ['ROOT']
 MAILDIR = os.environ['MAILDIR']
 PORT = int(os.environ['TERN_PORT'])
@@ -51,22 +55,6 @@ T0 = time.time()
 VICTIMS = {'tern-send', 'tern-lspawn', 'tern-rspawn', 'tern-clean', 'tern-queue', 'tern-local',
            'tern-smtpd', 'tern-listen', 'tern-start', 'tern-remote', 's6-ipcserver', 's6-ipcserverd',
            's6-ipcserver-access', 's6-ipcserver-socketbinder', 's6-sudod', 's6-sudoc', 's6-sudo'}
-
-tap_n = 0
-tap_fail = 0
-
-
-def ok(cond, desc):
-    global tap_n, tap_fail
-    tap_n += 1
-    print('%s %d - %s' % ('ok' if cond else 'not ok', tap_n, desc), flush=True)
-    if not cond:
-        tap_fail += 1
-
-
-def diag(s):
-    print('# ' + s, flush=True)
-
 
 def left():
     return LIMIT - (time.time() - T0)
@@ -190,7 +178,7 @@ def svc(*args):
 
 
 def main():
-    print('1..5', flush=True)
+    tap.plan(5)
     per = [list(range(i, N, C)) for i in range(C)]
     th = [threading.Thread(target=client, args=(i, per[i]), daemon=True) for i in range(C)]
     k = threading.Thread(target=killer, daemon=True)
@@ -255,7 +243,7 @@ def main():
          % (aged, ' '.join(sorted(qf)[:20]) or 'empty'))
     ok(not qf, 'the queue is empty after the start-up cleanup (%d files)' % len(qf))
     ok(time.time() - T0 < LIMIT, 'within the time bound (%.0f of %.0f s)' % (time.time() - T0, LIMIT))
-    return 0 if tap_fail == 0 else 1
+    return 0 if tap.failed == 0 else 1
 
 
 if __name__ == '__main__':

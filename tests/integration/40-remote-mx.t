@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # 40-remote-mx.t: tern-remote against dnsmasq and Python SMTP sinks in a
-# private network namespace (unshare -n, lo up; LIBS.md §3): MX order and
+# private network namespace (unshare -n, lo up: nothing leaves the host): MX order and
 # fallback, implicit MX, null MX, MX loop, IPv6 over ::1, smtproutes,
 # per-recipient results, 8BITMIME, SIZE, long lines, and hostile servers
 # (long replies, 10 000-line reply, NULs, bad codes, close, hang, drop).

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# 41-remote-rspawn.t: tern-rspawn speaking the spawner protocol (plan.md):
+# 41-remote-rspawn.t: tern-rspawn speaking the spawner protocol (tern-rspawn(8)):
 # start-up byte, requests, replies; conversion of tern-remote's reports
 # (r/h/s + K/Z/D) with a fake tern-remote that misbehaves on purpose
 # (crash, garbage, no output, too much output, exit codes); message file

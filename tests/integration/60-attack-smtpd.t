@@ -1,7 +1,7 @@
 #!/bin/sh
-# 60-attack-smtpd.t: resource attacks on a full instance, small bounds
-# (issue 6). For each attack: the documented reply, bounded memory (VmHWM
-# of the tern-smtpd serving the attack, found by its TCPREMOTEPORT, and of
+# 60-attack-smtpd.t: resource attacks on a full instance, small bounds.
+# For each attack: the documented reply, bounded memory (VmHWM of the
+# tern-smtpd serving the attack, found by its TCPREMOTEPORT, and of
 # tern-listen), and a normal client served (message accepted) while the
 # attack runs.
 #  1. 1,000 idle connections. The smtpd service's run file is edited to

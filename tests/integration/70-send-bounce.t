@@ -1,12 +1,12 @@
 #!/bin/sh
-# 70-send-bounce.t: tern-send's bounces on a full instance (issue 5
-# "Bounces"). users/assign has no catch-all: joe and joe-ext exist, other
-# local parts fall to the alias user, which has no .tern-default, so they
-# bounce (#5.1.1). Checks: one RFC 3464 multipart/report per message listing
-# every failed recipient (parsed with Python's email module), the Status per
-# recipient, the whole message under control/bouncemaxbytes and the headers
-# only above it; no bounce to <>: a failed bounce goes to the postmaster as
-# a double bounce from #@[]; a failure of that is dropped and logged.
+# 70-send-bounce.t: tern-send's bounces on a full instance. users/assign
+# has no catch-all: joe and joe-ext exist, other local parts fall to the
+# alias user, which has no .tern-default, so they bounce (#5.1.1). Checks:
+# one RFC 3464 multipart/report per message listing every failed recipient
+# (parsed with Python's email module), the Status per recipient, the whole
+# message under control/bouncemaxbytes and the headers only above it; no
+# bounce to <>: a failed bounce goes to the postmaster as a double bounce
+# from #@[]; a failure of that is dropped and logged.
 . "$(dirname "$0")/lib.sh"
 tern_init
 tap_plan 18

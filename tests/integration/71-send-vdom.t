@@ -1,6 +1,6 @@
 #!/bin/sh
-# 71-send-vdom.t: tern-send's address rewriting on a full instance (issue 5
-# "Addresses and users"): control/virtualdomains (domain, user@domain,
+# 71-send-vdom.t: tern-send's address rewriting on a full instance (qmail's
+# qmail-send(8) rules): control/virtualdomains (domain, user@domain,
 # .suffix, a user-level virtual domain delivered to the user's extension),
 # control/percenthack, bounces naming the address before the virtual-domain
 # prepend, and SIGHUP rereading control/locals (old lists kept on error).

@@ -1,6 +1,6 @@
 #!/bin/sh
 # 72-send-delay.t: delay warnings and queuelifetime expiry on a full instance
-# (issue 5 "Bounces"). control/delaywarning is in hours and may be
+# (RFC 3464 "delayed" reports). control/delaywarning is in hours and may be
 # fractional: 0.001 h = 3 s here. control/queuelifetime = 9 s. A local
 # recipient whose instructions exit 111 is deferred; s6-svc -a (SIGALRM)
 # forces each retry. Checks: one 'delayed' DSN (Action: delayed, Status 4.x.x)

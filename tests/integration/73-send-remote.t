@@ -1,10 +1,10 @@
 #!/bin/sh
-# 73-send-remote.t: tern-send's remote channel with the real tern-rspawn and
-# tern-remote (issue 4, tern-send part): recipients of one message are
-# grouped per domain (case-insensitive) into one SMTP transaction, at most
-# 100 RCPTs each; a 550 on one RCPT bounces that recipient only, with
-# Remote-MTA and an smtp Diagnostic-Code; concurrencyremote caps the
-# simultaneous transactions. The receiver is a small SMTP sink on 127.0.0.1
+# 73-send-remote.t: tern-send's remote channel with the real tern-rspawn
+# and tern-remote: recipients of one message are grouped per domain
+# (case-insensitive) into one SMTP transaction, at most 100 RCPTs each; a
+# 550 on one RCPT bounces that recipient only, with Remote-MTA and an smtp
+# Diagnostic-Code; concurrencyremote caps the simultaneous transactions.
+# The receiver is a small SMTP sink on 127.0.0.1
 # (tests/integration/smtpsink.py) reached through control/smtproutes.
 . "$(dirname "$0")/lib.sh"
 tern_init

@@ -62,6 +62,8 @@ tap_cases() {
   [ "$TAP_FAIL" -eq 0 ]
 }
 tap_skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+# tap_abort WHAT: before the plan, a step failed: one failing test, exit 1
+tap_abort() { echo "1..1"; echo "not ok 1 - $*"; exit 1; }
 diag() { echo "# $*"; }
 
 # wait_for SECONDS CMD...: run CMD every 0.1 s until it succeeds; 1 on timeout
