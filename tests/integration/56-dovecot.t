@@ -65,7 +65,8 @@ service pop3-login {
 EOF
 /usr/sbin/dovecot -c "$D/dovecot.conf" -F > "$D/stdout.log" 2>&1 &
 DPID=$!
-wait_for 15 python3 -c "import socket; socket.create_connection(('127.0.0.1', $IMAPPORT), 1).close(); socket.create_connection(('127.0.0.1', $POPPORT), 1).close()"
+dovecot_up() { tcp_up "$IMAPPORT" && tcp_up "$POPPORT"; }
+wait_for 15 dovecot_up
 tap_ok $? "dovecot listens on 127.0.0.1:$IMAPPORT (IMAP) and :$POPPORT (POP3)"
 
 tok=dv-$$-$(date +%s)

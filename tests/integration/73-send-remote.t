@@ -19,7 +19,7 @@ LOG=$ROOT/log/send/current
 python3 "$SRC/tests/integration/smtpsink.py" "$SPORT" "$ROOT/sink.jsonl" 0.3 &
 SINK=$!
 trap 'kill $SINK 2>/dev/null; tern_cleanup' EXIT
-wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $SPORT), 1).close()" || diag "sink not listening"
+wait_for 10 tcp_up "$SPORT" || diag "sink not listening"
 tern_start; tap_ok $? "services up"
 
 tok=r73-$$

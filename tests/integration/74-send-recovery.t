@@ -74,7 +74,7 @@ touch "$ROOT/release"
 if [ "$REMOTE" = 1 ]; then
   python3 "$SRC/tests/integration/smtpsink.py" "$SPORT" "$ROOT/sink.jsonl" > "$ROOT/sink.log" 2>&1 &
   SINK=$!
-  wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1',$SPORT),1).close()"
+  wait_for 10 tcp_up "$SPORT"
 fi
 ns=$(grep -c 'status: local' "$LOG")
 s6-svc -u "$ROOT/service/send"

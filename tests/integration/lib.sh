@@ -151,8 +151,11 @@ tern_queue_up() {
   python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])" "$ROOT/sock/queue"
 }
 
-tern_smtp_up() {
-  python3 -c "import socket,sys; s=socket.create_connection(('127.0.0.1',$TERN_PORT),1); s.close()"
+tern_smtp_up() { tcp_up "$TERN_PORT"; }
+
+# tcp_up PORT: something accepts TCP connections on 127.0.0.1:PORT
+tcp_up() {
+  python3 -c "import socket,sys; s=socket.create_connection(('127.0.0.1',int(sys.argv[1])),1); s.close()" "$1"
 }
 
 tern_stop() {
@@ -196,7 +199,7 @@ tern_ps() {
   done
 }
 
-# ---- tern-local run directly, without an instance (50-54-*.t)
+# ---- tern-local run directly, without an instance (50 to 54)
 # local_init TAG: $TL the built tern-local (skips unless built), $T a temp
 # dir removed on exit (/tmp/tern-localTAG.*), $H = $T/home (0755) with an
 # empty Maildir
