@@ -48,6 +48,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
 import tap  # noqa: E402  (tests/integration/tap.py)
 from tap import ok, diag  # noqa: E402
+import faultlib  # noqa: E402  (tests/fault/faultlib.py)
+from faultlib import wait_until  # noqa: E402
 
 ROOT = os.environ['ROOT']
 MAILDIR = os.environ['MAILDIR']
@@ -61,7 +63,6 @@ FAULT = ROOT + '/fault'
 TRACES = FAULT + '/trace'
 SENDLOG = ROOT + '/send-by-hand.log'
 WRAPPED = ['tern-queue', 'tern-send', 'tern-clean', 'tern-local']
-QDIRS = ['pid', 'mess', 'intd', 'todo', 'info', 'local', 'remote', 'bounce']
 
 # ---------- the instance ----------
 
@@ -131,15 +132,6 @@ def pids_of(prog):
         except OSError:
             pass
     return out
-
-
-def wait_until(secs, cond, step=0.01):
-    end = time.time() + secs
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
 
 
 class Send:
@@ -238,25 +230,11 @@ def inject(token, spec=None, rcpt=None):
 
 def deliveries():
     """token -> list of (file, complete?) in new/ and cur/"""
-    out = {}
-    for sub in ('new', 'cur'):
-        d = MAILDIR + '/' + sub
-        for fn in os.listdir(d):
-            with open(d + '/' + fn, 'rb') as f:
-                data = f.read()
-            m = re.search(rb'^X-Token: (\S+)$', data, re.M)
-            tok = m.group(1).decode() if m else '?'
-            out.setdefault(tok, []).append((fn, tok != '?' and data.endswith(body(tok))))
-    return out
+    return faultlib.tokens(MAILDIR, body)
 
 
 def queue_files():
-    out = []
-    for d in QDIRS:
-        for dp, dn, fns in os.walk(Q + '/' + d):
-            for fn in fns:
-                out.append(os.path.relpath(dp + '/' + fn, Q))
-    return sorted(out)
+    return faultlib.queue_files(Q)
 
 
 def mess_data(n):

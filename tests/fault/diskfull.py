@@ -32,6 +32,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
 import tap  # noqa: E402  (tests/integration/tap.py)
 from tap import ok, diag  # noqa: E402
+import faultlib  # noqa: E402  (tests/fault/faultlib.py)
+from faultlib import svc  # noqa: E402
 
 ROOT = os.environ['ROOT']
 MAILDIR = os.environ['MAILDIR']
@@ -82,42 +84,21 @@ def send(toks):
             pass
 
 
+def wait_until(secs, cond):
+    return faultlib.wait_until(secs, cond, 0.1)
+
+
 def maildir():
-    out = {}
-    for sub in ('new', 'cur'):
-        d = MAILDIR + '/' + sub
-        for fn in os.listdir(d):
-            with open(d + '/' + fn, 'rb') as f:
-                data = f.read()
-            m = re.search(rb'^X-Token: (\S+)$', data, re.M)
-            tok = m.group(1).decode() if m else '?'
-            out.setdefault(tok, []).append(tok != '?' and data.endswith(body(tok).encode()))
-    return out
+    """token -> [complete?]"""
+    return {t: [c for _, c in v] for t, v in faultlib.tokens(MAILDIR, lambda t: body(t).encode()).items()}
 
 
-def queue_files(dirs=('pid', 'mess', 'intd', 'todo', 'info', 'local', 'remote', 'bounce')):
-    out = []
-    for d in dirs:
-        for dp, dn, fns in os.walk(Q + '/' + d):
-            out.extend(os.path.relpath(dp + '/' + fn, Q) for fn in fns)
-    return sorted(out)
+def queue_files(dirs=faultlib.QDIRS):
+    return faultlib.queue_files(Q, dirs)
 
 
 def mess_of(n):
     return '%s/mess/%d/%d' % (Q, n % 23, n)
-
-
-def svc(*args):
-    subprocess.run(['s6-svc'] + list(args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def wait_until(secs, cond):
-    end = time.time() + secs
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return cond()
 
 
 def integrity(accepted, results):

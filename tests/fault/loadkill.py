@@ -30,10 +30,8 @@ LK_LIMIT (seconds, default 600), LK_KILL=0 to run without the killer.
 """
 import os
 import random
-import re
 import signal
 import smtplib
-import subprocess
 import sys
 import threading
 import time
@@ -41,6 +39,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
 import tap  # noqa: E402  (tests/integration/tap.py)
 from tap import ok, diag  # noqa: E402
+import faultlib  # noqa: E402  (tests/fault/faultlib.py)
+from faultlib import svc  # noqa: E402
 
 ROOT = os.environ['ROOT']
 MAILDIR = os.environ['MAILDIR']
@@ -150,31 +150,12 @@ def killer():
 
 def maildir():
     """token -> [complete?]"""
-    out = {}
-    for sub in ('new', 'cur'):
-        d = MAILDIR + '/' + sub
-        for fn in os.listdir(d):
-            try:
-                with open(d + '/' + fn, 'rb') as f:
-                    data = f.read()
-            except OSError:
-                continue
-            m = re.search(rb'^X-Token: (\S+)$', data, re.M)
-            tok = m.group(1).decode() if m else '?'
-            out.setdefault(tok, []).append(tok != '?' and data.endswith(message(tok).replace('\r\n', '\n').encode()))
-    return out
+    as_delivered = lambda tok: message(tok).replace('\r\n', '\n').encode()  # noqa: E731
+    return {t: [c for _, c in v] for t, v in faultlib.tokens(MAILDIR, as_delivered).items()}
 
 
-def queue_files(dirs=('pid', 'mess', 'intd', 'todo', 'info', 'local', 'remote', 'bounce')):
-    out = []
-    for d in dirs:
-        for dp, dn, fns in os.walk(Q + '/' + d):
-            out.extend(os.path.relpath(dp + '/' + fn, Q) for fn in fns)
-    return out
-
-
-def svc(*args):
-    subprocess.run(['s6-svc'] + list(args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def queue_files(dirs=faultlib.QDIRS):
+    return faultlib.queue_files(Q, dirs)
 
 
 def main():
