@@ -8,6 +8,7 @@ SRC = os.path.abspath(os.path.join(os.path.dirname(sys.argv[0]), "..", ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[0])))
 import tap  # noqa: E402
 from tap import ok  # noqa: E402
+import ternctl  # noqa: E402
 
 for p in ("tern-smtpd", "tern-listen", "tern-rules"):
     tap.need(os.path.join(SRC, "smtpd", p))
@@ -23,13 +24,7 @@ BIN = ROOT + "/bin/"
 
 
 def ctl(name, text):
-    path = ROOT + "/control/" + name
-    if text is None:
-        if os.path.exists(path):
-            os.unlink(path)
-    else:
-        with open(path, "w") as f:
-            f.write(text)
+    ternctl.write(ROOT, name, text)
 
 
 ctl("me", "demo.test\n")

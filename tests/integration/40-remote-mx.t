@@ -11,6 +11,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import tap  # noqa: E402  (tests/integration/tap.py; 41 and 42 use it too)
+import ternctl  # noqa: E402
 REMOTE = os.environ.get("TERN_REMOTE_BIN") or os.path.join(TOP, "send", "tern-remote")
 # TERN_VALGRIND=1: run every tern-remote under valgrind (memcheck; exit 99
 # on an error); TERN_REMOTE_WRAPPER: any other command prefix (split on spaces)
@@ -147,13 +148,7 @@ class Root:
 
     def control(self, **kw):
         for k, v in kw.items():
-            p = os.path.join(self.dir, "control", k)
-            if v is None:
-                if os.path.exists(p):
-                    os.unlink(p)
-            else:
-                with open(p, "w") as f:
-                    f.write(v + "\n")
+            ternctl.write(self.dir, k, None if v is None else v + "\n")
 
     def run(self, host, sender, rcpts, msg, timeout=60, dnsip="127.0.0.1"):
         mf = os.path.join(self.dir, "msg")

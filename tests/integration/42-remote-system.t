@@ -28,6 +28,7 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 SELF = os.path.abspath(__file__)
 m40 = importlib.machinery.SourceFileLoader("remote40", os.path.join(HERE, "40-remote-mx.t")).load_module()
 import tap  # noqa: E402  (tests/integration/tap.py, on the path 40-remote-mx.t set)
+import ternctl  # noqa: E402
 POSTFIX_MASTER = "/usr/lib/postfix/sbin/master"
 VALGRIND = os.environ.get("TERN_VALGRIND") == "1"
 HAVE_POSTFIX = (os.path.exists("/usr/sbin/postfix") and os.path.exists(POSTFIX_MASTER)
@@ -101,13 +102,7 @@ class Instance:
 
     def control(self, **kw):
         for k, v in kw.items():
-            p = os.path.join(self.root, "control", k)
-            if v is None:
-                if os.path.exists(p):
-                    os.unlink(p)
-            else:
-                with open(p, "w") as f:
-                    f.write(v + "\n")
+            ternctl.write(self.root, k, None if v is None else v + "\n")
 
     def start(self):
         # smtpd is not needed here

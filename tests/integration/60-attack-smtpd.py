@@ -7,6 +7,7 @@ import os, resource, socket, sys, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tap  # noqa: E402
 from tap import ok  # noqa: E402
+import ternctl  # noqa: E402
 
 ROOT = os.environ["ROOT"]
 PORT = int(os.environ["TERN_PORT"])
@@ -19,13 +20,7 @@ resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192))
 
 
 def ctl(name, text):
-    p = ROOT + "/control/" + name
-    if text is None:
-        if os.path.exists(p):
-            os.unlink(p)
-    else:
-        with open(p, "w") as f:
-            f.write(text)
+    ternctl.write(ROOT, name, text)
 
 
 def procs(prog):
