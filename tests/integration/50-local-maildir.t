@@ -4,7 +4,7 @@
 # DEFAULT, no mailbox (#5.1.1), Delivered-To loop (#5.4.6), too many
 # Received lines, writable .tern and home (111).
 . "$(dirname "$0")/lib.sh"
-local_init 50
+local_init 50   # lib.sh: $TL, $T, $H; tl runs tern-local, then rc, out; dotfile
 mkmd() { mkdir -p "$1/tmp" "$1/new" "$1/cur"; }
 printf 'Received: from a by b; Sun, 29 Nov 2026 10:00:00 +0000\nSubject: test\n\nFrom here\nbody\n' > "$T/msg"
 count() { find "$1/new" -type f | wc -l | tr -d ' '; }

@@ -3,7 +3,7 @@
 # message on stdin from offset 0, qmail's environment, exit codes 0, 99
 # (stop), 100 and the permanent list, 111 and others (temporary).
 . "$(dirname "$0")/lib.sh"
-local_init 52
+local_init 52   # lib.sh: $TL, $T, $H; tl runs tern-local, then rc, out; dotfile
 printf 'Subject: prog\n\nhello\n' > "$T/msg"
 count() { find "$H/Maildir/new" -type f | wc -l | tr -d ' '; }
 tap_plan 22

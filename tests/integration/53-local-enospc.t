@@ -5,7 +5,7 @@
 # same message is delivered.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || tap_skip_all "needs root (mount -t tmpfs)"
-local_init 53
+local_init 53   # lib.sh: $TL, $T, $H; tl runs tern-local, then rc, out; dotfile
 mount -t tmpfs -o size=64k,mode=0755 tern-test "$H" 2>/dev/null || tap_skip_all "cannot mount a tmpfs here"
 trap 'umount "$H"; rm -rf "$T"' EXIT
 mkdir -p "$H/Maildir/tmp" "$H/Maildir/new" "$H/Maildir/cur"

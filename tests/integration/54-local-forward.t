@@ -4,7 +4,7 @@
 # honours QMAILQUEUE like qmail: here it names a script that captures the
 # message (fd 0) and the envelope (fd 1) and exits with a chosen code.
 . "$(dirname "$0")/lib.sh"
-local_init 54
+local_init 54   # lib.sh: $TL, $T, $H; tl runs tern-local, then rc, out; dotfile
 cat > "$T/qq" <<EOS
 #!/bin/sh
 cat > "$T/qmsg"
