@@ -8,12 +8,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "common/addr.h"
+#include "common/qclient.h"
 #include "smtpd/phase.h"
 #include "smtpd/smtp.h"
 
 #define HELO_MAX 255          /* HELO argument kept (longer is truncated) */
 #define TRANSID_MAX 64        /* "TIME.PID.N" */
-#define QUEUEID_MAX 64        /* "msg N qp P" as tern-queue -i reports it */
 
 /* The client as the environment (tern-listen, any UCSPI-TCP server) says. */
 struct client {
@@ -23,26 +23,19 @@ struct client {
   const char *relayclient;    /* RELAYCLIENT, or 0 */
 };
 
-/* The queue program of one message (qmail-queue interface). */
-struct qq {
-  pid_t pid;                  /* 0: none running */
-  int msgfd, envfd;           /* its fd 0 and fd 1 */
-  int idfd;                   /* its fd 2: tern-queue -i reports "msg N qp P" there */
-  int werr;                   /* a write to it failed */
-};
-
 /* One mail transaction: MAIL to the reply after the content, or to RSET. */
 struct tx {
   struct addr from;
   struct smtp_mailparams mailp;
   int badmailfrom;            /* the sender is in control/badmailfrom */
-  char *rcpt;                 /* "T" addr "\0" ..., the envelope's recipients */
-  size_t rcptlen, rcptcap;
+  char *env;                  /* the envelope so far: "F" from "\0" ("T" rcpt "\0")* */
+  size_t envlen, envcap;
+  size_t rcptoff;             /* where the recipients start in env */
   unsigned long nrcpt;
   char firstrcpt[ADDR_MAX + 1];
   char id[TRANSID_MAX];       /* tern-smtpd's transaction id */
-  struct qq q;                /* the queue client, from DATA or the first BDAT */
-  char queueid[QUEUEID_MAX];  /* what the queue reported, or "" */
+  struct qclient q;           /* the queue client, from DATA or the first BDAT;
+                                 q.id: what the queue reported, after the end */
   struct smtp_data data;      /* the DATA/BDAT content state */
   uint64_t chunk;             /* BDAT: octets announced by the current command */
   int chunklast;              /* BDAT: the current command said LAST */

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 #include "common/addr.h"
 #include "common/ctl.h"
 #include "common/home.h"
+#include "common/qclient.h"
 #include "common/qqcode.h"
 #include "smtpd/phase.h"
 #include "smtpd/rcpt.h"
@@ -52,11 +52,9 @@ static char inbuf[8192];
 static char outbuf[4096];
 static buffer bin, bout;
 
-static void qq_abort(struct qq *q);
-
 static void die_quiet(int code)
 {
-  qq_abort(&sess.tx.q);
+  qclient_abort(&sess.tx.q);
   _exit(code);
 }
 
@@ -298,176 +296,6 @@ static void setup(void)
   setup_client();
 }
 
-/* ---- the queue client: qq_start, qq_put, then qq_finish or qq_abort ---- */
-static void qq_child(int mp[2], int ep[2], int ip[2])
-{
-  static char sock[4200];
-  const char *qqprog = getenv("QMAILQUEUE");
-  char *argv[5];
-  if (dup2(mp[0], 0) < 0 || dup2(ep[0], 1) < 0 || dup2(ip[1], 2) < 0) _exit(QQ_CANTRUN);
-  close(mp[0]); close(mp[1]); close(ep[0]); close(ep[1]); close(ip[0]); close(ip[1]);
-  signal(SIGPIPE, SIG_DFL);
-  if (qqprog && *qqprog) {
-    argv[0] = (char *)qqprog;
-    argv[1] = 0;
-    execv(qqprog, argv);
-    _exit(QQ_CANTRUN);
-  }
-  {
-    const char *h = home_get();
-    size_t hl = strlen(h);
-    if (hl + 12 > sizeof sock) _exit(QQ_CANTRUN);
-    memcpy(sock, h, hl);
-    memcpy(sock + hl, "/sock/queue", 12);
-  }
-  argv[0] = "s6-sudo";
-  argv[1] = "-e";
-  argv[2] = sock;
-  argv[3] = "-i";   /* appended to tern-queue's argv by s6-sudod */
-  argv[4] = 0;
-  execvp("s6-sudo", argv);
-  _exit(QQ_CANTRUN);
-}
-
-/* 0 started; -1 nothing running (q->pid is 0) */
-static int qq_start(struct qq *q)
-{
-  int mp[2], ep[2], ip[2];
-  q->pid = 0;
-  q->werr = 0;
-  q->msgfd = q->envfd = q->idfd = -1;
-  sess.tx.queueid[0] = 0;
-  if (pipe(mp) < 0) return -1;
-  if (pipe(ep) < 0) { close(mp[0]); close(mp[1]); return -1; }
-  if (pipe(ip) < 0) { close(mp[0]); close(mp[1]); close(ep[0]); close(ep[1]); return -1; }
-  q->pid = fork();
-  if (q->pid < 0) {
-    q->pid = 0;
-    close(mp[0]); close(mp[1]); close(ep[0]); close(ep[1]); close(ip[0]); close(ip[1]);
-    return -1;
-  }
-  if (q->pid == 0) qq_child(mp, ep, ip);
-  close(mp[0]);
-  close(ep[0]);
-  close(ip[1]);
-  fcntl(ip[0], F_SETFD, FD_CLOEXEC);
-  fcntl(mp[1], F_SETFD, FD_CLOEXEC);
-  fcntl(ep[1], F_SETFD, FD_CLOEXEC);
-  q->idfd = ip[0];
-  q->msgfd = mp[1];
-  q->envfd = ep[1];
-  return 0;
-}
-
-static void writeall(struct qq *q, int fd, const char *s, size_t n)
-{
-  while (n && !q->werr) {
-    ssize_t r = write(fd, s, n);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      q->werr = 1;
-      return;
-    }
-    s += r;
-    n -= (size_t)r;
-  }
-}
-
-static void qq_put(struct qq *q, const char *s, size_t n) { writeall(q, q->msgfd, s, n); }
-
-static void qq_close(int *fd)
-{
-  if (*fd >= 0) close(*fd);
-  *fd = -1;
-}
-
-/* reap the queue program; its exit code, QQ_BUG if it died otherwise */
-static int qq_wait(struct qq *q)
-{
-  int st;
-  pid_t r;
-  do r = waitpid(q->pid, &st, 0); while (r < 0 && errno == EINTR);
-  q->pid = 0;
-  if (r < 0) return QQ_BUG;
-  if (WIFEXITED(st)) return WEXITSTATUS(st);
-  return QQ_BUG;
-}
-
-/* nothing queued: close both pipes before any envelope byte (tern-queue
-   then sees an empty envelope and removes what it wrote). A no-op when
-   nothing runs. */
-static void qq_abort(struct qq *q)
-{
-  if (q->pid <= 0) return;
-  qq_close(&q->msgfd);
-  qq_close(&q->envfd);
-  qq_close(&q->idfd);
-  qq_wait(q);
-}
-
-/* "msg DIGITS qp DIGITS\n" exactly: 1, else 0 */
-static int is_queueid(const char *buf, size_t n)
-{
-  size_t i = 4, j;
-  if (n >= QUEUEID_MAX || buf[n - 1] != '\n' || memcmp(buf, "msg ", 4)) return 0;
-  while (i < n && buf[i] >= '0' && buf[i] <= '9') i++;
-  if (i == 4 || i + 4 >= n || memcmp(buf + i, " qp ", 4)) return 0;
-  j = i + 4;
-  while (j < n && buf[j] >= '0' && buf[j] <= '9') j++;
-  return j > i + 4 && j == n - 1;
-}
-
-/* What the queue program wrote on fd 2, read once it has exited (bounded:
-   200 bytes, 1 s). "msg N qp P" from tern-queue -i becomes the queue id;
-   any other text (s6-sudo's errors, a filter's complaints) is logged. */
-static void qq_readid(struct qq *q, char *queueid)
-{
-  char buf[201];
-  size_t n = 0;
-  struct lg l;
-  queueid[0] = 0;
-  if (q->idfd < 0) return;
-  while (n < sizeof buf - 1) {
-    struct pollfd p = { q->idfd, POLLIN, 0 };
-    ssize_t r;
-    if (poll(&p, 1, 1000) <= 0) break;
-    r = read(q->idfd, buf + n, sizeof buf - 1 - n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    n += (size_t)r;
-  }
-  qq_close(&q->idfd);
-  if (!n) return;
-  if (is_queueid(buf, n)) {
-    memcpy(queueid, buf, n - 1);
-    queueid[n - 1] = 0;
-    return;
-  }
-  l.n = 0;
-  lg_cats(&l, "tern-smtpd: warning: ");
-  lg_cats(&l, client.remoteip);
-  lg_cats(&l, " the queue program said: ");
-  lg_safe(&l, buf, n);
-  lg_log(&l);
-}
-
-/* end the message, write the envelope of t, wait: the queue program's code */
-static int qq_finish(struct qq *q, struct tx *t)
-{
-  int code;
-  qq_close(&q->msgfd);
-  writeall(q, q->envfd, "F", 1);
-  writeall(q, q->envfd, t->from.s, t->from.len);
-  writeall(q, q->envfd, "", 1);
-  writeall(q, q->envfd, t->rcpt, t->rcptlen);
-  writeall(q, q->envfd, "", 1);
-  qq_close(&q->envfd);
-  code = qq_wait(q);
-  qq_readid(q, t->queueid);
-  if (code == 0 && q->werr) return QQ_WRITE;  /* cannot happen: exit 0 read all */
-  return code;
-}
-
 /* ---- the transaction ---- */
 /* The one end of a transaction (RSET, HELO/EHLO, QUIT, the reply to the
    end of a message): a queue program still running is told to queue
@@ -475,29 +303,44 @@ static int qq_finish(struct qq *q, struct tx *t)
 static void tx_reset(struct session *s)
 {
   struct tx *t = &s->tx;
-  qq_abort(&t->q);
+  qclient_abort(&t->q);
   t->badmailfrom = 0;
-  t->rcptlen = 0;
+  t->envlen = t->rcptoff = 0;
   t->nrcpt = 0;
   t->firstrcpt[0] = 0;
   s->phase = phase_reset(s->phase);
 }
 
+/* room for n more envelope bytes, and the final NUL: 1, or 0 (no memory) */
+static int env_room(struct tx *t, size_t n)
+{
+  size_t nc;
+  char *p;
+  if (t->envlen + n + 1 <= t->envcap) return 1;
+  nc = t->envcap ? t->envcap * 2 : 4096;
+  while (nc < t->envlen + n + 1) nc *= 2;
+  p = realloc(t->env, nc);
+  if (!p) return 0;
+  t->env = p;
+  t->envcap = nc;
+  return 1;
+}
+
+/* "T" s "\0" to the envelope (after "F" sender "\0", written with the first) */
 static int rcpt_add(struct tx *t, const char *s, size_t n)
 {
-  if (t->rcptlen + n + 2 > t->rcptcap) {
-    size_t nc = t->rcptcap ? t->rcptcap * 2 : 4096;
-    char *p;
-    while (nc < t->rcptlen + n + 2) nc *= 2;
-    p = realloc(t->rcpt, nc);
-    if (!p) return 0;
-    t->rcpt = p;
-    t->rcptcap = nc;
+  if (!t->envlen) {
+    if (!env_room(t, t->from.len + 2)) return 0;
+    t->env[0] = 'F';
+    memcpy(t->env + 1, t->from.s, t->from.len);
+    t->env[t->from.len + 1] = 0;
+    t->envlen = t->rcptoff = t->from.len + 2;
   }
-  t->rcpt[t->rcptlen++] = 'T';
-  memcpy(t->rcpt + t->rcptlen, s, n);
-  t->rcptlen += n;
-  t->rcpt[t->rcptlen++] = 0;
+  if (!env_room(t, n + 2)) return 0;
+  t->env[t->envlen++] = 'T';
+  memcpy(t->env + t->envlen, s, n);
+  t->envlen += n;
+  t->env[t->envlen++] = 0;
   if (!t->nrcpt) { memcpy(t->firstrcpt, s, n); t->firstrcpt[n] = 0; }
   t->nrcpt++;
   return 1;
@@ -541,9 +384,13 @@ static int message_start(struct session *s, int mode)
 {
   struct lg l;
   struct tx *t = &s->tx;
-  if (qq_start(&t->q) < 0) return -1;
-  trace_received(&l, s, &client, cfg.me, time(0));
-  qq_put(&t->q, l.s, l.n);
+  time_t now = time(0);
+  /* the whole injection may last as long as the session may, and the end
+     of the message one timeoutsmtpd more */
+  unsigned long timeout = (unsigned long)(deadline > now ? deadline - now : 0) + cfg.timeoutsmtpd;
+  if (qclient_open(&t->q, getenv("QMAILQUEUE"), QCLIENT_WANTID, (unsigned)timeout) < 0) return -1;
+  trace_received(&l, s, &client, cfg.me, now);
+  qclient_write(&t->q, l.s, l.n);
   smtp_data_init(&t->data, mode, cfg.databytes);
   return 0;
 }
@@ -560,6 +407,19 @@ static const char *content_refusal(unsigned flags)
   return 0;
 }
 
+/* what the queue program said on fd 2 that was not its id (s6-sudo's
+   errors, a filter's complaints): logged */
+static void queue_said(const char *text)
+{
+  struct lg l;
+  l.n = 0;
+  lg_cats(&l, "tern-smtpd: warning: ");
+  lg_cats(&l, client.remoteip);
+  lg_cats(&l, " the queue program said: ");
+  lg_cats(&l, text);
+  lg_log(&l);
+}
+
 /* reply to the end of a message; the transaction is over afterwards */
 static void message_end(struct session *s)
 {
@@ -568,17 +428,20 @@ static void message_end(struct session *s)
   char rbuf[300];
   pid_t qp = t->q.pid;
   if (!r) {
-    int perm, code = qq_finish(&t->q, t);
+    int perm, code;
     struct lg l;
+    t->env[t->envlen] = 0;   /* env_room() kept a byte for it */
+    code = qclient_close(&t->q, t->env, t->envlen + 1);
     l.n = 0;
     if (code == 0) {
       lg_cats(&l, "250 2.0.0 ok ");
-      lg_cats(&l, t->queueid[0] ? t->queueid : t->id);
+      lg_cats(&l, t->q.id[0] ? t->q.id : t->id);
     } else {
-      const char *d = qq_describe(code, &perm);
+      const char *d = qclient_describe(&t->q, code, &perm);
       lg_cats(&l, perm ? "554 5.3.0 " : "451 4.3.0 ");
       lg_cat(&l, d, strlen(d) > 200 ? 200 : strlen(d));
     }
+    if (t->q.text[0] && code != QQ_CUSTOM) queue_said(t->q.text);
     memcpy(rbuf, l.s, l.n);
     rbuf[l.n] = 0;
     r = rbuf;
@@ -711,7 +574,7 @@ static void do_data(struct session *s, const struct smtp_cmd *c)
     if (r <= 0) message_lost(s, r, "DATA");
     used = smtp_data_feed(&t->data, buffer_peek(&bin), (size_t)r, dbuf, &o);
     buffer_seek(&bin, used);
-    if (o && !t->data.flags) qq_put(&t->q, dbuf, o);
+    if (o && !t->data.flags) qclient_write(&t->q, dbuf, o);
   }
   message_end(s);
 }
@@ -733,7 +596,7 @@ static void bdat_read(struct session *s, uint64_t n, int keep)
     if ((uint64_t)k > n) k = (size_t)n;
     if (keep) {
       smtp_data_feed(&t->data, buffer_peek(&bin), k, dbuf, &o);
-      if (o && !t->data.flags) qq_put(&t->q, dbuf, o);
+      if (o && !t->data.flags) qclient_write(&t->q, dbuf, o);
     }
     buffer_seek(&bin, k);
     n -= k;

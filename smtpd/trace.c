@@ -101,17 +101,18 @@ void trace_transaction(const struct session *s, const struct client *c,
 {
   const struct tx *t = &s->tx;
   struct lg l;
-  size_t pos = 0;
+  size_t pos;
   head(&l, "info: ", c);
   lg_cats(&l, "helo ");
   lg_safe(&l, s->helo, s->helolen);
   lg_cats(&l, " from <");
   lg_safe(&l, t->from.s, t->from.len);
   lg_cats(&l, "> to");
-  while (pos < t->rcptlen) {
-    size_t k = strlen(t->rcpt + pos + 1);
+  pos = t->rcptoff;
+  while (pos < t->envlen) {
+    size_t k = strlen(t->env + pos + 1);
     lg_cats(&l, " <");
-    lg_safe(&l, t->rcpt + pos + 1, k);
+    lg_safe(&l, t->env + pos + 1, k);
     lg_cats(&l, ">");
     pos += k + 2;
   }
@@ -119,7 +120,7 @@ void trace_transaction(const struct session *s, const struct client *c,
   lg_ulong(&l, size);
   lg_cats(&l, " id ");
   lg_cats(&l, t->id);
-  if (t->queueid[0]) { lg_cats(&l, " "); lg_cats(&l, t->queueid); }
+  if (t->q.id[0]) { lg_cats(&l, " "); lg_cats(&l, t->q.id); }
   else if (qp > 0) { lg_cats(&l, " qp "); lg_ulong(&l, (unsigned long long)qp); }
   lg_cats(&l, " result ");
   lg_cat(&l, result, strlen(result) > 200 ? 200 : strlen(result));
