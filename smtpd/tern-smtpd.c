@@ -604,10 +604,20 @@ static void bdat_read(struct session *s, uint64_t n, int keep)
 }
 
 /* BDAT's argument, parsed before the phase is checked (the chunk follows
-   the command whatever the reply): 1 ok, 0 refused here */
+   the command whatever the reply): 1 ok, 0 refused here. The octets of a
+   refused chunk are never commands (RFC 3030 3): when its size can still
+   be read they are swallowed, else the connection is closed (RFC 3030 4.1). */
 static int parse_bdat(struct session *s, const struct smtp_cmd *c)
 {
+  uint64_t n;
   if (smtp_parse_bdat(c->arg, c->arglen, &s->tx.chunk, &s->tx.chunklast)) return 1;
+  if (!smtp_bdat_count(c->arg, c->arglen, &n)) {
+    reply("421 4.5.4 BDAT without a readable chunk size, closing connection");
+    flush();
+    warn("BDAT without a readable chunk size, closing");
+    die_quiet(0);
+  }
+  bdat_read(s, n, 0);
   reply("501 5.5.4 syntax: BDAT octets [LAST]");
   bad(s);
   return 0;
