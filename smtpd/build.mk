@@ -1,6 +1,6 @@
 # smtpd/: the SMTP front door (edge programs: libowfat only, never skalibs)
 EDGE += smtpd/tern-smtpd
-smtpd/tern-smtpd: smtpd/smtp.o smtpd/rcpt.o smtpd/phase.o smtpd/trace.o
+smtpd/tern-smtpd: smtpd/smtp.o smtpd/rcpt.o smtpd/phase.o smtpd/trace.o smtpd/client.o
 EDGE += smtpd/tern-listen smtpd/tern-rules
 
 UNIT_TESTS += tests/unit/smtpd-smtp-test
@@ -18,6 +18,10 @@ tests/unit/smtpd-phase-test: smtpd/phase.o
 UNIT_TESTS += tests/unit/smtpd-trace-test
 UNIT_EXTRA_smtpd-trace := smtpd/trace.o
 tests/unit/smtpd-trace-test: smtpd/trace.o
+
+UNIT_TESTS += tests/unit/smtpd-client-test
+UNIT_EXTRA_smtpd-client := smtpd/client.o
+tests/unit/smtpd-client-test: smtpd/client.o
 
 FUZZERS += tests/fuzz/smtp-fuzz
 FUZZ_EXTRA_smtp := smtpd/smtp.c

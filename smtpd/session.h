@@ -21,6 +21,8 @@ struct client {
   const char *remotehost;     /* TCPREMOTEHOST, or 0 */
   const char *localip;        /* TCPLOCALIP, ::ffff: dropped, or 0 */
   const char *relayclient;    /* RELAYCLIENT, or 0 */
+  int unverified;             /* 1: not run as ternd, so remoteip and remotehost
+                                 are only what whoever ran us said (client.h) */
 };
 
 /* One mail transaction: MAIL to the reply after the content, or to RSET. */

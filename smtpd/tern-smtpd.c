@@ -21,6 +21,7 @@
 #include "common/home.h"
 #include "common/qclient.h"
 #include "common/qqcode.h"
+#include "smtpd/client.h"
 #include "smtpd/phase.h"
 #include "smtpd/rcpt.h"
 #include "smtpd/session.h"
@@ -43,7 +44,7 @@ static struct config {
   unsigned long databytes, maxrcpt, timeoutsmtpd, timeoutsession, maxbadcmds, greetdelay;
   struct rcpt_policy policy;
 } cfg;
-static struct client client = { "unknown", 0, 0, 0 };
+static struct client client = { "unknown", 0, 0, 0, 1 };
 static struct session sess;
 
 /* ---- I/O ---- */
@@ -275,6 +276,7 @@ static void setup_client(void)
   x = getenv("TCPLOCALIP");
   if (x && *x) client.localip = unmap(x);
   client.relayclient = getenv("RELAYCLIENT");
+  client.unverified = !client_verified();
   cfg.policy.localip = client.localip;
   cfg.policy.relayclient = client.relayclient;
 }

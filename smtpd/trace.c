@@ -65,7 +65,7 @@ void trace_received(struct lg *l, const struct session *s, const struct client *
   l->n = 0;
   lg_cats(l, "Received: from ");
   lg_safe(l, s->helo, s->helolen);
-  lg_cats(l, " (");
+  lg_cats(l, c->unverified ? " (unverified: " : " (");
   if (c->remotehost) { safe_capped(l, c->remotehost, 255); lg_cats(l, " "); }
   lg_cats(l, "[");
   if (strchr(c->remoteip, ':')) lg_cats(l, "IPv6:");

@@ -25,7 +25,8 @@ extern void trace_transid(char *dst, time_t now, pid_t pid, unsigned long n);
 
 /* The Received line of s's transaction into l (l->n = 0 first), LF-ended:
    "Received: from HELO ([host ][IP])\n\tby ME (tern-smtpd) with PROTO id
-   ID[\n\tfor <rcpt>]; DATE\n". */
+   ID[\n\tfor <rcpt>]; DATE\n", with "(unverified: [host ][IP])" when
+   c->unverified. */
 extern void trace_received(struct lg *l, const struct session *s, const struct client *c,
                            const char *me, time_t now);
 

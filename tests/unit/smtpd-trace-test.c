@@ -28,7 +28,7 @@ static const char *line(struct lg *l)
 static void test_received(void **st)
 {
   struct session s;
-  struct client c = { "192.0.2.7", 0, 0, 0 };
+  struct client c = { "192.0.2.7", 0, 0, 0, 0 };
   struct lg l;
   (void)st;
   session(&s, "client.example");
@@ -48,6 +48,10 @@ static void test_received(void **st)
   assert_string_equal(line(&l),
     "Received: from a?b?? (host?.example [IPv6:2001:db8::1])\n\tby mx (tern-smtpd) with UTF8SMTP id 1.2.3; "
     "Thu, 1 Jan 1970 00:00:00 +0000\n");
+  c.unverified = 1;   /* not run as ternd: the environment's word only */
+  trace_received(&l, &s, &c, "mx", 0);
+  assert_non_null(strstr(line(&l), "Received: from a?b?? (unverified: host?.example [IPv6:2001:db8::1])\n"));
+  c.unverified = 0;
   session(&s, "h");
   c.remotehost = 0;
   c.remoteip = "unknown";
