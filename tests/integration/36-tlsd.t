@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""34-tlsd.t: tern-tlsd alone, between a real TLS client (Python's ssl, and
+"""36-tlsd.t: tern-tlsd alone, between a real TLS client (Python's ssl, and
 openssl s_client) and this script playing the application on the UCSPI-TLS
 fds (3: control, 4: plaintext). Plaintext before 'Y' goes straight through
 the socket; after 'Y' the handshake, the one-line control reply, the relay
