@@ -1,15 +1,19 @@
 #!/bin/sh
-# tests/deps.sh build|test: install, through apt-get, the Debian packages
-# that building (build) or testing (test) needs and that are missing, and
+# tests/deps.sh build|test|deb: install, through apt-get, the Debian packages
+# that building (build), testing (test) or
+# building the Debian package (deb: make deb) needs and that are missing, and
 # say so. Nothing is fetched from anywhere but Debian's archive.
 set -e
 stage=${1:-build}
 build_pkgs="gcc make libc6-dev libowfat-dev skalibs-dev s6 execline"
-test_pkgs="$build_pkgs libcmocka-dev python3 perl swaks msmtp dnsmasq-base strace clang libclang-rt-14-dev procps iproute2 util-linux postfix dovecot-imapd dovecot-pop3d valgrind"
+test_pkgs="$build_pkgs libcmocka-dev python3 perl swaks msmtp dnsmasq-base strace clang libclang-rt-14-dev procps iproute2 util-linux postfix dovecot-imapd dovecot-pop3d valgrind man-db systemd"
+# make deb: Debian's packaging tools (dpkg-buildpackage, debhelper, lintian)
+deb_pkgs="$build_pkgs dpkg-dev debhelper fakeroot lintian"
 case $stage in
   build) want=$build_pkgs ;;
-  test) want=$test_pkgs ;;
-  *) echo "usage: tests/deps.sh build|test" >&2; exit 100 ;;
+  test) want="$test_pkgs dpkg-dev debhelper fakeroot lintian" ;;
+  deb) want=$deb_pkgs ;;
+  *) echo "usage: tests/deps.sh build|test|deb" >&2; exit 100 ;;
 esac
 missing=
 for p in $want; do
