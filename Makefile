@@ -112,6 +112,13 @@ install-files:
 	chmod 0644 $(DESTDIR)$(UNITDIR)/tern.service
 	@if [ -z "$(DESTDIR)" ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 
+# make deb: the Debian package, built by dpkg-buildpackage in a copy of the
+# tree under DEB_BUILD; the .deb and lintian.log land in DEB_BUILD
+DEB_BUILD ?= /tmp/tern-deb
+deb:
+	@sh tests/deps.sh deb
+	sh queue/deb.sh "$(DEB_BUILD)"
+
 DEMO_ROOT ?= $(CURDIR)/demo-root
 demo: deps programs
 	sh tests/demo.sh "$(DEMO_ROOT)"
@@ -130,6 +137,6 @@ clean:
 	rm -f $(EDGE) $(CORE) $(UNIT_TESTS) $(FUZZERS) common/common.a
 	find . -name '*.o' -o -name '*.d' -o -name '*.map' | xargs rm -f
 
-.PHONY: fault fuzz-short all programs check check-sides deps deps-test unit-tests integration-tests install install-files demo fuzz bench clean
+.PHONY: fault fuzz-short all programs check check-sides deps deps-test unit-tests integration-tests install install-files deb demo fuzz bench clean
 
 -include $(shell find . -name '*.d' 2>/dev/null)
