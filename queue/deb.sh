@@ -8,16 +8,22 @@
 # .changes). Exit 0 built and lintian reports no error; 1 lintian errors;
 # 100 usage; 111 the build failed.
 set -eu
-die() { echo "deb: fatal: $*" >&2; exit "${2:-111}"; }
+die() { echo "deb: fatal: $1" >&2; exit "${2:-111}"; }
 [ $# -eq 1 ] || die "usage: queue/deb.sh DIR" 100
 D=$1
 case $D in /*) ;; *) D=$(pwd)/$D ;; esac
 src=$(cd "$(dirname "$0")/.." && pwd)
 ver=$(dpkg-parsechangelog -l "$src/queue/debian/changelog" -S Version) || die "cannot read queue/debian/changelog"
 case $D in "$src"|"$src"/*) die "DIR must be outside the source tree: $D" 100 ;; esac
+# DIR is emptied first: only one that is empty or that an earlier make deb
+# made (it holds .tern-deb), never, say, /tmp itself
+if [ -d "$D" ] && [ -n "$(ls -A "$D")" ] && [ ! -e "$D/.tern-deb" ]; then
+  die "$D is not empty and was not made by make deb; refusing to empty it" 100
+fi
 rm -rf "$D"
 B=$D/tern-$ver
 mkdir -p "$B"
+: > "$D/.tern-deb"
 if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
   (cd "$src" && git ls-files -co --exclude-standard | while IFS= read -r f; do if [ -e "$f" ]; then echo "$f"; fi; done) |
     tar -C "$src" -T - -cf - | tar -C "$B" -xf - || die "copying the tree"

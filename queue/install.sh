@@ -19,7 +19,7 @@
 set -eu
 umask 022
 
-die() { echo "install: fatal: $*" >&2; exit "${2:-111}"; }
+die() { echo "install: fatal: $1" >&2; exit "${2:-111}"; }
 src=$(cd "$(dirname "$0")/.." && pwd)
 
 # programs(BINDIR): every built program of the tree into BINDIR, each
