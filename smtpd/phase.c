@@ -4,6 +4,7 @@
 
 #define B(p) (1u << (p))
 #define ALL (B(PHASE_N) - 1)
+#define TRANS (ALL & ~(B(PHASE_START) | B(PHASE_GREETED)))   /* MAIL seen */
 
 #define ARG_ANY 0
 #define ARG_NEED 1     /* refused without an argument */
@@ -33,8 +34,11 @@ static const struct rule {
   { SMTP_V_BDAT, ARG_ANY, B(PHASE_MAIL), { "554 5.5.1 no valid recipients", 1 } },
   { SMTP_V_BDAT, ARG_ANY, B(PHASE_BDATFAIL), { "503 5.5.1 previous BDAT failed, send RSET", 1 } },
   { SMTP_V_EXPN, ARG_ANY, ALL, { "502 5.5.1 not implemented", 1 } },
-  { SMTP_V_STARTTLS, ARG_ANY, ALL, { "502 5.5.1 not implemented", 1 } },
-  { SMTP_V_AUTH, ARG_ANY, ALL, { "502 5.5.1 not implemented", 1 } },
+  { SMTP_V_STARTTLS, ARG_NONE, 0, { "501 5.5.4 STARTTLS takes no argument", 1 } },
+  { SMTP_V_STARTTLS, ARG_ANY, TRANS, { "503 5.5.1 STARTTLS not allowed in a mail transaction", 1 } },
+  { SMTP_V_AUTH, ARG_NEED, 0, { "501 5.5.4 AUTH needs a mechanism", 1 } },
+  { SMTP_V_AUTH, ARG_ANY, B(PHASE_START), { "503 5.5.1 send EHLO first", 1 } },
+  { SMTP_V_AUTH, ARG_ANY, TRANS, { "503 5.5.1 AUTH not allowed in a mail transaction", 1 } },
   { SMTP_V_ETRN, ARG_ANY, ALL, { "502 5.5.1 not implemented", 1 } },
   { SMTP_V_TURN, ARG_ANY, ALL, { "502 5.5.1 not implemented", 1 } },
 };

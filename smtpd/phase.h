@@ -24,8 +24,11 @@ struct phase_refusal {
 /* May command verb (enum smtp_verb) with an argument of arglen octets run
    in phase? 0: yes. Otherwise the refusal: first an argument that must be
    there and is not (HELO, EHLO, VRFY) or must not be and is (DATA), then
-   the phase. Commands tern-smtpd does not implement (EXPN, STARTTLS, AUTH,
-   ETRN, TURN: 502) and unknown verbs (500) are refused in every phase. */
+   the phase. STARTTLS (no argument) and AUTH (after EHLO) are refused
+   inside a mail transaction (503); whether they are offered at all is the
+   session's business, not the phase's. Commands tern-smtpd does not
+   implement (EXPN, ETRN, TURN: 502) and unknown verbs (500) are refused in
+   every phase. */
 extern const struct phase_refusal *phase_check(int verb, int phase, size_t arglen);
 
 /* The phase after the transaction ends (RSET, HELO/EHLO, QUIT, the reply to

@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "common/addr.h"
+#include "common/checkpw.h"
 #include "common/qclient.h"
+#include "common/ucspitls.h"
 #include "smtpd/phase.h"
 #include "smtpd/smtp.h"
 
@@ -45,7 +47,11 @@ struct tx {
 
 struct session {
   int phase;                  /* enum phase */
-  int esmtp;                  /* the client said EHLO (STARTTLS and AUTH add flags here) */
+  int esmtp;                  /* the client said EHLO */
+  int tls;                    /* TLS is on (after STARTTLS, or from the start
+                                 on the smtps listener): tlsinfo says how */
+  struct ucspitls_info tlsinfo;
+  char user[CHECKPW_USER_MAX + 1];   /* the AUTH user, "" before AUTH */
   char helo[HELO_MAX + 1];
   size_t helolen;
   unsigned long badcmds;      /* replies that count towards control/maxbadcmds */

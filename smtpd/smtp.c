@@ -83,6 +83,7 @@ int smtp_parse_mail(const char *arg, size_t len, struct addr *a, struct smtp_mai
   p->has_size = 0;
   p->body = SMTP_BODY_NONE;
   p->smtputf8 = 0;
+  p->has_auth = 0;
   *aerr = 0;
   if (!k) return SMTP_E_SYNTAX;
   r = addr_parse_path(arg + k, len - k, ADDR_O_NULL | ADDR_O_UTF8, a, &end);
@@ -110,6 +111,13 @@ int smtp_parse_mail(const char *arg, size_t len, struct addr *a, struct smtp_mai
       if (word_eq(arg + ke + 1, ve - ke - 1, "7bit")) p->body = SMTP_BODY_7BIT;
       else if (word_eq(arg + ke + 1, ve - ke - 1, "8bitmime")) p->body = SMTP_BODY_8BITMIME;
       else return SMTP_E_PARAMVAL;
+    } else if (word_eq(arg + ks, ke - ks, "auth")) {
+      /* RFC 4954 5: AUTH=<> or AUTH=xtext; accepted and not used (the
+         identity tern-smtpd trusts is the session's own AUTH user) */
+      if (p->has_auth || ke == ve || ve - ke - 1 > 500) return SMTP_E_PARAMVAL;
+      for (size_t j = ke + 1; j < ve; j++)
+        if ((unsigned char)arg[j] < 33 || (unsigned char)arg[j] > 126) return SMTP_E_PARAMVAL;
+      p->has_auth = 1;
     } else if (word_eq(arg + ks, ke - ks, "smtputf8")) {
       if (p->smtputf8 || ke != ve) return SMTP_E_PARAMVAL;
       p->smtputf8 = 1;

@@ -48,10 +48,12 @@ struct smtp_mailparams {
   int has_size;
   int body;            /* SMTP_BODY_* */
   int smtputf8;        /* SMTPUTF8 given */
+  int has_auth;        /* AUTH= given (RFC 4954 5; its value is not kept) */
 };
 
 /* MAIL argument: "FROM:" [SP] reverse-path *(SP param). Parameters
-   understood: SIZE=n, BODY=7BIT|8BITMIME, SMTPUTF8. A UTF-8 address is
+   understood: SIZE=n, BODY=7BIT|8BITMIME, SMTPUTF8, AUTH=value (1..500
+   printable ASCII bytes, not checked further, not kept). A UTF-8 address is
    accepted only together with SMTPUTF8. */
 extern int smtp_parse_mail(const char *arg, size_t len, struct addr *a, struct smtp_mailparams *p, int *aerr);
 

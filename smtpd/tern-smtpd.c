@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +18,18 @@
 #include "cdb.h"
 
 #include "common/addr.h"
+#include "common/checkpw.h"
 #include "common/ctl.h"
 #include "common/home.h"
 #include "common/qclient.h"
 #include "common/qqcode.h"
+#include "common/ucspitls.h"
+#include "smtpd/auth.h"
+#include "smtpd/authfail.h"
+#include "smtpd/authrun.h"
+#include "smtpd/authsender.h"
 #include "smtpd/client.h"
+#include "smtpd/io.h"
 #include "smtpd/phase.h"
 #include "smtpd/rcpt.h"
 #include "smtpd/session.h"
@@ -43,15 +51,18 @@ static struct config {
   struct cdb mrh, rcpts;              /* mapped once per connection */
   unsigned long databytes, maxrcpt, timeoutsmtpd, timeoutsession, maxbadcmds, greetdelay;
   struct rcpt_policy policy;
+  /* TLS (UCSPI-TLS descriptors, -1: none) and the listener */
+  int sslctl, sslread, sslwrite;
+  enum { L_MX, L_SUBMISSION, L_SMTPS } listener;
+  /* AUTH: the checker's command line (authargv[0] 0: no AUTH) */
+  char authline[CTL_LINE_MAX];
+  char *authargv[AUTHRUN_ARGS + 1];
+  struct ctl_list authplain, authsenders;
+  unsigned long timeoutauth, authfailmax, authfaildelay, authfailwindow;
+  char faildir[4200];
 } cfg;
 static struct client client = { "unknown", 0, 0, 0, 1 };
 static struct session sess;
-
-/* ---- I/O ---- */
-static time_t deadline;                 /* whole session */
-static char inbuf[8192];
-static char outbuf[4096];
-static buffer bin, bout;
 
 static void die_quiet(int code)
 {
@@ -61,53 +72,12 @@ static void die_quiet(int code)
 
 static void warn(const char *what) { trace_warn(&client, what); }
 
-static int wait_fd(int fd, short ev)
+/* a write failed or timed out: nobody is listening any more */
+static void io_failed(const char *what)
 {
-  for (;;) {
-    time_t now = time(0);
-    long t = (long)cfg.timeoutsmtpd;
-    struct pollfd p;
-    int r;
-    /* the session cap limits reading; a write (the 421 that ends a
-       capped session, too) gets timeoutsmtpd */
-    if (ev == POLLIN && deadline - now < t) t = (long)(deadline - now);
-    if (t <= 0) { errno = ETIMEDOUT; return -1; }
-    p.fd = fd;
-    p.events = ev;
-    p.revents = 0;
-    r = poll(&p, 1, (int)(t > 100000 ? 100000000 : t * 1000));
-    if (r > 0) return 0;
-    if (r == 0) { errno = ETIMEDOUT; return -1; }
-    if (errno != EINTR) return -1;
-  }
+  warn(what);
+  die_quiet(EXIT_TEMP);
 }
-
-static ssize_t safewrite(int fd, const char *buf, size_t len)
-{
-  ssize_t r;
-  if (wait_fd(fd, POLLOUT) < 0) { warn("write timeout or error, closing"); die_quiet(EXIT_TEMP); }
-  r = write(fd, buf, len);
-  if (r <= 0) {
-    if (r < 0 && (errno == EINTR || errno == EAGAIN)) return 0;
-    warn("write error, closing");
-    die_quiet(EXIT_TEMP);
-  }
-  return r;
-}
-
-/* flush our replies before we would block reading (RFC 2920 3.2) */
-static ssize_t saferead(int fd, char *buf, size_t len)
-{
-  ssize_t r;
-  if (buffer_flush(&bout) < 0) die_quiet(EXIT_TEMP);
-  if (wait_fd(fd, POLLIN) < 0) return -1;
-  do r = read(fd, buf, len); while (r < 0 && errno == EINTR);
-  return r;
-}
-
-static void out(const char *s) { buffer_puts(&bout, s); }
-static void flush(void) { buffer_flush(&bout); }
-static void reply(const char *line) { out(line); out("\r\n"); }
 
 /* ---- configuration ---- */
 static char pbuf[4200];
@@ -133,8 +103,8 @@ static void ctlfail(const char *name, const char *why)
   lg_cats(&l, ": ");
   lg_cats(&l, why ? why : strerror(errno));
   lg_log(&l);
-  reply("421 4.3.0 unable to read controls");
-  flush();
+  io_reply("421 4.3.0 unable to read controls");
+  io_flush();
   _exit(why ? EXIT_PERM : EXIT_TEMP);
 }
 
@@ -281,6 +251,58 @@ static void setup_client(void)
   cfg.policy.relayclient = client.relayclient;
 }
 
+/* a configuration error outside control/: refuse the session */
+static void envfail(const char *name, const char *why)
+{
+  struct lg l;
+  l.n = 0;
+  lg_cats(&l, "tern-smtpd: fatal: ");
+  lg_cats(&l, name);
+  lg_cats(&l, ": ");
+  lg_cats(&l, why);
+  lg_log(&l);
+  io_reply("421 4.3.0 local configuration error");
+  io_flush();
+  _exit(EXIT_PERM);
+}
+
+/* a descriptor named by the environment: the number, -1 when unset */
+static int env_fd(const char *name)
+{
+  const char *x = getenv(name);
+  unsigned long v;
+  if (!x) return -1;
+  if (!scan_env_ulong(x, &v) || v > 1023 || fcntl((int)v, F_GETFD) < 0) envfail(name, "not an open descriptor");
+  return (int)v;
+}
+
+/* TLS, the listener and AUTH (tern-smtpd.8 TLS, AUTH) */
+static void setup_secure(void)
+{
+  const char *l = getenv("TERN_LISTENER");
+  cfg.sslctl = env_fd("SSLCTLFD");
+  cfg.sslread = env_fd("SSLREADFD");
+  cfg.sslwrite = env_fd("SSLWRITEFD");
+  if (cfg.sslctl >= 0 && (cfg.sslread < 0 || cfg.sslwrite < 0)) envfail("SSLCTLFD", "set without SSLREADFD and SSLWRITEFD");
+  if (!l || !*l || !strcmp(l, "mx")) cfg.listener = L_MX;
+  else if (!strcmp(l, "submission")) cfg.listener = L_SUBMISSION;
+  else if (!strcmp(l, "smtps")) cfg.listener = L_SMTPS;
+  else envfail("TERN_LISTENER", "not mx, submission or smtps");
+  if (cfg.listener == L_SMTPS && cfg.sslctl < 0) envfail("TERN_LISTENER", "smtps without SSLCTLFD");
+  if (readline_ctl("authcheck", cfg.authline, "") && cfg.authline[0]
+      && !authrun_split(cfg.authline, cfg.authargv))
+    ctlfail("authcheck", "not an absolute path and at most 15 arguments");
+  readlist_ctl("authplaintext", &cfg.authplain);
+  readlist_ctl("authsenders", &cfg.authsenders);
+  cfg.timeoutauth = readulong_ctl("timeoutauth", 30);
+  cfg.authfailmax = readulong_ctl("authfailmax", 10);
+  cfg.authfaildelay = readulong_ctl("authfaildelay", 5);
+  cfg.authfailwindow = readulong_ctl("authfailwindow", 3600);
+  if (!cfg.timeoutauth) cfg.timeoutauth = 1;
+  if (!cfg.authfailmax) cfg.authfailmax = 1;
+  snprintf(cfg.faildir, sizeof cfg.faildir, "%s/auth-fail", home_get());
+}
+
 static void setup(void)
 {
   setup_names();
@@ -296,6 +318,7 @@ static void setup(void)
   if (cfg.greetdelay > 60) cfg.greetdelay = 60;
   setup_policy();
   setup_client();
+  setup_secure();
 }
 
 /* ---- the transaction ---- */
@@ -351,32 +374,11 @@ static int rcpt_add(struct tx *t, const char *s, size_t n)
 static void bad(struct session *s)
 {
   if (++s->badcmds >= cfg.maxbadcmds) {
-    reply("421 4.7.0 too many errors, closing connection");
-    flush();
+    io_reply("421 4.7.0 too many errors, closing connection");
+    io_flush();
     warn("too many bad commands, closing");
     die_quiet(0);
   }
-}
-
-/* ---- command line input ---- */
-/* 1 line in x[0..*n) without CRLF; 0 EOF; -1 error/timeout; -2 too long
-   (consumed to its LF); -3 ended by a bare LF */
-static int getcmd(char *x, size_t *n)
-{
-  size_t len = 0, total = 0;
-  int toolong = 0;
-  for (;;) {
-    char c;
-    ssize_t r = buffer_getc(&bin, &c);
-    if (r <= 0) return (int)r;
-    total++;
-    if (c == '\n') break;
-    if (len < SMTP_CMD_MAX) x[len++] = c; else toolong = 1;
-  }
-  if (toolong || total > SMTP_CMD_MAX) return -2;
-  if (!len || x[len - 1] != '\r') return -3;
-  *n = len - 1;
-  return 1;
 }
 
 /* ---- the message ---- */
@@ -389,7 +391,7 @@ static int message_start(struct session *s, int mode)
   time_t now = time(0);
   /* the whole injection may last as long as the session may, and the end
      of the message one timeoutsmtpd more */
-  unsigned long timeout = (unsigned long)(deadline > now ? deadline - now : 0) + cfg.timeoutsmtpd;
+  unsigned long timeout = (unsigned long)(io_deadline > now ? io_deadline - now : 0) + cfg.timeoutsmtpd;
   if (qclient_open(&t->q, getenv("QMAILQUEUE"), QCLIENT_WANTID, (unsigned)timeout) < 0) return -1;
   trace_received(&l, s, &client, cfg.me, now);
   qclient_write(&t->q, l.s, l.n);
@@ -449,7 +451,7 @@ static void message_end(struct session *s)
     r = rbuf;
   }
   trace_transaction(s, &client, r, t->data.size, qp);
-  reply(r);
+  io_reply(r);
   tx_reset(s);
 }
 
@@ -459,8 +461,8 @@ static void message_lost(struct session *s, ssize_t r, const char *cmd)
   struct lg l;
   l.n = 0;
   if (r < 0 && errno == ETIMEDOUT) {
-    reply("421 4.4.2 timeout");
-    flush();
+    io_reply("421 4.4.2 timeout");
+    io_flush();
     lg_cats(&l, "421 timeout in ");
   } else
     lg_cats(&l, "connection lost in ");
@@ -468,6 +470,196 @@ static void message_lost(struct session *s, ssize_t r, const char *cmd)
   l.s[l.n] = 0;
   trace_transaction(s, &client, l.s, s->tx.data.size, s->tx.q.pid);
   die_quiet(EXIT_TEMP);
+}
+
+/* ---- TLS (RFC 3207, RFC 8314) ---- */
+static void tls_fail(const char *what)
+{
+  warn(what);
+  die_quiet(EXIT_TEMP);
+}
+
+/* read the TLS process's one reply line into s->tlsinfo */
+static void tls_reply(struct session *s)
+{
+  char buf[UCSPITLS_REPLY_MAX];
+  size_t n = 0;
+  while (!n || buf[n - 1] != '\n') {
+    ssize_t r;
+    if (n == sizeof buf) tls_fail("TLS control reply too long, closing");
+    if (io_wait(cfg.sslctl, POLLIN) < 0) tls_fail("no TLS control reply in time, closing");
+    r = read(cfg.sslctl, buf + n, sizeof buf - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) tls_fail("TLS handshake failed (no control reply), closing");
+    n += (size_t)r;
+  }
+  if (ucspitls_parse(buf, n, &s->tlsinfo) < 0) tls_fail("bad TLS control reply, closing");
+  if (!s->tlsinfo.ok) {
+    char w[UCSPITLS_FIELD_MAX + 40];
+    snprintf(w, sizeof w, "TLS handshake failed: %s", s->tlsinfo.reason);
+    tls_fail(w);
+  }
+}
+
+/* Ask the TLS process for the handshake and then talk through it. Every
+   byte read but not yet used is dropped (nothing sent before the handshake
+   is answered inside TLS: RFC 3207 4.2) and the session is as right after
+   the greeting: no HELO, no transaction, no AUTH. */
+static void tls_start(struct session *s)
+{
+  ssize_t r;
+  do r = write(cfg.sslctl, "Y", 1); while (r < 0 && errno == EINTR);
+  if (r != 1) tls_fail("unable to write to the TLS control socket, closing");
+  tls_reply(s);
+  if (dup2(cfg.sslread, 0) < 0 || dup2(cfg.sslwrite, 1) < 0) tls_fail("unable to switch to TLS, closing");
+  if (cfg.sslread > 2) close(cfg.sslread);
+  if (cfg.sslwrite > 2 && cfg.sslwrite != cfg.sslread) close(cfg.sslwrite);
+  close(cfg.sslctl);
+  io_init();
+  tx_reset(s);
+  s->phase = PHASE_START;
+  s->esmtp = 0;
+  s->helo[0] = 0;
+  s->helolen = 0;
+  s->user[0] = 0;
+  cfg.policy.relayclient = client.relayclient;
+  s->tls = 1;
+  trace_tls(s, &client);
+}
+
+static int can_starttls(const struct session *s)
+{
+  return cfg.sslctl >= 0 && !s->tls && cfg.listener != L_SMTPS;
+}
+
+/* ---- AUTH (RFC 4954) ---- */
+/* may AUTH run without TLS? only for the addresses in control/authplaintext */
+static int plain_ok(void)
+{
+  const char *e;
+  size_t pos = 0;
+  if (client.unverified) return 0;
+  while ((e = ctl_listnext(&cfg.authplain, &pos)))
+    if (!strcmp(e, client.remoteip)) return 1;
+  return 0;
+}
+
+static int auth_offered(const struct session *s)
+{
+  return cfg.authargv[0] && (s->tls || plain_ok());
+}
+
+/* one response to a 334 challenge (base64 text), decoded into out: its
+   length, AUTH_CANCEL or AUTH_SYNTAX */
+static long auth_answer(const char *challenge, char *out)
+{
+  static char line[AUTH_RESPONSE_MAX + 2];
+  size_t n = 0;
+  int r;
+  io_out("334 ");
+  io_reply(challenge);
+  r = io_getline(line, sizeof line, &n);
+  if (r == 0) die_quiet(0);
+  if (r == -1) {
+    if (errno == ETIMEDOUT) { io_reply("421 4.4.2 timeout, closing connection"); io_flush(); }
+    die_quiet(EXIT_TEMP);
+  }
+  if (r < 0) return AUTH_SYNTAX;
+  return auth_response(line, n, out);
+}
+
+/* the user and password of mechanism mech: 0, or AUTH_CANCEL,
+   AUTH_SYNTAX, AUTH_AUTHZID */
+static int auth_read(int mech, const char *ir, size_t irlen, char *user, char *pass)
+{
+  char dec[AUTH_DECODED_MAX];
+  long m;
+  int r;
+  if (mech == AUTH_PLAIN) {
+    m = irlen ? auth_response(ir, irlen, dec) : auth_answer("", dec);
+    r = m < 0 ? (int)m : auth_plain(dec, (size_t)m, user, pass);
+  } else {
+    m = irlen ? auth_response(ir, irlen, dec) : auth_answer("VXNlcm5hbWU6", dec);   /* "Username:" */
+    r = m < 0 ? (int)m : auth_login_field(dec, (size_t)m, user, CHECKPW_USER_MAX, 1);
+    if (!r) {
+      m = auth_answer("UGFzc3dvcmQ6", dec);   /* "Password:" */
+      r = m < 0 ? (int)m : auth_login_field(dec, (size_t)m, pass, CHECKPW_PASS_MAX, 0);
+    }
+  }
+  explicit_bzero(dec, sizeof dec);
+  return r;
+}
+
+/* the 421 that ends a session from an address with too many failures */
+static void auth_blocked(struct session *s, const char *user, const char *mech)
+{
+  const char *r = "421 4.7.0 too many failed authentications from your address, closing connection";
+  trace_auth(s, &client, user, mech, r);
+  io_reply(r);
+  io_flush();
+  die_quiet(0);
+}
+
+/* a wrong user or password: counted, delayed, answered (or 421) */
+static void auth_failed(struct session *s, const char *user, const char *mech)
+{
+  struct authfail f;
+  const char *r = "535 5.7.8 authentication credentials invalid";
+  authfail_add(cfg.faildir, client.remoteip, user, cfg.authfailwindow, &f);
+  if (f.ip >= cfg.authfailmax) auth_blocked(s, user, mech);
+  trace_auth(s, &client, user, mech, r);
+  io_flush();
+  sleep((unsigned)authfail_delay(&f, cfg.authfaildelay));
+  io_reply(r);
+}
+
+/* ask the checker about user and pass: the reply */
+static void auth_check(struct session *s, const char *user, const char *pass, const char *mech)
+{
+  char req[CHECKPW_REQ_MAX], stamp[CHECKPW_STAMP_MAX + 1];
+  size_t n;
+  int r;
+  snprintf(stamp, sizeof stamp, "<%ld.%ld@tern-smtpd>", (long)getpid(), (long)time(0));
+  n = checkpw_format(req, user, strlen(user), pass, strlen(pass), stamp);
+  r = n ? authrun(cfg.authargv, req, n, (unsigned)cfg.timeoutauth) : CHECKPW_BAD;
+  explicit_bzero(req, sizeof req);
+  if (r == CHECKPW_BAD) { auth_failed(s, user, mech); return; }
+  if (r != CHECKPW_OK) {
+    const char *t = "454 4.7.0 temporary authentication failure";
+    trace_auth(s, &client, user, mech, t);
+    io_reply(t);
+    return;
+  }
+  memcpy(s->user, user, strlen(user) + 1);
+  if (!cfg.policy.relayclient) cfg.policy.relayclient = "";   /* an authenticated client may relay */
+  authfail_clear(cfg.faildir, user);
+  trace_auth(s, &client, user, mech, "235 2.7.0 authentication successful");
+  io_reply("235 2.7.0 authentication successful");
+}
+
+static void do_auth(struct session *s, const struct smtp_cmd *c)
+{
+  char user[CHECKPW_USER_MAX + 1], pass[CHECKPW_PASS_MAX + 1];
+  const char *ir, *mech;
+  size_t irlen;
+  struct authfail f;
+  int m, r;
+  if (!cfg.authargv[0]) { io_reply("502 5.5.1 AUTH not available"); bad(s); return; }
+  if (!auth_offered(s)) { io_reply("530 5.7.0 must issue a STARTTLS command first"); bad(s); return; }
+  if (s->user[0]) { io_reply("503 5.5.1 already authenticated"); bad(s); return; }
+  m = auth_command(c->arg, c->arglen, &ir, &irlen);
+  if (m == AUTH_UNKNOWN) { io_reply("504 5.5.4 unrecognized authentication mechanism"); bad(s); return; }
+  if (m < 0) { io_reply("501 5.5.2 syntax: AUTH mechanism [initial-response]"); bad(s); return; }
+  mech = m == AUTH_PLAIN ? "PLAIN" : "LOGIN";
+  authfail_get(cfg.faildir, client.remoteip, 0, cfg.authfailwindow, &f);
+  if (f.ip >= cfg.authfailmax) auth_blocked(s, "-", mech);
+  user[0] = pass[0] = 0;
+  r = auth_read(m, ir, irlen, user, pass);
+  if (r == AUTH_CANCEL) io_reply("501 5.0.0 authentication cancelled");
+  else if (r == AUTH_SYNTAX) { io_reply("501 5.5.2 cannot decode the response"); bad(s); }
+  else if (r == AUTH_AUTHZID) auth_failed(s, user, mech);
+  else auth_check(s, user, pass, mech);
+  explicit_bzero(pass, sizeof pass);
 }
 
 /* ---- commands: each runs only when phase_check() let it ---- */
@@ -485,53 +677,67 @@ static void sethelo(struct session *s, const struct smtp_cmd *c, int esmtp)
 static void do_helo(struct session *s, const struct smtp_cmd *c)
 {
   sethelo(s, c, 0);
-  out("250 ");
-  reply(cfg.me);
+  io_out("250 ");
+  io_reply(cfg.me);
 }
 
 static void do_ehlo(struct session *s, const struct smtp_cmd *c)
 {
   struct lg l;
   sethelo(s, c, 1);
-  out("250-");
-  out(cfg.me);
-  out("\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE");
+  io_out("250-");
+  io_out(cfg.me);
+  io_out("\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE");
   if (cfg.databytes) {
     l.n = 0;
     lg_cats(&l, " ");
     lg_ulong(&l, cfg.databytes);
     l.s[l.n] = 0;
-    out(l.s);
+    io_out(l.s);
   }
-  out("\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 CHUNKING\r\n");
+  io_out("\r\n");
+  if (can_starttls(s)) io_out("250-STARTTLS\r\n");
+  if (auth_offered(s)) io_out("250-AUTH PLAIN LOGIN\r\n");
+  io_out("250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 CHUNKING\r\n");
 }
 
 static void do_mail(struct session *s, const struct smtp_cmd *c)
 {
   struct tx *t = &s->tx;
   int aerr;
+  /* submission (RFC 6409 4.3, RFC 8314): TLS, then AUTH, then MAIL */
+  if (cfg.listener == L_SUBMISSION && !s->tls && !plain_ok()) {
+    io_reply("530 5.7.0 must issue a STARTTLS command first");
+    return;
+  }
+  if (cfg.listener == L_SUBMISSION && !s->user[0]) { io_reply("530 5.7.0 authentication required"); return; }
   switch (smtp_parse_mail(c->arg, c->arglen, &t->from, &t->mailp, &aerr)) {
   case SMTP_OK: break;
   case SMTP_E_ADDR:
-    out("501 5.1.7 bad sender address: ");
-    reply(addr_strerror(aerr));
+    io_out("501 5.1.7 bad sender address: ");
+    io_reply(addr_strerror(aerr));
     bad(s);
     return;
-  case SMTP_E_PARAM: reply("555 5.5.4 unsupported MAIL parameter"); bad(s); return;
-  case SMTP_E_PARAMVAL: reply("501 5.5.4 bad MAIL parameter value"); bad(s); return;
-  case SMTP_E_UTF8: reply("553 5.6.7 non-ASCII address needs SMTPUTF8"); return;
-  default: reply("501 5.5.4 syntax: MAIL FROM:<address>"); bad(s); return;
+  case SMTP_E_PARAM: io_reply("555 5.5.4 unsupported MAIL parameter"); bad(s); return;
+  case SMTP_E_PARAMVAL: io_reply("501 5.5.4 bad MAIL parameter value"); bad(s); return;
+  case SMTP_E_UTF8: io_reply("553 5.6.7 non-ASCII address needs SMTPUTF8"); return;
+  default: io_reply("501 5.5.4 syntax: MAIL FROM:<address>"); bad(s); return;
   }
   if (t->mailp.has_size && cfg.databytes && t->mailp.size > cfg.databytes) {
-    reply("552 5.3.4 sorry, that message size exceeds my databytes limit");
+    io_reply("552 5.3.4 sorry, that message size exceeds my databytes limit");
     return;
   }
-  if (t->from.flags & ADDR_F_UTF8 && !s->esmtp) { reply("553 5.6.7 SMTPUTF8 needs EHLO"); return; }
+  if (t->from.flags & ADDR_F_UTF8 && !s->esmtp) { io_reply("553 5.6.7 SMTPUTF8 needs EHLO"); return; }
+  if (s->user[0] && !authsender_ok(&cfg.authsenders, &cfg.locals, s->user, t->from.s, t->from.len)) {
+    trace_refusal(s, &client, "sender not owned by the AUTH user", &t->from);
+    io_reply("553 5.7.1 sender address not owned by the authenticated user");
+    return;
+  }
   s->ntrans++;
   trace_transid(t->id, time(0), getpid(), s->ntrans);
   t->badmailfrom = !(t->from.flags & ADDR_F_NULL) && rcpt_listed(&cfg.badmailfrom, &t->from);
   s->phase = PHASE_MAIL;
-  reply("250 2.1.0 ok");
+  io_reply("250 2.1.0 ok");
 }
 
 static void do_rcpt(struct session *s, const struct smtp_cmd *c)
@@ -542,23 +748,23 @@ static void do_rcpt(struct session *s, const struct smtp_cmd *c)
   switch (smtp_parse_rcpt(c->arg, c->arglen, t->mailp.smtputf8, &a, &aerr)) {
   case SMTP_OK: break;
   case SMTP_E_ADDR:
-    out("501 5.1.3 bad recipient address: ");
-    reply(addr_strerror(aerr));
+    io_out("501 5.1.3 bad recipient address: ");
+    io_reply(addr_strerror(aerr));
     bad(s);
     return;
-  case SMTP_E_PARAM: reply("555 5.5.4 unsupported RCPT parameter"); bad(s); return;
-  case SMTP_E_UTF8: reply("553 5.6.7 non-ASCII address needs SMTPUTF8 on MAIL"); return;
-  default: reply("501 5.5.4 syntax: RCPT TO:<address>"); bad(s); return;
+  case SMTP_E_PARAM: io_reply("555 5.5.4 unsupported RCPT parameter"); bad(s); return;
+  case SMTP_E_UTF8: io_reply("553 5.6.7 non-ASCII address needs SMTPUTF8 on MAIL"); return;
+  default: io_reply("501 5.5.4 syntax: RCPT TO:<address>"); bad(s); return;
   }
-  if (t->nrcpt >= cfg.maxrcpt) { reply("452 4.5.3 too many recipients"); return; }
+  if (t->nrcpt >= cfg.maxrcpt) { io_reply("452 4.5.3 too many recipients"); return; }
   r = rcpt_check(&cfg.policy, &a, t->badmailfrom);
   if (r == RCPT_E_MRH) { errno = EIO; ctlfail("morercpthosts.cdb", 0); }
   if (r == RCPT_E_CHECK) warn("unable to read users/recipients.cdb");
   if (rcpt_logwhat(r)) trace_refusal(s, &client, rcpt_logwhat(r), &a);
-  if (r != RCPT_OK) { reply(rcpt_reply(r)); return; }
-  if (!rcpt_add(t, a.s, a.len)) { reply("421 4.3.0 out of memory"); flush(); die_quiet(EXIT_TEMP); }
+  if (r != RCPT_OK) { io_reply(rcpt_reply(r)); return; }
+  if (!rcpt_add(t, a.s, a.len)) { io_reply("421 4.3.0 out of memory"); io_flush(); die_quiet(EXIT_TEMP); }
   if (s->phase == PHASE_MAIL) s->phase = PHASE_RCPT;
-  reply(rcpt_reply(RCPT_OK));
+  io_reply(rcpt_reply(RCPT_OK));
 }
 
 static char dbuf[8192 + 1];
@@ -567,15 +773,15 @@ static void do_data(struct session *s, const struct smtp_cmd *c)
 {
   struct tx *t = &s->tx;
   (void)c;
-  if (message_start(s, SMTP_MODE_DATA) < 0) { reply("451 4.3.0 qqt failure"); return; }
+  if (message_start(s, SMTP_MODE_DATA) < 0) { io_reply("451 4.3.0 qqt failure"); return; }
   /* the 354 goes out with the first read (saferead flushes) */
-  reply("354 go ahead, end with <CRLF>.<CRLF>");
+  io_reply("354 go ahead, end with <CRLF>.<CRLF>");
   while (!t->data.done) {
-    ssize_t r = buffer_feed(&bin);
+    ssize_t r = buffer_feed(&io_bin);
     size_t used, o;
     if (r <= 0) message_lost(s, r, "DATA");
-    used = smtp_data_feed(&t->data, buffer_peek(&bin), (size_t)r, dbuf, &o);
-    buffer_seek(&bin, used);
+    used = smtp_data_feed(&t->data, buffer_peek(&io_bin), (size_t)r, dbuf, &o);
+    buffer_seek(&io_bin, used);
     if (o && !t->data.flags) qclient_write(&t->q, dbuf, o);
   }
   message_end(s);
@@ -587,20 +793,20 @@ static void bdat_read(struct session *s, uint64_t n, int keep)
 {
   struct tx *t = &s->tx;
   while (n) {
-    ssize_t r = buffer_feed(&bin);
+    ssize_t r = buffer_feed(&io_bin);
     size_t k, o;
     if (r <= 0) {
       if (keep) message_lost(s, r, "BDAT");
-      if (r < 0 && errno == ETIMEDOUT) { reply("421 4.4.2 timeout"); flush(); }
+      if (r < 0 && errno == ETIMEDOUT) { io_reply("421 4.4.2 timeout"); io_flush(); }
       die_quiet(EXIT_TEMP);
     }
     k = (size_t)r;
     if ((uint64_t)k > n) k = (size_t)n;
     if (keep) {
-      smtp_data_feed(&t->data, buffer_peek(&bin), k, dbuf, &o);
+      smtp_data_feed(&t->data, buffer_peek(&io_bin), k, dbuf, &o);
       if (o && !t->data.flags) qclient_write(&t->q, dbuf, o);
     }
-    buffer_seek(&bin, k);
+    buffer_seek(&io_bin, k);
     n -= k;
   }
 }
@@ -614,13 +820,13 @@ static int parse_bdat(struct session *s, const struct smtp_cmd *c)
   uint64_t n;
   if (smtp_parse_bdat(c->arg, c->arglen, &s->tx.chunk, &s->tx.chunklast)) return 1;
   if (!smtp_bdat_count(c->arg, c->arglen, &n)) {
-    reply("421 4.5.4 BDAT without a readable chunk size, closing connection");
-    flush();
+    io_reply("421 4.5.4 BDAT without a readable chunk size, closing connection");
+    io_flush();
     warn("BDAT without a readable chunk size, closing");
     die_quiet(0);
   }
   bdat_read(s, n, 0);
-  reply("501 5.5.4 syntax: BDAT octets [LAST]");
+  io_reply("501 5.5.4 syntax: BDAT octets [LAST]");
   bad(s);
   return 0;
 }
@@ -636,56 +842,66 @@ static void do_bdat(struct session *s, const struct smtp_cmd *c)
     if (message_start(s, SMTP_MODE_BDAT) < 0) {
       bdat_read(s, t->chunk, 0);
       s->phase = PHASE_BDATFAIL;
-      reply("451 4.3.0 qqt failure");
+      io_reply("451 4.3.0 qqt failure");
       return;
     }
     s->phase = PHASE_BDAT;
   }
   bdat_read(s, t->chunk, 1);
   if (!t->chunklast) {
-    reply("250 2.0.0 chunk received");
+    io_reply("250 2.0.0 chunk received");
     return;
   }
   smtp_data_finish(&t->data);
   message_end(s);
 }
 
+static void do_starttls(struct session *s, const struct smtp_cmd *c)
+{
+  (void)c;
+  if (s->tls) { io_reply("503 5.5.1 TLS already active"); bad(s); return; }
+  if (!can_starttls(s)) { io_reply("502 5.5.1 STARTTLS not available"); bad(s); return; }
+  io_reply("220 2.0.0 ready to start TLS");
+  io_flush();
+  tls_start(s);
+}
+
 static void do_rset(struct session *s, const struct smtp_cmd *c)
 {
   (void)c;
   tx_reset(s);
-  reply("250 2.0.0 flushed");
+  io_reply("250 2.0.0 flushed");
 }
 
 static void do_noop(struct session *s, const struct smtp_cmd *c)
 {
   (void)s; (void)c;
-  reply("250 2.0.0 ok");
+  io_reply("250 2.0.0 ok");
 }
 
 static void do_quit(struct session *s, const struct smtp_cmd *c)
 {
   (void)c;
   tx_reset(s);
-  out("221 2.0.0 ");
-  out(cfg.me);
-  reply(" closing connection");
-  flush();
+  io_out("221 2.0.0 ");
+  io_out(cfg.me);
+  io_reply(" closing connection");
+  io_flush();
   _exit(0);
 }
 
 static void do_vrfy(struct session *s, const struct smtp_cmd *c)
 {
   (void)s; (void)c;
-  reply("252 2.5.2 cannot verify, send some mail and I'll try my best");
+  io_reply("252 2.5.2 cannot verify, send some mail and I'll try my best");
 }
 
 static void do_help(struct session *s, const struct smtp_cmd *c)
 {
   (void)s; (void)c;
-  out("214 2.0.0 ");
-  out(cfg.greeting);
-  reply(" (tern-smtpd): see RFC 5321");
+  io_out("214 2.0.0 ");
+  io_out(cfg.greeting);
+  io_reply(" (tern-smtpd): see RFC 5321");
 }
 
 /* The commands tern-smtpd runs. phase_check() decides, in one place and
@@ -709,6 +925,8 @@ static const struct command {
   { SMTP_V_QUIT, do_quit, 0, 0 },
   { SMTP_V_VRFY, do_vrfy, 0, 0 },
   { SMTP_V_HELP, do_help, 0, 0 },
+  { SMTP_V_STARTTLS, do_starttls, 0, 0 },
+  { SMTP_V_AUTH, do_auth, 0, 0 },
 };
 
 static void dispatch(struct session *s, const struct smtp_cmd *c)
@@ -722,7 +940,7 @@ static void dispatch(struct session *s, const struct smtp_cmd *c)
   if (!no && !k) no = phase_check(SMTP_V_UNKNOWN, s->phase, 0);
   if (no) {
     if (k && k->refused) k->refused(s);
-    reply(no->reply);
+    io_reply(no->reply);
     if (no->bad) bad(s);
     return;
   }
@@ -738,14 +956,14 @@ static void greet(void)
   p.events = POLLIN;
   p.revents = 0;
   if (poll(&p, 1, (int)cfg.greetdelay * 1000) > 0) {
-    reply("554 5.5.0 SMTP protocol synchronization error (input before greeting)");
-    flush();
+    io_reply("554 5.5.0 SMTP protocol synchronization error (input before greeting)");
+    io_flush();
     warn("input before greeting, closing");
     _exit(0);
   }
-  out("220 ");
-  out(cfg.greeting);
-  reply(" ESMTP");
+  io_out("220 ");
+  io_out(cfg.greeting);
+  io_reply(" ESMTP");
 }
 
 /* read one command line and run it */
@@ -754,19 +972,19 @@ static void command(struct session *s)
   char line[SMTP_CMD_MAX + 1];
   size_t n = 0;
   struct smtp_cmd c;
-  int r = getcmd(line, &n);
+  int r = io_getline(line, SMTP_CMD_MAX, &n);
   if (r == 0) die_quiet(0);
   if (r == -1) {
     if (errno == ETIMEDOUT) {
-      reply("421 4.4.2 timeout, closing connection");
-      flush();
+      io_reply("421 4.4.2 timeout, closing connection");
+      io_flush();
       warn("timeout, closing");
     }
     die_quiet(EXIT_TEMP);
   }
-  if (r == -2) { reply("500 5.5.6 line too long"); bad(s); return; }
-  if (r == -3) { reply("500 5.5.2 command line ended by a bare LF, use CRLF"); bad(s); return; }
-  if (!smtp_cmd_parse(line, n, &c)) { reply("500 5.5.2 bad bytes in command"); bad(s); return; }
+  if (r == -2) { io_reply("500 5.5.6 line too long"); bad(s); return; }
+  if (r == -3) { io_reply("500 5.5.2 command line ended by a bare LF, use CRLF"); bad(s); return; }
+  if (!smtp_cmd_parse(line, n, &c)) { io_reply("500 5.5.2 bad bytes in command"); bad(s); return; }
   dispatch(s, &c);
 }
 
@@ -774,12 +992,15 @@ int main(void)
 {
   signal(SIGPIPE, SIG_IGN);
   signal(SIGCHLD, SIG_DFL);   /* an inherited SIG_IGN would reap the queue for us */
-  buffer_init(&bin, (ssize_t (*)())saferead, 0, inbuf, sizeof inbuf);
-  buffer_init(&bout, (ssize_t (*)())safewrite, 1, outbuf, sizeof outbuf);
-  deadline = time(0) + 60;   /* a 421 from setup() (unreadable controls) must get out */
+  io_fail = io_failed;
+  io_timeout = 60;
+  io_init();
+  io_deadline = time(0) + 60;   /* a 421 from setup() (unreadable controls) must get out */
   setup();
-  deadline = time(0) + (time_t)cfg.timeoutsession;
+  io_deadline = time(0) + (time_t)cfg.timeoutsession;
+  io_timeout = cfg.timeoutsmtpd;
   sess.phase = PHASE_START;
+  if (cfg.listener == L_SMTPS) tls_start(&sess);   /* RFC 8314 3.3: TLS first */
   greet();
   for (;;) command(&sess);
 }

@@ -70,10 +70,26 @@ void trace_received(struct lg *l, const struct session *s, const struct client *
   lg_cats(l, "[");
   if (strchr(c->remoteip, ':')) lg_cats(l, "IPv6:");
   safe_capped(l, c->remoteip, 64);
-  lg_cats(l, "])\n\tby ");
+  lg_cats(l, "])\n\t");
+  if (s->tls) {
+    /* as Postfix writes it */
+    lg_cats(l, "(using ");
+    lg_safe(l, s->tlsinfo.protocol, strlen(s->tlsinfo.protocol));
+    lg_cats(l, " with cipher ");
+    lg_safe(l, s->tlsinfo.cipher, strlen(s->tlsinfo.cipher));
+    lg_cats(l, " (");
+    lg_ulong(l, s->tlsinfo.bits);
+    lg_cats(l, "/");
+    lg_ulong(l, s->tlsinfo.bits);
+    lg_cats(l, " bits))\n\t");
+  }
+  lg_cats(l, "by ");
   lg_safe(l, me, strlen(me));
   lg_cats(l, " (tern-smtpd) with ");
   lg_cats(l, t->mailp.smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP");
+  /* RFC 3848, RFC 6531 3.7.4: S for TLS, A for AUTH */
+  if (s->tls) lg_cats(l, "S");
+  if (s->user[0]) lg_cats(l, "A");
   lg_cats(l, " id ");
   lg_cats(l, t->id);
   if (t->nrcpt == 1) {
@@ -85,6 +101,20 @@ void trace_received(struct lg *l, const struct session *s, const struct client *
   date822_fmt(date, now);
   lg_cats(l, date);
   lg_cats(l, "\n");
+}
+
+void trace_tlsuser(struct lg *l, const struct session *s)
+{
+  if (s->tls) {
+    lg_cats(l, " tls ");
+    lg_safe(l, s->tlsinfo.protocol, strlen(s->tlsinfo.protocol));
+    lg_cats(l, "/");
+    lg_safe(l, s->tlsinfo.cipher, strlen(s->tlsinfo.cipher));
+  }
+  if (s->user[0]) {
+    lg_cats(l, " user ");
+    lg_safe(l, s->user, strlen(s->user));
+  }
 }
 
 static void head(struct lg *l, const char *level, const struct client *c)
@@ -118,6 +148,7 @@ void trace_transaction(const struct session *s, const struct client *c,
   }
   lg_cats(&l, " size ");
   lg_ulong(&l, size);
+  trace_tlsuser(&l, s);
   lg_cats(&l, " id ");
   lg_cats(&l, t->id);
   if (t->q.id[0]) { lg_cats(&l, " "); lg_cats(&l, t->q.id); }
@@ -138,6 +169,42 @@ void trace_refusal(const struct session *s, const struct client *c,
   lg_cats(&l, "> to <");
   lg_safe(&l, a->s, a->len);
   lg_cats(&l, ">");
+  lg_log(&l);
+}
+
+void trace_auth(const struct session *s, const struct client *c, const char *user,
+                const char *mech, const char *result)
+{
+  struct lg l;
+  head(&l, *result == '2' ? "info: " : "warning: ", c);
+  lg_cats(&l, *result == '2' ? "auth ok"
+          : *result == '5' || !strncmp(result, "421", 3) ? "auth failed" : "auth deferred");
+  lg_cats(&l, " user ");
+  lg_safe(&l, user, strlen(user));
+  lg_cats(&l, " mechanism ");
+  lg_cats(&l, mech);
+  if (s->tls) {
+    lg_cats(&l, " tls ");
+    lg_safe(&l, s->tlsinfo.protocol, strlen(s->tlsinfo.protocol));
+  }
+  lg_cats(&l, " result ");
+  lg_cat(&l, result, strlen(result) > 200 ? 200 : strlen(result));
+  lg_log(&l);
+}
+
+void trace_tls(const struct session *s, const struct client *c)
+{
+  struct lg l;
+  const struct ucspitls_info *i = &s->tlsinfo;
+  head(&l, "info: ", c);
+  lg_cats(&l, "tls ");
+  lg_safe(&l, i->protocol, strlen(i->protocol));
+  lg_cats(&l, " cipher ");
+  lg_safe(&l, i->cipher, strlen(i->cipher));
+  lg_cats(&l, " bits ");
+  lg_ulong(&l, i->bits);
+  lg_cats(&l, " sni ");
+  lg_safe(&l, i->servername, strlen(i->servername));
   lg_log(&l);
 }
 
