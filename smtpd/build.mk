@@ -1,7 +1,7 @@
 # smtpd/: the SMTP front door (edge programs: libowfat only, never skalibs)
 EDGE += smtpd/tern-smtpd
-smtpd/tern-smtpd: smtpd/smtp.o smtpd/rcpt.o smtpd/phase.o smtpd/trace.o smtpd/client.o smtpd/io.o \
-  smtpd/auth.o smtpd/authrun.o smtpd/authfail.o smtpd/authsender.o
+smtpd/tern-smtpd: smtpd/config.o smtpd/smtp.o smtpd/rcpt.o smtpd/phase.o smtpd/trace.o smtpd/client.o smtpd/io.o \
+  smtpd/auth.o smtpd/authrun.o smtpd/authfail.o smtpd/authsender.o smtpd/dtscan.o send/sched.o
 EDGE += smtpd/tern-listen smtpd/tern-rules
 
 UNIT_TESTS += tests/unit/smtpd-smtp-test

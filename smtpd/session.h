@@ -11,6 +11,7 @@
 #include "common/checkpw.h"
 #include "common/qclient.h"
 #include "common/ucspitls.h"
+#include "smtpd/dtscan.h"
 #include "smtpd/phase.h"
 #include "smtpd/smtp.h"
 
@@ -43,6 +44,8 @@ struct tx {
   struct smtp_data data;      /* the DATA/BDAT content state */
   uint64_t chunk;             /* BDAT: octets announced by the current command */
   int chunklast;              /* BDAT: the current command said LAST */
+  struct dtscan_set dtset;    /* the recipients' own Delivered-To addresses */
+  struct dtscan dt;           /* the content's header, scanned for them */
 };
 
 struct session {

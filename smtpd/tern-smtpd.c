@@ -29,6 +29,7 @@
 #include "smtpd/authrun.h"
 #include "smtpd/authsender.h"
 #include "smtpd/client.h"
+#include "smtpd/config.h"
 #include "smtpd/io.h"
 #include "smtpd/phase.h"
 #include "smtpd/rcpt.h"
@@ -42,26 +43,6 @@
 #define EXIT_TEMP 111
 #define EXIT_PERM 100
 
-/* ---- configuration (HOME/control, the environment) ---- */
-static struct config {
-  char me[CTL_LINE_MAX];
-  char greeting[CTL_LINE_MAX];
-  char localiphost[CTL_LINE_MAX];
-  struct ctl_list rcpthosts, badmailfrom, badrcptto, locals, vdoms;
-  struct cdb mrh, rcpts;              /* mapped once per connection */
-  unsigned long databytes, maxrcpt, timeoutsmtpd, timeoutsession, maxbadcmds, greetdelay;
-  struct rcpt_policy policy;
-  /* TLS (UCSPI-TLS descriptors, -1: none) and the listener */
-  int sslctl, sslread, sslwrite;
-  enum { L_MX, L_SUBMISSION, L_SMTPS } listener;
-  /* AUTH: the checker's command line (authargv[0] 0: no AUTH) */
-  char authline[CTL_LINE_MAX];
-  char *authargv[AUTHRUN_ARGS + 1];
-  struct ctl_list authplain, authsenders;
-  unsigned long timeoutauth, authfailmax, authfaildelay, authfailwindow;
-  char faildir[4200];
-} cfg;
-static struct client client = { "unknown", 0, 0, 0, 1 };
 static struct session sess;
 
 static void die_quiet(int code)
@@ -77,248 +58,6 @@ static void io_failed(const char *what)
 {
   warn(what);
   die_quiet(EXIT_TEMP);
-}
-
-/* ---- configuration ---- */
-static char pbuf[4200];
-static const char *pathof(const char *dir, const char *name)
-{
-  const char *h = home_get();
-  size_t hl = strlen(h), dl = strlen(dir), nl = strlen(name);
-  if (hl + dl + nl + 1 > sizeof pbuf) { pbuf[0] = 0; return pbuf; }
-  memcpy(pbuf, h, hl);
-  memcpy(pbuf + hl, dir, dl);
-  memcpy(pbuf + hl + dl, name, nl + 1);
-  return pbuf;
-}
-static const char *path(const char *name) { return pathof("/control/", name); }
-
-/* why: a reason errno cannot give (a permanent configuration error), or 0 */
-static void ctlfail(const char *name, const char *why)
-{
-  struct lg l;
-  l.n = 0;
-  lg_cats(&l, "tern-smtpd: fatal: unable to read control/");
-  lg_cats(&l, name);
-  lg_cats(&l, ": ");
-  lg_cats(&l, why ? why : strerror(errno));
-  lg_log(&l);
-  io_reply("421 4.3.0 unable to read controls");
-  io_flush();
-  _exit(why ? EXIT_PERM : EXIT_TEMP);
-}
-
-static int readline_ctl(const char *name, char *dst, const char *def)
-{
-  size_t len;
-  int r = ctl_readline(path(name), dst, CTL_LINE_MAX, &len);
-  if (r < 0) ctlfail(name, 0);
-  if (r == 0 || len == 0) {
-    size_t dl = strlen(def);
-    if (dl >= CTL_LINE_MAX) dl = CTL_LINE_MAX - 1;
-    memcpy(dst, def, dl);
-    dst[dl] = 0;
-    return 0;
-  }
-  return 1;
-}
-
-static int readlist_ctl(const char *name, struct ctl_list *l)
-{
-  int r = ctl_readlist(path(name), l);
-  if (r < 0) ctlfail(name, 0);
-  return r;
-}
-
-static unsigned long readulong_ctl(const char *name, unsigned long def)
-{
-  unsigned long v;
-  int r = ctl_readulong(path(name), &v, def);
-  if (r == -1) ctlfail(name, 0);
-  if (r == -2) ctlfail(name, "not an unsigned decimal number");
-  return v;
-}
-
-static int scan_env_ulong(const char *s, unsigned long *v)
-{
-  unsigned long x = 0;
-  if (!*s) return 0;
-  for (; *s; s++) {
-    if (*s < '0' || *s > '9') return 0;
-    if (x > (~0UL - 9) / 10) return 0;
-    x = x * 10 + (unsigned long)(*s - '0');
-  }
-  *v = x;
-  return 1;
-}
-
-/* a cdb lookup for the recipient policy: 1 found, 0 not, -1 error */
-static int cdb_lookup(void *ctx, const char *k, size_t n)
-{
-  int r = cdb_find(ctx, (const unsigned char *)k, (unsigned long)n);
-  return r < 0 ? -1 : r > 0;
-}
-
-/* map an optional cdb: 1 mapped, 0 absent; fails the session otherwise */
-static int cdb_map(struct cdb *c, const char *p, const char *name)
-{
-  int fd = open(p, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return 0;
-    ctlfail(name, 0);
-  }
-  /* libowfat's cdb_init() starts with cdb_free(): c->map must be 0 */
-  memset(c, 0, sizeof *c);
-  cdb_init(c, fd);
-  return 1;
-}
-
-/* the greeting and our name: qmail's rule, no me and no greeting: refuse */
-static void setup_names(void)
-{
-  readline_ctl("me", cfg.me, "");
-  if (cfg.me[0]) {
-    readline_ctl("smtpgreeting", cfg.greeting, cfg.me);
-    return;
-  }
-  readline_ctl("smtpgreeting", cfg.greeting, "");
-  if (!cfg.greeting[0]) ctlfail("me", "missing or empty, and no control/smtpgreeting");
-  {
-    size_t k = 0;
-    while (cfg.greeting[k] && cfg.greeting[k] != ' ' && k < sizeof cfg.me - 1) { cfg.me[k] = cfg.greeting[k]; k++; }
-    cfg.me[k] = 0;
-  }
-}
-
-/* the recipient policy's controls (tern-smtpd.8 RECIPIENT CHECK) */
-static void setup_policy(void)
-{
-  struct rcpt_policy *p = &cfg.policy;
-  int have = readlist_ctl("rcpthosts", &cfg.rcpthosts);
-  readline_ctl("localiphost", cfg.localiphost, cfg.me);
-  readlist_ctl("badmailfrom", &cfg.badmailfrom);
-  readlist_ctl("badrcptto", &cfg.badrcptto);
-  /* locals, else me */
-  if (readlist_ctl("locals", &cfg.locals) <= 0 || !cfg.locals.n) {
-    size_t ml = strlen(cfg.me) + 1;
-    ctl_listfree(&cfg.locals);
-    cfg.locals.s = malloc(ml);
-    if (!cfg.locals.s) { errno = ENOMEM; ctlfail("locals", 0); }
-    memcpy(cfg.locals.s, cfg.me, ml);
-    cfg.locals.len = ml;
-    cfg.locals.n = 1;
-  }
-  readlist_ctl("virtualdomains", &cfg.vdoms);
-  memset(p, 0, sizeof *p);
-  p->me = cfg.me;
-  p->localiphost = cfg.localiphost;
-  p->have_rcpthosts = have > 0;
-  p->rcpthosts = &cfg.rcpthosts;
-  p->badrcptto = &cfg.badrcptto;
-  p->locals = &cfg.locals;
-  p->vdoms = &cfg.vdoms;
-  if (readulong_ctl("rcptcheck", 1)
-      && cdb_map(&cfg.rcpts, pathof("/users/", "recipients.cdb"), "../users/recipients.cdb")) {
-    p->recipients = cdb_lookup;
-    p->rcpts_ctx = &cfg.rcpts;
-  }
-  if (have > 0 && cdb_map(&cfg.mrh, path("morercpthosts.cdb"), "morercpthosts.cdb")) {
-    p->morercpthosts = cdb_lookup;
-    p->mrh_ctx = &cfg.mrh;
-  }
-}
-
-/* ::ffff:a.b.c.d is a.b.c.d */
-static const char *unmap(const char *ip)
-{
-  if (ip && !strncmp(ip, "::ffff:", 7) && strchr(ip + 7, '.') && !strchr(ip + 7, ':')) return ip + 7;
-  return ip;
-}
-
-static void setup_client(void)
-{
-  const char *x = getenv("DATABYTES");
-  if (x) { unsigned long v; if (scan_env_ulong(x, &v)) cfg.databytes = v; }
-  x = getenv("TCPREMOTEIP");
-  if (x && *x) client.remoteip = unmap(x);
-  x = getenv("TCPREMOTEHOST");
-  if (x && *x) client.remotehost = x;
-  x = getenv("TCPLOCALIP");
-  if (x && *x) client.localip = unmap(x);
-  client.relayclient = getenv("RELAYCLIENT");
-  client.unverified = !client_verified();
-  cfg.policy.localip = client.localip;
-  cfg.policy.relayclient = client.relayclient;
-}
-
-/* a configuration error outside control/: refuse the session */
-static void envfail(const char *name, const char *why)
-{
-  struct lg l;
-  l.n = 0;
-  lg_cats(&l, "tern-smtpd: fatal: ");
-  lg_cats(&l, name);
-  lg_cats(&l, ": ");
-  lg_cats(&l, why);
-  lg_log(&l);
-  io_reply("421 4.3.0 local configuration error");
-  io_flush();
-  _exit(EXIT_PERM);
-}
-
-/* a descriptor named by the environment: the number, -1 when unset */
-static int env_fd(const char *name)
-{
-  const char *x = getenv(name);
-  unsigned long v;
-  if (!x) return -1;
-  if (!scan_env_ulong(x, &v) || v > 1023 || fcntl((int)v, F_GETFD) < 0) envfail(name, "not an open descriptor");
-  return (int)v;
-}
-
-/* TLS, the listener and AUTH (tern-smtpd.8 TLS, AUTH) */
-static void setup_secure(void)
-{
-  const char *l = getenv("TERN_LISTENER");
-  cfg.sslctl = env_fd("SSLCTLFD");
-  cfg.sslread = env_fd("SSLREADFD");
-  cfg.sslwrite = env_fd("SSLWRITEFD");
-  if (cfg.sslctl >= 0 && (cfg.sslread < 0 || cfg.sslwrite < 0)) envfail("SSLCTLFD", "set without SSLREADFD and SSLWRITEFD");
-  if (!l || !*l || !strcmp(l, "mx")) cfg.listener = L_MX;
-  else if (!strcmp(l, "submission")) cfg.listener = L_SUBMISSION;
-  else if (!strcmp(l, "smtps")) cfg.listener = L_SMTPS;
-  else envfail("TERN_LISTENER", "not mx, submission or smtps");
-  if (cfg.listener == L_SMTPS && cfg.sslctl < 0) envfail("TERN_LISTENER", "smtps without SSLCTLFD");
-  if (readline_ctl("authcheck", cfg.authline, "") && cfg.authline[0]
-      && !authrun_split(cfg.authline, cfg.authargv))
-    ctlfail("authcheck", "not an absolute path and at most 15 arguments");
-  readlist_ctl("authplaintext", &cfg.authplain);
-  readlist_ctl("authsenders", &cfg.authsenders);
-  cfg.timeoutauth = readulong_ctl("timeoutauth", 30);
-  cfg.authfailmax = readulong_ctl("authfailmax", 10);
-  cfg.authfaildelay = readulong_ctl("authfaildelay", 5);
-  cfg.authfailwindow = readulong_ctl("authfailwindow", 3600);
-  if (!cfg.timeoutauth) cfg.timeoutauth = 1;
-  if (!cfg.authfailmax) cfg.authfailmax = 1;
-  snprintf(cfg.faildir, sizeof cfg.faildir, "%s/auth-fail", home_get());
-}
-
-static void setup(void)
-{
-  setup_names();
-  cfg.databytes = readulong_ctl("databytes", 26214400);  /* 25 MiB; 0 = no limit */
-  cfg.maxrcpt = readulong_ctl("maxrcpt", 100);
-  cfg.timeoutsmtpd = readulong_ctl("timeoutsmtpd", 1200);
-  cfg.timeoutsession = readulong_ctl("timeoutsession", 3600);
-  cfg.maxbadcmds = readulong_ctl("maxbadcmds", 20);
-  cfg.greetdelay = readulong_ctl("greetdelay", 0);
-  if (cfg.timeoutsmtpd == 0) cfg.timeoutsmtpd = 1;
-  if (cfg.timeoutsession == 0) cfg.timeoutsession = 1;
-  if (cfg.maxrcpt == 0) cfg.maxrcpt = 1;
-  if (cfg.greetdelay > 60) cfg.greetdelay = 60;
-  setup_policy();
-  setup_client();
-  setup_secure();
 }
 
 /* ---- the transaction ---- */
@@ -382,6 +121,30 @@ static void bad(struct session *s)
 }
 
 /* ---- the message ---- */
+/* the Delivered-To lines tern-local would write for the recipients: 0, or
+   -1 without memory */
+static int loop_start(struct tx *t)
+{
+  struct sched_ctl sc = { &cfg.locals, &cfg.vdoms, 0, cfg.me };
+  size_t pos = t->rcptoff;
+  dtscan_init(&t->dt);
+  t->dtset.len = t->dtset.n = 0;
+  while (pos < t->envlen) {
+    size_t k = strlen(t->env + pos + 1);
+    if (!dtscan_rcpt(&t->dtset, t->env + pos + 1, k, &sc)) return -1;
+    pos += k + 2;
+  }
+  return 0;
+}
+
+/* content bytes for the queue (and the loop scan) */
+static void content(struct tx *t, const char *s, size_t n)
+{
+  if (!n || t->data.flags) return;
+  qclient_write(&t->q, s, n);
+  dtscan_feed(&t->dt, s, n, &t->dtset);
+}
+
 /* Start the queue program and write the Received line: 0, or -1 (the
    transaction holds no queue program) */
 static int message_start(struct session *s, int mode)
@@ -392,6 +155,7 @@ static int message_start(struct session *s, int mode)
   /* the whole injection may last as long as the session may, and the end
      of the message one timeoutsmtpd more */
   unsigned long timeout = (unsigned long)(io_deadline > now ? io_deadline - now : 0) + cfg.timeoutsmtpd;
+  if (loop_start(t) < 0) return -1;
   if (qclient_open(&t->q, getenv("QMAILQUEUE"), QCLIENT_WANTID, (unsigned)timeout) < 0) return -1;
   trace_received(&l, s, &client, cfg.me, now);
   qclient_write(&t->q, l.s, l.n);
@@ -430,6 +194,8 @@ static void message_end(struct session *s)
   struct tx *t = &s->tx;
   const char *r = content_refusal(t->data.flags);
   char rbuf[300];
+  /* a loop tern-local would find: refused now, never bounced later */
+  if (!r && t->dt.hit) r = "554 5.4.6 this message is looping: it already has a Delivered-To line of its recipient";
   pid_t qp = t->q.pid;
   if (!r) {
     int perm, code;
@@ -782,7 +548,7 @@ static void do_data(struct session *s, const struct smtp_cmd *c)
     if (r <= 0) message_lost(s, r, "DATA");
     used = smtp_data_feed(&t->data, buffer_peek(&io_bin), (size_t)r, dbuf, &o);
     buffer_seek(&io_bin, used);
-    if (o && !t->data.flags) qclient_write(&t->q, dbuf, o);
+    content(t, dbuf, o);
   }
   message_end(s);
 }
@@ -804,7 +570,7 @@ static void bdat_read(struct session *s, uint64_t n, int keep)
     if ((uint64_t)k > n) k = (size_t)n;
     if (keep) {
       smtp_data_feed(&t->data, buffer_peek(&io_bin), k, dbuf, &o);
-      if (o && !t->data.flags) qclient_write(&t->q, dbuf, o);
+      content(t, dbuf, o);
     }
     buffer_seek(&io_bin, k);
     n -= k;
@@ -996,7 +762,7 @@ int main(void)
   io_timeout = 60;
   io_init();
   io_deadline = time(0) + 60;   /* a 421 from setup() (unreadable controls) must get out */
-  setup();
+  config_setup();
   io_deadline = time(0) + (time_t)cfg.timeoutsession;
   io_timeout = cfg.timeoutsmtpd;
   sess.phase = PHASE_START;
