@@ -59,3 +59,16 @@ tests/unit/smtpd-dovecot-test: smtpd/dovecot.o
 FUZZERS += tests/fuzz/dovecot-fuzz
 FUZZ_EXTRA_dovecot := smtpd/dovecot.c
 tests/fuzz/dovecot-fuzz: smtpd/dovecot.c smtpd/dovecot.h
+
+# tern-smtpd's AUTH policies (senders, failure counters, the checker's run)
+UNIT_TESTS += tests/unit/smtpd-authpol-test
+UNIT_EXTRA_smtpd-authpol := smtpd/authsender.o smtpd/authfail.o smtpd/authrun.o
+tests/unit/smtpd-authpol-test: smtpd/authsender.o smtpd/authfail.o smtpd/authrun.o
+
+# the DATA-time loop check (Delivered-To), with tern-send's routing rules
+UNIT_TESTS += tests/unit/smtpd-dtscan-test
+UNIT_EXTRA_smtpd-dtscan := smtpd/dtscan.o send/sched.o
+tests/unit/smtpd-dtscan-test: smtpd/dtscan.o send/sched.o
+FUZZERS += tests/fuzz/dtscan-fuzz
+FUZZ_EXTRA_dtscan := smtpd/dtscan.c send/sched.c
+tests/fuzz/dtscan-fuzz: smtpd/dtscan.c smtpd/dtscan.h send/sched.c
