@@ -3,10 +3,8 @@
 environment; the test instance has control/authcheck, authsenders,
 authfaildelay 2 and HOME/auth-fail set up).
 
-A listener on 127.0.0.1 starts, per connection, tern-tlsd (as nobody, fds
-0/1 the connection, 3 and 4 its ends of two socketpairs) and tern-smtpd
-(as ternd, fds 0/1 the connection, 3 and 4 the other ends, SSLCTLFD=3
-SSLREADFD=4 SSLWRITEFD=4, TERN_LISTENER, TCPREMOTEIP the client address).
+Three loopback listeners (mx, submission, smtps; tlsserve.py) start, per
+connection, tern-tlsd and tern-smtpd as tern-listen does.
 
 Checked: STARTTLS offered on mx and submission, not on smtps nor inside
 TLS; bytes pipelined with and before STARTTLS are never answered inside
@@ -24,99 +22,35 @@ failure one 'auth failed' log line, which the shipped fail2ban filter
 matches."""
 import base64
 import os
-import pwd
 import re
 import socket
 import ssl
-import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tap  # noqa: E402
+import tlsserve  # noqa: E402
 from tap import ok, diag  # noqa: E402
 
 ROOT = os.environ['ROOT']
 MAILDIR = os.environ['MAILDIR']
-SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-TLSD = os.path.join(SRC, 'smtpd', 'tern-tlsd')
-SMTPD = os.path.join(ROOT, 'bin', 'tern-smtpd')
+SRC = tlsserve.SRC
 LOG = os.path.join(ROOT, 'smtpd-test.log')
 PASS = 's3cret pass'
 
-nobody = pwd.getpwnam('nobody')
-ternd = pwd.getpwnam('ternd')
-tlsdir = os.path.join(ROOT, 'tls-test')
-os.makedirs(tlsdir, exist_ok=True)
-subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
-                '-subj', '/CN=mx.demo.test', '-keyout', os.path.join(tlsdir, 'default.key'),
-                '-out', os.path.join(tlsdir, 'default.crt')],
-               check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-for f in ('default.key', 'default.crt'):
-    os.chown(os.path.join(tlsdir, f), nobody.pw_uid, nobody.pw_gid)
-
-listener = {'kind': 'mx'}
-lsock = socket.socket()
-lsock.bind(('127.0.0.1', 0))
-lsock.listen(20)
-PORT = lsock.getsockname()[1]
-procs = []
-
-
-def serve_one(conn, peer):
-    ctl_a, ctl_b = socket.socketpair()
-    dat_a, dat_b = socket.socketpair()
-    log = open(LOG, 'ab')
-    nfd = conn.fileno()
-
-    def tlsd_child():
-        os.dup2(ctl_b.fileno(), 3)
-        os.dup2(dat_b.fileno(), 4)
-        os.setgroups([])
-        os.setgid(nobody.pw_gid)
-        os.setuid(nobody.pw_uid)
-
-    def smtpd_child():
-        os.dup2(ctl_a.fileno(), 3)
-        os.dup2(dat_a.fileno(), 4)
-        os.setgroups([])
-        os.setgid(ternd.pw_gid)
-        os.setuid(ternd.pw_uid)
-
-    env = {'PATH': '/usr/bin:/bin', 'SSLCTLFD': '3', 'SSLREADFD': '4', 'SSLWRITEFD': '4',
-           'TERN_LISTENER': listener['kind'], 'TCPREMOTEIP': peer[0], 'TCPLOCALIP': '127.0.0.1'}
-    t = subprocess.Popen([TLSD, '-t', '10', '-d', tlsdir], stdin=nfd, stdout=nfd, stderr=log,
-                         preexec_fn=tlsd_child, pass_fds=(3, 4, ctl_b.fileno(), dat_b.fileno()))
-    s = subprocess.Popen([SMTPD], stdin=nfd, stdout=nfd, stderr=log, env=env, cwd='/',
-                         preexec_fn=smtpd_child, pass_fds=(3, 4, ctl_a.fileno(), dat_a.fileno()))
-    for x in (ctl_a, ctl_b, dat_a, dat_b, conn):
-        x.close()
-    log.close()
-    procs.extend((t, s))
-
-
-def accept_loop():
-    while True:
-        try:
-            conn, peer = lsock.accept()
-        except OSError:
-            return
-        serve_one(conn, peer)
-
-
-threading.Thread(target=accept_loop, daemon=True).start()
+tlsdir = tlsserve.mkcert(ROOT)
+servers = {k: tlsserve.Server(ROOT, tlsdir, k, LOG) for k in ('mx', 'submission', 'smtps')}
 
 
 class Client:
     """one SMTP client connection, plaintext first"""
 
     def __init__(self, source='127.0.0.2', kind='mx', tls_first=False):
-        listener['kind'] = kind
         self.s = socket.socket()
         self.s.settimeout(30)
         self.s.bind((source, 0))
-        self.s.connect(('127.0.0.1', PORT))
+        self.s.connect(('127.0.0.1', servers[kind].port))
         self.buf = b''
         if tls_first:
             self.tls()
@@ -395,10 +329,6 @@ files = sorted(os.listdir(os.path.join(ROOT, 'auth-fail')))
 ok('ip-127.0.0.3' in files and all(re.match(r'^(ip-[0-9a-f.:]+|user-[0-9a-f]{16})$', f) for f in files),
    'counters in HOME/auth-fail: ip-ADDRESS and user-HASH files', files)
 
-lsock.close()
-for p in procs:
-    try:
-        p.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        p.kill()
+for srv in servers.values():
+    srv.close()
 tap.done()
