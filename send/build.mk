@@ -1,7 +1,7 @@
 # send/: programs of this family (see the top Makefile)
 # scheduler side (tern-start, tern-send, tern-lspawn): core, skalibs only
 CORE += send/tern-start send/tern-lspawn send/tern-send
-send/tern-send: send/sched.o
+send/tern-send: send/sched.o send/slog.o send/files.o send/sconf.o send/msgs.o send/todo.o send/jobs.o send/bounce.o
 UNIT_TESTS += tests/unit/send-sched-test
 UNIT_EXTRA_send-sched := send/sched.o
 tests/unit/send-sched-test: send/sched.o
