@@ -40,12 +40,20 @@ struct qclient {
   int errfd;          /* its fd 2, read after it exits */
   int txtfd;          /* its fd 6, read after it exits */
   int werr;           /* errno of the first failed write, 0 if none */
-  time_t deadline;    /* 0: none; else the whole injection is killed after it */
+  time_t deadline;    /* 0: none; else CLOCK_MONOTONIC seconds after which the
+                         whole injection is given up and the program killed */
   size_t blen;
   char buf[QCLIENT_BUFSIZE];
   char id[QCLIENT_IDMAX];     /* after close: "msg N qp P", or "" */
   char text[QCLIENT_TEXTMAX]; /* after close: fd-6 text (82) or fd-2 diagnostic, printable, or "" */
   int textperm;       /* after close with QQ_CUSTOM: 1 if the filter's text said permanent ('D') */
+  int status;         /* after close or abort: the program's waitpid status (WIFEXITED,
+                         WIFSIGNALED; a program killed at the deadline shows
+                         SIGKILL), -1 if it could not be reaped */
+  /* internal: fds 2 and 6 as read so far (each cut at QCLIENT_TEXTMAX;
+     read while waiting, so a chatty program cannot block on a full pipe) */
+  size_t errlen, txtlen;
+  char errbuf[QCLIENT_TEXTMAX], txtbuf[QCLIENT_TEXTMAX];
 };
 
 /* Start the queue program. qqprog: a program to run instead of the queue
@@ -78,4 +86,19 @@ extern void qclient_abort(struct qclient *q);
    qq_describe()'s table, plus 111 ("cannot reach the queue socket") and
    q->text for QQ_CUSTOM. *permanent: 1 for a 5xx, 0 for a 4xx. Never 0. */
 extern const char *qclient_describe(const struct qclient *q, int code, int *permanent);
+
+/* The text parser qclient_close runs on what fds 2 and 6 said (pure, so the
+   unit tests and the fuzz harness call it directly).
+   qclient_parseid: 1 if s[0..n) is exactly "msg DIGITS qp DIGITS\n" and
+   n < QCLIENT_IDMAX; then id (QCLIENT_IDMAX bytes) gets it without the LF,
+   NUL-terminated. Otherwise 0 and id is "".
+   qclient_settext: fills q->id, q->text and q->textperm from err (fd 2)
+   and txt (fd 6) for exit code `code`: fd 2 is either the id or a
+   diagnostic; for QQ_CUSTOM, q->text is txt after its first byte ('D':
+   permanent, anything else temporary; "" if txt is empty), else the
+   diagnostic. q->text keeps bytes 0x20..0x7e, turns TAB, CR and LF into
+   spaces and any other byte into '?', drops trailing spaces and is cut at
+   QCLIENT_TEXTMAX - 1 bytes. */
+extern int qclient_parseid(char *id, const char *s, size_t n);
+extern void qclient_settext(struct qclient *q, int code, const char *err, size_t errlen, const char *txt, size_t txtlen);
 #endif

@@ -23,7 +23,7 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/types.h>
 #include "common/home.h"
-#include "common/qqcode.h"
+#include "common/qclient.h"
 #include "local/dotfile.h"
 
 #define USAGE "usage: tern-local -- user homedir local dash ext domain sender defaultdelivery (#4.3.5)"
@@ -69,14 +69,16 @@ static const char *wcode(int e)
 
 /* ---- buffered writer with error memory ---- */
 
-struct wbuf { int fd; int err; size_t n; char buf[65536]; };
+/* to fd, or through the queue client q when it is set (a forward) */
+struct wbuf { int fd; int err; size_t n; struct qclient *q; char buf[65536]; };
 static struct wbuf wb;
 
-static void wb_init(int fd) { wb.fd = fd; wb.err = 0; wb.n = 0; }
+static void wb_init(int fd) { wb.fd = fd; wb.err = 0; wb.n = 0; wb.q = 0; }
 static void wb_flush(void)
 {
   if (wb.err || !wb.n) { wb.n = 0; return; }
-  if (allwrite(wb.fd, wb.buf, wb.n) < wb.n) wb.err = errno ? errno : EIO;
+  if (wb.q) { if (qclient_write(wb.q, wb.buf, wb.n) < 0) wb.err = wb.q->werr ? wb.q->werr : EIO; }
+  else if (allwrite(wb.fd, wb.buf, wb.n) < wb.n) wb.err = errno ? errno : EIO;
   wb.n = 0;
 }
 static void wb_put(const char *s, size_t n)
@@ -350,55 +352,41 @@ static void program(const char *cmd)
   }
 }
 
-/* ---- forwards: one injection through the queue (plan: "Injecting") ---- */
+/* ---- forwards: one injection through the queue client (common/qclient.h) ---- */
 
 static pid_t forward(void)
 {
   stralloc env = STRALLOC_ZERO;
-  int mp[2], ep[2], wstat, e = 0, perm;
+  struct qclient q;
+  int e = 0, perm, code;
   pid_t pid;
   size_t i;
   if (!stralloc_catb(&env, "F", 1) || !stralloc_catb(&env, newsender.s, newsender.len) || !stralloc_catb(&env, "", 1)) nomem();
   for (i = 0; i < fwd.len; i += strlen(fwd.s + i) + 1)
     if (!stralloc_catb(&env, "T", 1) || !stralloc_cats(&env, fwd.s + i) || !stralloc_catb(&env, "", 1)) nomem();
   if (!stralloc_catb(&env, "", 1)) nomem();
-  if (pipe(mp) < 0 || pipe(ep) < 0) die5("4.3.0", "Unable to create a pipe", 0, 0, errno);
-  pid = fork();
-  if (pid < 0) die5("4.3.0", "Unable to fork", 0, 0, errno);
-  if (!pid) {
-    const char *qq = getenv("QMAILQUEUE");
-    close(mp[1]); close(ep[1]);
-    if (dup2(mp[0], 0) < 0 || dup2(ep[0], 1) < 0) _exit(QQ_CANTRUN);
-    if (mp[0] > 1) close(mp[0]);
-    if (ep[0] > 1) close(ep[0]);
-    signal(SIGPIPE, SIG_DFL);
-    if (qq && *qq) execl(qq, qq, (char *)0);
-    else {
-      stralloc sock = STRALLOC_ZERO;
-      if (!stralloc_cats(&sock, home_get()) || !stralloc_cats(&sock, "/sock/queue") || !stralloc_0(&sock)) _exit(QQ_NOMEM);
-      execlp("s6-sudo", "s6-sudo", "-e", sock.s, (char *)0);
-    }
-    _exit(QQ_CANTRUN);
-  }
-  close(mp[0]); close(ep[0]);
-  wb_init(mp[1]);
+  if (qclient_open(&q, getenv("QMAILQUEUE"), 0, 0) < 0)
+    die5("4.3.0", errno == EMFILE || errno == ENFILE ? "Unable to create a pipe" : "Unable to fork", 0, 0, errno);
+  pid = q.pid;
+  wb_init(-1);
+  wb.q = &q;
   wb_put(dtline.s, dtline.len);
   if (!copy_message(0, 0)) e = errno ? errno : EIO;
   wb_flush();
   if (!e && wb.err) e = wb.err;
-  close(mp[1]);
-  if (!e && allwrite(ep[1], env.s, env.len) < env.len) e = errno ? errno : EIO;
-  close(ep[1]);
-  while (waitpid(pid, &wstat, 0) < 0)
-    if (errno != EINTR) die5("4.3.0", "Unable to wait for the queue", 0, 0, errno);
-  if (!WIFEXITED(wstat)) die_temp("4.3.0", "Aack, the queue program crashed");
-  if (WEXITSTATUS(wstat)) {
-    const char *d = qq_describe(WEXITSTATUS(wstat), &perm);
+  wb.q = 0;
+  /* after a read error no envelope: the queue program then queues nothing */
+  code = qclient_close(&q, env.s, e ? 0 : env.len);
+  if (q.status == -1) die5("4.3.0", "Unable to wait for the queue", 0, 0, ECHILD);
+  if (!WIFEXITED(q.status)) die_temp("4.3.0", "Aack, the queue program crashed");
+  if (WEXITSTATUS(q.status)) {
+    const char *d = qclient_describe(&q, code, &perm);
     say("Unable to forward message: ");
     say(d);
     say("\n");
     _exit(perm ? 100 : 111);
   }
+  if (!e && code) e = q.werr ? q.werr : EIO;
   if (e) die5("4.3.0", "Unable to forward message", 0, 0, e);
   stralloc_free(&env);
   return pid;

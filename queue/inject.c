@@ -13,7 +13,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <skalibs/allreadwrite.h>
 #include <skalibs/buffer.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/exec.h>
@@ -27,6 +26,7 @@
 #include "common/date822.h"
 #include "common/envelope.h"
 #include "common/home.h"
+#include "common/qclient.h"
 #include "common/qfn.h"
 #include "common/qqcode.h"
 #include "queue/hdr.h"
@@ -226,47 +226,28 @@ static void quote_name(stralloc *sa, const char *name)
 
 /* --- the queue ---------------------------------------------------------- */
 
-static pid_t qpid = -1;
-static int qmess = -1, qenv = -1;
+static struct qclient qc;
 
 static void queue_start(void)
 {
-  int pm[2], pe[2];
-  if (pipe(pm) < 0 || pipe(pe) < 0) strerr_diefu1sys(EX_TEMPFAIL, "create pipes");
-  qpid = fork();
-  if (qpid < 0) strerr_diefu1sys(EX_TEMPFAIL, "fork");
-  if (!qpid) {
-    const char *qq = getenv("QMAILQUEUE");
-    char sock[4200];
-    if (fd_move(0, pm[0]) < 0 || fd_move(1, pe[0]) < 0) _exit(QQ_CANTRUN);
-    close(pm[1]); close(pe[1]);
-    if (qq && *qq) {
-      char const *argv[2] = { qq, 0 };
-      execv(qq, (char *const *)argv);
-    } else {
-      char const *argv[4] = { "s6-sudo", "-e", sock, 0 };
-      homepath(sock, sizeof sock, "sock/queue");
-      execvp("s6-sudo", (char *const *)argv);
-    }
-    _exit(QQ_CANTRUN);
+  if (qclient_open(&qc, getenv("QMAILQUEUE"), 0, 0) < 0) {
+    if (errno == EMFILE || errno == ENFILE) strerr_diefu1sys(EX_TEMPFAIL, "create pipes");
+    strerr_diefu1sys(EX_TEMPFAIL, "fork");
   }
-  close(pm[0]); close(pe[0]);
-  qmess = pm[1]; qenv = pe[1];
 }
 
-/* wait for the queue program; exit with the sysexits code for its status */
-static void queue_finish(int writeerr)
+/* finish the injection; exit with the sysexits code for the queue's verdict */
+static void queue_finish(const char *env, size_t envlen)
 {
-  int w, code, perm;
+  int code = qclient_close(&qc, env, envlen), perm;
   const char *text;
-  while (waitpid(qpid, &w, 0) < 0)
-    if (errno != EINTR) strerr_diefu1sys(EX_TEMPFAIL, "wait for the queue program");
-  if (WIFSIGNALED(w)) strerr_dief1x(EX_TEMPFAIL, "queue program crashed (#4.3.0)");
-  code = WEXITSTATUS(w);
-  if (!code && writeerr) strerr_dief1x(EX_TEMPFAIL, "write error to the queue program (#4.3.0)");
+  if (code != QQ_CUSTOM && qc.text[0]) strerr_warnw2x("the queue program said: ", qc.text);
   if (!code) exit(0);
-  if (code == 111) strerr_dief1x(EX_TEMPFAIL, "cannot reach the queue socket (#4.3.0)");
-  text = qq_describe(code, &perm);
+  if (qc.status == -1) strerr_diefu1x(EX_TEMPFAIL, "wait for the queue program");
+  if (WIFSIGNALED(qc.status)) strerr_dief1x(EX_TEMPFAIL, "queue program crashed (#4.3.0)");
+  if (qc.werr && !WEXITSTATUS(qc.status)) strerr_dief1x(EX_TEMPFAIL, "write error to the queue program (#4.3.0)");
+  text = qclient_describe(&qc, code, &perm);
+  if (code == 111) strerr_dief1x(EX_TEMPFAIL, text);
   strerr_dief2x(perm ? EX_UNAVAILABLE : EX_TEMPFAIL, "queue: ", text);
 }
 
@@ -408,7 +389,7 @@ int inject_main(int argc, char const *const *argv)
 
 static int inject_message(int t, int dotok, const char *sender, const char *fullname)
 {
-  static char inbuf[65536], fbuf[65536 + 16], outbuf[65536];
+  static char inbuf[65536], fbuf[65536 + 16];
   buffer in = BUFFER_INIT(&buffer_read, 0, inbuf, sizeof inbuf);
   struct hdr_filter f = HDR_FILTER_ZERO;
   stralloc line = STRALLOC_ZERO, bodyhead = STRALLOC_ZERO, env = STRALLOC_ZERO, from = STRALLOC_ZERO, add = STRALLOC_ZERO;
@@ -545,50 +526,34 @@ static int inject_message(int t, int dotok, const char *sender, const char *full
 
   /* inject: header, added fields, empty line, the body streamed */
   queue_start();
-  {
-    buffer out = BUFFER_INIT(&buffer_write, qmess, outbuf, sizeof outbuf);
-    size_t w;
-    for (size_t j = 0; j < nfields && !werr; j++)
-      if (!fields[j].drop) { w = 0; if (!buffer_putall(&out, hbuf.s + fields[j].off, fields[j].len, &w)) werr = 1; }
-    w = 0;
-    if (!werr && !buffer_putall(&out, add.s, add.len, &w)) werr = 1;
-    w = 0;
-    if (!werr && !buffer_putall(&out, "\n", 1, &w)) werr = 1;
-    w = 0;
-    if (!werr && bodyhead.len && !buffer_putall(&out, bodyhead.s, bodyhead.len, &w)) werr = 1;
-    w = 0;
-    if (!werr && body_start_len && !buffer_putall(&out, body_start, body_start_len, &w)) werr = 1;
-    while (!eof && !werr) {
-      ssize_t r = buffer_fill(&in);
-      struct iovec v[2];
-      size_t k = 0, used;
-      if (r < 0) {
-        /* no envelope: tern-queue sees a truncated one and removes the message */
-        int e = errno;
-        close(qmess); close(qenv);
-        waitpid(qpid, 0, 0);
-        errno = e;
-        strerr_diefu1sys(EX_IOERR, "read the message");
-      }
-      if (r == 0) { eof = 1; k = hdr_filter_end(&f, fbuf); }
-      else {
-        buffer_rpeek(&in, v);
-        k = hdr_filter_feed(&f, v[0].iov_base, v[0].iov_len, fbuf, &used);
-        if (!f.ended && v[1].iov_len) k += hdr_filter_feed(&f, v[1].iov_base, v[1].iov_len, fbuf + k, &used);
-        buffer_rseek(&in, v[0].iov_len + v[1].iov_len);
-        if (f.ended) { eof = 1; k += hdr_filter_end(&f, fbuf + k); }
-      }
-      w = 0;
-      if (k && !buffer_putall(&out, fbuf, k, &w)) werr = 1;
+  for (size_t j = 0; j < nfields && !werr; j++)
+    if (!fields[j].drop && qclient_write(&qc, hbuf.s + fields[j].off, fields[j].len) < 0) werr = 1;
+  if (!werr && qclient_write(&qc, add.s, add.len) < 0) werr = 1;
+  if (!werr && qclient_write(&qc, "\n", 1) < 0) werr = 1;
+  if (!werr && bodyhead.len && qclient_write(&qc, bodyhead.s, bodyhead.len) < 0) werr = 1;
+  if (!werr && body_start_len && qclient_write(&qc, body_start, body_start_len) < 0) werr = 1;
+  while (!eof && !werr) {
+    ssize_t r = buffer_fill(&in);
+    struct iovec v[2];
+    size_t k = 0, used;
+    if (r < 0) {
+      /* no envelope: tern-queue sees a truncated one and removes the message */
+      int e = errno;
+      qclient_abort(&qc);
+      errno = e;
+      strerr_diefu1sys(EX_IOERR, "read the message");
     }
-    if (!werr && !buffer_flush(&out)) werr = 1;
-    close(qmess);
-    if (!werr) {
-      if (!stralloc_cat(&env, &rcpts) || !stralloc_0(&env)) die_nomem();
-      if (allwrite(qenv, env.s, env.len) != env.len) werr = 1;
+    if (r == 0) { eof = 1; k = hdr_filter_end(&f, fbuf); }
+    else {
+      buffer_rpeek(&in, v);
+      k = hdr_filter_feed(&f, v[0].iov_base, v[0].iov_len, fbuf, &used);
+      if (!f.ended && v[1].iov_len) k += hdr_filter_feed(&f, v[1].iov_base, v[1].iov_len, fbuf + k, &used);
+      buffer_rseek(&in, v[0].iov_len + v[1].iov_len);
+      if (f.ended) { eof = 1; k += hdr_filter_end(&f, fbuf + k); }
     }
-    close(qenv);
+    if (k && qclient_write(&qc, fbuf, k) < 0) werr = 1;
   }
-  queue_finish(werr);
+  if (!stralloc_cat(&env, &rcpts) || !stralloc_0(&env)) die_nomem();
+  queue_finish(env.s, env.len);
   return EX_SOFTWARE;
 }

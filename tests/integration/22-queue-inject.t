@@ -36,6 +36,8 @@ while True:
     if not b: break
     e += b
 open(out + '.msg', 'wb').write(m); open(out + '.env', 'wb').write(e)
+if os.environ.get('QQSAY'): os.write(2, os.environ['QQSAY'].encode())
+if os.environ.get('QQTEXT6'): os.write(6, os.environ['QQTEXT6'].encode())
 sys.exit(int(os.environ.get('QQEXIT', '0')))
 ''')
 os.chmod(QQ, 0o755)
@@ -189,6 +191,13 @@ rc, msg, env, out, err = sm(['-i', 'r@x'], b'S: x\n\nb\n', env={'QQEXIT': '53'})
 ok(rc == 75 and b'disk full' in err, 'queue exit 53 -> 75 with the reason', (rc, err))
 rc, msg, env, out, err = sm(['-i', 'r@x'], b'S: x\n\nb\n', env={'QQEXIT': '11'})
 ok(rc == 69, 'queue exit 11 (permanent) -> 69', (rc, err))
+rc, msg, env, out, err = sm(['-i', 'r@x'], b'S: x\n\nb\n', env={'QQEXIT': '82', 'QQTEXT6': 'Dno spam here\n'})
+ok(rc == 69 and b'queue: no spam here\n' in err, 'filter exit 82, D text on fd 6 -> 69 with its text', (rc, err))
+rc, msg, env, out, err = sm(['-i', 'r@x'], b'S: x\n\nb\n', env={'QQEXIT': '82', 'QQTEXT6': 'Zlater'})
+ok(rc == 75 and b'queue: later\n' in err, 'filter exit 82, Z text on fd 6 -> 75 with its text', (rc, err))
+rc, msg, env, out, err = sm(['-i', 'r@x'], b'S: x\n\nb\n', env={'QQEXIT': '111', 'QQSAY': 's6-sudo: fatal: no\n'})
+ok(rc == 75 and b'the queue program said: s6-sudo: fatal: no\n' in err and b'cannot reach the queue socket' in err,
+   'exit 111: its fd-2 text as a warning, then: cannot reach the queue socket', (rc, err))
 rc, msg, env, out, err = sm(['-i', 'r@x'], b'S: x\n\nb\n', env={'QMAILQUEUE': os.path.join(TMP, 'nonexistent')})
 ok(rc == 75, 'queue program cannot run -> 75', (rc, err))
 

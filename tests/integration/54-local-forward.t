@@ -14,6 +14,7 @@ cat > "$T/qq" <<EOS
 #!/bin/sh
 cat > "$T/qmsg"
 cat <&1 > "$T/qenv"
+[ -n "\$QQ_TEXT6" ] && printf '%s' "\$QQ_TEXT6" >&6
 exit \${QQ_EXIT:-0}
 EOS
 chmod 0755 "$T/qq"
@@ -22,7 +23,7 @@ tl() { QMAILQUEUE=$T/qq "$TL" -- joe "$H" "$@" < "$T/msg" > "$T/out" 2>&1; echo 
 rc() { cat "$T/rc"; }
 tern() { printf "$1" > "$H/$2"; chmod 0644 "$H/$2"; }
 env0() { tr '\0' '|' < "$T/qenv"; }
-tap_plan 13
+tap_plan 15
 
 tern '&bob@remote.test\n./Maildir/\ncarol@other.test\n' .tern
 tl joe "" "" example.test "s@x.test" "./Maildir/"
@@ -52,7 +53,11 @@ tap_is "$(rc)" 100 "queue exit 31 (permanent): exit 100"
 QQ_EXIT=53
 tl joe "" "" example.test "s@x.test" "./Maildir/"
 tap_is "$(rc)" 111 "queue exit 53 (temporary): exit 111"
-unset QQ_EXIT
+QQ_EXIT=82 QQ_TEXT6='Dfiltered out'; export QQ_TEXT6
+tl joe "" "" example.test "s@x.test" "./Maildir/"
+tap_is "$(rc)" 100 "filter exit 82 with D on fd 6: exit 100"
+tap_is "$(tail -n 1 "$T/out")" "Unable to forward message: filtered out" "the filter's own text in the report"
+unset QQ_EXIT QQ_TEXT6
 
 # bad forwarding line: nothing delivered
 n=$(find "$H/Maildir/new" -type f | wc -l)
