@@ -2,8 +2,6 @@
    RFC 3464 report and its injection, delay warnings. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,11 +11,9 @@
 #include <unistd.h>
 
 #include <skalibs/allreadwrite.h>
-#include <skalibs/djbunix.h>
-#include <skalibs/sig.h>
 
-#include "common/home.h"
 #include "common/qfn.h"
+#include "common/qclient.h"
 #include "common/date822.h"
 #include "common/qqcode.h"
 #include "send/sched.h"
@@ -30,92 +26,39 @@
 #define HEADREAD_MAX (SCHED_BOUNCE_HEADERS_MAX + 4096)
 #define INJECT_TIMEOUT 60        /* seconds a bounce injection may take */
 
-/* run the queue program (s6-sudo to the queue socket, or $QMAILQUEUE) with
-   message msg and envelope env; everything within INJECT_TIMEOUT seconds (the
-   child is killed after that). 1 queued, 0 not (logged). */
+/* inject message msg with envelope env through the queue client (the
+   queue socket, or $QMAILQUEUE), all within INJECT_TIMEOUT seconds (the
+   queue program is killed after that). 1 queued and *qp the queue
+   program's pid; 0 not (logged). */
 static int inject(uint64_t id, const char *what, const char *msg, size_t mlen, const char *env, size_t elen, pid_t *qp)
 {
-  int mp[2], ep[2], wstat = 0, ok = 1, timedout = 0;
-  pid_t pid;
+  struct qclient q;
   char num[24];
-  size_t done[2] = { 0, 0 };
-  int fds[2];
-  const char *bufs[2] = { msg, env };
-  size_t lens[2] = { mlen, elen };
-  time_t deadline = time(0) + INJECT_TIMEOUT;
+  const char *t;
+  int code, perm;
 
-  if (pipecoe(mp) < 0) return 0;
-  if (pipecoe(ep) < 0) { close(mp[0]); close(mp[1]); return 0; }
   log_flush();
-  pid = fork();
-  if (pid < 0) { close(mp[0]); close(mp[1]); close(ep[0]); close(ep[1]); return 0; }
-  if (!pid) {
-    const char *qq = getenv("QMAILQUEUE");
-    sig_restore(SIGPIPE);
-    if (fd_move(0, mp[0]) < 0 || fd_move(1, ep[0]) < 0) _exit(QQ_CANTRUN);
-    if (qq && *qq) {
-      char const *argv[2] = { qq, 0 };
-      execv(qq, (char *const *)argv);
-    } else {
-      static char sockpath[4200];
-      char const *argv[4] = { "s6-sudo", "-e", sockpath, 0 };
-      if (strlen(home_get()) > 4096) _exit(QQ_CANTRUN);
-      strcpy(sockpath, home_get());
-      strcat(sockpath, "/sock/queue");
-      execvp("s6-sudo", (char *const *)argv);
-    }
-    _exit(QQ_CANTRUN);
-  }
-  close(mp[0]);
-  close(ep[0]);
-  fds[0] = mp[1];
-  fds[1] = ep[1];
-  ndelay_on(fds[0]);
-  ndelay_on(fds[1]);
-  /* the message, then the envelope (qmail-queue reads them in that order) */
-  for (int k = 0; k < 2; k++) {
-    while (ok && done[k] < lens[k]) {
-      struct pollfd p;
-      time_t now = time(0);
-      ssize_t w;
-      if (now >= deadline) { timedout = 1; ok = 0; break; }
-      p.fd = fds[k]; p.events = POLLOUT;
-      if (poll(&p, 1, (int)(deadline - now) * 1000) < 0 && errno != EINTR) { ok = 0; break; }
-      w = write(fds[k], bufs[k] + done[k], lens[k] - done[k]);
-      if (w < 0) {
-        if (errno == EINTR || errno == EAGAIN) continue;
-        ok = 0;
-        break;
-      }
-      done[k] += (size_t)w;
-    }
-    close(fds[k]);
-  }
-  for (;;) {
-    pid_t r = waitpid(pid, &wstat, timedout ? 0 : WNOHANG);
-    if (r == pid) break;
-    if (r < 0 && errno != EINTR) { log4("warning: unable to inject ", what, " for msg ", fmtu(num, id)); return 0; }
-    if (!r) {
-      if (time(0) >= deadline) { timedout = 1; kill(pid, SIGKILL); continue; }
-      poll(0, 0, 20);
-    }
-  }
-  if (timedout) {
-    log5("warning: unable to inject ", what, " for msg ", fmtu(num, id), ": the queue program timed out");
+  if (qclient_open(&q, getenv("QMAILQUEUE"), 0, INJECT_TIMEOUT) < 0) {
+    log5("warning: unable to inject ", what, " for msg ", fmtu(num, id), ": unable to run the queue program");
     return 0;
   }
-  if (!WIFEXITED(wstat) || WEXITSTATUS(wstat) || !ok) {
-    int perm;
-    const char *t = WIFEXITED(wstat) ? qq_describe(WEXITSTATUS(wstat), &perm) : "queue program crashed";
-    if (WIFEXITED(wstat) && !WEXITSTATUS(wstat)) t = "write to the queue program failed";
-    {
-      const char *v[] = { "warning: unable to inject ", what, " for msg ", fmtu(num, id), ": ", t };
-      logn(6, v);
-    }
-    return 0;
+  *qp = q.pid;
+  qclient_write(&q, msg, mlen);
+  code = qclient_close(&q, env, elen);
+  if (!code) return 1;
+  if (q.status == -1) { log4("warning: unable to inject ", what, " for msg ", fmtu(num, id)); return 0; }
+  if (code == QQ_TIMEOUT && !WIFEXITED(q.status)) t = "the queue program timed out";
+  else if (!WIFEXITED(q.status)) t = "queue program crashed";
+  else if (!WEXITSTATUS(q.status)) t = "write to the queue program failed";
+  else t = qclient_describe(&q, code, &perm);
+  if (q.text[0] && code != QQ_CUSTOM) {
+    const char *v[] = { "warning: unable to inject ", what, " for msg ", fmtu(num, id), ": ", t, "; the queue program said: ", q.text };
+    logn(8, v);
+  } else {
+    const char *v[] = { "warning: unable to inject ", what, " for msg ", fmtu(num, id), ": ", t };
+    logn(6, v);
   }
-  *qp = pid;
-  return 1;
+  return 0;
 }
 
 /* the first bytes of message id's mess/S/N: the whole of it up to

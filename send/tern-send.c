@@ -115,7 +115,6 @@ int main(void)
   if (!jobs_probe() || fcntl(FD_CCMD, F_GETFD) < 0 || fcntl(FD_CRES, F_GETFD) < 0)
     strerr_dief1x(111, "fds 3, 4, 7 and 8 must be open: run me from tern-start");
   if (chdir(home_get()) < 0) { log1("alert: cannot start: unable to chdir to home"); return 111; }
-  if (strlen(home_get()) > 4096) return 111;
   if (!sconf_start()) return 111;
   if (chdir("queue") < 0) { log1("alert: cannot start: unable to chdir to queue"); return 111; }
   sig_ignore(SIGPIPE);
