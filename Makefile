@@ -32,6 +32,7 @@ endif
 
 EDGE :=
 CORE :=
+TLSPROGS :=
 SCRIPTS :=
 UNIT_TESTS :=
 FUZZERS :=
@@ -45,7 +46,7 @@ include local/build.mk
 include smtpd/build.mk
 include tests/build.mk
 
-programs: $(EDGE) $(CORE) $(SCRIPTS)
+programs: $(EDGE) $(CORE) $(TLSPROGS) $(SCRIPTS)
 
 %.o: %.c
 	$(CC) -MMD -MP -c -o $@ $<
@@ -56,9 +57,14 @@ $(EDGE): %: %.o common/common.a
 	$(LD) -o $@ $(filter %.o,$^) common/common.a $(if $(filter $@,$(STATIC)),-static -lowfat,$(OWFAT)) -Wl,-Map,$@.map
 
 $(CORE): %: %.o common/common.a
-	$(LD) -o $@ $(filter %.o,$^) common/common.a $(if $(filter $@,$(STATIC)),-static -lskarnet,$(SKARNET)) -Wl,-Map,$@.map
+	$(LD) -o $@ $(filter %.o,$^) common/common.a $(if $(filter $@,$(STATIC)),-static -lskarnet,$(SKARNET)) $(LDLIBS_$@) -Wl,-Map,$@.map
 
-check-sides: $(EDGE) $(CORE)
+# The TLS programs link OpenSSL and libc only (common/tlspolicy.o is the one
+# file of common/ that uses a library, and is not in common.a).
+$(TLSPROGS): %: %.o common/common.a
+	$(LD) -o $@ $(filter %.o,$^) common/common.a -lssl -lcrypto -Wl,-Map,$@.map
+
+check-sides: $(EDGE) $(CORE) $(TLSPROGS)
 	@for m in $(addsuffix .map,$(EDGE) $(CORE)); do \
 	  if grep -q 'libowfat\.a(' $$m && grep -q 'libskarnet\.a(' $$m; then \
 	    echo "check-sides: $$m links both libowfat and skalibs" >&2; exit 1; fi; done
@@ -66,9 +72,15 @@ check-sides: $(EDGE) $(CORE)
 	  if grep -q 'libskarnet\.a(' $$m; then echo "check-sides: edge $$m links skalibs" >&2; exit 1; fi; done
 	@for m in $(addsuffix .map,$(CORE)); do \
 	  if grep -q 'libowfat\.a(' $$m; then echo "check-sides: core $$m links libowfat" >&2; exit 1; fi; done
+	@for m in $(addsuffix .map,$(TLSPROGS)); do \
+	  if grep -qE 'lib(owfat|skarnet)\.a\(' $$m; then echo "check-sides: TLS program $$m links libowfat or skalibs" >&2; exit 1; fi; done
+	@for m in $(addsuffix .map,$(EDGE) $(CORE)); do \
+	  if grep -qE 'libssl|libcrypto' $$m; then echo "check-sides: $$m links OpenSSL (only the TLS programs may)" >&2; exit 1; fi; done
+	@if grep -lE '#include *<openssl/' common/*.[ch] | grep -v '^common/tlspolicy\.[ch]$$'; then \
+	  echo "check-sides: only common/tlspolicy.[ch] may include OpenSSL in common/" >&2; exit 1; fi
 	@if grep -nE '#include *[<"](skalibs/|buffer\.h|stralloc\.h|dns\.h|io\.h|cdb\.h|socket\.h|str\.h|fmt\.h|scan\.h)' common/*.[ch]; then \
 	  echo "check-sides: common/ includes a library header" >&2; exit 1; fi
-	@echo "check-sides: ok ($(words $(EDGE)) edge, $(words $(CORE)) core programs, none links both)"
+	@echo "check-sides: ok ($(words $(EDGE)) edge, $(words $(CORE)) core, $(words $(TLSPROGS)) TLS programs; none links both libraries, only the TLS programs link OpenSSL)"
 
 deps:
 	@sh tests/deps.sh build
@@ -108,7 +120,7 @@ bench: programs
 	sh tests/bench/run.sh
 
 clean:
-	rm -f $(EDGE) $(CORE) $(UNIT_TESTS) $(FUZZERS) common/common.a
+	rm -f $(EDGE) $(CORE) $(TLSPROGS) $(UNIT_TESTS) $(FUZZERS) common/common.a
 	find . -name '*.o' -o -name '*.d' -o -name '*.map' | xargs rm -f
 
 .PHONY: fault fuzz-short all programs check check-sides deps deps-test unit-tests integration-tests install demo fuzz bench clean

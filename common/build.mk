@@ -1,6 +1,18 @@
 # common/: libc-only code shared by both sides (no libowfat, no skalibs).
-COMMON_OBJS := common/home.o common/qfn.o common/date822.o common/safe.o common/qqcode.o \
-  common/ctl.o common/addr.o common/envelope.o common/qclient.o
+# one object a line, so that branches adding files merge cleanly
+COMMON_OBJS := common/home.o
+COMMON_OBJS += common/qfn.o
+COMMON_OBJS += common/date822.o
+COMMON_OBJS += common/safe.o
+COMMON_OBJS += common/qqcode.o
+COMMON_OBJS += common/ctl.o
+COMMON_OBJS += common/addr.o
+COMMON_OBJS += common/envelope.o
+COMMON_OBJS += common/qclient.o
+COMMON_OBJS += common/ucspitls.o
+COMMON_OBJS += common/base64.o
+COMMON_OBJS += common/checkpw.o
+COMMON_OBJS += common/priv.o
 
 common/home.o: common/home.c
 	$(CC) -MMD -MP -DCONF_HOME='"$(HOME_DIR)"' -c -o $@ $<
@@ -26,5 +38,6 @@ UNIT_TESTS += tests/unit/common-ctl-test
 UNIT_TESTS += tests/unit/common-envelope-test
 UNIT_TESTS += tests/unit/common-misc-test
 UNIT_TESTS += tests/unit/common-qclient-test
+UNIT_TESTS += tests/unit/common-priv-test
 
 FUZZERS += tests/fuzz/addr-fuzz tests/fuzz/envelope-fuzz tests/fuzz/ctl-fuzz tests/fuzz/qclient-fuzz

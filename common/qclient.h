@@ -72,8 +72,11 @@ extern int qclient_write(struct qclient *q, const char *s, size_t n);
    program. Returns its exit code (0: safely queued; the qmail-queue table
    of common/qqcode.h otherwise), QQ_TIMEOUT if the deadline passed (the
    program is killed), QQ_CANTRUN if it could not be run, QQ_BUG if it died
-   of a signal, QQ_WRITE if it exited 0 after a failed write. Fills q->id
-   and q->text. After it q holds no descriptor and no child. */
+   of a signal (or could not be reaped), QQ_WRITE if it exited 0 after a
+   failed write. After a failed write no envelope byte is sent. Fills q->id,
+   q->text, q->textperm and q->status; fds 2 and 6 are read for at most 1 s
+   after the program exits (a child of it may hold them open). After it q
+   holds no descriptor and no child. */
 extern int qclient_close(struct qclient *q, const char *env, size_t envlen);
 
 /* Queue nothing: close the pipes before any envelope byte (the queue

@@ -152,8 +152,46 @@ static void on_alarm_maildir(int sig)
   _exit(111);
 }
 
+/* fsync the directory s[0..len) names (a trailing '/' is fine); 0 or errno */
+static int fsync_dirname(const char *s, size_t len)
+{
+  stralloc d = STRALLOC_ZERO;
+  int fd, e = 0;
+  if (!stralloc_catb(&d, len ? s : ".", len ? len : 1) || !stralloc_0(&d)) nomem();
+  fd = open(d.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || fsync(fd) < 0) e = errno;
+  if (fd >= 0) close(fd);
+  stralloc_free(&d);
+  return e;
+}
+
+/* A Maildir that does not exist yet is made, as Postfix's local(8) does:
+   dir (which ends in '/'; its parent must exist) and dir/tmp, dir/new,
+   dir/cur, mode 0700, owned by the recipient tern-local runs as; the new
+   entries are fsync'd. 0, or an errno. */
+static int maildir_make(const char *dir, size_t dlen)
+{
+  static const char *const sub[4] = { "", "tmp", "new", "cur" };
+  stralloc p = STRALLOC_ZERO;
+  size_t plen = dlen;
+  int e = 0;
+  for (int i = 0; i < 4 && !e; i++) {
+    p.len = 0;
+    if (!stralloc_catb(&p, dir, dlen) || !stralloc_cats(&p, sub[i]) || !stralloc_0(&p)) nomem();
+    if (mkdir(p.s, 0700) < 0 && errno != EEXIST) e = errno;
+  }
+  stralloc_free(&p);
+  if (e) return e;
+  if ((e = fsync_dirname(dir, dlen))) return e;
+  /* the parent: dir without its trailing '/' and last component */
+  while (plen && dir[plen - 1] == '/') plen--;
+  while (plen && dir[plen - 1] != '/') plen--;
+  return fsync_dirname(dir, plen);
+}
+
 static void maildir(const char *dir, size_t dlen)
 {
+  int made = 0;
   stralloc tmpfn = STRALLOC_ZERO, newfn = STRALLOC_ZERO, name = STRALLOC_ZERO;
   char host[256], num[UINT64_FMT], rnd[4], hex[9];
   struct timeval tv;
@@ -189,6 +227,12 @@ static void maildir(const char *dir, size_t dlen)
     if (!stralloc_catb(&newfn, dir, dlen) || !stralloc_cats(&newfn, "new/") || !stralloc_cat(&newfn, &name) || !stralloc_0(&newfn)) nomem();
     fd = open(tmpfn.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd >= 0) break;
+    if (errno == ENOENT && !made) {
+      made = 1;
+      e = maildir_make(dir, dlen);
+      if (!e) { tries--; continue; }
+      errno = e;
+    }
     if (errno != EEXIST || tries >= 2) {
       e = errno;
       die5(e == ENOENT || e == ENOTDIR ? "4.2.1" : wcode(e), "Unable to create a file in maildir ", tmpfn.s, 0, e);
@@ -653,7 +697,7 @@ int main(int argc, char **argv)
     memcpy(z, v, vl); z[vl] = 0;
     switch (t) {
       case DF_MAILDIR: count_file++; maildir(z, vl); break;
-      case DF_MBOX: count_file++; mbox(z); break;
+      case DF_MBOX: count_file++; if (strcmp(z, "/dev/null")) mbox(z); break;  /* /dev/null discards */
       case DF_PROGRAM: count_program++; program(z); break;
       case DF_FORWARD:
         count_forward++;

@@ -90,6 +90,46 @@ static void aput(struct abuf *a, char c)
   if (a->len < HDR_ADDR_MAX) a->s[a->len++] = c; else a->over = 1;
 }
 
+/* The three bracketed parts of an address list. Each starts at s[i] (the
+   opening byte) and returns the index just past its end, or 0 if the part
+   is not closed before len (or, for a comment, nests too deep). */
+
+/* a comment: skipped, nested up to HDR_COMMENT_DEPTH */
+static size_t skip_comment(const char *s, size_t len, size_t i)
+{
+  int depth = 0;
+  for (; i < len; i++) {
+    if (s[i] == '\\') { i++; continue; }
+    if (s[i] == '(') { if (++depth > HDR_COMMENT_DEPTH) return 0; }
+    else if (s[i] == ')') { if (!--depth) break; }
+  }
+  return i >= len ? 0 : i + 1;
+}
+
+/* a quoted-string: its content into a, unquoted, folding removed */
+static size_t copy_quoted(struct abuf *a, const char *s, size_t len, size_t i)
+{
+  for (i++; i < len && s[i] != '"'; i++) {
+    if (s[i] == '\\') { if (++i >= len) return 0; }
+    if (s[i] == '\r' || s[i] == '\n') continue;  /* folding inside a quoted-string */
+    aput(a, s[i]);
+  }
+  return i >= len ? 0 : i + 1;
+}
+
+/* a domain literal: into a with its brackets, white space removed */
+static size_t copy_literal(struct abuf *a, const char *s, size_t len, size_t i)
+{
+  for (; i < len && s[i] != ']'; i++) {
+    if (s[i] == '\\') { if (++i >= len) return 0; }
+    if (s[i] == '\r' || s[i] == '\n' || s[i] == ' ' || s[i] == '\t') continue;
+    aput(a, s[i]);
+  }
+  if (i >= len) return 0;
+  aput(a, ']');
+  return i + 1;
+}
+
 int hdr_addrlist(const char *s, size_t len, hdr_addr_cb *cb, void *ctx)
 {
   static struct abuf plain, angle;  /* not reentrant; 2 KB off the stack */
@@ -116,37 +156,15 @@ int hdr_addrlist(const char *s, size_t len, hdr_addr_cb *cb, void *ctx)
     }
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r') { i++; continue; }
     if (c == '(') {
-      int depth = 0;
-      for (; i < len; i++) {
-        if (s[i] == '\\') { i++; continue; }
-        if (s[i] == '(') { if (++depth > HDR_COMMENT_DEPTH) return -1; }
-        else if (s[i] == ')') { if (!--depth) break; }
-      }
-      if (i >= len) return -1;
-      i++;
+      if (!(i = skip_comment(s, len, i))) return -1;
       continue;
     }
     if (c == '"') {
-      struct abuf *a = inangle ? &angle : &plain;
-      for (i++; i < len && s[i] != '"'; i++) {
-        if (s[i] == '\\') { if (++i >= len) return -1; }
-        if (s[i] == '\r' || s[i] == '\n') continue;  /* folding inside a quoted-string */
-        aput(a, s[i]);
-      }
-      if (i >= len) return -1;
-      i++;
+      if (!(i = copy_quoted(inangle ? &angle : &plain, s, len, i))) return -1;
       continue;
     }
     if (c == '[') {
-      struct abuf *a = inangle ? &angle : &plain;
-      for (; i < len && s[i] != ']'; i++) {
-        if (s[i] == '\\') { if (++i >= len) return -1; }
-        if (s[i] == '\r' || s[i] == '\n' || s[i] == ' ' || s[i] == '\t') continue;
-        aput(a, s[i]);
-      }
-      if (i >= len) return -1;
-      aput(a, ']');
-      i++;
+      if (!(i = copy_literal(inangle ? &angle : &plain, s, len, i))) return -1;
       continue;
     }
     if (c == '<') {

@@ -387,54 +387,72 @@ int inject_main(int argc, char const *const *argv)
 
 /* --- the message ------------------------------------------------------- */
 
-static int inject_message(int t, int dotok, const char *sender, const char *fullname)
+/* the input, read in chunks and filtered (hdr_filter) into fbuf */
+static char inbuf[65536], fbuf[65536 + 16];
+struct msgin {
+  buffer in;
+  struct hdr_filter f;
+  int eof;
+  stralloc bodyhead;        /* the line that ended the header when it was not empty */
+  const char *body_start;   /* the rest of fbuf after the header ended */
+  size_t body_start_len;
+};
+
+/* the next chunk of the input, filtered into fbuf; its length (0 is
+   possible before the end). Sets m->eof at the end of the input or at the
+   lone dot. A read error ends the injection (the queue program, if
+   started, gets no envelope and queues nothing): exit 74. */
+static size_t fill_filtered(struct msgin *m)
 {
-  static char inbuf[65536], fbuf[65536 + 16];
-  buffer in = BUFFER_INIT(&buffer_read, 0, inbuf, sizeof inbuf);
-  struct hdr_filter f = HDR_FILTER_ZERO;
-  stralloc line = STRALLOC_ZERO, bodyhead = STRALLOC_ZERO, env = STRALLOC_ZERO, from = STRALLOC_ZERO, add = STRALLOC_ZERO;
-  int inheader = 1, first = 1, eof = 0, werr = 0, nullsender = 0;
-  size_t body_start_len = 0;   /* bytes of fbuf after the header ended */
-  const char *body_start = fbuf;
-  struct passwd *pw;
+  ssize_t r = buffer_fill(&m->in);
+  struct iovec v[2];
+  size_t k, used;
+  if (r < 0) {
+    int e = errno;
+    qclient_abort(&qc);
+    errno = e;
+    strerr_diefu1sys(EX_IOERR, "read the message");
+  }
+  if (r == 0) { m->eof = 1; return hdr_filter_end(&m->f, fbuf); }
+  buffer_rpeek(&m->in, v);
+  k = hdr_filter_feed(&m->f, v[0].iov_base, v[0].iov_len, fbuf, &used);
+  if (!m->f.ended && v[1].iov_len) k += hdr_filter_feed(&m->f, v[1].iov_base, v[1].iov_len, fbuf + k, &used);
+  buffer_rseek(&m->in, v[0].iov_len + v[1].iov_len);
+  if (m->f.ended) { m->eof = 1; k += hdr_filter_end(&m->f, fbuf + k); }
+  return k;
+}
+
+/* the envelope sender ("F" addr NUL into env) and the From address (from):
+   the sender, or user@defaulthost for the null sender or none given */
+static void make_sender(stralloc *env, stralloc *from, const char *sender)
+{
+  struct passwd *pw = getpwuid(getuid());
   char user[256];
-
-  f.dotend = !dotok;
-
-  /* the user and the envelope sender */
-  pw = getpwuid(getuid());
+  int nullsender = 0;
   if (pw && pw->pw_name && strlen(pw->pw_name) < sizeof user) strcpy(user, pw->pw_name);
   else { size_t l = 3; memcpy(user, "uid", 3); user[l + qfn_fmtu64(user + l, (uint64_t)getuid())] = 0; }
-  if (!fullname) { const char *n = getenv("NAME"); if (n && *n) fullname = n; }
-  if (!stralloc_catb(&env, "F", 1)) die_nomem();
+  if (!stralloc_catb(env, "F", 1)) die_nomem();
   if (sender) {
     size_t l = strlen(sender);
     if (l >= 2 && sender[0] == '<' && sender[l - 1] == '>') { sender++; l -= 2; }
     if (!l) nullsender = 1;
-    else if (!qualify(&env, sender, l)) strerr_dief1x(EX_USAGE, "bad or too long sender address");
+    else if (!qualify(env, sender, l)) strerr_dief1x(EX_USAGE, "bad or too long sender address");
   } else {
-    if (!qualify(&env, user, strlen(user))) strerr_dief1x(EX_SOFTWARE, "user name too long");
+    if (!qualify(env, user, strlen(user))) strerr_dief1x(EX_SOFTWARE, "user name too long");
   }
-  if (!stralloc_0(&env)) die_nomem();
-  /* the From address: the sender, or user@defaulthost for a null sender */
-  if (!nullsender) { if (!stralloc_catb(&from, env.s + 1, env.len - 2)) die_nomem(); }
-  else if (!qualify(&from, user, strlen(user))) strerr_dief1x(EX_SOFTWARE, "user name too long");
+  if (!stralloc_0(env)) die_nomem();
+  if (!nullsender) { if (!stralloc_catb(from, env->s + 1, env->len - 2)) die_nomem(); }
+  else if (!qualify(from, user, strlen(user))) strerr_dief1x(EX_SOFTWARE, "user name too long");
+}
 
-  /* the header: read, filtered, up to the first empty or non-header line */
+/* the header: read, filtered, into hbuf and fields[], up to the first
+   empty or non-header line; what follows is left in m for the body */
+static void read_header(struct msgin *m)
+{
+  stralloc line = STRALLOC_ZERO;
+  int inheader = 1, first = 1;
   while (inheader) {
-    ssize_t r = buffer_fill(&in);
-    struct iovec v[2];
-    size_t k;
-    if (r < 0) strerr_diefu1sys(EX_IOERR, "read the message");
-    if (r == 0) { eof = 1; k = hdr_filter_end(&f, fbuf); }
-    else {
-      size_t used = 0, u2 = 0;
-      buffer_rpeek(&in, v);
-      k = hdr_filter_feed(&f, v[0].iov_base, v[0].iov_len, fbuf, &used);
-      if (!f.ended && v[1].iov_len) k += hdr_filter_feed(&f, v[1].iov_base, v[1].iov_len, fbuf + k, &u2);
-      buffer_rseek(&in, v[0].iov_len + v[1].iov_len);
-      if (f.ended) { eof = 1; k += hdr_filter_end(&f, fbuf + k); }
-    }
+    size_t k = fill_filtered(m);
     for (size_t p = 0; p < k && inheader; ) {
       const char *nl = memchr(fbuf + p, '\n', k - p);
       size_t n = nl ? (size_t)(nl - (fbuf + p)) + 1 : k - p;
@@ -456,104 +474,112 @@ static int inject_message(int t, int dotok, const char *sender, const char *full
       } else {
         /* not a header line: the first line of the body */
         inheader = 0;
-        if (!stralloc_catb(&bodyhead, line.s, line.len)) die_nomem();
+        if (!stralloc_catb(&m->bodyhead, line.s, line.len)) die_nomem();
       }
       if (hbuf.len > HDR_TOTAL_MAX) strerr_dief1x(EX_DATAERR, "header longer than 1 MiB");
       line.len = 0;
-      if (!inheader) { body_start = fbuf + p; body_start_len = k - p; }
+      if (!inheader) { m->body_start = fbuf + p; m->body_start_len = k - p; }
     }
-    if (eof && inheader) {
+    if (m->eof && inheader) {
       /* the input ended inside the header (the filter ends it with LF) */
-      if (line.len && !stralloc_catb(&bodyhead, line.s, line.len)) die_nomem();
+      if (line.len && !stralloc_catb(&m->bodyhead, line.s, line.len)) die_nomem();
       inheader = 0;
     }
   }
   stralloc_free(&line);
+}
 
-  /* recipients from the header; fields that never leave */
-  {
-    int resent = has_field("Resent-To") || has_field("Resent-Cc") || has_field("Resent-Bcc");
-    for (size_t j = 0; j < nfields; j++) {
-      const char *s = hbuf.s + fields[j].off;
-      size_t l = fields[j].len;
-      if (t) {
-        const char *names[3] = { "To", "Cc", "Bcc" };
-        const char *rnames[3] = { "Resent-To", "Resent-Cc", "Resent-Bcc" };
-        for (int k = 0; k < 3; k++) {
-          const char *nm = resent ? rnames[k] : names[k];
-          if (hdr_is(s, l, nm)) addrlist(s + strlen(nm) + 1, l - strlen(nm) - 1, EX_DATAERR, nm);
-        }
+/* recipients from the header (-t); fields that never leave are marked */
+static void header_rcpts(int t)
+{
+  int resent = has_field("Resent-To") || has_field("Resent-Cc") || has_field("Resent-Bcc");
+  for (size_t j = 0; j < nfields; j++) {
+    const char *s = hbuf.s + fields[j].off;
+    size_t l = fields[j].len;
+    if (t) {
+      const char *names[3] = { "To", "Cc", "Bcc" };
+      const char *rnames[3] = { "Resent-To", "Resent-Cc", "Resent-Bcc" };
+      for (int k = 0; k < 3; k++) {
+        const char *nm = resent ? rnames[k] : names[k];
+        if (hdr_is(s, l, nm)) addrlist(s + strlen(nm) + 1, l - strlen(nm) - 1, EX_DATAERR, nm);
       }
-      if (hdr_is(s, l, "Bcc") || hdr_is(s, l, "Resent-Bcc") || hdr_is(s, l, "Return-Path")
-          || hdr_is(s, l, "Content-Length"))
-        fields[j].drop = 1;
     }
+    if (hdr_is(s, l, "Bcc") || hdr_is(s, l, "Resent-Bcc") || hdr_is(s, l, "Return-Path")
+        || hdr_is(s, l, "Content-Length"))
+      fields[j].drop = 1;
   }
-  if (!nrcpt) strerr_dief1x(EX_USAGE, "no recipients (none given and none found in To, Cc, Bcc)");
-  dedupe();
+}
 
-  /* added fields */
-  {
-    char date[DATE822_MAX];
-    time_t now = time(0);
-    if (!has_field("Date")) {
-      date822_fmt(date, now);
-      if (!stralloc_cats(&add, "Date: ") || !stralloc_cats(&add, date) || !stralloc_catb(&add, "\n", 1)) die_nomem();
-    }
-    if (!has_field("Message-ID")) {
-      char num[UINT64_FMT];
-      unsigned char rnd[8];
-      static const char hex[] = "0123456789abcdef";
-      random_buf((char *)rnd, sizeof rnd);
-      if (!stralloc_cats(&add, "Message-ID: <")) die_nomem();
-      if (!stralloc_catb(&add, num, qfn_fmtu64(num, (uint64_t)now)) || !stralloc_catb(&add, ".", 1)) die_nomem();
-      if (!stralloc_catb(&add, num, qfn_fmtu64(num, (uint64_t)getpid())) || !stralloc_catb(&add, ".", 1)) die_nomem();
-      for (size_t j = 0; j < sizeof rnd; j++) {
-        char h[2] = { hex[rnd[j] >> 4], hex[rnd[j] & 15] };
-        if (!stralloc_catb(&add, h, 2)) die_nomem();
-      }
-      if (!stralloc_catb(&add, "@", 1) || !stralloc_cats(&add, idhost) || !stralloc_cats(&add, ">\n")) die_nomem();
-    }
-    if (!has_field("From")) {
-      if (!stralloc_cats(&add, "From: ")) die_nomem();
-      if (fullname && *fullname) {
-        quote_name(&add, fullname);
-        if (!stralloc_cats(&add, " <") || !stralloc_cat(&add, &from) || !stralloc_cats(&add, ">")) die_nomem();
-      } else if (!stralloc_cat(&add, &from)) die_nomem();
-      if (!stralloc_catb(&add, "\n", 1)) die_nomem();
-    }
+/* "Message-ID: <TIME.PID.RANDOM@idhost>\n" onto add */
+static void add_msgid(stralloc *add, time_t now)
+{
+  char num[UINT64_FMT];
+  unsigned char rnd[8];
+  static const char hex[] = "0123456789abcdef";
+  random_buf((char *)rnd, sizeof rnd);
+  if (!stralloc_cats(add, "Message-ID: <")) die_nomem();
+  if (!stralloc_catb(add, num, qfn_fmtu64(num, (uint64_t)now)) || !stralloc_catb(add, ".", 1)) die_nomem();
+  if (!stralloc_catb(add, num, qfn_fmtu64(num, (uint64_t)getpid())) || !stralloc_catb(add, ".", 1)) die_nomem();
+  for (size_t j = 0; j < sizeof rnd; j++) {
+    char h[2] = { hex[rnd[j] >> 4], hex[rnd[j] & 15] };
+    if (!stralloc_catb(add, h, 2)) die_nomem();
   }
+  if (!stralloc_catb(add, "@", 1) || !stralloc_cats(add, idhost) || !stralloc_cats(add, ">\n")) die_nomem();
+}
 
-  /* inject: header, added fields, empty line, the body streamed */
+/* the fields added when missing: Date, Message-ID, From */
+static void added_fields(stralloc *add, const stralloc *from, const char *fullname)
+{
+  char date[DATE822_MAX];
+  time_t now = time(0);
+  if (!has_field("Date")) {
+    date822_fmt(date, now);
+    if (!stralloc_cats(add, "Date: ") || !stralloc_cats(add, date) || !stralloc_catb(add, "\n", 1)) die_nomem();
+  }
+  if (!has_field("Message-ID")) add_msgid(add, now);
+  if (!has_field("From")) {
+    if (!stralloc_cats(add, "From: ")) die_nomem();
+    if (fullname && *fullname) {
+      quote_name(add, fullname);
+      if (!stralloc_cats(add, " <") || !stralloc_cat(add, from) || !stralloc_cats(add, ">")) die_nomem();
+    } else if (!stralloc_cat(add, from)) die_nomem();
+    if (!stralloc_catb(add, "\n", 1)) die_nomem();
+  }
+}
+
+/* inject: header, added fields, empty line, the body streamed, then the
+   envelope; exits with the queue's verdict */
+static void send_message(struct msgin *m, const stralloc *add, const char *env, size_t envlen)
+{
+  int werr = 0;
   queue_start();
   for (size_t j = 0; j < nfields && !werr; j++)
     if (!fields[j].drop && qclient_write(&qc, hbuf.s + fields[j].off, fields[j].len) < 0) werr = 1;
-  if (!werr && qclient_write(&qc, add.s, add.len) < 0) werr = 1;
+  if (!werr && qclient_write(&qc, add->s, add->len) < 0) werr = 1;
   if (!werr && qclient_write(&qc, "\n", 1) < 0) werr = 1;
-  if (!werr && bodyhead.len && qclient_write(&qc, bodyhead.s, bodyhead.len) < 0) werr = 1;
-  if (!werr && body_start_len && qclient_write(&qc, body_start, body_start_len) < 0) werr = 1;
-  while (!eof && !werr) {
-    ssize_t r = buffer_fill(&in);
-    struct iovec v[2];
-    size_t k = 0, used;
-    if (r < 0) {
-      /* no envelope: tern-queue sees a truncated one and removes the message */
-      int e = errno;
-      qclient_abort(&qc);
-      errno = e;
-      strerr_diefu1sys(EX_IOERR, "read the message");
-    }
-    if (r == 0) { eof = 1; k = hdr_filter_end(&f, fbuf); }
-    else {
-      buffer_rpeek(&in, v);
-      k = hdr_filter_feed(&f, v[0].iov_base, v[0].iov_len, fbuf, &used);
-      if (!f.ended && v[1].iov_len) k += hdr_filter_feed(&f, v[1].iov_base, v[1].iov_len, fbuf + k, &used);
-      buffer_rseek(&in, v[0].iov_len + v[1].iov_len);
-      if (f.ended) { eof = 1; k += hdr_filter_end(&f, fbuf + k); }
-    }
+  if (!werr && m->bodyhead.len && qclient_write(&qc, m->bodyhead.s, m->bodyhead.len) < 0) werr = 1;
+  if (!werr && m->body_start_len && qclient_write(&qc, m->body_start, m->body_start_len) < 0) werr = 1;
+  while (!m->eof && !werr) {
+    size_t k = fill_filtered(m);
     if (k && qclient_write(&qc, fbuf, k) < 0) werr = 1;
   }
+  queue_finish(env, envlen);
+}
+
+static int inject_message(int t, int dotok, const char *sender, const char *fullname)
+{
+  static struct msgin m = { BUFFER_INIT(&buffer_read, 0, inbuf, sizeof inbuf), HDR_FILTER_ZERO, 0, STRALLOC_ZERO, fbuf, 0 };
+  stralloc env = STRALLOC_ZERO, from = STRALLOC_ZERO, add = STRALLOC_ZERO;
+
+  m.f.dotend = !dotok;
+  if (!fullname) { const char *n = getenv("NAME"); if (n && *n) fullname = n; }
+  make_sender(&env, &from, sender);
+  read_header(&m);
+  header_rcpts(t);
+  if (!nrcpt) strerr_dief1x(EX_USAGE, "no recipients (none given and none found in To, Cc, Bcc)");
+  dedupe();
+  added_fields(&add, &from, fullname);
   if (!stralloc_cat(&env, &rcpts) || !stralloc_0(&env)) die_nomem();
-  queue_finish(env.s, env.len);
+  send_message(&m, &add, env.s, env.len);
   return EX_SOFTWARE;
 }

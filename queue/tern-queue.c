@@ -85,33 +85,24 @@ static size_t fmt_received(char *dst, uint64_t pid, uint64_t uid, time_t now)
   return n;
 }
 
-int main(int argc, char const *const *argv)
+/* chdir to HOME/queue */
+static void go_queue(void)
 {
   char home[4096 + 8];
-  char received[128];
-  struct stat st;
-  uint64_t pid, uid, n;
-  time_t now;
-  int fd, seq;
-  size_t len;
-
-  umask(033);
-  sig_ignore(SIGPIPE);
-  uid = injector_uid();
-  pid = (uint64_t)getpid();
-
-  len = strlen(home_get());
+  size_t len = strlen(home_get());
   if (len > sizeof home - 8) _exit(QQ_HOME);
   memcpy(home, home_get(), len);
   memcpy(home + len, "/queue", 7);
   if (chdir(home) < 0) _exit(QQ_QUEUEDIR);
+}
 
-  sig_catch(SIGALRM, &sigalrm);
-  alarm(DEATH);
-
-  /* pid/PID.TIME.SEQ, O_EXCL; its inode number names the message */
-  now = time(0);
-  fd = -1;
+/* pid/PID.TIME.SEQ, O_EXCL; its inode number names the message: the file
+   becomes mess/N (linked, the pid name removed). Returns its descriptor
+   and sets *n and the file names. */
+static int make_mess(uint64_t pid, time_t now, uint64_t *n)
+{
+  struct stat st;
+  int fd = -1, seq;
   for (seq = 1; seq <= 9; seq++) {
     size_t l = 0;
     memcpy(fnpid, "pid/", 4); l = 4;
@@ -125,37 +116,40 @@ int main(int argc, char const *const *argv)
   if (fd < 0) die(QQ_PID);
   madepid = 1;
   if (fstat(fd, &st) < 0) die(QQ_PID);
-  n = (uint64_t)st.st_ino;
-  qfn_split(fnmess, "mess", n);
-  qfn_flat(fnintd, "intd", n);
-  qfn_flat(fntodo, "todo", n);
+  *n = (uint64_t)st.st_ino;
+  qfn_split(fnmess, "mess", *n);
+  qfn_flat(fnintd, "intd", *n);
+  qfn_flat(fntodo, "todo", *n);
 
   if (link(fnpid, fnmess) < 0) die(QQ_MESS);
   mademess = 1;
   if (unlink(fnpid) < 0) die(QQ_PID);
   madepid = 0;
+  return fd;
+}
 
-  /* the message: our Received line, then fd 0 as it is */
-  {
-    buffer in = BUFFER_INIT(&buffer_read, 0, inbuf, sizeof inbuf);
-    buffer out = BUFFER_INIT(&buffer_write, fd, outbuf, sizeof outbuf);
-    size_t w;
-    len = fmt_received(received, pid, uid, now);
-    if (!put(&out, received, len)) die(QQ_WRITE);
-    for (;;) {
-      struct iovec v[2];
-      ssize_t r = buffer_fill(&in);
-      if (r < 0) die(QQ_READ);
-      if (r == 0) break;
-      buffer_rpeek(&in, v);
-      w = 0;
-      if (!buffer_putvall(&out, v, 2, &w)) die(QQ_WRITE);
-      buffer_rseek(&in, v[0].iov_len + v[1].iov_len);
-    }
-    if (!buffer_flush(&out)) die(QQ_WRITE);
-    if (fsync(fd) < 0) die(QQ_WRITE);
-    if (close(fd) < 0) die(QQ_WRITE);
+/* the message: our Received line, then fd 0 as it is; durable with its
+   directory entry */
+static void write_mess(int fd, uint64_t n, uint64_t pid, uint64_t uid, time_t now)
+{
+  char received[128];
+  buffer in = BUFFER_INIT(&buffer_read, 0, inbuf, sizeof inbuf);
+  buffer out = BUFFER_INIT(&buffer_write, fd, outbuf, sizeof outbuf);
+  size_t w, len = fmt_received(received, pid, uid, now);
+  if (!put(&out, received, len)) die(QQ_WRITE);
+  for (;;) {
+    struct iovec v[2];
+    ssize_t r = buffer_fill(&in);
+    if (r < 0) die(QQ_READ);
+    if (r == 0) break;
+    buffer_rpeek(&in, v);
+    w = 0;
+    if (!buffer_putvall(&out, v, 2, &w)) die(QQ_WRITE);
+    buffer_rseek(&in, v[0].iov_len + v[1].iov_len);
   }
+  if (!buffer_flush(&out)) die(QQ_WRITE);
+  if (fsync(fd) < 0) die(QQ_WRITE);
+  if (close(fd) < 0) die(QQ_WRITE);
   {
     char dir[QFN_MAX];
     size_t l = qfn_split(dir, "mess", n);
@@ -163,61 +157,87 @@ int main(int argc, char const *const *argv)
     dir[l ? l - 1 : 0] = 0;
     if (!syncdir(dir)) die(QQ_WRITE);
   }
+}
 
-  /* the envelope: u uid, p pid, then fd 1 validated, without the final NUL */
-  fd = open(fnintd, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+/* the envelope into intd/N: u uid, p pid, then fd 1 validated, without
+   the final NUL */
+static void write_intd(uint64_t pid, uint64_t uid)
+{
+  buffer in = BUFFER_INIT(&buffer_read, 1, inbuf, sizeof inbuf);
+  buffer out;
+  struct envelope_reader er = ENVELOPE_READER_ZERO;
+  char head[2 * (2 + 20 + 1)];
+  size_t l = 0;
+  int done = 0, fd = open(fnintd, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) die(QQ_INTD);
   madeintd = 1;
-  {
-    buffer in = BUFFER_INIT(&buffer_read, 1, inbuf, sizeof inbuf);
-    buffer out = BUFFER_INIT(&buffer_write, fd, outbuf, sizeof outbuf);
-    struct envelope_reader er = ENVELOPE_READER_ZERO;
-    char head[2 * (2 + 20 + 1)];
-    size_t l = 0;
-    int done = 0;
-    head[l++] = 'u'; l += qfn_fmtu64(head + l, uid); head[l++] = 0;
-    head[l++] = 'p'; l += qfn_fmtu64(head + l, pid); head[l++] = 0;
-    if (!put(&out, head, l)) die(QQ_WRITE);
-    while (!done) {
-      struct iovec v[2];
-      ssize_t r = buffer_fill(&in);
-      if (r < 0) die(QQ_READ);
-      if (r == 0) die(QQ_ENVELOPE); /* EOF before the final NUL */
-      buffer_rpeek(&in, v);
-      for (int i = 0; i < 2 && !done; i++) {
-        size_t used = 0;
-        int e;
-        if (!v[i].iov_len) continue;
-        e = envelope_feed(&er, v[i].iov_base, v[i].iov_len, &used);
-        if (e == ENVELOPE_ETOOLONG) die(QQ_TOOLONG);
-        if (e < 0) die(QQ_ENVELOPE);
-        if (e == ENVELOPE_DONE) { done = 1; if (used) used--; /* not the final NUL */ }
-        if (used && !put(&out, v[i].iov_base, used)) die(QQ_WRITE);
-      }
-      buffer_rseek(&in, v[0].iov_len + v[1].iov_len);
+  buffer_init(&out, &buffer_write, fd, outbuf, sizeof outbuf);
+  head[l++] = 'u'; l += qfn_fmtu64(head + l, uid); head[l++] = 0;
+  head[l++] = 'p'; l += qfn_fmtu64(head + l, pid); head[l++] = 0;
+  if (!put(&out, head, l)) die(QQ_WRITE);
+  while (!done) {
+    struct iovec v[2];
+    ssize_t r = buffer_fill(&in);
+    if (r < 0) die(QQ_READ);
+    if (r == 0) die(QQ_ENVELOPE); /* EOF before the final NUL */
+    buffer_rpeek(&in, v);
+    for (int i = 0; i < 2 && !done; i++) {
+      size_t used = 0;
+      int e;
+      if (!v[i].iov_len) continue;
+      e = envelope_feed(&er, v[i].iov_base, v[i].iov_len, &used);
+      if (e == ENVELOPE_ETOOLONG) die(QQ_TOOLONG);
+      if (e < 0) die(QQ_ENVELOPE);
+      if (e == ENVELOPE_DONE) { done = 1; if (used) used--; /* not the final NUL */ }
+      if (used && !put(&out, v[i].iov_base, used)) die(QQ_WRITE);
     }
-    if (!buffer_flush(&out)) die(QQ_WRITE);
-    if (fsync(fd) < 0) die(QQ_WRITE);
-    if (close(fd) < 0) die(QQ_WRITE);
+    buffer_rseek(&in, v[0].iov_len + v[1].iov_len);
   }
+  if (!buffer_flush(&out)) die(QQ_WRITE);
+  if (fsync(fd) < 0) die(QQ_WRITE);
+  if (close(fd) < 0) die(QQ_WRITE);
+}
+
+/* -i: tell the client the message number on fd 2 (tern-smtpd puts it in
+   its 250 reply and log line, so one grep follows a message from SMTP on) */
+static void report_id(uint64_t n, uint64_t pid)
+{
+  char line[64];
+  size_t l = 0;
+  memcpy(line, "msg ", 4); l = 4;
+  l += qfn_fmtu64(line + l, n);
+  memcpy(line + l, " qp ", 4); l += 4;
+  l += qfn_fmtu64(line + l, pid);
+  line[l++] = '\n';
+  if (write(2, line, l) < 0) { /* the message is queued all the same */ }
+}
+
+int main(int argc, char const *const *argv)
+{
+  uint64_t pid, uid, n;
+  time_t now;
+  int fd;
+
+  umask(033);
+  sig_ignore(SIGPIPE);
+  uid = injector_uid();
+  pid = (uint64_t)getpid();
+  go_queue();
+
+  sig_catch(SIGALRM, &sigalrm);
+  alarm(DEATH);
+
+  now = time(0);
+  fd = make_mess(pid, now, &n);
+  write_mess(fd, n, pid, uid, now);
+  write_intd(pid, uid);
 
   if (link(fnintd, fntodo) < 0) die(QQ_TODO);
   madetodo = 1;
   if (!syncdir("todo")) die(QQ_TODO);
   madetodo = madeintd = mademess = 0;  /* safely queued: nothing to undo */
 
-  /* -i: tell the client the message number (tern-smtpd puts it in its 250
-     reply and log line, so one grep follows a message from SMTP on) */
-  if (argc > 1 && argv[1][0] == '-' && argv[1][1] == 'i' && !argv[1][2]) {
-    char line[64];
-    size_t l = 0;
-    memcpy(line, "msg ", 4); l = 4;
-    l += qfn_fmtu64(line + l, n);
-    memcpy(line + l, " qp ", 4); l += 4;
-    l += qfn_fmtu64(line + l, pid);
-    line[l++] = '\n';
-    if (write(2, line, l) < 0) { /* the message is queued all the same */ }
-  }
+  if (argc > 1 && argv[1][0] == '-' && argv[1][1] == 'i' && !argv[1][2]) report_id(n, pid);
 
   /* wake tern-send; failure does not matter, its scan finds todo/N anyway */
   fd = open("lock/trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC);

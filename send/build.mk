@@ -1,7 +1,29 @@
-# send/: programs of this family (see the top Makefile)
-# scheduler side (tern-start, tern-send, tern-lspawn): core, skalibs only
+# send/: programs of this family (see the top Makefile). Two sides live
+# here, and no binary links both libraries (check-sides proves it):
+#
+#   CORE (skalibs only): tern-start, tern-send and its parts (sched.*, the
+#     pure scheduler, and the modules listed below), the spawners tern-lspawn and tern-rspawn (with rreport.*, its
+#     conversion of tern-remote's reports).
+#   EDGE (libowfat only): tern-remote, the SMTP client, and its own modules,
+#     all named remote-*: remote-reply.* (reply parser), remote-tcpto.*
+#     (timeout table), remote-route.* (smtproutes, MX and address choice).
+
+# ---- CORE: the scheduler side ----
 CORE += send/tern-start send/tern-lspawn send/tern-send
+# tern-send's parts: scheduler (sched.*, pure), message table and retry
+# heaps (msgs.*), preprocessing (todo.*), passes and spawner I/O (jobs.*),
+# bounces (bounce.*), configuration (sconf.*), log (slog.*), queue files
+# and tern-clean (files.*)
 send/tern-send: send/sched.o send/slog.o send/files.o send/sconf.o send/msgs.o send/todo.o send/jobs.o send/bounce.o
+# the spawner loop and the request framer, shared by tern-lspawn and tern-rspawn
+send/tern-lspawn: send/spawn.o send/spawnreq.o
+# the spawner request framer: unit test and fuzz harness
+UNIT_TESTS += tests/unit/send-spawnreq-test
+UNIT_EXTRA_send-spawnreq := send/spawnreq.o
+tests/unit/send-spawnreq-test: send/spawnreq.o
+FUZZERS += tests/fuzz/spawnreq-fuzz
+FUZZ_EXTRA_spawnreq := send/spawnreq.c
+tests/fuzz/spawnreq-fuzz: send/spawnreq.c
 UNIT_TESTS += tests/unit/send-sched-test
 UNIT_EXTRA_send-sched := send/sched.o
 tests/unit/send-sched-test: send/sched.o
@@ -11,21 +33,27 @@ tests/fuzz/bounce-fuzz: send/sched.c
 FUZZERS += tests/fuzz/qfile-fuzz
 FUZZ_EXTRA_qfile := send/sched.c
 tests/fuzz/qfile-fuzz: send/sched.c
-# remote delivery (issue 4): tern-remote is edge (libowfat only), tern-rspawn core (skalibs only)
-EDGE += send/tern-remote
-send/tern-remote: send/reply.o send/tcpto.o
+
+# ---- CORE: tern-rspawn, the spawner that runs tern-remote ----
 CORE += send/tern-rspawn
-send/tern-rspawn: send/rreport.o
-UNIT_TESTS += tests/unit/remote-reply-test tests/unit/remote-report-test tests/unit/remote-tcpto-test
-UNIT_EXTRA_remote-tcpto := send/tcpto.o
-tests/unit/remote-tcpto-test: send/tcpto.o
-UNIT_EXTRA_remote-reply := send/reply.o
-tests/unit/remote-reply-test: send/reply.o
+send/tern-rspawn: send/rreport.o send/spawn.o send/spawnreq.o
+UNIT_TESTS += tests/unit/remote-report-test
 UNIT_EXTRA_remote-report := send/rreport.o
 tests/unit/remote-report-test: send/rreport.o
-FUZZERS += tests/fuzz/reply-fuzz
-FUZZ_EXTRA_reply := send/reply.c
-tests/fuzz/reply-fuzz: send/reply.c
-FUZZERS += tests/fuzz/tcpto-fuzz
-FUZZ_EXTRA_tcpto := send/tcpto.c
-tests/fuzz/tcpto-fuzz: send/tcpto.c
+
+# ---- EDGE: tern-remote and its remote-* modules ----
+EDGE += send/tern-remote
+send/tern-remote: send/remote-route.o send/remote-reply.o send/remote-tcpto.o
+UNIT_TESTS += tests/unit/remote-reply-test tests/unit/remote-tcpto-test tests/unit/remote-route-test
+UNIT_EXTRA_remote-reply := send/remote-reply.o
+tests/unit/remote-reply-test: send/remote-reply.o
+UNIT_EXTRA_remote-tcpto := send/remote-tcpto.o
+tests/unit/remote-tcpto-test: send/remote-tcpto.o
+UNIT_EXTRA_remote-route := send/remote-route.o $(OWFAT)
+tests/unit/remote-route-test: send/remote-route.o
+FUZZERS += tests/fuzz/remote-reply-fuzz
+FUZZ_EXTRA_remote-reply := send/remote-reply.c
+tests/fuzz/remote-reply-fuzz: send/remote-reply.c
+FUZZERS += tests/fuzz/remote-tcpto-fuzz
+FUZZ_EXTRA_remote-tcpto := send/remote-tcpto.c
+tests/fuzz/remote-tcpto-fuzz: send/remote-tcpto.c

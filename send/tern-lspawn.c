@@ -5,48 +5,28 @@
    reply per request on fd 1. Log on fd 2. See tern-lspawn.8. */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <poll.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <skalibs/types.h>
 #include <skalibs/strerr.h>
 #include <skalibs/allreadwrite.h>
-#include <skalibs/djbunix.h>
-#include <skalibs/selfpipe.h>
-#include <skalibs/sig.h>
 #include <skalibs/cdb.h>
 
 #include "common/home.h"
 #include "common/ctl.h"
 #include "common/qfn.h"
 #include "common/addr.h"
+#include "common/priv.h"
+#include "send/spawn.h"
 
-#define CONCURRENCY 120            /* the start-up byte (reference 2.4: conf-spawn) */
-#define FIELD_MAX 1001             /* an address or N with its NUL */
-#define REQ_MAX (1 + 2 * FIELD_MAX + 101 * FIELD_MAX + 1)
 #define TEXT_MAX 4000              /* reply text cap, bytes */
 #define NAME_MAX_PW 32             /* passwd names we try (qmail-getpw: < 32) */
 
-struct slot {
-  int busy;
-  pid_t pid;         /* 0 once reaped */
-  int fd;            /* output pipe, -1 at EOF */
-  int status;        /* wait status once reaped */
-  size_t len;        /* bytes of text kept */
-  int truncated;
-  char text[TEXT_MAX + 1];
-};
-
-static struct slot slots[CONCURRENCY];
 static uid_t ternq_uid;
 static char defaultdelivery[CTL_LINE_MAX];
 static char localprog[4200];
@@ -54,15 +34,16 @@ static char aliashome[1024];
 
 /* ---- replies ---- */
 
+/* slot, letter, text (cut to TEXT_MAX bytes, never holding NUL: the caller
+   replaced them), NUL */
 static void reply(unsigned char slot, char letter, const char *text, size_t len)
 {
-  char head[2];
-  head[0] = (char)slot;
-  head[1] = letter;
+  char b[TEXT_MAX + 2];
   if (len > TEXT_MAX) len = TEXT_MAX;
-  /* text never holds NUL: the caller replaced them */
-  if (allwrite(1, head, 2) < 2 || allwrite(1, text, len) < len || allwrite(1, "", 1) < 1)
-    strerr_diefu1sys(111, "write to tern-send");
+  b[0] = letter;
+  memcpy(b + 1, text, len);
+  b[len + 1] = 0;
+  spawn_reply(slot, b, len + 2);
 }
 
 static void replys(unsigned char slot, char letter, const char *text)
@@ -70,7 +51,7 @@ static void replys(unsigned char slot, char letter, const char *text)
   reply(slot, letter, text, strlen(text));
 }
 
-/* ---- the user lookup (reference/qmail.md 6.1, 6.2) ---- */
+/* ---- the user lookup (qmail-users(5), qmail-getpw(8)) ---- */
 
 struct who {
   char user[256];
@@ -212,99 +193,26 @@ static int lookup_pw(const char *local, size_t llen, struct who *w)
 
 /* ---- requests ---- */
 
-static void start(unsigned char slot, const char *n, const char *sender, const char *rcpt)
+/* start tern-local as user w with fd 0 = the message fd (closed here):
+   its pid, or 0 when a reply was written */
+static pid_t deliver(unsigned char slot, const struct who *w, const char *local, const char *domain,
+                     const char *sender, int fd, int *outfd)
 {
-  struct who w;
-  size_t rlen = strlen(rcpt), llen, nlen = strlen(n);
-  const char *at = strrchr(rcpt, '@');
-  char local[ADDR_LOCAL_MAX + 1];
-  char fn[QFN_MAX];
-  uint64_t id;
-  struct stat st;
-  int fd, r, pi[2];
-  pid_t pid;
-
-  if (!nlen || nlen > 20 || !qfn_scanu64(n, nlen, &id)) {
-    replys(slot, 'D', "Unable to parse message number. (#5.3.5)");
-    return;
-  }
-  if (!at) {
-    replys(slot, 'D', "Sorry, address must include host name. (#5.1.3)");
-    return;
-  }
-  llen = (size_t)(at - rcpt);
-  if (!llen) { replys(slot, 'K', "Trashed: empty local part.\n"); return; }
-  if (llen > ADDR_LOCAL_MAX || rlen > ADDR_MAX) {
-    replys(slot, 'D', "Sorry, address too long. (#5.1.3)");
-    return;
-  }
-  memcpy(local, rcpt, llen);
-  local[llen] = 0;
-  if (memchr(local, '\n', llen)) {
-    replys(slot, 'D', "Sorry, address contains a newline. (#5.1.3)");
-    return;
-  }
-
-  r = lookup_cdb(local, llen, &w);
-  if (r == -1) { replys(slot, 'Z', "Unable to read users/cdb. (#4.3.0)"); return; }
-  /* not in users/cdb (or no users/cdb): the password database, as
-     qmail-lspawn falls through to qmail-getpw */
-  if (r == -2 || !r) r = lookup_pw(local, llen, &w);
-  if (!r) {
-    struct passwd *pw = getpwnam("ternalias");
-    char lower[ADDR_LOCAL_MAX + 1];
-    for (size_t j = 0; j < llen; j++) lower[j] = (local[j] >= 'A' && local[j] <= 'Z') ? (char)(local[j] + 32) : local[j];
-    if (!pw || !pw_fill(pw, &w, "-", lower, llen)) {
-      replys(slot, 'Z', "Unable to find the ternalias user. (#4.3.0)");
-      return;
-    }
-    /* the alias user's home is HOME/alias whatever the password database says */
-    strcpy(w.home, aliashome);
-  }
-  if (!w.uid) { replys(slot, 'Z', "Not allowed to perform deliveries as root. (#4.3.0)"); return; }
-
-  qfn_split(fn, "queue/mess", id);
-  fd = open(fn, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    replys(slot, 'Z', errno == ENOENT ? "Unable to open message file: no such file. (#4.3.0)" : "Unable to open message file. (#4.3.0)");
-    return;
-  }
-  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != ternq_uid) {
-    close(fd);
-    replys(slot, 'Z', "Message file has wrong type or owner. (#4.3.0)");
-    return;
-  }
-  if (pipecoe(pi) < 0) {
-    close(fd);
-    replys(slot, 'Z', "Unable to create a pipe. (#4.3.0)");
-    return;
-  }
-  pid = fork();
-  if (pid < 0) {
-    close(fd); close(pi[0]); close(pi[1]);
-    replys(slot, 'Z', "Unable to fork. (#4.3.0)");
-    return;
-  }
+  pid_t pid = spawn_fork(fd, outfd);
+  if (pid == -1) { close(fd); replys(slot, 'Z', "Unable to create a pipe. (#4.3.0)"); return 0; }
+  if (pid == -2) { close(fd); replys(slot, 'Z', "Unable to fork. (#4.3.0)"); return 0; }
   if (!pid) {
     char const *argv[11];
-    gid_t g = w.gid;
-    sig_restore(SIGPIPE);
-    sig_restore(SIGCHLD);
-    if (dup2(fd, 0) < 0 || dup2(pi[1], 1) < 0 || dup2(pi[1], 2) < 0) _exit(111);
-    if (fcntl(0, F_SETFL, 0) < 0) _exit(111);
-    if (setgroups(1, &g) < 0 || setgid(w.gid) < 0 || setuid(w.uid) < 0) {
-      fd_write(2, "Unable to switch to the recipient's user id. (#4.3.0)\n", 54);
-      _exit(111);
-    }
-    if (!getuid() || !geteuid()) _exit(111);
+    gid_t g = w->gid;
+    priv_drop("tern-lspawn", w->uid, w->gid, 1, &g);
     argv[0] = "tern-local";
     argv[1] = "--";
-    argv[2] = w.user;
-    argv[3] = w.home;
+    argv[2] = w->user;
+    argv[3] = w->home;
     argv[4] = local;
-    argv[5] = w.dash;
-    argv[6] = w.ext;
-    argv[7] = at + 1;
+    argv[5] = w->dash;
+    argv[6] = w->ext;
+    argv[7] = domain;
     argv[8] = sender;
     argv[9] = defaultdelivery;
     argv[10] = 0;
@@ -313,129 +221,131 @@ static void start(unsigned char slot, const char *n, const char *sender, const c
     _exit(111);
   }
   close(fd);
-  close(pi[1]);
-  ndelay_on(pi[0]);
-  slots[slot].busy = 1;
-  slots[slot].pid = pid;
-  slots[slot].fd = pi[0];
-  slots[slot].len = 0;
-  slots[slot].truncated = 0;
-  slots[slot].status = 0;
+  return pid;
 }
 
-/* one complete request in r[0..len): slot, N, sender, rcpt..., "" */
-static void request(const char *r, size_t len)
+/* the recipient's user: 1 found (in *w), 0 a reply was written */
+static int lookup(unsigned char slot, const char *local, size_t llen, struct who *w)
 {
-  unsigned char slot = (unsigned char)r[0];
-  const char *f[4];
-  size_t nf = 0, pos = 1;
-  while (pos < len) {
-    const char *s = r + pos;
-    size_t l = strlen(s);
-    pos += l + 1;
-    if (nf >= 2 && !l) break;
-    if (nf < 4) f[nf] = s;
-    nf++;
+  int r = lookup_cdb(local, llen, w);
+  if (r == -1) { replys(slot, 'Z', "Unable to read users/cdb. (#4.3.0)"); return 0; }
+  /* not in users/cdb (or no users/cdb): the password database, as
+     qmail-lspawn falls through to qmail-getpw */
+  if (r == -2 || !r) r = lookup_pw(local, llen, w);
+  if (!r) {
+    struct passwd *pw = getpwnam("ternalias");
+    char lower[ADDR_LOCAL_MAX + 1];
+    for (size_t j = 0; j < llen; j++) lower[j] = (local[j] >= 'A' && local[j] <= 'Z') ? (char)(local[j] + 32) : local[j];
+    if (!pw || !pw_fill(pw, w, "-", lower, llen)) {
+      replys(slot, 'Z', "Unable to find the ternalias user. (#4.3.0)");
+      return 0;
+    }
+    /* the alias user's home is HOME/alias whatever the password database says */
+    strcpy(w->home, aliashome);
   }
-  if (slot >= CONCURRENCY) {
-    strerr_warnw1x("request for a slot out of range");
-    replys(slot, 'Z', "Internal error: slot out of range. (#4.3.5)");
-    return;
-  }
-  if (slots[slot].busy) {
-    strerr_warnw1x("request for a busy slot");
-    replys(slot, 'Z', "Internal error: slot busy. (#4.3.5)");
-    return;
-  }
-  if (nf != 3) {
+  if (!w->uid) { replys(slot, 'Z', "Not allowed to perform deliveries as root. (#4.3.0)"); return 0; }
+  return 1;
+}
+
+/* the spawn.h start step: check the request, look the recipient up, open
+   the message, start tern-local */
+static pid_t start(const struct spawnreq *q, int *outfd)
+{
+  unsigned char slot = q->slot;
+  const char *n = q->num, *rcpt, *at;
+  struct who w;
+  size_t rlen, llen, nlen = strlen(n);
+  char local[ADDR_LOCAL_MAX + 1];
+  char fn[QFN_MAX];
+  uint64_t id;
+  struct stat st;
+  int fd;
+
+  if (q->nrcpt != 1) {
     replys(slot, 'D', "Internal error: a local request needs exactly one recipient. (#5.3.5)");
-    return;
+    return 0;
   }
-  start(slot, f[0], f[1], f[2]);
+  rcpt = q->rcpt[0];
+  rlen = strlen(rcpt);
+  at = strrchr(rcpt, '@');
+  if (!nlen || nlen > 20 || !qfn_scanu64(n, nlen, &id)) {
+    replys(slot, 'D', "Unable to parse message number. (#5.3.5)");
+    return 0;
+  }
+  if (!at) {
+    replys(slot, 'D', "Sorry, address must include host name. (#5.1.3)");
+    return 0;
+  }
+  llen = (size_t)(at - rcpt);
+  if (!llen) { replys(slot, 'K', "Trashed: empty local part.\n"); return 0; }
+  if (llen > ADDR_LOCAL_MAX || rlen > ADDR_MAX) {
+    replys(slot, 'D', "Sorry, address too long. (#5.1.3)");
+    return 0;
+  }
+  memcpy(local, rcpt, llen);
+  local[llen] = 0;
+  if (memchr(local, '\n', llen)) {
+    replys(slot, 'D', "Sorry, address contains a newline. (#5.1.3)");
+    return 0;
+  }
+  if (!lookup(slot, local, llen, &w)) return 0;
+
+  qfn_split(fn, "queue/mess", id);
+  fd = open(fn, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    replys(slot, 'Z', errno == ENOENT ? "Unable to open message file: no such file. (#4.3.0)" : "Unable to open message file. (#4.3.0)");
+    return 0;
+  }
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != ternq_uid) {
+    close(fd);
+    replys(slot, 'Z', "Message file has wrong type or owner. (#4.3.0)");
+    return 0;
+  }
+  return deliver(slot, &w, local, at + 1, q->sender, fd, outfd);
 }
 
-static void finish(unsigned char i)
+/* the spawn.h refuse step: one Z for the request */
+static void refuse(const struct spawnreq *q, int busy)
 {
-  struct slot *s = slots + i;
-  int st = s->status;
+  replys(q->slot, 'Z', busy ? "Internal error: slot busy. (#4.3.5)" : "Internal error: slot out of range. (#4.3.5)");
+}
+
+/* the spawn.h done step: tern-local's exit status and output become the reply */
+static void done(unsigned char slot, int st, char *text, size_t len, int truncated)
+{
   char letter;
-  for (size_t j = 0; j < s->len; j++) if (!s->text[j]) s->text[j] = '_';
+  for (size_t j = 0; j < len; j++) if (!text[j]) text[j] = '_';
   if (WIFSIGNALED(st)) {
     letter = 'Z';
-    s->len = 0;
-    s->truncated = 0;
-    memcpy(s->text, "tern-local crashed.\n", 20);
-    s->len = 20;
+    truncated = 0;
+    memcpy(text, "tern-local crashed.\n", 20);
+    len = 20;
   } else {
     int e = WEXITSTATUS(st);
     if (!e) letter = 'K';
     else if (e == 111 || e == 71 || e == 74 || e == 75 || (e >= 112 && e <= 121)) letter = 'Z';
     else letter = 'D';
-    if (!s->len) {
+    if (!len) {
       const char *t = letter == 'K' ? "" : letter == 'Z' ? "tern-local failed temporarily without saying why. (#4.3.0)\n"
                                                         : "tern-local failed permanently without saying why. (#5.3.0)\n";
-      s->len = strlen(t);
-      memcpy(s->text, t, s->len);
+      len = strlen(t);
+      memcpy(text, t, len);
     }
   }
-  if (s->truncated) {
+  if (truncated) {
     static const char note[] = "\n[output truncated]\n";
-    if (s->len > TEXT_MAX - (sizeof note - 1)) s->len = TEXT_MAX - (sizeof note - 1);
-    memcpy(s->text + s->len, note, sizeof note - 1);
-    s->len += sizeof note - 1;
+    if (len > TEXT_MAX - (sizeof note - 1)) len = TEXT_MAX - (sizeof note - 1);
+    memcpy(text + len, note, sizeof note - 1);
+    len += sizeof note - 1;
   }
-  reply(i, letter, s->text, s->len);
-  s->busy = 0;
-}
-
-static void reap(void)
-{
-  int st;
-  pid_t pid;
-  while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-    for (unsigned i = 0; i < CONCURRENCY; i++)
-      if (slots[i].busy && slots[i].pid == pid) {
-        slots[i].pid = 0;
-        slots[i].status = st;
-        if (slots[i].fd < 0) finish((unsigned char)i);
-        break;
-      }
-}
-
-static void drain(unsigned char i)
-{
-  struct slot *s = slots + i;
-  char buf[4096];
-  for (;;) {
-    ssize_t r = read(s->fd, buf, sizeof buf);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) return;
-      r = 0;
-    }
-    if (!r) {
-      close(s->fd);
-      s->fd = -1;
-      if (!s->pid) finish(i);
-      return;
-    }
-    if (s->len < TEXT_MAX) {
-      size_t n = (size_t)r;
-      if (n > TEXT_MAX - s->len) { n = TEXT_MAX - s->len; s->truncated = 1; }
-      memcpy(s->text + s->len, buf, n);
-      s->len += n;
-    } else s->truncated = 1;
-  }
+  reply(slot, letter, text, len);
 }
 
 int main(void)
 {
-  static char req[REQ_MAX];
-  size_t reqlen = 0;
-  int sfd, eof = 0;
+  static const struct spawn_plug plug = { TEXT_MAX, start, refuse, done };
   struct passwd *pw;
   size_t ddlen;
-  unsigned char c = CONCURRENCY;
   PROG = "tern-lspawn";
 
   if (chdir(home_get()) < 0) strerr_diefu2sys(111, "chdir to ", home_get());
@@ -453,73 +363,5 @@ int main(void)
     case 0: strcpy(defaultdelivery, "./Maildir/"); break;
     default: strerr_diefu1sys(111, "read control/defaultdelivery");
   }
-  sig_ignore(SIGPIPE);
-  sfd = selfpipe_init();
-  if (sfd < 0 || !selfpipe_trap(SIGCHLD)) strerr_diefu1sys(111, "set up the self-pipe");
-  for (unsigned i = 0; i < CONCURRENCY; i++) slots[i].fd = -1;
-
-  if (allwrite(1, (char *)&c, 1) < 1) strerr_diefu1sys(111, "write to tern-send");
-
-  for (;;) {
-    struct pollfd p[CONCURRENCY + 2];
-    unsigned char which[CONCURRENCY + 2];
-    unsigned n = 0, busy = 0;
-    for (unsigned i = 0; i < CONCURRENCY; i++) if (slots[i].busy) busy++;
-    if (eof && !busy) return 0;
-    p[n].fd = sfd; p[n].events = POLLIN; n++;
-    if (!eof) { p[n].fd = 0; p[n].events = POLLIN; n++; }
-    for (unsigned i = 0; i < CONCURRENCY; i++)
-      if (slots[i].busy && slots[i].fd >= 0) {
-        p[n].fd = slots[i].fd; p[n].events = POLLIN; which[n] = (unsigned char)i; n++;
-      }
-    if (poll(p, n, -1) < 0) {
-      if (errno == EINTR) continue;
-      strerr_diefu1sys(111, "poll");
-    }
-    for (unsigned k = eof ? 1 : 2; k < n; k++)
-      if (p[k].revents) drain(which[k]);
-    if (p[0].revents) {
-      int sig;
-      while ((sig = selfpipe_read()) > 0) if (sig == SIGCHLD) reap();
-      reap();
-    }
-    if (!eof && p[1].revents) {
-      ssize_t r = read(0, req + reqlen, sizeof req - reqlen);
-      if (r < 0 && errno != EINTR && errno != EAGAIN) strerr_diefu1sys(111, "read requests");
-      if (!r) {
-        eof = 1;
-        if (reqlen) strerr_warnw1x("truncated request at end of input");
-      }
-      if (r > 0) {
-        size_t pos = 0;
-        reqlen += (size_t)r;
-        /* split complete requests: slot, then NUL-terminated fields up to an
-           empty one after at least N and sender */
-        for (;;) {
-          size_t q = pos + 1, nf = 0;
-          int done = 0;
-          if (q > reqlen) break;
-          while (q < reqlen) {
-            const char *z = memchr(req + q, 0, reqlen - q);
-            size_t l;
-            if (!z) break;
-            l = (size_t)(z - (req + q));
-            if (l >= FIELD_MAX) strerr_dief1x(111, "protocol error: field too long");
-            q += l + 1;
-            nf++;
-            if (nf > 103) strerr_dief1x(111, "protocol error: too many fields");
-            if (nf >= 3 && !l) { done = 1; break; }
-          }
-          if (!done) {
-            if (reqlen - pos >= REQ_MAX - 1) strerr_dief1x(111, "protocol error: request too long");
-            break;
-          }
-          request(req + pos, q - pos);
-          pos = q;
-        }
-        memmove(req, req + pos, reqlen - pos);
-        reqlen -= pos;
-      }
-    }
-  }
+  return spawn_main(&plug);
 }

@@ -1,12 +1,15 @@
 /* tern-remote: deliver one message to the recipients at one domain over SMTP.
    Runs as ternr, started by tern-rspawn; edge program (libowfat for DNS and
    sockets, never skalibs). Reports on fd 1 in qmail-remote's format and
-   always exits 0. See tern-remote.8. */
+   always exits 0. See tern-remote.8.
+   This file: arguments, control files, reports, the message scan and the
+   SMTP dialogue (one connection in phases: greeting, EHLO, STARTTLS,
+   envelope, body, QUIT). Where to connect: remote-route.c; the reply
+   parser: remote-reply.c; the timeout table: remote-tcpto.c. */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <ifaddrs.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,8 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "stralloc.h"
-#include "dns.h"
 #include "socket.h"
 #include "ip4.h"
 #include "ip6.h"
@@ -26,13 +27,12 @@
 #include "common/addr.h"
 #include "common/ctl.h"
 #include "common/home.h"
-#include "send/reply.h"
-#include "send/tcpto.h"
+#include "send/remote-reply.h"
+#include "send/remote-route.h"
+#include "send/remote-tcpto.h"
 
 #define RCPT_MAX 1000            /* recipients per invocation */
 #define TEXT_MAX 3500            /* bytes per report text */
-#define TARGET_MAX 256           /* addresses tried per delivery */
-#define MX_MAX 64                /* MX records used */
 
 /* ---------- reports (qmail-remote(8) format) ---------- */
 
@@ -99,14 +99,6 @@ static void finish1(char letter, const char *s)
   finish(letter, &t);
 }
 
-static void dnstimeout(int sig)
-{
-  static const char m[] = "ZDNS lookups took too long; will try again later. (#4.4.3)";
-  (void)sig;
-  writeall(m, sizeof m);  /* the NUL included */
-  _exit(0);
-}
-
 /* ---------- control files ---------- */
 
 static char helohost[CTL_LINE_MAX];
@@ -130,13 +122,6 @@ static void ctlulong(const char *fn, unsigned long *v, unsigned long def, unsign
   if (ctl_readulong(path, v, def) < 0 || *v < min) ctlfail(fn);
 }
 
-static int scanip(const char *s, char ip[16])   /* whole string an IPv4 or IPv6 address */
-{
-  size_t n = strlen(s);
-  if (!n || n > 60) return 0;
-  return scan_ip6(s, ip) == n;
-}
-
 static void readcontrols(void)
 {
   size_t len;
@@ -155,7 +140,7 @@ static void readcontrols(void)
   ctlulong("timeoutdns", &timeoutdns, 120, 1);
   r = ctl_readline("control/outgoingip", buf, sizeof buf, &len);
   if (r < 0) ctlfail("outgoingip");
-  if (r && len) { if (!scanip(buf, outip)) ctlfail("outgoingip"); haveoutip = 1; }
+  if (r && len) { if (!route_scanip(buf, outip)) ctlfail("outgoingip"); haveoutip = 1; }
   r = ctl_readline("control/remotefamily", buf, sizeof buf, &len);
   if (r < 0) ctlfail("remotefamily");
   if (r && len) {
@@ -208,250 +193,20 @@ static void scanmessage(void)
   if (lseek(0, 0, SEEK_SET) != 0) finish1('Z', "Unable to rewind the message (fd 0 must be a file). (#4.3.0)");
 }
 
-/* ---------- routing ---------- */
+/* ---------- where to connect (send/remote-route.c) ---------- */
 
-struct target { char ip[16]; uint16 port; int pref; char name[ADDR_DOMAIN_MAX + 1]; };
-static struct target tg[TARGET_MAX];
+static struct route_target tg[ROUTE_TARGET_MAX];
 static int ntg;
 static char host[ADDR_DOMAIN_MAX + 1];
 
 static void lower(char *s) { for (; *s; s++) if (*s >= 'A' && *s <= 'Z') *s = (char)(*s + 32); }
 
-/* the route for key in control/smtproutes, or 0 */
-static const char *routefind(const char *key)
-{
-  size_t pos = 0, kl = strlen(key);
-  const char *e;
-  while ((e = ctl_listnext(&routes, &pos))) {
-    const char *colon = strchr(e, ':');
-    if (!colon) continue;
-    if ((size_t)(colon - e) != kl) continue;
-    size_t i;
-    for (i = 0; i < kl; i++) {
-      char c = e[i];
-      if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
-      if (c != key[i]) break;
-    }
-    if (i == kl) return colon + 1;
-  }
-  return 0;
-}
-
-static const char *routeget(void)
-{
-  const char *r = routefind(host);
-  if (r) return r;
-  for (const char *p = host; *p; p++) if (*p == '.' && (r = routefind(p))) return r;
-  return routefind("");
-}
-
-static int addfamilyok(const char ip[16])
-{
-  int v4 = ip6_isv4mapped(ip);
-  if (family == 4 && !v4) return 0;
-  if (family == 6 && v4) return 0;
-  return 1;
-}
-
-static void addtarget(const char ip[16], uint16 port, int pref, const char *name)
-{
-  if (ntg >= TARGET_MAX || !addfamilyok(ip)) return;
-  for (int i = 0; i < ntg; i++) if (!memcmp(tg[i].ip, ip, 16) && tg[i].port == port) return;
-  memcpy(tg[ntg].ip, ip, 16);
-  tg[ntg].port = port;
-  tg[ntg].pref = pref;
-  strncpy(tg[ntg].name, name, ADDR_DOMAIN_MAX);
-  tg[ntg].name[ADDR_DOMAIN_MAX] = 0;
-  ntg++;
-}
-
-/* resolve name (a host name or an IP literal) into targets; -1 temporary DNS failure */
-static int resolve(const char *name, uint16 port, int pref)
-{
-  stralloc fq = {0}, out = {0};
-  char ip[16];
-  int r;
-  if (scanip(name, ip)) { addtarget(ip, port, pref, name); return 0; }
-  if (!stralloc_copys(&fq, name)) finish1('Z', "Out of memory. (#4.3.0)");
-  r = dns_ip6(&out, &fq);
-  if (r == -1) { stralloc_free(&fq); stralloc_free(&out); return -1; }
-  for (size_t i = 0; i + 16 <= out.len; i += 16) addtarget(out.s + i, port, pref, name);
-  stralloc_free(&fq); stralloc_free(&out);
-  return 0;
-}
-
-/* the literal inside [..] (with an optional "IPv6:" tag) into ip; 1 ok */
-static int literal(const char *s, char ip[16])
-{
-  char b[80];
-  size_t n = strlen(s);
-  if (n < 3 || s[0] != '[' || s[n - 1] != ']' || n - 2 >= sizeof b) return 0;
-  memcpy(b, s + 1, n - 2); b[n - 2] = 0;
-  if (!strncasecmp(b, "IPv6:", 5)) return scanip(b + 5, ip) && !ip6_isv4mapped(ip);
-  return scanip(b, ip) && ip6_isv4mapped(ip);
-}
-
-static int ipinlist(const struct ctl_list *l, const char ip[16])
-{
-  size_t pos = 0;
-  const char *e;
-  char x[16];
-  while ((e = ctl_listnext(l, &pos))) if (scanip(e, x) && !memcmp(x, ip, 16)) return 1;
-  return 0;
-}
-
-static char (*ipme)[16];
-static int nipme;
-
-static void ipme_add(const char ip[16])
-{
-  char (*n)[16] = realloc(ipme, (size_t)(nipme + 1) * 16);
-  if (!n) finish1('Z', "Out of memory. (#4.3.0)");
-  ipme = n;
-  memcpy(ipme[nipme++], ip, 16);
-}
-
-static void ipme_init(void)
-{
-  struct ifaddrs *ifa, *p;
-  char ip[16];
-  size_t pos = 0;
-  const char *e;
-  if (getifaddrs(&ifa) == -1) finish1('Z', "Unable to list my own IP addresses. (#4.3.0)");
-  for (p = ifa; p; p = p->ifa_next) {
-    if (!p->ifa_addr) continue;
-    if (p->ifa_addr->sa_family == AF_INET) {
-      memcpy(ip, V4mappedprefix, 12);
-      memcpy(ip + 12, &((struct sockaddr_in *)(void *)p->ifa_addr)->sin_addr, 4);
-    } else if (p->ifa_addr->sa_family == AF_INET6) {
-      memcpy(ip, &((struct sockaddr_in6 *)(void *)p->ifa_addr)->sin6_addr, 16);
-    } else continue;
-    if (!ipinlist(&notipme, ip)) ipme_add(ip);
-  }
-  freeifaddrs(ifa);
-  memset(ip, 0, 16); ipme_add(ip);                               /* :: */
-  memcpy(ip, V4mappedprefix, 12); memset(ip + 12, 0, 4); ipme_add(ip); /* 0.0.0.0 */
-  while ((e = ctl_listnext(&moreipme, &pos))) if (scanip(e, ip)) ipme_add(ip);
-}
-
-static int isme(const char ip[16])
-{
-  for (int i = 0; i < nipme; i++) if (!memcmp(ipme[i], ip, 16)) return 1;
-  return 0;
-}
-
-struct mx { int pref; unsigned long key; char name[ADDR_DOMAIN_MAX + 1]; };
-
-static int mxcmp(const void *a, const void *b)
-{
-  const struct mx *x = a, *y = b;
-  if (x->pref != y->pref) return x->pref < y->pref ? -1 : 1;
-  return x->key < y->key ? -1 : x->key > y->key;
-}
-
 static void route(void)
 {
-  const char *r = routeget();
-  char ip[16];
-  signal(SIGALRM, dnstimeout);
-  alarm((unsigned)timeoutdns);
-  if (r && *r) {
-    /* relay[:port] or [literal][:port] */
-    char relay[ADDR_DOMAIN_MAX + 1];
-    const char *end, *port = 0;
-    unsigned long p = 25;
-    if (*r == '[') { end = strchr(r, ']'); if (!end) goto badroute; end++; }
-    else end = r + strcspn(r, ":");
-    if ((size_t)(end - r) > ADDR_DOMAIN_MAX) goto badroute;
-    memcpy(relay, r, (size_t)(end - r)); relay[end - r] = 0;
-    if (*end == ':') port = end + 1; else if (*end) goto badroute;
-    if (port) {
-      p = 0;
-      if (!*port) goto badroute;
-      for (; *port; port++) {
-        if (*port < '0' || *port > '9') goto badroute;
-        p = p * 10 + (unsigned long)(*port - '0');
-        if (p > 65535) goto badroute;
-      }
-      if (!p) goto badroute;
-    }
-    if (literal(relay, ip)) addtarget(ip, (uint16)p, 0, relay);
-    else if (resolve(relay, (uint16)p, 0) == -1) {
-      alarm(0);
-      finish1('Z', "Temporary DNS failure looking up the smtproutes relay. (#4.4.3)");
-    }
-    alarm(0);
-    if (!ntg) finish1('Z', "Sorry, I couldn't find any address for the smtproutes relay. (#4.4.1)");
-    return;  /* no self-MX rule with a route (qmail) */
-  }
-  if (literal(host, ip)) addtarget(ip, 25, 0, host);
-  else {
-    stralloc fq = {0}, out = {0};
-    static struct mx mxs[MX_MAX];
-    int nmx = 0, nnull = 0, soft = 0;
-    if (!stralloc_copys(&fq, host)) finish1('Z', "Out of memory. (#4.3.0)");
-    if (dns_mx(&out, &fq) == -1) {
-      alarm(0);
-      finish1('Z', "Sorry, I couldn't look up the mail exchangers for that host (temporary DNS failure). (#4.4.3)");
-    }
-    srandom((unsigned)time(0) ^ ((unsigned)getpid() << 16));
-    for (size_t i = 0; i + 2 < out.len && nmx < MX_MAX; ) {
-      int pref = ((unsigned char)out.s[i] << 8) | (unsigned char)out.s[i + 1];
-      const char *name = out.s + i + 2;
-      size_t nl = strnlen(name, out.len - i - 2);
-      if (i + 2 + nl >= out.len) break;      /* no NUL: malformed, stop */
-      i += 2 + nl + 1;
-      if (!nl || !strcmp(name, ".")) { nnull++; continue; }
-      if (nl > ADDR_DOMAIN_MAX) continue;
-      mxs[nmx].pref = pref;
-      mxs[nmx].key = (unsigned long)random();
-      memcpy(mxs[nmx].name, name, nl + 1);
-      nmx++;
-    }
-    stralloc_free(&fq); stralloc_free(&out);
-    if (!nmx && nnull) {
-      alarm(0);
-      finish1('D', "Sorry, the domain accepts no mail: it publishes a null MX (RFC 7505). (#5.1.10)");
-    }
-    if (!nmx) {   /* implicit MX: the host's own AAAA and A records */
-      if (resolve(host, 25, 0) == -1) {
-        alarm(0);
-        finish1('Z', "Sorry, I couldn't find any host by that name (temporary DNS failure). (#4.1.2)");
-      }
-      alarm(0);
-      if (!ntg) {
-        static struct txt t;
-        tcat(&t, "Sorry, I couldn't find any host named "); tcatsafe(&t, host); tcat(&t, ". (#5.1.2)");
-        finish('D', &t);
-      }
-    } else {
-      qsort(mxs, (size_t)nmx, sizeof *mxs, mxcmp);
-      for (int i = 0; i < nmx; i++) if (resolve(mxs[i].name, 25, mxs[i].pref) == -1) soft = 1;
-      alarm(0);
-      if (!ntg) {
-        if (soft) finish1('Z', "Sorry, I couldn't find the address of any mail exchanger (temporary DNS failure). (#4.4.3)");
-        finish1('D', "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)");
-      }
-    }
-  }
-  alarm(0);
-  /* self-MX rule (qmail): drop every address whose preference is >= the
-     best preference at which one of our own addresses appears */
-  {
-    int best = -1, k = 0;
-    ipme_init();
-    for (int i = 0; i < ntg; i++) if (isme(tg[i].ip) && (best < 0 || tg[i].pref < best)) best = tg[i].pref;
-    if (best >= 0) {
-      for (int i = 0; i < ntg; i++) if (tg[i].pref < best) tg[k++] = tg[i];
-      ntg = k;
-      if (!ntg) finish1('D', "Sorry. Although I'm listed as a best-preference MX or A for that host,\n"
-                             "it isn't in my control/locals file, so I don't treat it as local. (#5.4.6)");
-    }
-  }
-  return;
-badroute:
-  alarm(0);
-  finish1('Z', "Unable to parse the entry for this domain in control/smtproutes. (#4.3.0)");
+  static struct route_fail f;
+  struct route_ctl rc = { &routes, &moreipme, &notipme, family, timeoutdns };
+  ntg = route_targets(host, &rc, tg, &f);
+  if (ntg == -1) finish1(f.letter, f.text);
 }
 
 /* ---------- one SMTP connection ---------- */
@@ -463,10 +218,10 @@ struct conn {
 };
 static struct conn c;
 static struct reply rep;
-static struct target *cur;
+static struct route_target *cur;
 static int tcptofd = -1;
 
-static void fmtip(struct txt *t, const struct target *x)
+static void fmtip(struct txt *t, const struct route_target *x)
 {
   char b[IP6_FMT];
   size_t n = ip6_isv4mapped(x->ip) ? fmt_ip4(b, x->ip + 12) : fmt_ip6(b, x->ip);
@@ -493,7 +248,7 @@ static int waitfd(int fd, short ev, unsigned long secs)
   }
 }
 
-static int tcpconnect(const struct target *x)
+static int tcpconnect(const struct route_target *x)
 {
   int v4 = ip6_isv4mapped(x->ip);
   int s = v4 ? socket_tcp4() : socket_tcp6();     /* non-blocking */
@@ -626,27 +381,60 @@ static void quit(void)
   c.fd = -1;
 }
 
+/* ---------- the SMTP dialogue, in phases ---------- */
+
+/* One connection goes through these in order; each phase's function
+   returns the next one. Every way out, success or failure, goes through
+   P_QUIT, which sends QUIT and then either writes the result and exits
+   (session.letter set) or returns so that main tries the next address
+   (why set). */
+enum phase {
+  P_GREETING,   /* the server's 2xx greeting */
+  P_EHLO,       /* EHLO, else HELO: what the server offers */
+  P_STARTTLS,   /* where STARTTLS (RFC 3207) goes; nothing yet */
+  P_ENVELOPE,   /* MAIL and RCPT, pipelined with DATA when offered (RFC 2920) */
+  P_BODY,       /* DATA's 354, the message, the reply to the final dot */
+  P_QUIT        /* QUIT, then the result or the next address */
+};
+
+struct session {
+  struct ehlo e;          /* what EHLO offered; all zero after HELO */
+  int sutf8;              /* MAIL gets SMTPUTF8 */
+  int idx[RCPT_MAX];      /* the recipients sent (indices into rcpt) */
+  int nidx;
+  int accepted;           /* RCPTs answered 2xx */
+  int datacode;           /* the reply to a pipelined DATA, else 0 */
+  char letter;            /* the result for P_QUIT: K, Z or D; 0 next address */
+  struct txt t;           /* its text */
+};
+
 /* the connection failed before the message was handed over: why, and on to the next address */
 static struct txt why;
-static int next(const char *stage, int code)
+static enum phase next(const char *stage, int code)
 {
   why.n = 0; why.s[0] = 0;
   tcat(&why, "Connected to "); hostip(&why); tcat(&why, " but "); tcat(&why, stage); tcat(&why, ".\n");
   said(&why, code);
-  quit();
-  return 1;
+  return P_QUIT;
 }
 
-/* a final result for the message (after a reply): write it and exit */
-static void result(char letter, const char *what, int code, const char *stat)
+/* the final result for the message: its letter; the caller writes its text */
+static struct txt *ending(struct session *s, char letter)
 {
-  static struct txt t;
-  hostip(&t); tcat(&t, " "); tcat(&t, what); tcat(&t, "\n");
-  said(&t, code);
-  if (stat) { tcat(&t, " "); tcat(&t, stat); }
-  else if (code >= 200) status(&t, letter == 'K' ? '2' : letter == 'Z' ? '4' : '5');
-  quit();
-  finish(letter, &t);
+  s->letter = letter;
+  s->t.n = 0; s->t.s[0] = 0;
+  return &s->t;
+}
+
+/* a final result after a reply: the host, what happened, what it said */
+static enum phase result(struct session *s, char letter, const char *what, int code, const char *stat)
+{
+  struct txt *t = ending(s, letter);
+  hostip(t); tcat(t, " "); tcat(t, what); tcat(t, "\n");
+  said(t, code);
+  if (stat) { tcat(t, " "); tcat(t, stat); }
+  else if (code >= 200) status(t, letter == 'K' ? '2' : letter == 'Z' ? '4' : '5');
+  return P_QUIT;
 }
 
 static int utf8(const char *s) { for (; *s; s++) if ((unsigned char)*s >= 0x80) return 1; return 0; }
@@ -705,139 +493,209 @@ static int rcptresult(int i, int code)
   return 1;
 }
 
-/* 1: try the next address (why is set); otherwise the delivery is finished and we exited */
-static int smtp(void)
+static enum phase greeting(struct session *s)
 {
-  struct ehlo e;
-  int code, accepted = 0, sutf8 = 0;
-  static int idx[RCPT_MAX];
-  int nidx = 0;
-
-  c.inpos = c.inlen = c.outlen = 0;
-  code = getreply();
+  int code = getreply();
+  (void)s;
   if (code < 200 || code >= 300) return next("the greeting failed", code);
-  if (puts_("EHLO ") == -1 || puts_(helohost) == -1 || puts_("\r\n") == -1) return next("the connection died", R_IO);
+  return P_EHLO;
+}
+
+static int hello(const char *verb)
+{
+  return puts_(verb) == -1 || puts_(helohost) == -1 || puts_("\r\n") == -1 ? -1 : 0;
+}
+
+static enum phase ehlo(struct session *s)
+{
+  int code;
+  if (hello("EHLO ") == -1) return next("the connection died", R_IO);
   code = getreply();
-  if (code >= 200 && code < 300) reply_ehlo(&rep, &e);
-  else {
-    if (code < 400) return next("the connection died", code);
-    memset(&e, 0, sizeof e);
-    if (puts_("HELO ") == -1 || puts_(helohost) == -1 || puts_("\r\n") == -1) return next("the connection died", R_IO);
-    code = getreply();
-    if (code < 200 || code >= 300) return next("my name was rejected", code);
+  if (code >= 200 && code < 300) { reply_ehlo(&rep, &s->e); return P_STARTTLS; }
+  if (code < 400) return next("the connection died", code);
+  memset(&s->e, 0, sizeof s->e);
+  if (hello("HELO ") == -1) return next("the connection died", R_IO);
+  code = getreply();
+  if (code < 200 || code >= 300) return next("my name was rejected", code);
+  return P_STARTTLS;
+}
+
+/* STARTTLS goes here: when EHLO offered it (and the policy for this
+   destination wants it), ask the TLS process to start TLS on the
+   connection, send EHLO again and forget what the first EHLO said
+   (RFC 3207 4.2). Today tern-remote stays in plaintext. */
+static enum phase starttls(struct session *s)
+{
+  (void)s;
+  return P_ENVELOPE;
+}
+
+/* what this server can take (8-bit content, the size, UTF-8 addresses),
+   from the last EHLO; picks the recipients to send. -1: nothing can go,
+   the result is set */
+static int fits(struct session *s)
+{
+  struct txt *t;
+  if (eightbit && !s->e.eightbitmime) {
+    t = ending(s, 'D'); hostip(t);
+    tcat(t, " does not support 8BITMIME and the message has 8-bit content;\n"
+            "tern does not convert it (RFC 6152). (#5.6.3)");
+    return -1;
   }
-  /* what this server can take */
-  if (eightbit && !e.eightbitmime) {
-    static struct txt t;
-    hostip(&t);
-    tcat(&t, " does not support 8BITMIME and the message has 8-bit content;\n"
-             "tern does not convert it (RFC 6152). (#5.6.3)");
-    quit(); finish('D', &t);
-  }
-  if (e.size && e.sizemax && wiresize > e.sizemax) {
-    static struct txt t;
-    hostip(&t); tcat(&t, " accepts at most "); tcatu(&t, e.sizemax);
-    tcat(&t, " bytes; the message has "); tcatu(&t, wiresize); tcat(&t, ". (#5.3.4)");
-    quit(); finish('D', &t);
+  if (s->e.size && s->e.sizemax && wiresize > s->e.sizemax) {
+    t = ending(s, 'D'); hostip(t); tcat(t, " accepts at most "); tcatu(t, s->e.sizemax);
+    tcat(t, " bytes; the message has "); tcatu(t, wiresize); tcat(t, ". (#5.3.4)");
+    return -1;
   }
   if (utf8(sender)) {   /* the sender */
-    if (!e.smtputf8) {
-      static struct txt t;
-      hostip(&t); tcat(&t, " does not support SMTPUTF8 and the sender address is not ASCII. (#5.6.7)");
-      quit(); finish('D', &t);
+    if (!s->e.smtputf8) {
+      t = ending(s, 'D');
+      hostip(t); tcat(t, " does not support SMTPUTF8 and the sender address is not ASCII. (#5.6.7)");
+      return -1;
     }
-    sutf8 = 1;
+    s->sutf8 = 1;
   }
   for (int i = 0; i < nrcpt; i++) {
     if (!rcpt[i][0]) continue;   /* invalid: its 'h' report stays */
     rletter[i] = 0; rtext[i].n = 0; rtext[i].s[0] = 0;
     if (utf8(rcpt[i])) {
-      if (!e.smtputf8) {
+      if (!s->e.smtputf8) {
         rletter[i] = 'h';
         hostip(&rtext[i]); tcat(&rtext[i], " does not support SMTPUTF8 and the recipient address is not ASCII. (#5.6.7)");
         continue;
       }
-      sutf8 = 1;
+      s->sutf8 = 1;
     }
-    idx[nidx++] = i;
+    s->idx[s->nidx++] = i;
   }
-  if (!nidx) { static struct txt t; tcat(&t, "No recipient can be sent to "); hostip(&t); tcat(&t, ". (#5.1.3)"); quit(); finish('D', &t); }
-
-  /* MAIL FROM */
-  if (sendaddr("MAIL FROM:<", sender) == -1) return next("the connection died", R_IO);
-  if (e.size) {
-    static struct txt t;
-    t.n = 0; tcatu(&t, wiresize);
-    if (puts_(" SIZE=") == -1 || puts_(t.s) == -1) return next("the connection died", R_IO);
-  }
-  if (eightbit && puts_(" BODY=8BITMIME") == -1) return next("the connection died", R_IO);
-  if (sutf8 && puts_(" SMTPUTF8") == -1) return next("the connection died", R_IO);
-  if (puts_("\r\n") == -1) return next("the connection died", R_IO);
-  if (!e.pipelining) {
-    code = getreply();
-    if (code < 200) return next("the connection died", code);
-    if (code >= 500) result('D', "does not like the sender.", code, 0);
-    if (code >= 400) result('Z', "does not like the sender.", code, 0);
-  }
-  for (int k = 0; k < nidx; k++) {
-    if (sendaddr("RCPT TO:<", rcpt[idx[k]]) == -1 || puts_("\r\n") == -1) return next("the connection died", R_IO);
-    if (e.pipelining) continue;
-    code = getreply();
-    if (code < 200) return next("the connection died", code);
-    accepted += rcptresult(idx[k], code);
-  }
-  if (e.pipelining) {
-    if (puts_("DATA\r\n") == -1) return next("the connection died", R_IO);
-    code = getreply();   /* MAIL */
-    if (code < 200) return next("the connection died", code);
-    if (code >= 400) result(code >= 500 ? 'D' : 'Z', "does not like the sender.", code, 0);
-    for (int k = 0; k < nidx; k++) {
-      code = getreply();
-      if (code < 200) return next("the connection died", code);
-      accepted += rcptresult(idx[k], code);
-    }
-    code = getreply();   /* DATA */
-    if (code < 200) return next("the connection died", code);
-    if (!accepted) {
-      if (code >= 300 && code < 400) { (void)puts_(".\r\n"); (void)getreply(); }
-      result('D', "accepted none of the recipients; giving up.", code, "(#5.0.0)");
-    }
-  } else {
-    if (!accepted) {
-      static struct txt t;
-      hostip(&t); tcat(&t, " accepted none of the recipients; giving up.");
-      quit(); finish('D', &t);
-    }
-    if (puts_("DATA\r\n") == -1) return next("the connection died", R_IO);
-    code = getreply();
-    if (code < 200) return next("the connection died", code);
-  }
-  if (code >= 500) result('D', "failed on DATA command.", code, 0);
-  if (code >= 400) result('Z', "failed on DATA command.", code, 0);
-  if (code >= 300 && code < 400) {
-    int r = sendbody();
-    if (r == -2) { quit(); finish1('Z', "Unable to read message. (#4.3.0)"); }
-    if (r == -1) return next("the connection died while I was sending the message", R_IO);
-    code = getreply();
-    if (code < 200) {
-      static struct txt t;
-      tcat(&t, "Connected to "); hostip(&t); tcat(&t, " but the connection died after the message was sent.\n");
-      said(&t, code); tcat(&t, " Possible duplicate! (#4.4.2)");
-      quit(); finish('Z', &t);
-    }
-    if (code >= 500) result('D', "failed after I sent the message.", code, 0);
-    if (code >= 400) result('Z', "failed after I sent the message.", code, 0);
-    result('K', "accepted message.", code, 0);
-  }
-  /* a 2xx to DATA: not a valid answer */
-  result('Z', "answered DATA with a code other than 354.", code, "(#4.5.0)");
-  return 1;
+  if (!s->nidx) { t = ending(s, 'D'); tcat(t, "No recipient can be sent to "); hostip(t); tcat(t, ". (#5.1.3)"); return -1; }
+  return 0;
 }
 
-int main(int argc, char **argv)
+/* MAIL FROM with SIZE, BODY and SMTPUTF8 as they apply; -1 I/O error */
+static int mailfrom(const struct session *s)
+{
+  if (sendaddr("MAIL FROM:<", sender) == -1) return -1;
+  if (s->e.size) {
+    static struct txt t;
+    t.n = 0; tcatu(&t, wiresize);
+    if (puts_(" SIZE=") == -1 || puts_(t.s) == -1) return -1;
+  }
+  if (eightbit && puts_(" BODY=8BITMIME") == -1) return -1;
+  if (s->sutf8 && puts_(" SMTPUTF8") == -1) return -1;
+  return puts_("\r\n");
+}
+
+/* with PIPELINING: MAIL, the RCPTs and DATA went in one write; their
+   replies in order. DATA's reply is kept for the body phase. */
+static enum phase pipelined(struct session *s)
+{
+  int code;
+  if (puts_("DATA\r\n") == -1) return next("the connection died", R_IO);
+  code = getreply();   /* MAIL */
+  if (code < 200) return next("the connection died", code);
+  if (code >= 400) return result(s, code >= 500 ? 'D' : 'Z', "does not like the sender.", code, 0);
+  for (int k = 0; k < s->nidx; k++) {
+    code = getreply();
+    if (code < 200) return next("the connection died", code);
+    s->accepted += rcptresult(s->idx[k], code);
+  }
+  code = getreply();   /* DATA */
+  if (code < 200) return next("the connection died", code);
+  if (!s->accepted) {
+    if (code >= 300 && code < 400) { (void)puts_(".\r\n"); (void)getreply(); }
+    return result(s, 'D', "accepted none of the recipients; giving up.", code, "(#5.0.0)");
+  }
+  s->datacode = code;
+  return P_BODY;
+}
+
+/* MAIL and RCPT; without PIPELINING one command at a time, and no DATA
+   when no recipient was accepted */
+static enum phase envelope(struct session *s)
+{
+  int code;
+  if (fits(s) == -1) return P_QUIT;
+  if (mailfrom(s) == -1) return next("the connection died", R_IO);
+  if (!s->e.pipelining) {
+    code = getreply();
+    if (code < 200) return next("the connection died", code);
+    if (code >= 500) return result(s, 'D', "does not like the sender.", code, 0);
+    if (code >= 400) return result(s, 'Z', "does not like the sender.", code, 0);
+  }
+  for (int k = 0; k < s->nidx; k++) {
+    if (sendaddr("RCPT TO:<", rcpt[s->idx[k]]) == -1 || puts_("\r\n") == -1) return next("the connection died", R_IO);
+    if (s->e.pipelining) continue;
+    code = getreply();
+    if (code < 200) return next("the connection died", code);
+    s->accepted += rcptresult(s->idx[k], code);
+  }
+  if (s->e.pipelining) return pipelined(s);
+  if (!s->accepted) {
+    struct txt *t = ending(s, 'D');
+    hostip(t); tcat(t, " accepted none of the recipients; giving up.");
+    return P_QUIT;
+  }
+  return P_BODY;
+}
+
+/* DATA (unless pipelined), the message after 354, the final reply */
+static enum phase body(struct session *s)
+{
+  int code = s->datacode, r;
+  struct txt *t;
+  if (!s->e.pipelining) {
+    if (puts_("DATA\r\n") == -1) return next("the connection died", R_IO);
+    code = getreply();
+    if (code < 200) return next("the connection died", code);
+  }
+  if (code >= 500) return result(s, 'D', "failed on DATA command.", code, 0);
+  if (code >= 400) return result(s, 'Z', "failed on DATA command.", code, 0);
+  if (code < 300)   /* a 2xx to DATA: not a valid answer */
+    return result(s, 'Z', "answered DATA with a code other than 354.", code, "(#4.5.0)");
+  r = sendbody();
+  if (r == -2) { tcat(ending(s, 'Z'), "Unable to read message. (#4.3.0)"); return P_QUIT; }
+  if (r == -1) return next("the connection died while I was sending the message", R_IO);
+  code = getreply();
+  if (code < 200) {
+    t = ending(s, 'Z');
+    tcat(t, "Connected to "); hostip(t); tcat(t, " but the connection died after the message was sent.\n");
+    said(t, code); tcat(t, " Possible duplicate! (#4.4.2)");
+    return P_QUIT;
+  }
+  if (code >= 500) return result(s, 'D', "failed after I sent the message.", code, 0);
+  if (code >= 400) return result(s, 'Z', "failed after I sent the message.", code, 0);
+  return result(s, 'K', "accepted message.", code, 0);
+}
+
+/* one connection, greeting to QUIT: returns to try the next address (why
+   says why), or writes the result and exits */
+static void smtp(void)
+{
+  static struct session s;
+  enum phase p = P_GREETING;
+  memset(&s, 0, sizeof s);
+  c.inpos = c.inlen = c.outlen = 0;
+  for (;;) switch (p) {
+    case P_GREETING: p = greeting(&s); break;
+    case P_EHLO:     p = ehlo(&s); break;
+    case P_STARTTLS: p = starttls(&s); break;
+    case P_ENVELOPE: p = envelope(&s); break;
+    case P_BODY:     p = body(&s); break;
+    case P_QUIT:
+      quit();
+      if (s.letter) finish(s.letter, &s.t);
+      return;
+  }
+}
+
+/* the arguments into host, sender, rcpt; invalid recipients get their
+   'h' report here and an empty argument (not sent) */
+static void args(int argc, char **argv)
 {
   static struct txt usage;
-  signal(SIGPIPE, SIG_IGN);
+  size_t hl;
+  const char *s;
   if (argc < 5) {
     nrcpt = 0; rletter = 0; rtext = 0;
     tcat(&usage, "Usage: tern-remote host sender size recipient... (#5.3.5)");
@@ -850,32 +708,26 @@ int main(int argc, char **argv)
   rletter = calloc((size_t)nrcpt, 1);
   rtext = calloc((size_t)nrcpt, sizeof *rtext);
   if (!rletter || !rtext) { nrcpt = 0; finish1('Z', "Out of memory. (#4.3.0)"); }
-  {
-    size_t hl = strlen(argv[1]);
-    const char *s;
-    if (!hl || hl > ADDR_DOMAIN_MAX) finish1('D', "Invalid host name. (#5.1.2)");
-    memcpy(host, argv[1], hl + 1);
-    lower(host);
-    for (s = argv[3]; *s; s++) if (*s < '0' || *s > '9') break;
-    if (*s || !argv[3][0] || strlen(argv[3]) > 19) finish1('D', "Invalid size argument. (#5.3.5)");
-    if (strlen(argv[2]) > ADDR_MAX || strpbrk(argv[2], "\r\n")) finish1('D', "Invalid sender address. (#5.1.7)");
-    for (int i = 0; i < nrcpt; i++)
-      if (strlen(rcpt[i]) > ADDR_MAX || strpbrk(rcpt[i], "\r\n") || !strchr(rcpt[i], '@')) {
-        rletter[i] = 'h';
-        tcat(&rtext[i], "Invalid recipient address. (#5.1.3)");
-        argv[4 + i] = (char *)"";
-      }
-  }
-  if (chdir(home_get()) == -1) finish1('Z', "Unable to switch to the home directory. (#4.3.0)");
-  readcontrols();
-  scanmessage();
-  if (longest > 998) {
-    static struct txt t;
-    tcat(&t, "The message has a line of "); tcatu(&t, (unsigned long)longest);
-    tcat(&t, " octets; RFC 5322 allows 998 and tern does not fold or cut lines. (#5.6.0)");
-    finish('D', &t);
-  }
-  route();
+  hl = strlen(argv[1]);
+  if (!hl || hl > ADDR_DOMAIN_MAX) finish1('D', "Invalid host name. (#5.1.2)");
+  memcpy(host, argv[1], hl + 1);
+  lower(host);
+  for (s = argv[3]; *s; s++) if (*s < '0' || *s > '9') break;
+  if (*s || !argv[3][0] || strlen(argv[3]) > 19) finish1('D', "Invalid size argument. (#5.3.5)");
+  if (strlen(argv[2]) > ADDR_MAX || strpbrk(argv[2], "\r\n")) finish1('D', "Invalid sender address. (#5.1.7)");
+  for (int i = 0; i < nrcpt; i++)
+    if (strlen(rcpt[i]) > ADDR_MAX || strpbrk(rcpt[i], "\r\n") || !strchr(rcpt[i], '@')) {
+      rletter[i] = 'h';
+      tcat(&rtext[i], "Invalid recipient address. (#5.1.3)");
+      argv[4 + i] = (char *)"";
+    }
+}
+
+/* each address in turn, skipping those tcpto says are dead; smtp() exits
+   with the result, so coming out of the loop means every address failed */
+static void deliver(void)
+{
+  static struct txt t;
   why.n = 0;
   tcptofd = open("queue/lock/tcpto", O_RDWR | O_CLOEXEC | O_NOFOLLOW);   /* -1: no table */
   for (int i = 0; i < ntg; i++) {
@@ -899,14 +751,28 @@ int main(int argc, char **argv)
     if (lseek(0, 0, SEEK_SET) != 0) finish1('Z', "Unable to rewind the message. (#4.3.0)");
     smtp();
   }
-  {
+  for (int i = 0; i < nrcpt; i++) if (rcpt[i][0]) rletter[i] = 0;
+  tcat(&t, "Sorry, I wasn't able to deliver to any mail exchanger of ");
+  tcatsafe(&t, host); tcat(&t, ".\n");
+  tcatb(&t, why.s, why.n);
+  tcat(&t, " (#4.4.1)");
+  finish('Z', &t);
+}
+
+int main(int argc, char **argv)
+{
+  signal(SIGPIPE, SIG_IGN);
+  args(argc, argv);
+  if (chdir(home_get()) == -1) finish1('Z', "Unable to switch to the home directory. (#4.3.0)");
+  readcontrols();
+  scanmessage();
+  if (longest > 998) {
     static struct txt t;
-    for (int i = 0; i < nrcpt; i++) if (rcpt[i][0]) rletter[i] = 0;
-    tcat(&t, "Sorry, I wasn't able to deliver to any mail exchanger of ");
-    tcatsafe(&t, host); tcat(&t, ".\n");
-    tcatb(&t, why.s, why.n);
-    tcat(&t, " (#4.4.1)");
-    finish('Z', &t);
+    tcat(&t, "The message has a line of "); tcatu(&t, (unsigned long)longest);
+    tcat(&t, " octets; RFC 5322 allows 998 and tern does not fold or cut lines. (#5.6.0)");
+    finish('D', &t);
   }
+  route();
+  deliver();
   return 0;
 }

@@ -16,6 +16,7 @@
 #include <skalibs/djbunix.h>
 
 #include "common/home.h"
+#include "common/priv.h"
 
 struct id {
   const char *name;
@@ -35,15 +36,13 @@ static void getid(struct id *u)
   u->gid = pw->pw_gid;
 }
 
-/* group tern plus the user's own; never fails quietly */
+/* gid tern, groups tern plus the user's own; returns only as u */
 static void become(const struct id *u)
 {
   gid_t g[2];
   g[0] = tern_gid;
   g[1] = u->gid;
-  if (setgroups(u->gid == tern_gid ? 1 : 2, g) < 0 || setgid(tern_gid) < 0 || setuid(u->uid) < 0)
-    strerr_diefu2sys(111, "drop privileges to ", u->name);
-  if (!getuid() || !geteuid()) strerr_dief2x(111, "still root after switching to ", u->name);
+  priv_drop(PROG, u->uid, tern_gid, u->gid == tern_gid ? 1 : 2, g);
 }
 
 /* in a child: fd 0 = in, fd 1 = out, fd 2 stays the log; close the rest */

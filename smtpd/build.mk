@@ -18,3 +18,31 @@ tests/fuzz/smtp-fuzz: smtpd/smtp.c smtpd/smtp.h
 FUZZERS += tests/fuzz/smtp-rcpt-fuzz
 FUZZ_EXTRA_smtp-rcpt := smtpd/rcpt.c
 tests/fuzz/smtp-rcpt-fuzz: smtpd/rcpt.c smtpd/rcpt.h
+
+# tern-tlsd: TLS for incoming sessions, OpenSSL 3 and libc only (neither
+# libowfat nor skalibs); with tern-tlsc the only programs that link libssl.
+TLSPROGS += smtpd/tern-tlsd
+smtpd/tern-tlsd: common/tlspolicy.o
+UNIT_TESTS += tests/unit/common-ucspitls-test
+FUZZERS += tests/fuzz/ucspitls-fuzz
+# SMTP AUTH: the client's side of it parsed in smtpd/auth.c (pure)
+UNIT_TESTS += tests/unit/smtpd-auth-test
+UNIT_EXTRA_smtpd-auth := smtpd/auth.o
+tests/unit/smtpd-auth-test: smtpd/auth.o
+FUZZERS += tests/fuzz/auth-fuzz
+FUZZ_EXTRA_auth := smtpd/auth.c
+tests/fuzz/auth-fuzz: smtpd/auth.c smtpd/auth.h
+
+# password checkers (checkpassword interface, common/checkpw.h): libc only,
+# on the core list, so they link nothing of libowfat; tern-authfile adds
+# libcrypt (yescrypt hashes, crypt(5)).
+CORE += smtpd/tern-authfile
+LDLIBS_smtpd/tern-authfile := -lcrypt
+CORE += smtpd/tern-authdovecot
+smtpd/tern-authdovecot: smtpd/dovecot.o
+UNIT_TESTS += tests/unit/smtpd-dovecot-test
+UNIT_EXTRA_smtpd-dovecot := smtpd/dovecot.o
+tests/unit/smtpd-dovecot-test: smtpd/dovecot.o
+FUZZERS += tests/fuzz/dovecot-fuzz
+FUZZ_EXTRA_dovecot := smtpd/dovecot.c
+tests/fuzz/dovecot-fuzz: smtpd/dovecot.c smtpd/dovecot.h

@@ -25,6 +25,8 @@
 #include "stralloc.h"
 #include "uint16.h"
 
+#include "common/priv.h"
+
 #define USAGE "usage: tern-listen [-U] [-u uid] [-g gid] [-c max] [-C perip] [-x rules.cdb] [-h] [-t secs] [-N fd] [-b backlog] host[,host...] port program..."
 #define LISTEN_MAX 8      /* listening addresses */
 #define CONN_MAX 1000     /* -c upper bound */
@@ -410,13 +412,11 @@ int main(int argc, char **argv)
     h = comma ? comma + 1 : 0;
   }
 
-  /* drop privileges before accepting anything */
-  if (hasg) {
-    gid_t g = (gid_t)gid;
-    if (getuid() == 0 && setgroups(1, &g) < 0) diesys(111, "unable to setgroups", 0);
-    if (setgid(g) < 0) diesys(111, "unable to setgid", 0);
+  /* drop privileges before accepting anything; an id not given stays */
+  if (hasu || hasg) {
+    gid_t g = hasg ? (gid_t)gid : getgid();
+    priv_drop("tern-listen", hasu ? (uid_t)uid : getuid(), g, 1, &g);
   }
-  if (hasu && setuid((uid_t)uid) < 0) diesys(111, "unable to setuid", 0);
 
   if (pipe(selfpipe) < 0) diesys(111, "unable to create self-pipe", 0);
   fcntl(selfpipe[0], F_SETFD, FD_CLOEXEC);

@@ -4,8 +4,12 @@
 # say so. Nothing is fetched from anywhere but Debian's archive.
 set -e
 stage=${1:-build}
+# one addition a line, so that branches adding packages merge cleanly
 build_pkgs="gcc make libc6-dev libowfat-dev skalibs-dev s6 execline"
+build_pkgs="$build_pkgs libssl-dev"      # tern-tlsd (OpenSSL 3)
+build_pkgs="$build_pkgs libcrypt-dev"    # tern-authfile (yescrypt)
 test_pkgs="$build_pkgs libcmocka-dev python3 perl swaks msmtp dnsmasq-base strace clang libclang-rt-14-dev procps iproute2 util-linux postfix dovecot-imapd dovecot-pop3d valgrind"
+test_pkgs="$test_pkgs openssl"           # certificates and s_client in the TLS tests
 case $stage in
   build) want=$build_pkgs ;;
   test) want=$test_pkgs ;;

@@ -51,6 +51,14 @@ static char *slurp(const char *name, size_t *n)
   return buf;
 }
 
+/* descriptors open in this process */
+static int nfds(void)
+{
+  int n = 0;
+  for (int fd = 0; fd < 1024; fd++) if (fcntl(fd, F_GETFD) >= 0) n++;
+  return n;
+}
+
 static double since(const struct timespec *t0)
 {
   struct timespec t;
@@ -67,9 +75,11 @@ static void t_ok(void **st)
   static char big[300000];
   size_t n, sent = 0;
   char *got;
+  int fds0 = nfds();
   (void)st;
   for (size_t i = 0; i < sizeof big; i++) big[i] = (char)('a' + i % 26);
   assert_int_equal(qclient_open(&q, p, 0, 10), 0);
+  assert_int_equal(nfds(), fds0 + 4);
   assert_true(q.pid > 0);
   /* the parent's four ends are close-on-exec */
   assert_true(fcntl(q.msgfd, F_GETFD) & FD_CLOEXEC);
@@ -87,6 +97,7 @@ static void t_ok(void **st)
   assert_int_equal(q.pid, 0);
   assert_int_equal(q.msgfd, -1);
   assert_int_equal(q.errfd, -1);
+  assert_int_equal(nfds(), fds0);   /* nothing left open */
   assert_string_equal(q.id, "");
   assert_string_equal(q.text, "");
   got = slurp("msg", &n);
@@ -219,6 +230,7 @@ static void t_timeout(void **st)
   struct qclient q;
   struct timespec t0;
   pid_t pid;
+  int fds0 = nfds();
   (void)st;
   memset(big, 'x', sizeof big);
   /* stuck while the message is written */
@@ -240,6 +252,7 @@ static void t_timeout(void **st)
   assert_int_equal(qclient_close(&q, env1, ENV1LEN), QQ_TIMEOUT);
   assert_true(since(&t0) < 3.0);
   assert_int_equal(kill(pid, 0), -1);
+  assert_int_equal(nfds(), fds0);
   /* no deadline: a program that exits is waited for */
   assert_int_equal(qclient_open(&q, prog("slow", READS_BOTH "sleep 1; exit 0"), 0, 0), 0);
   assert_int_equal(q.deadline, 0);
@@ -303,6 +316,8 @@ static void t_abort(void **st)
   assert_int_equal(n, 0);
   slurp("done", &n);
   assert_int_equal(n, 5);
+  assert_int_equal(q.errfd, -1);
+  assert_int_equal(q.txtfd, -1);
   qclient_abort(&q);    /* idempotent */
   memset(&q, 0, sizeof q);
   qclient_abort(&q);    /* a zeroed struct */

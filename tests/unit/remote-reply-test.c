@@ -1,4 +1,4 @@
-/* remote-reply-test: send/reply.c, the SMTP reply parser of tern-remote:
+/* remote-reply-test: send/remote-reply.c, the SMTP reply parser of tern-remote:
    one row per input, hostile ones included (long lines, many lines, NULs,
    codes that are not 3 digits) */
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "send/reply.h"
+#include "send/remote-reply.h"
 
 struct row { const char *in; size_t len; int ret; int code; const char *text; size_t used; };
 #define S(x) x, sizeof x - 1

@@ -1,4 +1,4 @@
-/* remote-tcpto-test: send/tcpto.c, tern-remote's table of hosts that timed
+/* remote-tcpto-test: send/remote-tcpto.c, tern-remote's table of hosts that timed
    out (queue/lock/tcpto): counting, the 2-minute gap, the dead window,
    clearing, slot choice when full, the byte layout, and the file calls on a
    short, a full and a garbage file */
@@ -12,7 +12,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "send/tcpto.h"
+#include "send/remote-tcpto.h"
 
 static void v4(char ip[16], unsigned a, unsigned b, unsigned c, unsigned d)
 {
@@ -113,7 +113,7 @@ static void test_hostile_table(void **st)
   v4(ip, 1, 2, 3, 4);
   tcpto_update(tab, ip, 1, T0);
   assert_int_equal(tcpto_update(tab, ip, 0, T0), 1);
-  /* duplicate records of one address (found by tcpto-fuzz): clearing frees all */
+  /* duplicate records of one address (found by remote-tcpto-fuzz): clearing frees all */
   memset(tab, 0, sizeof tab);
   v4(ip, 10, 9, 9, 9);
   for (int k = 3; k < 6; k++) { memcpy(tab + k * TCPTO_REC, ip, 16); tab[k * TCPTO_REC + 16] = 5; }

@@ -1,0 +1,39 @@
+#ifndef TERN_COMMON_TLSPOLICY_H
+#define TERN_COMMON_TLSPOLICY_H
+/* The one TLS policy of tern, shared by the two TLS programs (tern-tlsd,
+   and tern-tlsc for outgoing mail). The only file of common/ that uses a
+   library (OpenSSL 3); only the TLS programs link it, and the build proves
+   that no other binary maps libssl.
+
+   Policy (Mozilla's "intermediate" configuration, server side, with the
+   server's cipher order as tern-tlsd(8) documents):
+     protocols  TLS 1.2 and 1.3 (a lower floor only where the caller asks:
+                tern-tlsd -o on the MX port, RFC 7435 opportunistic TLS)
+     TLS 1.2    ECDHE (and DHE, OpenSSL's built-in groups) with AES-GCM or
+                ChaCha20-Poly1305 only: forward secrecy, AEAD
+     TLS 1.3    OpenSSL's default suites (all AEAD)
+     never      compression, renegotiation, SSLv2/3, TLS 1.0/1.1 by default */
+#include <openssl/ssl.h>
+
+#define TLSPOLICY_CIPHERS12 \
+  "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+  "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+  "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:" \
+  "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305"
+
+/* The protocol floor for a name: "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3";
+   returns an OpenSSL version constant, or 0 for an unknown name. */
+extern int tlspolicy_version(const char *name);
+
+/* A new server context with the policy applied and the floor minversion
+   (0: TLS 1.2). NULL on failure (OpenSSL's error queue says why). */
+extern SSL_CTX *tlspolicy_server_ctx(int minversion);
+
+/* Load a certificate chain (PEM, leaf first) and its private key into ctx
+   and check that they match. 0, or -1 (OpenSSL's error queue says why). */
+extern int tlspolicy_load(SSL_CTX *ctx, const char *certfile, const char *keyfile);
+
+/* The newest OpenSSL error as printable text in buf (n bytes, n >= 2), or
+   the text fallback when the queue is empty; clears the queue. */
+extern const char *tlspolicy_error(char *buf, size_t n, const char *fallback);
+#endif
