@@ -4,13 +4,14 @@
 # /proc/PID/mem of its neighbours (same uid) and read their envelopes.
 # tern-smtpd makes itself non-dumpable (prctl PR_SET_DUMPABLE 0), so its
 # /proc/PID files belong to root: a ternd process opening the other
-# session's /proc/PID/mem gets EACCES or EPERM.
+# session's /proc/PID/mem gets EACCES or EPERM. Nor does a session hold
+# another's socket (tern-listen keeps a copy of each, close-on-exec).
 . "$(dirname "$0")/lib.sh"
 tern_init
 tern_install || exit 1
 [ -x "$ROOT/bin/tern-listen" ] || tap_skip_all "tern-listen not built"
 tern_start || exit 1
-tap_plan 4
+tap_plan 5
 # two sessions held open (greeted, a MAIL FROM given) for at most 30 s
 python3 - "$TERN_PORT" "$ROOT/held" <<'PY' &
 import socket, sys, time
@@ -53,5 +54,7 @@ addr=$(awk '$2 ~ /^r/ {split($1, r, "-"); print r[1]; exit}' "/proc/$a/maps")
 r=$(try_mem "$a" "$addr")
 case $r in EACCES|EPERM) ok=0 ;; *) ok=1 ;; esac
 tap_ok $ok "nor that of the other session /proc/$a/mem (got $r)"
+socks=$(for f in /proc/$b/fd/*; do readlink "$f"; done | grep '^socket:' | sort -u | wc -l)
+tap_is "$socks" 1 "a session holds one socket, its own (fd 0 and 1)"
 kill "$HELD" 2>/dev/null; wait "$HELD" 2>/dev/null
 tap_done

@@ -2,18 +2,20 @@
 # 61-attack-lockout.t: a dozen client addresses cannot lock everyone out
 # with idle or trickling connections (tern-listen.8 LIMITS, STRESS), with
 # the shipped limits (no concurrency control files).
-#   Attack, for 45 s: each of 127.0.0.10-21 keeps up to 50 connections
+#   Attack, for 45 s: each of 127.0.0.10-21, starting 0.5 s apart (the
+#   worst order for the shares), keeps up to 50 connections
 #   open, opening new ones (one every 0.1 s while refused, at once when
 #   one is closed); six of the addresses send one byte every 3 s on each
 #   of their connections, never a whole line.
-#   A fresh client (127.0.0.99, not a relay client), from 3 s into the
+#   A fresh client (127.0.0.99, not a relay client), from 7 s into the
 #   attack, tries a whole transaction every 3 s, as an MTA retries: its
 #   message must get 250 within 40 s and reach the mailbox.
 #   The relay client 127.0.0.1 connects every 2 s: it is greeted every
 #   time (its reserved slots are never taken).
 #   The attack really loads the server: the attackers hold at least 3/4
 #   of the 110 slots open to non-relay clients at some point (stress
-#   mode), and stress mode ends both idle and trickling (slow) sessions.
+#   mode), all of them (tern-listen logs refusals at that limit), and
+#   stress mode ends both idle and trickling (slow) sessions.
 # Every wait bounded; whole test under 70 s.
 . "$(dirname "$0")/lib.sh"
 tern_init
@@ -119,8 +121,9 @@ def transaction(src, subject):
 threads = [threading.Thread(target=attacker, args=("127.0.0.%d" % a, a % 2 == 0), daemon=True)
            for a in range(10, 22)]
 t0 = time.time()
-for t in threads:
-    t.start()
+for t in threads:      # one address after the other, as the worst case
+    t.start()          # for the shares: the first ones take the most
+    time.sleep(0.5)
 
 relay = {"tries": 0, "greeted": 0, "bad": []}
 
@@ -141,7 +144,8 @@ def relay_client():
 rt = threading.Thread(target=relay_client, daemon=True)
 rt.start()
 
-time.sleep(3)
+time.sleep(1)
+t0 = time.time() - 3
 delivered_at, tries, last = None, 0, b""
 subject = b"lockout-%d" % os.getpid()
 while time.time() - t0 < 3 + FRESH_LIMIT:
@@ -179,6 +183,7 @@ while delivered_at is not None and not in_maildir() and time.time() < end:
     time.sleep(0.2)
 ok(delivered_at is not None and in_maildir(), "the fresh client's message reaches the mailbox")
 log = open(os.path.join(os.environ["ROOT"], "log", "smtpd", "current"), "rb").read()
+ok(b": limit for non-relay clients" in log, "the attack takes every non-relay slot at some point")
 ok(b"stress: ending pid" in log and b" idle\n" in log, "stress mode ended idle sessions")
 ok(b"stress: ending pid" in log and b" slow\n" in log, "stress mode ended trickling sessions as slow")
 tap.done()
