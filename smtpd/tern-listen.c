@@ -366,13 +366,26 @@ static void child(int fd, const char rip[16], uint16 rport, unsigned long connnu
   _exit(111);
 }
 
+/* at most REFUSE_LOGS refusal lines a second, then a count, so that a
+   flood of refused connections cannot rotate the rest out of the log */
+#define REFUSE_LOGS 20
 static void refuse(int fd, const char *ipb, const char *why)
 {
   static const char m[] = "421 4.3.2 too many connections, try again later\r\n";
+  static time_t sec;
+  static unsigned long logged, quiet;
+  time_t now = time(0);
   ndelay_on(fd);
   (void)!write(fd, m, sizeof m - 1);
   close(fd);
-  logs("warning: refused ", ipb, ": ", why, 0);
+  if (now != sec) {
+    char nb[24];
+    if (quiet) logs("warning: ", ulongfmt(nb, quiet), " more refusals not logged", 0, 0);
+    sec = now;
+    logged = quiet = 0;
+  }
+  if (logged++ < REFUSE_LOGS) logs("warning: refused ", ipb, ": ", why, 0);
+  else quiet++;
 }
 
 static struct penalty *penalty_find(const char ip[16])
