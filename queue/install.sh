@@ -159,7 +159,11 @@ for t in "$src"/queue/service/* "$src"/send/service/* "$src"/smtpd/service/*; do
     [ -d "$e/event" ] || mkdir -m 0700 "$e/event"
     [ -d "$e/supervise" ] || mkdir -m 0700 "$e/supervise"
   done
-  d 0755 ternl:ternl "$H/log/$n"
+  # logs for root and group adm only (the log/run templates): an older
+  # install's files lose their world bits and go to the group
+  lg=ternl; getent group adm >/dev/null && lg=adm
+  d 0750 ternl:$lg "$H/log/$n"
+  find "$H/log/$n" -mindepth 1 -exec chgrp $lg {} + -exec chmod o-rwx {} +
   # FILE.dist is the template as last installed. A FILE that still equals
   # it (or is new) is replaced; one the administrator edited is kept, and
   # the new template is left beside it as FILE.new with a warning.

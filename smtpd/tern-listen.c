@@ -1,6 +1,7 @@
 /* tern-listen: a UCSPI-TCP server (tcpserver / s6-tcpserver style).
-   tern-listen [-U] [-u uid] [-g gid] [-c max] [-C perip] [-x rules.cdb]
-               [-h] [-t dnstimeout] [-N fd] [-b backlog] host[,host...] port program...
+   tern-listen [-U] [-u uid] [-g gid] [-c max] [-C perip] [-R reserve]
+               [-s stresssecs] [-x rules.cdb] [-h] [-t dnstimeout] [-N fd]
+               [-b backlog] host[,host...] port program...
    See tern-listen.8. Edge program: libowfat + libc + common/ only. */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,8 +11,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <linux/tcp.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,7 +32,7 @@
 
 #include "common/priv.h"
 
-#define USAGE "usage: tern-listen [-U] [-u uid] [-g gid] [-c max] [-C perip] [-x rules.cdb] [-h] [-t secs] [-N fd] [-b backlog] host[,host...] port program..."
+#define USAGE "usage: tern-listen [-U] [-u uid] [-g gid] [-c max] [-C perip] [-R reserve] [-s secs] [-x rules.cdb] [-h] [-t secs] [-N fd] [-b backlog] host[,host...] port program..."
 #define LISTEN_MAX 8      /* listening addresses */
 #define CONN_MAX 1000     /* -c upper bound */
 #define LINE_MAX_ 600
@@ -36,9 +41,22 @@ struct lsock { int fd; int v6; };
 static struct lsock ls[LISTEN_MAX];
 static unsigned nls;
 
-struct child { pid_t pid; char ip[16]; };
+/* fd: tern-listen's own copy of the client socket, kept for TCP_INFO
+   (stress mode) and for the 421 after an eviction; closed at reap */
+struct child { pid_t pid; int fd; char relay, evicted; time_t start; char ip[16]; };
 static struct child *kids;
-static unsigned long maxconn = 40, perip = 10, nkids;
+static unsigned long maxconn = 120, perip = 50, reserve = 10, nkids;
+/* stress mode (tern-listen.8 STRESS): while 3/4 of the slots open to
+   non-relay clients are taken, a non-relay session that has received
+   nothing for stresssecs, or that is older than 3 x stresssecs and has
+   averaged fewer than SLOW_BPS bytes a second, is ended. 0 = off. */
+static unsigned long stresssecs = 10;
+#define SLOW_BPS 32
+/* addresses whose sessions stress mode ended: refused for 6 x stresssecs,
+   so that an idle attacker cannot take the freed slots straight back.
+   The oldest entry is reused when the table is full. */
+#define PENALTY_MAX 256
+static struct penalty { time_t t; char ip[16]; } pen[PENALTY_MAX];
 
 static int selfpipe[2];
 static volatile sig_atomic_t gotterm;
@@ -128,7 +146,14 @@ static void reap(void)
     char pb[24], sb[24];
     if (p <= 0) return;
     for (unsigned long i = 0; i < maxconn; i++)
-      if (kids[i].pid == p) { kids[i].pid = 0; nkids--; break; }
+      if (kids[i].pid == p) {
+        static const char m[] = "421 4.3.2 server busy, closing idle or slow connection\r\n";
+        if (kids[i].evicted) (void)!send(kids[i].fd, m, sizeof m - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+        close(kids[i].fd);
+        kids[i].pid = 0;
+        nkids--;
+        break;
+      }
     ulongfmt(pb, (unsigned long)p);
     if (WIFEXITED(st)) ulongfmt(sb, (unsigned long)WEXITSTATUS(st));
     else { sb[0] = 's'; sb[1] = 'i'; sb[2] = 'g'; ulongfmt(sb + 3, (unsigned long)WTERMSIG(st)); }
@@ -140,8 +165,9 @@ static void reap(void)
 static const char *rules_path;
 
 /* apply the data of a rule: "D" record = deny, "+NAME=value" records set
-   the environment. Returns 1 allow, 0 deny. */
-static int apply_rule(const char *d, size_t n, const char **denymsg)
+   the environment. With relay non-null nothing is set: *relay says
+   whether the rule sets RELAYCLIENT. Returns 1 allow, 0 deny. */
+static int apply_rule(const char *d, size_t n, const char **denymsg, int *relay)
 {
   int allow = 1;
   size_t i = 0;
@@ -160,7 +186,8 @@ static int apply_rule(const char *d, size_t n, const char **denymsg)
         eq = strchr(rec, '=');
         if (eq) {
           *eq = 0;
-          if (!strcmp(rec, "DENYMSG")) *denymsg = strdup(eq + 1);
+          if (relay) { if (!strcmp(rec, "RELAYCLIENT")) *relay = 1; }
+          else if (!strcmp(rec, "DENYMSG")) *denymsg = strdup(eq + 1);
           else setenv(rec, eq + 1, 1);
         }
       }
@@ -171,7 +198,7 @@ static int apply_rule(const char *d, size_t n, const char **denymsg)
 }
 
 /* 1 found (data applied), 0 no rule, -1 error */
-static int rules_try(struct cdb *c, const char *key, size_t klen, int *allow, const char **denymsg)
+static int rules_try(struct cdb *c, const char *key, size_t klen, int *allow, const char **denymsg, int *relay)
 {
   int r = cdb_find(c, (const unsigned char *)key, klen);
   char *d;
@@ -182,14 +209,15 @@ static int rules_try(struct cdb *c, const char *key, size_t klen, int *allow, co
   d = malloc(dl + 1);
   if (!d) return -1;
   if (cdb_read(c, (unsigned char *)d, dl, cdb_datapos(c)) < 0) { free(d); return -1; }
-  *allow = apply_rule(d, dl, denymsg);
+  *allow = apply_rule(d, dl, denymsg, relay);
   free(d);
   return 1;
 }
 
 /* tcprules lookup order: ip, =host, shorter ip prefixes ending in '.' or
-   ':', =.host suffixes, =, the empty key. 1 allow, 0 deny, -1 error */
-static int rules_check(const char *ip, const char *host, const char **denymsg)
+   ':', =.host suffixes, =, the empty key. 1 allow, 0 deny, -1 error.
+   relay: as for apply_rule. */
+static int rules_check(const char *ip, const char *host, const char **denymsg, int *relay)
 {
   struct cdb c;
   int allow = 1, r, fd;
@@ -202,25 +230,25 @@ static int rules_check(const char *ip, const char *host, const char **denymsg)
      munmap()s whatever address the stack held (found by SANITIZE=1) */
   byte_zero(&c, sizeof c);
   cdb_init(&c, fd);
-  r = rules_try(&c, ip, n, &allow, denymsg);
+  r = rules_try(&c, ip, n, &allow, denymsg, relay);
   if (!r && host && strlen(host) < sizeof key - 1) {
     key[0] = '=';
     strcpy(key + 1, host);
-    r = rules_try(&c, key, strlen(key), &allow, denymsg);
+    r = rules_try(&c, key, strlen(key), &allow, denymsg, relay);
   }
   for (size_t k = n; !r && k > 0; k--)
-    if (ip[k - 1] == '.' || ip[k - 1] == ':') r = rules_try(&c, ip, k, &allow, denymsg);
+    if (ip[k - 1] == '.' || ip[k - 1] == ':') r = rules_try(&c, ip, k, &allow, denymsg, relay);
   if (!r && host) {
     size_t hl = strlen(host);
     for (size_t k = 0; !r && k < hl; k++)
       if (host[k] == '.' && hl - k < sizeof key - 1) {
         key[0] = '=';
         strcpy(key + 1, host + k);
-        r = rules_try(&c, key, strlen(key), &allow, denymsg);
+        r = rules_try(&c, key, strlen(key), &allow, denymsg, relay);
       }
-    if (!r) r = rules_try(&c, "=", 1, &allow, denymsg);
+    if (!r) r = rules_try(&c, "=", 1, &allow, denymsg, relay);
   }
-  if (!r) r = rules_try(&c, "", 0, &allow, denymsg);
+  if (!r) r = rules_try(&c, "", 0, &allow, denymsg, relay);
   cdb_free(&c);
   close(fd);
   if (r < 0) return -1;
@@ -312,7 +340,7 @@ static void child(int fd, const char rip[16], uint16 rport, unsigned long connnu
   unsetenv("TCPREMOTEINFO");
   unsetenv("TCPLOCALHOST");
   if (flaghost && lookup_host(rip, host, sizeof host)) setenv("TCPREMOTEHOST", host, 1);
-  r = rules_check(ripbuf, getenv("TCPREMOTEHOST"), &denymsg);
+  r = rules_check(ripbuf, getenv("TCPREMOTEHOST"), &denymsg, 0);
   if (r < 0) {
     logs("warning: unable to read rules ", rules_path, " for ", ripbuf, ", dropping");
     (void)!write(fd, "421 4.3.0 temporary failure\r\n", 29);
@@ -338,13 +366,155 @@ static void child(int fd, const char rip[16], uint16 rport, unsigned long connnu
   _exit(111);
 }
 
+/* at most REFUSE_LOGS refusal lines a second, then a count, so that a
+   flood of refused connections cannot rotate the rest out of the log */
+#define REFUSE_LOGS 20
 static void refuse(int fd, const char *ipb, const char *why)
 {
   static const char m[] = "421 4.3.2 too many connections, try again later\r\n";
+  static time_t sec;
+  static unsigned long logged, quiet;
+  time_t now = time(0);
   ndelay_on(fd);
   (void)!write(fd, m, sizeof m - 1);
   close(fd);
-  logs("warning: refused ", ipb, ": ", why, 0);
+  if (now != sec) {
+    char nb[24];
+    if (quiet) logs("warning: ", ulongfmt(nb, quiet), " more refusals not logged", 0, 0);
+    sec = now;
+    logged = quiet = 0;
+  }
+  if (logged++ < REFUSE_LOGS) logs("warning: refused ", ipb, ": ", why, 0);
+  else quiet++;
+}
+
+static struct penalty *penalty_find(const char ip[16])
+{
+  for (unsigned i = 0; i < PENALTY_MAX; i++)
+    if (pen[i].t && byte_equal(pen[i].ip, 16, ip)) return pen + i;
+  return 0;
+}
+
+static void penalize(const char ip[16], time_t now)
+{
+  struct penalty *p = penalty_find(ip);
+  if (!p) {
+    p = pen;
+    for (unsigned i = 1; i < PENALTY_MAX; i++) if (pen[i].t < p->t) p = pen + i;
+    byte_copy(p->ip, 16, ip);
+  }
+  p->t = now;
+}
+
+static int penalized(const char ip[16])
+{
+  struct penalty *p = penalty_find(ip);
+  return p && time(0) - p->t < (time_t)(6 * stresssecs);
+}
+
+/* 1 when 3/4 of the slots open to non-relay clients are taken */
+static int stressed(void)
+{
+  return stresssecs && nkids * 4 >= (maxconn - reserve) * 3;
+}
+
+/* stress mode: end the non-relay sessions that are idle or slow (see
+   stresssecs). Runs at most once a second; the 421 is sent at reap. */
+static void sweep(void)
+{
+  static time_t last;
+  time_t now = time(0);
+  if (now == last) return;
+  last = now;
+  for (unsigned long i = 0; i < maxconn; i++) {
+    struct tcp_info ti;
+    socklen_t l = sizeof ti;
+    unsigned long age;
+    char ipb[IP6_FMT + 1], pb[24];
+    const char *why;
+    if (!kids[i].pid || kids[i].relay || kids[i].evicted) continue;
+    byte_zero(&ti, sizeof ti);
+    if (getsockopt(kids[i].fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0) continue;
+    age = now > kids[i].start ? (unsigned long)(now - kids[i].start) : 0;
+    if (ti.tcpi_last_data_recv >= stresssecs * 1000) why = " idle";
+    else if (age >= 3 * stresssecs && ti.tcpi_bytes_received < (uint64_t)age * SLOW_BPS) why = " slow";
+    else continue;
+    kill(kids[i].pid, SIGTERM);
+    kids[i].evicted = 1;
+    penalize(kids[i].ip, now);
+    ipfmt(ipb, kids[i].ip);
+    logs("warning: stress: ending pid ", ulongfmt(pb, (unsigned long)kids[i].pid), " from ", ipb, why);
+  }
+}
+
+/* 1 when the rule for the address alone sets RELAYCLIENT */
+static int is_relay(const char *ipb)
+{
+  const char *dm = 0;
+  int relay = 0;
+  if (rules_check(ipb, 0, &dm, &relay) < 0) return 0;
+  return relay;
+}
+
+/* admission (tern-listen.8 LIMITS): 0 admitted, else why not */
+static const char *admit(const char ip[16], int relay, unsigned long same)
+{
+  unsigned long open = maxconn - reserve;   /* slots for non-relay clients */
+  if (nkids >= maxconn) return "total connection limit (-c)";
+  if (same >= perip) return "per-IP connection limit (-C)";
+  if (relay) return 0;
+  if (nkids >= open) return "limit for non-relay clients (-c minus -R)";
+  if (same >= open - nkids) return "per-IP share of the free slots";
+  if (stressed() && same >= (open >= 32 ? open / 16 : 2)) return "per-IP limit under stress";
+  if (stresssecs && penalized(ip)) return "sessions recently ended by stress mode";
+  return 0;
+}
+
+/* accept one connection on l and fork its child */
+static void take(struct lsock l, char **prog)
+{
+  char ip[16], ipb[IP6_FMT + 1], pb[24], nb[24], cb[24], portb[24];
+  uint16 rport;
+  uint32 scope;
+  int fd, relay;
+  unsigned long same, k;
+  const char *why;
+  pid_t pid;
+  if (l.v6) fd = socket_accept6(l.fd, ip, &rport, &scope);
+  else {
+    byte_copy(ip, 12, V4mappedprefix);
+    fd = socket_accept4(l.fd, ip + 12, &rport);
+  }
+  if (fd < 0) return;
+  ndelay_off(fd);
+  ipfmt(ipb, ip);
+  relay = is_relay(ipb);
+  same = count_ip(ip);
+  why = admit(ip, relay, same);
+  if (why) { refuse(fd, ipb, why); return; }
+  pid = fork();
+  if (pid < 0) { refuse(fd, ipb, "fork failed"); return; }
+  if (pid == 0) child(fd, ip, rport, same + 1, prog);
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  for (k = 0; k < maxconn; k++)
+    if (!kids[k].pid) {
+      kids[k].pid = pid;
+      kids[k].fd = fd;
+      kids[k].relay = (char)relay;
+      kids[k].evicted = 0;
+      kids[k].start = time(0);
+      byte_copy(kids[k].ip, 16, ip);
+      nkids++;
+      break;
+    }
+  {
+    char line[200];
+    size_t m = 0;
+    const char *parts[] = { " port ", ulongfmt(portb, rport), " status ", ulongfmt(nb, nkids), "/", ulongfmt(cb, maxconn), relay ? " relay" : "" };
+    for (unsigned q = 0; q < 7; q++) { size_t n = strlen(parts[q]); memcpy(line + m, parts[q], n); m += n; }
+    line[m] = 0;
+    logs("info: start pid ", ulongfmt(pb, (unsigned long)pid), " from ", ipb, line);
+  }
 }
 
 int main(int argc, char **argv)
@@ -354,13 +524,15 @@ int main(int argc, char **argv)
   unsigned short port;
   char *hosts, *h;
 
-  while ((opt = getopt(argc, argv, "Uu:g:c:C:x:ht:N:b:")) != -1) {
+  while ((opt = getopt(argc, argv, "Uu:g:c:C:R:s:x:ht:N:b:")) != -1) {
     switch (opt) {
     case 'U': setuidgid = 1; break;
     case 'u': if (!scan_num(optarg, &uid)) die(100, USAGE, 0); hasu = 1; break;
     case 'g': if (!scan_num(optarg, &gid)) die(100, USAGE, 0); hasg = 1; break;
     case 'c': if (!scan_num(optarg, &maxconn) || !maxconn || maxconn > CONN_MAX) die(100, USAGE, 0); break;
     case 'C': if (!scan_num(optarg, &perip) || !perip) die(100, USAGE, 0); break;
+    case 'R': if (!scan_num(optarg, &reserve)) die(100, USAGE, 0); break;
+    case 's': if (!scan_num(optarg, &stresssecs)) die(100, USAGE, 0); break;
     case 'x': rules_path = optarg; break;
     case 'h': flaghost = 1; break;
     case 't': if (!scan_num(optarg, &dnstimeout) || !dnstimeout) die(100, USAGE, 0); break;
@@ -382,8 +554,17 @@ int main(int argc, char **argv)
     if (!g || !scan_num(g, &gid)) die(100, "-U given but GID not set", 0);
     hasu = hasg = 1;
   }
+  if (reserve >= maxconn) die(100, "-R must be less than -c", 0);
   kids = calloc(maxconn, sizeof *kids);
   if (!kids) die(111, "out of memory", 0);
+  {
+    /* one descriptor per session is kept (struct child) */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < maxconn + 64) {
+      rl.rlim_cur = rl.rlim_max < maxconn + 64 ? rl.rlim_max : maxconn + 64;
+      setrlimit(RLIMIT_NOFILE, &rl);
+    }
+  }
 
   /* bind every listed address */
   for (h = hosts; h && *h;) {
@@ -458,7 +639,7 @@ int main(int argc, char **argv)
     }
     pf[n].fd = selfpipe[0]; pf[n].events = POLLIN; pf[n].revents = 0; n++;
     for (unsigned i = 0; i < nls; i++) { pf[n].fd = ls[i].fd; pf[n].events = POLLIN; pf[n].revents = 0; n++; }
-    if (poll(pf, n, -1) < 0) {
+    if (poll(pf, n, stressed() ? 1000 : -1) < 0) {
       if (errno == EINTR) continue;
       diesys(111, "poll", 0);
     }
@@ -467,39 +648,8 @@ int main(int argc, char **argv)
       while (read(selfpipe[0], buf, sizeof buf) > 0) {}
       reap();
     }
-    for (unsigned i = 0; i < nls; i++) {
-      char ip[16], ipb[IP6_FMT + 1], pb[24], nb[24], cb[24], portb[24];
-      uint16 rport;
-      uint32 scope;
-      int fd;
-      unsigned long same;
-      pid_t pid;
-      if (!pf[i + 1].revents) continue;
-      if (ls[i].v6) fd = socket_accept6(ls[i].fd, ip, &rport, &scope);
-      else {
-        byte_copy(ip, 12, V4mappedprefix);
-        fd = socket_accept4(ls[i].fd, ip + 12, &rport);
-      }
-      if (fd < 0) continue;
-      ndelay_off(fd);
-      ipfmt(ipb, ip);
-      if (nkids >= maxconn) { refuse(fd, ipb, "total connection limit (-c)"); continue; }
-      same = count_ip(ip);
-      if (same >= perip) { refuse(fd, ipb, "per-IP connection limit (-C)"); continue; }
-      pid = fork();
-      if (pid < 0) { refuse(fd, ipb, "fork failed"); continue; }
-      if (pid == 0) child(fd, ip, rport, same + 1, argv + optind + 2);
-      close(fd);
-      for (unsigned long k = 0; k < maxconn; k++)
-        if (!kids[k].pid) { kids[k].pid = pid; byte_copy(kids[k].ip, 16, ip); nkids++; break; }
-      {
-        char line[200];
-        size_t m = 0;
-        const char *parts[] = { " port ", ulongfmt(portb, rport), " status ", ulongfmt(nb, nkids), "/", ulongfmt(cb, maxconn) };
-        for (unsigned q = 0; q < 6; q++) { size_t k = strlen(parts[q]); memcpy(line + m, parts[q], k); m += k; }
-        line[m] = 0;
-        logs("info: start pid ", ulongfmt(pb, (unsigned long)pid), " from ", ipb, line);
-      }
-    }
+    for (unsigned i = 0; i < nls; i++)
+      if (pf[i + 1].revents) take(ls[i], argv + optind + 2);
+    if (stressed()) sweep();
   }
 }
