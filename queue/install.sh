@@ -130,6 +130,8 @@ c defaultdelivery ./Maildir/
 c smtplisten "::"
 c smtpport 25
 c smtprules ':allow'
+c submissionrules ':allow'
+c smtpsrules ':allow'
 d 0755 root:root "$H/control/queue.rules" "$H/control/queue.rules/uid" "$H/control/queue.rules/uid/default"
 : > "$H/control/queue.rules/uid/default/allow"
 # the password socket: only ternd (tern-smtpd) may ask
@@ -187,5 +189,9 @@ done
 # present) into HOME/alias, then users/cdb and users/recipients.cdb
 if [ -x "$H/bin/tern-newaliases" ]; then "$H/bin/tern-newaliases" || die "tern-newaliases"
 elif [ -x "$H/bin/tern-newu" ]; then "$H/bin/tern-newu" || die "tern-newu"; fi
-if [ -x "$H/bin/tern-rules" ]; then "$H/bin/tern-rules" "$H/control/smtprules.cdb" "$H/control/smtprules.tmp" < "$H/control/smtprules" || die "tern-rules"; fi
+if [ -x "$H/bin/tern-rules" ]; then
+  for r in smtprules submissionrules smtpsrules; do
+    "$H/bin/tern-rules" "$H/control/$r.cdb" "$H/control/$r.tmp" < "$H/control/$r" || die "tern-rules $r"
+  done
+fi
 echo "install: tern installed in $H"
