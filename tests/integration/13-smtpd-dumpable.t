@@ -11,7 +11,7 @@ tern_init
 tern_install || exit 1
 [ -x "$ROOT/bin/tern-listen" ] || tap_skip_all "tern-listen not built"
 tern_start || exit 1
-tap_plan 5
+tap_plan 6
 # two sessions held open (greeted, a MAIL FROM given) for at most 30 s
 python3 - "$TERN_PORT" "$ROOT/held" <<'PY' &
 import socket, sys, time
@@ -54,7 +54,14 @@ addr=$(awk '$2 ~ /^r/ {split($1, r, "-"); print r[1]; exit}' "/proc/$a/maps")
 r=$(try_mem "$a" "$addr")
 case $r in EACCES|EPERM) ok=0 ;; *) ok=1 ;; esac
 tap_ok $ok "nor that of the other session /proc/$a/mem (got $r)"
-socks=$(for f in /proc/$b/fd/*; do readlink "$f"; done | grep '^socket:' | sort -u | wc -l)
-tap_is "$socks" 1 "a session holds one socket, its own (fd 0 and 1)"
+# fd 3 and 4 are the UCSPI-TLS pair to its own tern-tlsd (Unix sockets)
+socks=$(for f in /proc/$b/fd/*; do case ${f##*/} in 3|4) ;; *) readlink "$f" ;; esac; done | grep '^socket:' | sort -u | wc -l)
+tap_is "$socks" 1 "a session holds one network socket, its own (fd 0 and 1)"
+unixfds=0
+for f in 3 4; do
+  i=$(readlink "/proc/$b/fd/$f" 2>/dev/null | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p')
+  [ -z "$i" ] || awk -v i="$i" '$7 == i {f=1} END {exit !f}' /proc/net/unix || unixfds=1
+done
+tap_ok $unixfds "its fd 3 and 4, if any, are Unix sockets (the TLS channel)"
 kill "$HELD" 2>/dev/null; wait "$HELD" 2>/dev/null
 tap_done
