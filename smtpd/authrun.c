@@ -20,7 +20,7 @@ int authrun_split(char *s, char **argv)
     while (*s && *s != ' ' && *s != '\t') s++;
   }
   argv[n] = 0;
-  return n > 0 && argv[0][0] == '/';
+  return n > 0 && (argv[0][0] == '/' || !strchr(argv[0], '/'));
 }
 
 static void child(char *const *argv, int rfd)
@@ -30,7 +30,7 @@ static void child(char *const *argv, int rfd)
   nul = open("/dev/null", O_WRONLY);   /* not 3: that is taken now */
   if (dup2(3, 0) < 0 || nul < 0 || dup2(nul, 1) < 0) _exit(111);
   for (int fd = 4; fd < 1024; fd++) close(fd);
-  execv(argv[0], argv);
+  execvp(argv[0], argv);   /* a name without '/' is looked up in PATH */
   _exit(111);
 }
 

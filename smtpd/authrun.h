@@ -8,9 +8,9 @@
 #define AUTHRUN_ARGS 16     /* words of the command line, at most */
 
 /* Split the command line s (control/authcheck: words separated by blanks,
-   no quoting, the first an absolute path) in place into argv (AUTHRUN_ARGS
-   + 1 slots, 0-terminated). 1, or 0 when empty, not absolute, or too many
-   words. */
+   no quoting; the first an absolute path, or a name without '/' looked up
+   in PATH) in place into argv (AUTHRUN_ARGS + 1 slots, 0-terminated). 1,
+   or 0 when empty, a relative path, or too many words. */
 extern int authrun_split(char *s, char **argv);
 
 /* Run argv with the request req[0..n) (at most CHECKPW_REQ_MAX bytes) on

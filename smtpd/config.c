@@ -228,7 +228,7 @@ static void setup_secure(void)
   if (cfg.listener == L_SMTPS && cfg.sslctl < 0) envfail("TERN_LISTENER", "smtps without SSLCTLFD");
   if (readline_ctl("authcheck", cfg.authline, "") && cfg.authline[0]
       && !authrun_split(cfg.authline, cfg.authargv))
-    ctlfail("authcheck", "not an absolute path and at most 15 arguments");
+    ctlfail("authcheck", "not a command (absolute, or a name in PATH) and at most 15 arguments");
   readlist_ctl("authplaintext", &cfg.authplain);
   readlist_ctl("authsenders", &cfg.authsenders);
   cfg.timeoutauth = readulong_ctl("timeoutauth", 30);

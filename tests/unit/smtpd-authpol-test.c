@@ -126,7 +126,8 @@ static void t_failfiles(void **st)
 
 static void t_split(void **st)
 {
-  char a[] = "  /usr/bin/s6-sudo -e\t/var/tern/sock/auth  ", b[] = "relative arg", c[] = "   ";
+  char a[] = "  /usr/bin/s6-sudo -e\t/var/tern/sock/auth  ", b[] = "bin/relative arg", c[] = "   ";
+  char e[] = "s6-sudo -e -t 10000 /var/tern/sock/auth";
   char d[200] = "/x";
   char *argv[AUTHRUN_ARGS + 1];
   (void)st;
@@ -136,6 +137,9 @@ static void t_split(void **st)
   assert_string_equal(argv[2], "/var/tern/sock/auth");
   assert_null(argv[3]);
   assert_false(authrun_split(b, argv));
+  assert_true(authrun_split(e, argv));    /* a name in PATH */
+  assert_string_equal(argv[0], "s6-sudo");
+  assert_string_equal(argv[4], "/var/tern/sock/auth");
   assert_false(authrun_split(c, argv));
   for (int i = 0; i < AUTHRUN_ARGS; i++) strcat(d, " y");
   assert_false(authrun_split(d, argv));   /* 17 words */
@@ -143,7 +147,7 @@ static void t_split(void **st)
 
 static int run(const char *script)
 {
-  char *argv[] = { "/bin/sh", "-c", (char *)script, 0 };
+  char *argv[] = { "sh", "-c", (char *)script, 0 };   /* found in PATH */
   char req[CHECKPW_REQ_MAX];
   size_t n = checkpw_format(req, "bob", 3, "pw", 2, "<1@x>");
   return authrun(argv, req, n, 2);
