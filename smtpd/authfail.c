@@ -43,6 +43,13 @@ static int keypath(char *p, const char *dir, const char *kind, const char *key)
   return 1;
 }
 
+/* seconds since t; 0 for a time a little ahead of now (file times and
+   time(0) come from clocks that may differ by a tick) */
+static unsigned long age(time_t t, time_t now)
+{
+  return now > t ? (unsigned long)(now - t) : 0;
+}
+
 /* read (and with add, add one to) the count of a key */
 static unsigned long count(const char *dir, const char *kind, const char *key,
                            unsigned long window, int add)
@@ -56,7 +63,7 @@ static unsigned long count(const char *dir, const char *kind, const char *key,
   fd = open(p, (add ? O_RDWR | O_CREAT : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return 0;
   if (add) flock(fd, LOCK_EX);
-  if (fstat(fd, &st) == 0 && (unsigned long)(time(0) - st.st_mtime) <= window) {
+  if (fstat(fd, &st) == 0 && age(st.st_mtime, time(0)) <= window) {
     r = read(fd, buf, sizeof buf - 1);
     for (ssize_t i = 0; i < r && buf[i] >= '0' && buf[i] <= '9' && v < 100000000UL; i++)
       v = v * 10 + (unsigned long)(buf[i] - '0');
@@ -92,7 +99,7 @@ static void prune(const char *dir, unsigned long window)
     struct stat st;
     if (strncmp(e->d_name, "ip-", 3) && strncmp(e->d_name, "user-", 5)) continue;
     if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
-        && (unsigned long)(now - st.st_mtime) > window)
+        && age(st.st_mtime, now) > window)
       unlinkat(dirfd(d), e->d_name, 0);
   }
   closedir(d);

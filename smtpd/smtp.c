@@ -114,7 +114,7 @@ int smtp_parse_mail(const char *arg, size_t len, struct addr *a, struct smtp_mai
     } else if (word_eq(arg + ks, ke - ks, "auth")) {
       /* RFC 4954 5: AUTH=<> or AUTH=xtext; accepted and not used (the
          identity tern-smtpd trusts is the session's own AUTH user) */
-      if (p->has_auth || ke == ve || ve - ke - 1 > 500) return SMTP_E_PARAMVAL;
+      if (p->has_auth || ve <= ke + 1 || ve - ke - 1 > 500) return SMTP_E_PARAMVAL;
       for (size_t j = ke + 1; j < ve; j++)
         if ((unsigned char)arg[j] < 33 || (unsigned char)arg[j] > 126) return SMTP_E_PARAMVAL;
       p->has_auth = 1;

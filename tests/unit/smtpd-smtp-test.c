@@ -76,6 +76,17 @@ static void test_mail(void **st)
   s = "FROM:<j\xc3\xb6rg@b.example> SMTPUTF8";
   assert_int_equal(smtp_parse_mail(s, strlen(s), &a, &p, &e), SMTP_OK);
   assert_int_equal(p.smtputf8, 1);
+  s = "FROM:<a@b.example> AUTH=<>";                      /* RFC 4954 5 */
+  assert_int_equal(smtp_parse_mail(s, strlen(s), &a, &p, &e), SMTP_OK);
+  assert_int_equal(p.has_auth, 1);
+  s = "FROM:<a@b.example> auth=bob+40demo.test SIZE=10";
+  assert_int_equal(smtp_parse_mail(s, strlen(s), &a, &p, &e), SMTP_OK);
+  s = "FROM:<a@b.example> AUTH=";
+  assert_int_equal(smtp_parse_mail(s, strlen(s), &a, &p, &e), SMTP_E_PARAMVAL);
+  s = "FROM:<a@b.example> AUTH=<> AUTH=<>";
+  assert_int_equal(smtp_parse_mail(s, strlen(s), &a, &p, &e), SMTP_E_PARAMVAL);
+  s = "FROM:<a@b.example> AUTH=\x7f";
+  assert_int_equal(smtp_parse_mail(s, strlen(s), &a, &p, &e), SMTP_E_PARAMVAL);
   s = "TO:<a@b.example>";
   assert_int_equal(smtp_parse_mail(s, strlen(s), &a, &p, &e), SMTP_E_SYNTAX);
   s = "FROM:a@b.example";
