@@ -3,8 +3,9 @@
 environment; the test instance has control/authcheck, authsenders,
 authfaildelay 2 and HOME/auth-fail set up).
 
-Three loopback listeners (mx, submission, smtps; tlsserve.py) start, per
-connection, tern-tlsd and tern-smtpd as tern-listen does.
+The installed smtpd service: tern-listen's three listeners (mx on
+TERN_PORT, submission, smtps), tern-tlsd as terntls beside tern-smtpd as
+ternd, passwords checked by the auth service (s6-sudo to tern-authfile).
 
 Checked: STARTTLS offered on mx and submission, not on smtps nor inside
 TLS; bytes pipelined with and before STARTTLS are never answered inside
@@ -30,17 +31,15 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tap  # noqa: E402
-import tlsserve  # noqa: E402
 from tap import ok, diag  # noqa: E402
 
 ROOT = os.environ['ROOT']
 MAILDIR = os.environ['MAILDIR']
-SRC = tlsserve.SRC
-LOG = os.path.join(ROOT, 'smtpd-test.log')
+SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+LOG = os.path.join(ROOT, 'log', 'smtpd', 'current')
 PASS = 's3cret pass'
-
-tlsdir = tlsserve.mkcert(ROOT)
-servers = {k: tlsserve.Server(ROOT, tlsdir, k, LOG) for k in ('mx', 'submission', 'smtps')}
+PORTS = {'mx': int(os.environ['TERN_PORT']), 'submission': int(os.environ['TERN_SUBMISSION_PORT']),
+         'smtps': int(os.environ['TERN_SMTPS_PORT'])}
 
 
 class Client:
@@ -50,7 +49,7 @@ class Client:
         self.s = socket.socket()
         self.s.settimeout(30)
         self.s.bind((source, 0))
-        self.s.connect(('127.0.0.1', servers[kind].port))
+        self.s.connect(('127.0.0.1', PORTS[kind]))
         self.buf = b''
         if tls_first:
             self.tls()
@@ -131,11 +130,17 @@ def find_msg(marker, timeout=20):
     return None
 
 
-def log_text():
-    try:
-        return open(LOG, 'rb').read().decode('latin-1')
-    except OSError:
-        return ''
+def log_text(want=None, timeout=10):
+    """the smtpd log (s6-log writes it a moment later: wait for want)"""
+    end = time.time() + timeout
+    while True:
+        try:
+            t = open(LOG, 'rb').read().decode('latin-1')
+        except OSError:
+            t = ''
+        if want is None or re.search(want, t) or time.time() > end:
+            return t
+        time.sleep(0.2)
 
 
 # ---- STARTTLS on the mx listener
@@ -224,7 +229,7 @@ c.close()
 m = find_msg(b'tls-esmtpsa-2')
 rcv = m.split(b'\n\n')[0].decode('latin-1') if m else ''
 ok(re.search(r'\(tern-smtpd\) with ESMTPSA id', rcv) is not None, 'Received: with ESMTPSA', rcv)
-lg = log_text()
+lg = log_text(r'user bob@demo\.test id')
 ok(re.search(r'tern-smtpd: info: 127\.0\.0\.2 helo client\.example from <bob@demo\.test> to <tls2@demo\.test> '
              r'size \d+ tls TLSv1\.[23]/\S+ user bob@demo\.test id', lg) is not None,
    'the transaction log line names the TLS version/cipher and the user', lg[-600:])
@@ -316,8 +321,8 @@ t0 = time.time()
 r = c.cmd('AUTH PLAIN ' + plain('bob@demo.test', PASS))
 ok(r[0] == 235 and time.time() - t0 < 3, 'the right password from another address still works, not slowed', r)
 c.close()
-lg = log_text()
-fails = re.findall(r'(?m)^tern-smtpd: warning: 127\.0\.0\.3 auth failed user bob@demo\.test mechanism PLAIN', lg)
+lg = log_text(r'127\.0\.0\.3 auth failed user - ')
+fails = re.findall(r'(?m)^(?:@[0-9a-f]{24} )?tern-smtpd: warning: 127\.0\.0\.3 auth failed user bob@demo\.test mechanism PLAIN', lg)
 ok(len(fails) == len(codes), 'one "auth failed" log line per failure', (len(fails), len(codes)))
 filt = open(os.path.join(SRC, 'smtpd', 'tern-smtpd.fail2ban')).read()
 rx = re.search(r'(?m)^failregex\s*=\s*(.+)$', filt).group(1).replace('<HOST>', r'(?P<host>\S+)')
@@ -329,6 +334,4 @@ files = sorted(os.listdir(os.path.join(ROOT, 'auth-fail')))
 ok('ip-127.0.0.3' in files and all(re.match(r'^(ip-[0-9a-f.:]+|user-[0-9a-f]{16})$', f) for f in files),
    'counters in HOME/auth-fail: ip-ADDRESS and user-HASH files', files)
 
-for srv in servers.values():
-    srv.close()
 tap.done()
