@@ -322,6 +322,7 @@ static long auth_answer(const char *challenge, char *out)
 {
   static char line[AUTH_RESPONSE_MAX + 2];
   size_t n = 0;
+  long m;
   int r;
   io_out("334 ");
   io_reply(challenge);
@@ -332,7 +333,9 @@ static long auth_answer(const char *challenge, char *out)
     die_quiet(EXIT_TEMP);
   }
   if (r < 0) return AUTH_SYNTAX;
-  return auth_response(line, n, out);
+  m = auth_response(line, n, out);
+  explicit_bzero(line, n);   /* a password, base64-encoded */
+  return m;
 }
 
 /* the user and password of mechanism mech: 0, or AUTH_CANCEL,
