@@ -1,6 +1,11 @@
 /* common/tlspolicy.c: tern's TLS policy (tlspolicy.h). OpenSSL 3. */
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include "common/tlspolicy.h"
 
 int tlspolicy_version(const char *name)
@@ -47,4 +52,123 @@ const char *tlspolicy_error(char *buf, size_t n, const char *fallback)
   for (size_t k = 0; buf[k]; k++)
     if ((unsigned char)buf[k] < 0x20 || (unsigned char)buf[k] > 0x7e) buf[k] = '?';
   return buf;
+}
+
+/* ---- the client side ---- */
+
+SSL_CTX *tlspolicy_client_ctx(int minversion, const char *cafile)
+{
+  SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+  if (!c) return 0;
+  if (!SSL_CTX_set_min_proto_version(c, minversion ? minversion : TLS1_2_VERSION)
+      || !SSL_CTX_set_cipher_list(c, TLSPOLICY_CIPHERS12)
+      || (cafile && SSL_CTX_load_verify_locations(c, cafile, 0) != 1)) {
+    SSL_CTX_free(c);
+    return 0;
+  }
+  SSL_CTX_set_verify(c, SSL_VERIFY_NONE, 0);
+  SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  return c;
+}
+
+int tlspolicy_client_names(SSL *s, const char *servername, const char *const *names, int n)
+{
+  if (servername && !SSL_set_tlsext_host_name(s, servername)) return -1;
+  SSL_set_hostflags(s, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  for (int k = 0; k < n; k++)
+    if (!(k ? SSL_add1_host(s, names[k]) : SSL_set1_host(s, names[k]))) return -1;
+  return 0;
+}
+
+static void note_set(char *note, size_t n, const char *s)
+{
+  strncpy(note, s, n - 1);
+  note[n - 1] = 0;
+  for (size_t k = 0; note[k]; k++)
+    if ((unsigned char)note[k] < 0x20 || (unsigned char)note[k] > 0x7e) note[k] = '?';
+}
+
+const char *tlspolicy_peer(SSL *s, char *note, size_t n)
+{
+  X509 *cert = SSL_get0_peer_certificate(s);
+  long v;
+  note[0] = 0;
+  if (!cert) { note_set(note, n, "no certificate"); return "none"; }
+  v = SSL_get_verify_result(s);
+  if (v != X509_V_OK) { note_set(note, n, X509_verify_cert_error_string(v)); return "none"; }
+  if (!SSL_get0_peername(s)) { note_set(note, n, "no name to check"); return "none"; }
+  return "CA";
+}
+
+struct rbuf { char b[16384]; size_t off, len; };
+struct relay { SSL *s; int fd; struct rbuf in, out; int net_eof, app_eof; short net, app; };
+
+/* one transfer network -> application; 1 if something moved */
+static int relay_in(struct relay *r)
+{
+  int moved = 0;
+  if (!r->in.len && !r->net_eof) {
+    int n = SSL_read(r->s, r->in.b, sizeof r->in.b);
+    if (n > 0) { r->in.off = 0; r->in.len = (size_t)n; moved = 1; }
+    else switch (SSL_get_error(r->s, n)) {
+      case SSL_ERROR_WANT_READ: r->net |= POLLIN; break;
+      case SSL_ERROR_WANT_WRITE: r->net |= POLLOUT; break;
+      default: r->net_eof = 1; shutdown(r->fd, SHUT_WR); moved = 1;
+    }
+  }
+  if (r->in.len) {
+    ssize_t w = write(r->fd, r->in.b + r->in.off, r->in.len);
+    if (w > 0) { r->in.off += (size_t)w; r->in.len -= (size_t)w; moved = 1; }
+    else if (w < 0 && (errno == EAGAIN || errno == EINTR)) r->app |= POLLOUT;
+    else return -1;                             /* the application is gone */
+  }
+  return moved;
+}
+
+/* one transfer application -> network; 1 if something moved, -1 at the end */
+static int relay_out(struct relay *r)
+{
+  int moved = 0;
+  if (!r->out.len && !r->app_eof) {
+    ssize_t n = read(r->fd, r->out.b, sizeof r->out.b);
+    if (n > 0) { r->out.off = 0; r->out.len = (size_t)n; moved = 1; }
+    else if (n < 0 && (errno == EAGAIN || errno == EINTR)) r->app |= POLLIN;
+    else r->app_eof = 1;
+  }
+  if (r->out.len) {
+    int w = SSL_write(r->s, r->out.b + r->out.off, (int)r->out.len);
+    if (w > 0) { r->out.off += (size_t)w; r->out.len -= (size_t)w; moved = 1; }
+    else switch (SSL_get_error(r->s, w)) {
+      case SSL_ERROR_WANT_READ: r->net |= POLLIN; break;
+      case SSL_ERROR_WANT_WRITE: r->net |= POLLOUT; break;
+      default: return -1;                       /* the peer is gone */
+    }
+  }
+  if (r->app_eof && !r->out.len) { SSL_shutdown(r->s); return -1; }
+  return moved;
+}
+
+int tlspolicy_relay(SSL *s, int rfd, int wfd, int fd, unsigned long idle)
+{
+  static struct relay r;
+  int secs = (int)(idle > 86400 ? 86400 : idle);
+  memset(&r, 0, sizeof r);
+  r.s = s;
+  r.fd = fd;
+  for (;;) {
+    struct pollfd p[3];
+    int n = 0, a, b;
+    r.net = r.app = 0;
+    for (;;) {                                  /* move what moves without blocking */
+      if ((a = relay_in(&r)) < 0 || (b = relay_out(&r)) < 0) return 0;
+      if (!a && !b) break;
+    }
+    if (r.net & POLLIN) { p[n].fd = rfd; p[n].events = POLLIN; n++; }
+    if (r.net & POLLOUT) { p[n].fd = wfd; p[n].events = POLLOUT; n++; }
+    if (r.app) { p[n].fd = fd; p[n].events = r.app; n++; }
+    if (!n) return 0;
+    do a = poll(p, (nfds_t)n, secs * 1000); while (a < 0 && errno == EINTR);
+    if (a <= 0) return -1;
+  }
 }

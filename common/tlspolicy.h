@@ -33,6 +33,31 @@ extern SSL_CTX *tlspolicy_server_ctx(int minversion);
    and check that they match. 0, or -1 (OpenSSL's error queue says why). */
 extern int tlspolicy_load(SSL_CTX *ctx, const char *certfile, const char *keyfile);
 
+/* ---- the client side (tern-tlsc) ---- */
+
+/* A new client context with the same floor and TLS 1.2 list; the peer is
+   not verified during the handshake (SSL_VERIFY_NONE): the caller asks
+   tlspolicy_peer() afterwards and the policy decides. cafile: PEM bundle
+   of trusted CAs (e.g. /etc/ssl/certs/ca-certificates.crt), or 0 for none
+   (nothing then verifies by CA). NULL on failure (error queue says why). */
+extern SSL_CTX *tlspolicy_client_ctx(int minversion, const char *cafile);
+
+/* Before the handshake: send SNI servername (0: none) and check the
+   certificate against each of the n names (RFC 6125: DNS names of the
+   subjectAltName, a wildcard only as the whole left-most label). 0 or -1. */
+extern int tlspolicy_client_names(SSL *s, const char *servername, const char *const *names, int n);
+
+/* After the handshake: how the peer was verified. Returns "CA" (a chain to
+   a trusted CA and a name matched) or "none"; with "none" note (n bytes,
+   n >= 2) says why, in printable ASCII, else note is "". */
+extern const char *tlspolicy_peer(SSL *s, char *note, size_t n);
+
+/* Relay between the TLS session s on the network (rfd, wfd: non-blocking)
+   and the plaintext channel fd (non-blocking) until either side ends or
+   nothing moves for idle seconds (1..86400). Sends close_notify when the
+   application ends first. Returns 0, or -1 on an idle timeout. */
+extern int tlspolicy_relay(SSL *s, int rfd, int wfd, int fd, unsigned long idle);
+
 /* The newest OpenSSL error as printable text in buf (n bytes, n >= 2), or
    the text fallback when the queue is empty; clears the queue. */
 extern const char *tlspolicy_error(char *buf, size_t n, const char *fallback);

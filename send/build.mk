@@ -53,3 +53,15 @@ tests/fuzz/remote-reply-fuzz: send/remote-reply.c
 FUZZERS += tests/fuzz/remote-tcpto-fuzz
 FUZZ_EXTRA_remote-tcpto := send/remote-tcpto.c
 tests/fuzz/remote-tcpto-fuzz: send/remote-tcpto.c
+
+# ---- TLS: tern-tlsc, the client side of TLS (OpenSSL and libc only) ----
+TLSPROGS += send/tern-tlsc
+send/tern-tlsc: common/tlspolicy.o
+# tern-remote's side of it: the TLS policy file and the tern-tlsc spawner
+send/tern-remote: send/remote-tlspol.o send/remote-tls.o
+UNIT_TESTS += tests/unit/remote-tlspol-test
+UNIT_EXTRA_remote-tlspol := send/remote-tlspol.o
+tests/unit/remote-tlspol-test: send/remote-tlspol.o
+FUZZERS += tests/fuzz/remote-tlspol-fuzz
+FUZZ_EXTRA_remote-tlspol := send/remote-tlspol.c
+tests/fuzz/remote-tlspol-fuzz: send/remote-tlspol.c

@@ -147,6 +147,7 @@ void reply_ehlo(const struct reply *r, struct ehlo *e)
       if (casestart(l, ll, "PIPELINING")) e->pipelining = 1;
       else if (casestart(l, ll, "8BITMIME")) e->eightbitmime = 1;
       else if (casestart(l, ll, "SMTPUTF8")) e->smtputf8 = 1;
+      else if (casestart(l, ll, "STARTTLS")) e->starttls = 1;
       else if (casestart(l, ll, "SIZE")) {
         unsigned long v = 0;
         size_t j = 4;

@@ -55,6 +55,7 @@ struct ehlo {
   int smtputf8;
   int size;                 /* SIZE advertised */
   unsigned long sizemax;    /* its value, 0 = no fixed limit */
+  int starttls;             /* STARTTLS advertised (RFC 3207) */
 };
 extern void reply_ehlo(const struct reply *r, struct ehlo *e);
 #endif

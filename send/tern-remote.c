@@ -5,7 +5,9 @@
    This file: arguments, control files, reports, the message scan and the
    SMTP dialogue (one connection in phases: greeting, EHLO, STARTTLS,
    envelope, body, QUIT). Where to connect: remote-route.c; the reply
-   parser: remote-reply.c; the timeout table: remote-tcpto.c. */
+   parser: remote-reply.c; the timeout table: remote-tcpto.c; the TLS
+   policy file: remote-tlspol.c; tern-tlsc, which does TLS in a process of
+   its own: remote-tls.c. */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -30,6 +32,8 @@
 #include "send/remote-reply.h"
 #include "send/remote-route.h"
 #include "send/remote-tcpto.h"
+#include "send/remote-tls.h"
+#include "send/remote-tlspol.h"
 
 #define RCPT_MAX 1000            /* recipients per invocation */
 #define TEXT_MAX 3500            /* bytes per report text */
@@ -107,6 +111,8 @@ static char outip[16];
 static int haveoutip;
 static struct ctl_list routes = CTL_LIST_ZERO, moreipme = CTL_LIST_ZERO, notipme = CTL_LIST_ZERO;
 static int family;               /* 0 any, 4 IPv4 only, 6 IPv6 only */
+static struct ctl_list tlsfile = CTL_LIST_ZERO;
+static char cafile[CTL_LINE_MAX] = "/etc/ssl/certs/ca-certificates.crt";
 
 static void ctlfail(const char *fn)
 {
@@ -157,6 +163,10 @@ static void readcontrols(void)
   if (ctl_readlist("control/smtproutes", &routes) < 0) ctlfail("smtproutes");
   if (ctl_readlist("control/moreipme", &moreipme) < 0) ctlfail("moreipme");
   if (ctl_readlist("control/notipme", &notipme) < 0) ctlfail("notipme");
+  if (ctl_readlist("control/tlspolicy", &tlsfile) < 0) ctlfail("tlspolicy");
+  r = ctl_readline("control/tlscafile", buf, sizeof buf, &len);
+  if (r < 0) ctlfail("tlscafile");
+  if (r && len) memcpy(cafile, buf, len + 1);
 }
 
 /* ---------- the message on fd 0 ---------- */
@@ -220,6 +230,11 @@ static struct conn c;
 static struct reply rep;
 static struct route_target *cur;
 static int tcptofd = -1;
+static struct tlspol pol;        /* control/tlspolicy for host */
+static struct rtls tlsc = { 0, -1, -1, { 0 } };
+static int netfd = -1;           /* the socket while c.fd is tern-tlsc's channel */
+static int nogo;                 /* 1: the handshake failed under may: next connection in plaintext */
+static struct txt nogowhy;       /* why, for the delivery line */
 
 static void fmtip(struct txt *t, const struct route_target *x)
 {
@@ -372,13 +387,17 @@ static void hostip(struct txt *t)
   tcat(t, "]");
 }
 
-static void quit(void)
+/* QUIT (not after a failed handshake: the stream is no SMTP any more),
+   then close the connection and end tern-tlsc */
+static void quit(int sendquit)
 {
   c.outlen = 0;
-  (void)puts_("QUIT\r\n");
-  (void)flush();
-  close(c.fd);
+  if (sendquit) { (void)puts_("QUIT\r\n"); (void)flush(); }
+  if (c.fd != tlsc.data) close(c.fd);
   c.fd = -1;
+  if (netfd >= 0) close(netfd);
+  netfd = -1;
+  rtls_end(&tlsc);
 }
 
 /* ---------- the SMTP dialogue, in phases ---------- */
@@ -404,6 +423,10 @@ struct session {
   int nidx;
   int accepted;           /* RCPTs answered 2xx */
   int datacode;           /* the reply to a pipelined DATA, else 0 */
+  int tlson;              /* TLS is up: tls says how */
+  struct ucspitls_info tls;
+  const char *notls;      /* without TLS: why */
+  int noquit;             /* the handshake failed: no QUIT */
   char letter;            /* the result for P_QUIT: K, Z or D; 0 next address */
   struct txt t;           /* its text */
 };
@@ -426,11 +449,23 @@ static struct txt *ending(struct session *s, char letter)
   return &s->t;
 }
 
-/* a final result after a reply: the host, what happened, what it said */
+/* whether the connection was in TLS, how, and how the peer was verified */
+static void tlsnote(struct txt *t, const struct session *s)
+{
+  if (!s->tlson) { tcat(t, "No TLS: "); tcat(t, s->notls ? s->notls : "not offered"); tcat(t, "."); return; }
+  tcat(t, "TLS: "); tcat(t, s->tls.protocol); tcat(t, " "); tcat(t, s->tls.cipher); tcat(t, " ");
+  tcatu(t, s->tls.bits); tcat(t, " bits, ");
+  if (!strcmp(s->tls.peer, "none") || !s->tls.peer[0]) tcat(t, "peer not verified");
+  else { tcat(t, "peer verified by "); tcat(t, s->tls.peer); }
+  if (s->tls.note[0]) { tcat(t, " ("); tcat(t, s->tls.note); tcat(t, ")"); }
+  tcat(t, "; policy "); tcat(t, tlspol_name(pol.level)); tcat(t, ".");
+}
+
+/* a final result after a reply: the host, what happened, TLS, what it said */
 static enum phase result(struct session *s, char letter, const char *what, int code, const char *stat)
 {
   struct txt *t = ending(s, letter);
-  hostip(t); tcat(t, " "); tcat(t, what); tcat(t, "\n");
+  hostip(t); tcat(t, " "); tcat(t, what); tcat(t, " "); tlsnote(t, s); tcat(t, "\n");
   said(t, code);
   if (stat) { tcat(t, " "); tcat(t, stat); }
   else if (code >= 200) status(t, letter == 'K' ? '2' : letter == 'Z' ? '4' : '5');
@@ -520,14 +555,82 @@ static enum phase ehlo(struct session *s)
   return P_STARTTLS;
 }
 
-/* STARTTLS goes here: when EHLO offered it (and the policy for this
-   destination wants it), ask the TLS process to start TLS on the
-   connection, send EHLO again and forget what the first EHLO said
-   (RFC 3207 4.2). Today tern-remote stays in plaintext. */
+/* the connection does not meet control/tlspolicy: why, and on to the next address */
+static enum phase policyfail(const char *what, const char *detail)
+{
+  why.n = 0; why.s[0] = 0;
+  tcat(&why, "Connected to "); hostip(&why); tcat(&why, " but control/tlspolicy says ");
+  tcat(&why, tlspol_name(pol.level)); tcat(&why, " for "); tcatsafe(&why, host); tcat(&why, " and ");
+  tcat(&why, what);
+  if (detail) { tcat(&why, ": "); tcat(&why, detail); }
+  tcat(&why, ".");
+  return P_QUIT;
+}
+
+static int hasletter(const char *n) { for (; *n; n++) if ((*n | 32) >= 'a' && (*n | 32) <= 'z') return 1; return 0; }
+
+/* start tern-tlsc on the connection: SNI (the host's name unless it is an
+   address), and under verify the CA file and the names to check. 0 TLS
+   is up; -1 it failed, tlsc.info.reason says why */
+static int tlsgo(struct session *s)
+{
+  const char *args[RTLS_ARGS_MAX + 1];
+  static struct txt secs;
+  int n = 0;
+  secs.n = 0; tcatu(&secs, timeoutremote > 86400 ? 86400 : timeoutremote);
+  args[n++] = "-t"; args[n++] = secs.s; args[n++] = "-T"; args[n++] = secs.s;
+  if (hasletter(cur->name) && !strchr(cur->name, ':')) { args[n++] = "-s"; args[n++] = cur->name; }
+  if (pol.level == TLSPOL_VERIFY) {
+    args[n++] = "-C"; args[n++] = cafile;
+    for (int k = 0; k < pol.nnames; k++) { args[n++] = "-n"; args[n++] = pol.names[k]; }
+    if (!pol.nnames) { args[n++] = "-n"; args[n++] = cur->name; }
+  }
+  args[n] = 0;
+  if (rtls_start(&tlsc, c.fd, (const char *const *)args, timeoutremote) < 0) return -1;
+  netfd = c.fd;
+  c.fd = tlsc.data;
+  c.inpos = c.inlen = 0;
+  s->tlson = 1;
+  s->tls = tlsc.info;
+  return 0;
+}
+
+/* STARTTLS (RFC 3207) as control/tlspolicy says: under may plaintext when
+   it is not offered or refused, and after a failed handshake the next
+   connection (TLS NO-GO); under encrypt and verify never plaintext. After
+   the handshake, EHLO again, forgetting what the first EHLO said (4.2). */
 static enum phase starttls(struct session *s)
 {
-  (void)s;
-  return P_ENVELOPE;
+  int code, may = pol.level == TLSPOL_MAY || pol.level == TLSPOL_DANE;
+  if (s->tlson) return P_ENVELOPE;
+  if (pol.level == TLSPOL_NONE) { s->notls = "policy none"; return P_ENVELOPE; }
+  if (pol.level == TLSPOL_DANE_ONLY) return policyfail("tern does not look up TLSA records yet", 0);
+  if (nogo) { s->notls = nogowhy.s; return P_ENVELOPE; }
+  if (!s->e.starttls) {
+    if (may) { s->notls = "STARTTLS not offered; policy may"; return P_ENVELOPE; }
+    return policyfail("it does not offer STARTTLS", 0);
+  }
+  if (puts_("STARTTLS\r\n") == -1) return next("the connection died", R_IO);
+  code = getreply();
+  if (code < 200) return next("the connection died", code);
+  if (code != 220) {
+    if (may) { s->notls = "STARTTLS refused; policy may"; return P_ENVELOPE; }
+    return policyfail("it refused STARTTLS", 0);
+  }
+  if (tlsgo(s) < 0) {
+    s->noquit = 1;
+    if (!may) return policyfail("the TLS handshake failed", tlsc.info.reason);
+    nogo = 1;
+    nogowhy.n = 0;
+    tcat(&nogowhy, "TLS NO-GO, the handshake failed ("); tcat(&nogowhy, tlsc.info.reason); tcat(&nogowhy, "); policy may");
+    why.n = 0; why.s[0] = 0;
+    tcat(&why, "TLS NO-GO: the TLS handshake with "); hostip(&why); tcat(&why, " failed: ");
+    tcat(&why, tlsc.info.reason); tcat(&why, "; retrying in plaintext (policy may).");
+    return P_QUIT;
+  }
+  if (pol.level == TLSPOL_VERIFY && strcmp(s->tls.peer, "CA")) return policyfail("its certificate did not verify", s->tls.note);
+  memset(&s->e, 0, sizeof s->e);
+  return P_EHLO;
 }
 
 /* what this server can take (8-bit content, the size, UTF-8 addresses),
@@ -676,6 +779,10 @@ static void smtp(void)
   enum phase p = P_GREETING;
   memset(&s, 0, sizeof s);
   c.inpos = c.inlen = c.outlen = 0;
+  if (cur->port == 465) {   /* implicit TLS (RFC 8314), whatever the policy: never plaintext */
+    if (tlsgo(&s) < 0) { s.noquit = 1; p = policyfail("the TLS handshake on port 465 failed", tlsc.info.reason); }
+    else if (pol.level == TLSPOL_VERIFY && strcmp(s.tls.peer, "CA")) p = policyfail("its certificate did not verify", s.tls.note);
+  }
   for (;;) switch (p) {
     case P_GREETING: p = greeting(&s); break;
     case P_EHLO:     p = ehlo(&s); break;
@@ -683,7 +790,7 @@ static void smtp(void)
     case P_ENVELOPE: p = envelope(&s); break;
     case P_BODY:     p = body(&s); break;
     case P_QUIT:
-      quit();
+      quit(!s.noquit);
       if (s.letter) finish(s.letter, &s.t);
       return;
   }
@@ -750,6 +857,8 @@ static void deliver(void)
     tcpto_file_update(tcptofd, cur->ip, 0, (uint64_t)time(0));
     if (lseek(0, 0, SEEK_SET) != 0) finish1('Z', "Unable to rewind the message. (#4.3.0)");
     smtp();
+    if (nogo == 1) { nogo = 2; i--; continue; }   /* TLS NO-GO: once more, in plaintext */
+    nogo = 0;
   }
   for (int i = 0; i < nrcpt; i++) if (rcpt[i][0]) rletter[i] = 0;
   tcat(&t, "Sorry, I wasn't able to deliver to any mail exchanger of ");
@@ -773,6 +882,8 @@ int main(int argc, char **argv)
     finish('D', &t);
   }
   route();
+  if (tlspol_lookup(&tlsfile, host, &pol) < 0)
+    finish1('Z', "Unable to parse the entry for this domain in control/tlspolicy. (#4.3.0)");
   deliver();
   return 0;
 }

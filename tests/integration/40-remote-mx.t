@@ -4,7 +4,9 @@
 # fallback, implicit MX, null MX, MX loop, IPv6 over ::1, smtproutes,
 # per-recipient results, 8BITMIME, SIZE, long lines, and hostile servers
 # (long replies, 10 000-line reply, NULs, bad codes, close, hang, drop).
-# Every wait is bounded. Also importable (41-remote-*.t reuse Sink, Root).
+# Every wait is bounded. Also importable (41-remote-*.t and 43-remote-tls.t
+# reuse Sink, Root; Sink's tls= ssl.SSLContext offers STARTTLS, smtps=
+# starts in TLS, tls_fail= answers STARTTLS with 220 and then garbage).
 import os, shutil, socket, socketserver, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -31,6 +33,19 @@ class _Handler(socketserver.StreamRequestHandler):
         except OSError:
             pass
 
+    def finish(self):
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def starttls(self, ctx):
+        """the rest of the connection in TLS (server side of ctx)"""
+        self.request = ctx.wrap_socket(self.request, server_side=True)
+        self.rfile = self.request.makefile("rb")
+        self.wfile = self.request.makefile("wb")
+        self.tls = self.request.version()
+
     def handle1(self):
         srv = self.server
         b = srv.beh
@@ -38,10 +53,13 @@ class _Handler(socketserver.StreamRequestHandler):
         if b.get("hang"):
             time.sleep(b["hang"])
             return
+        self.tls = None
+        if b.get("smtps"):
+            self.starttls(b["smtps"])
         self.w(b.get("greet", b"220 sink.test ESMTP\r\n"))
         if b.get("close_after_greeting"):
             return
-        txn = {"from": None, "rcpt": [], "data": None, "helo": None}
+        txn = {"from": None, "rcpt": [], "data": None, "helo": None, "tls": self.tls}
         while True:
             line = self.rfile.readline(8192)
             if not line:
@@ -49,7 +67,17 @@ class _Handler(socketserver.StreamRequestHandler):
             up = line.upper()
             if up.startswith(b"EHLO"):
                 txn["helo"] = line
-                self.w(b.get("ehlo", b"250-sink.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE 10000000\r\n250 SMTPUTF8\r\n"))
+                e = b.get("ehlo", b"250-sink.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE 10000000\r\n250 SMTPUTF8\r\n")
+                if (b.get("tls") or b.get("tls_fail")) and not self.tls:
+                    e = e.replace(b"\r\n", b"\r\n250-STARTTLS\r\n", 1)
+                self.w(e)
+            elif up.startswith(b"STARTTLS") and (b.get("tls") or b.get("tls_fail")) and not self.tls:
+                self.w(b"220 go ahead\r\n")
+                if b.get("tls_fail"):
+                    self.w(b"this is no TLS record\r\n" * 20)
+                    return
+                self.starttls(b["tls"])
+                txn = {"from": None, "rcpt": [], "data": None, "helo": None, "tls": self.tls}
             elif up.startswith(b"HELO"):
                 txn["helo"] = line
                 self.w(b.get("helo", b"250 sink.test\r\n"))

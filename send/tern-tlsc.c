@@ -1,0 +1,151 @@
+/* tern-tlsc: the client side of TLS for one outgoing SMTP connection, in a
+   process of its own, on the UCSPI-TLS convention (common/ucspitls.h).
+     tern-tlsc [-t handshake-secs] [-T idle-secs] [-s servername]
+               [-n name]... [-C cafile]
+   fd 0/1: the network; fd 3: the control socket; fd 4: the plaintext
+   channel (both socketpairs with tern-remote). See tern-tlsc.8.
+   Links OpenSSL and libc only (no libowfat, no skalibs). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <openssl/ssl.h>
+#include "common/tlspolicy.h"
+#include "common/ucspitls.h"
+
+#define FD_CTL 3
+#define FD_DATA 4
+#define NAMES_MAX 8
+
+static unsigned long hs_timeout = 60, idle_timeout = 1200;
+
+static void say(const char *a, const char *b)
+{
+  char buf[400];
+  size_t n = 0;
+  const char *v[3] = { "tern-tlsc: ", a, b };
+  for (int i = 0; i < 3; i++) {
+    size_t k = v[i] ? strlen(v[i]) : 0;
+    if (k > sizeof buf - 2 - n) k = sizeof buf - 2 - n;
+    memcpy(buf + n, v[i], k);
+    n += k;
+  }
+  buf[n++] = '\n';
+  (void)!write(2, buf, n);
+}
+
+static void die(int code, const char *a, const char *b)
+{
+  say(a, b);
+  _exit(code);
+}
+
+/* tell tern-remote the handshake failed; exit 111 */
+static void fail(const char *reason)
+{
+  struct ucspitls_info i;
+  char buf[UCSPITLS_REPLY_MAX];
+  memset(&i, 0, sizeof i);
+  strncpy(i.reason, reason, UCSPITLS_FIELD_MAX);
+  (void)!write(FD_CTL, buf, ucspitls_format(buf, &i));
+  _exit(111);
+}
+
+static int wait1(int fd, short ev, time_t deadline)
+{
+  struct pollfd p = { fd, ev, 0 };
+  time_t now = time(0);
+  int r;
+  if (now >= deadline) return 0;
+  do r = poll(&p, 1, (int)(deadline - now) * 1000); while (r < 0 && errno == EINTR);
+  return r;
+}
+
+/* the command byte from tern-remote: 'Y' starts TLS; EOF ends quietly */
+static void wait_start(void)
+{
+  char c;
+  ssize_t r;
+  if (wait1(FD_CTL, POLLIN, time(0) + (time_t)idle_timeout) <= 0) _exit(0);
+  do r = read(FD_CTL, &c, 1); while (r < 0 && errno == EINTR);
+  if (r <= 0) _exit(0);
+  if (c != UCSPITLS_START && c != 'y') die(100, "unknown control command", 0);
+}
+
+static void handshake(SSL *s)
+{
+  time_t deadline = time(0) + (time_t)hs_timeout;
+  char err[200];
+  for (;;) {
+    int r = SSL_connect(s), e;
+    if (r == 1) return;
+    e = SSL_get_error(s, r);
+    if (e == SSL_ERROR_WANT_READ) { if (wait1(0, POLLIN, deadline) <= 0) fail("handshake timed out"); }
+    else if (e == SSL_ERROR_WANT_WRITE) { if (wait1(1, POLLOUT, deadline) <= 0) fail("handshake timed out"); }
+    else fail(tlspolicy_error(err, sizeof err, "handshake failed"));
+  }
+}
+
+static void report(SSL *s, const char *servername)
+{
+  struct ucspitls_info i;
+  char buf[UCSPITLS_REPLY_MAX];
+  int bits = SSL_get_cipher_bits(s, 0);
+  memset(&i, 0, sizeof i);
+  i.ok = 1;
+  strncpy(i.protocol, SSL_get_version(s), UCSPITLS_FIELD_MAX);
+  strncpy(i.cipher, SSL_get_cipher_name(s), UCSPITLS_FIELD_MAX);
+  i.bits = bits > 0 ? (unsigned)bits : 0;
+  strncpy(i.servername, servername ? servername : "-", UCSPITLS_FIELD_MAX);
+  strncpy(i.peer, tlspolicy_peer(s, i.note, sizeof i.note), UCSPITLS_FIELD_MAX);
+  if (write(FD_CTL, buf, ucspitls_format(buf, &i)) < 0) _exit(0);
+}
+
+static unsigned long number(const char *s)
+{
+  char *e;
+  unsigned long v = strtoul(s, &e, 10);
+  if (!*s || *e || !v || v > 86400) die(100, "bad number: ", s);
+  return v;
+}
+
+int main(int argc, char **argv)
+{
+  const char *servername = 0, *cafile = 0;
+  const char *names[NAMES_MAX];
+  int opt, nnames = 0;
+  SSL_CTX *ctx;
+  SSL *s;
+  char err[200];
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);   /* the session keys are in this memory */
+  signal(SIGPIPE, SIG_IGN);
+  while ((opt = getopt(argc, argv, "t:T:s:n:C:")) != -1) {
+    switch (opt) {
+      case 't': hs_timeout = number(optarg); break;
+      case 'T': idle_timeout = number(optarg); break;
+      case 's': servername = optarg; break;
+      case 'n': if (nnames == NAMES_MAX) die(100, "too many -n names", 0); names[nnames++] = optarg; break;
+      case 'C': cafile = optarg; break;
+      default: die(100, "usage: tern-tlsc [-t handshake-secs] [-T idle-secs] [-s servername] [-n name]... [-C cafile]", 0);
+    }
+  }
+  if (fcntl(FD_CTL, F_GETFD) < 0 || fcntl(FD_DATA, F_GETFD) < 0) die(100, "fd 3 and 4 must be open (see tern-tlsc.8)", 0);
+  wait_start();
+  if (fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK) < 0
+      || fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK) < 0
+      || fcntl(FD_DATA, F_SETFL, fcntl(FD_DATA, F_GETFL) | O_NONBLOCK) < 0) fail("unable to set O_NONBLOCK");
+  ctx = tlspolicy_client_ctx(0, cafile);
+  if (!ctx) fail(tlspolicy_error(err, sizeof err, cafile ? "unable to load the CA file" : "out of memory"));
+  s = SSL_new(ctx);
+  if (!s || !SSL_set_rfd(s, 0) || !SSL_set_wfd(s, 1)) fail("out of memory");
+  if (tlspolicy_client_names(s, servername, names, nnames) < 0) fail("bad server name");
+  handshake(s);
+  report(s, servername);
+  if (tlspolicy_relay(s, 0, 1, FD_DATA, idle_timeout) < 0) die(0, "idle timeout", 0);
+  return 0;
+}

@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+# 43-remote-tls.t: tern-remote's STARTTLS through tern-tlsc and
+# control/tlspolicy, in a private network namespace with dnsmasq (as
+# 40-remote-mx.t) and a test CA made here:
+#   a) a private Postfix (42-remote-system.t's) with
+#      smtpd_tls_security_level = encrypt gets the message over TLS 1.3,
+#      and the delivery line says protocol, cipher, and how the peer was
+#      verified; while a delivery runs tern-remote maps no libssl and its
+#      tern-tlsc child does;
+#   b) verify: the test CA and the MX name -> delivered, "verified by CA";
+#      a certificate for another name -> deferred, saying policy and why;
+#      match= names the right one -> delivered;
+#   c) a peer without STARTTLS: plaintext under may, deferral under encrypt;
+#   d) a peer whose handshake fails: TLS NO-GO, the next connection in
+#      plaintext under may; deferral under encrypt;
+#   e) none: no STARTTLS even when offered; a malformed policy line defers;
+#   f) port 465 from control/smtproutes: TLS from the first byte.
+# Every wait is bounded.
+import importlib.machinery, os, shutil, ssl, subprocess, sys, tempfile, threading, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+m40 = importlib.machinery.SourceFileLoader("remote40", os.path.join(HERE, "40-remote-mx.t")).load_module()
+m42 = importlib.machinery.SourceFileLoader("remote42", os.path.join(HERE, "42-remote-system.t")).load_module()
+TLSC = os.path.join(TOP, "send", "tern-tlsc")
+
+MSG = b"From: a@client.test\nTo: b@tls.test\nSubject: tls\n\nover TLS\n"
+
+
+def sh(*a):
+    subprocess.run(a, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def mkca(d):
+    """a test CA, and certificates it signs: name -> (crt, key)"""
+    ca_key, ca_crt = os.path.join(d, "ca.key"), os.path.join(d, "ca.crt")
+    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=tern test CA",
+       "-keyout", ca_key, "-out", ca_crt)
+    out = {}
+    for name in ("mx.tls.test", "mx.wrong.test", "other.name.test"):
+        key, csr, crt = (os.path.join(d, name + x) for x in (".key", ".csr", ".crt"))
+        ext = os.path.join(d, name + ".ext")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=DNS:%s\n" % name)
+        sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + name, "-keyout", key, "-out", csr)
+        sh("openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key, "-CAcreateserial",
+           "-days", "2", "-extfile", ext, "-out", crt)
+        os.chmod(key, 0o644)
+        out[name] = (crt, key)
+    return ca_crt, out
+
+
+def sctx(pair):
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    c.load_cert_chain(*pair)
+    return c
+
+
+def maps_sampler(stop, seen):
+    """while stop is unset: the maps of every tern-remote and tern-tlsc"""
+    while not stop.is_set():
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/comm" % pid) as f:
+                    comm = f.read().strip()
+                if comm not in ("tern-remote", "tern-tlsc"):
+                    continue
+                with open("/proc/%s/maps" % pid) as f:
+                    m = f.read()
+            except OSError:
+                continue
+            seen.setdefault(comm, []).append("libssl" in m)
+        time.sleep(0.005)
+
+
+def main():
+    m40.enter_netns(os.path.abspath(__file__))
+    if not os.path.exists(TLSC):
+        print("1..0 # SKIP send/tern-tlsc not built")
+        return 0
+    dns = m40.start_dnsmasq([
+        "--mx-host=tls.test,mx.tls.test,10", "--host-record=mx.tls.test,127.0.0.10",
+        "--mx-host=wrong.test,mx.wrong.test,10", "--host-record=mx.wrong.test,127.0.0.11",
+        "--mx-host=plain.test,mx.plain.test,10", "--host-record=mx.plain.test,127.0.0.12",
+        "--mx-host=nogo.test,mx.nogo.test,10", "--host-record=mx.nogo.test,127.0.0.13",
+        "--mx-host=slow.test,mx.slow.test,10", "--host-record=mx.slow.test,127.0.0.14",
+    ])
+    tap = m40.Tap()
+    print("1..20")
+    root = m40.Root()
+    shutil.copy(TLSC, os.path.join(root.dir, "bin", "tern-tlsc"))
+    tmp = tempfile.mkdtemp(prefix="tern-tls43.")
+    os.chmod(tmp, 0o755)
+    ca, certs = mkca(tmp)
+    sinks = []
+    pf = None
+    try:
+        # ---- a) Postfix with smtpd_tls_security_level = encrypt
+        crt, key = certs["mx.tls.test"]
+        if m42.HAVE_POSTFIX:
+            pf = m42.Postfix(tmp, ["tls.test"], extra="smtpd_tls_security_level = encrypt\n"
+                             "smtpd_tls_cert_file = %s\nsmtpd_tls_key_file = %s\nsmtpd_tls_loglevel = 1\n"
+                             "smtpd_tls_received_header = yes\n" % (crt, key),
+                             master_extra="tlsmgr unix - - n 1000? 1 tlsmgr\n")
+            up = m42.wait_for(15, pf.up)
+        else:
+            up = False
+        if not up:
+            why = "no /usr/sbin/postfix" if not m42.HAVE_POSTFIX else "Postfix did not start"
+            for d in ("Postfix (encrypt) gets the message over TLS 1.3",
+                      "the delivery line says TLS, protocol, cipher and no verification under may",
+                      "verify with the test CA: Postfix's certificate verified by CA"):
+                tap.ok(True, d + " # SKIP " + why)
+        else:
+            r = root.run("tls.test", "a@client.test", ["b@tls.test"], MSG)
+            got = m42.wait_for(15, lambda: pf.messages())
+            msgs = pf.messages()
+            tap.ok(r and r[-1][0] == "K" and got and b"over TLS" in msgs[0]
+                   and "TLS connection established from" in pf.log() and "TLSv1.3" in pf.log(),
+                   "Postfix (encrypt) gets the message over TLS 1.3", (r, pf.log()[-1500:]))
+            tap.ok(r and "TLS: TLSv1.3 TLS_" in r[-1][1] and "peer not verified" in r[-1][1]
+                   and "policy may" in r[-1][1], "the delivery line says TLS, protocol, cipher and no verification under may", r)
+            root.control(tlspolicy="tls.test:verify", tlscafile=ca)
+            r = root.run("tls.test", "a@client.test", ["b@tls.test"], MSG)
+            tap.ok(r and r[-1][0] == "K" and "peer verified by CA" in r[-1][1] and "policy verify" in r[-1][1],
+                   "verify with the test CA: Postfix's certificate verified by CA", r)
+            root.control(tlspolicy=None, tlscafile=None)
+
+        # ---- privilege: tern-remote never maps libssl, tern-tlsc does
+        slow = m40.Sink("127.0.0.14", tls=sctx(certs["mx.tls.test"]), delay=1.0)
+        sinks.append(slow)
+        stop, seen = threading.Event(), {}
+        t = threading.Thread(target=maps_sampler, args=(stop, seen), daemon=True)
+        t.start()
+        r = root.run("slow.test", "a@client.test", ["b@slow.test"], MSG)
+        stop.set()
+        t.join(5)
+        tap.ok(r and r[-1][0] == "K" and slow.received and slow.received[0]["tls"] == "TLSv1.3",
+               "a slow TLS peer gets the message over TLS 1.3", (r, slow.received))
+        tap.ok(seen.get("tern-remote") and not any(seen["tern-remote"]),
+               "tern-remote never maps libssl while it delivers over TLS", seen.get("tern-remote", [])[:5])
+        tap.ok(seen.get("tern-tlsc") and any(seen["tern-tlsc"]), "its tern-tlsc child maps libssl (the sampler saw it)",
+               seen.get("tern-tlsc", [])[:5])
+
+        # ---- b) verify: a certificate for another name
+        wrong = m40.Sink("127.0.0.11", tls=sctx(certs["mx.wrong.test"]))
+        sinks.append(wrong)
+        wrong2 = m40.Sink("127.0.0.11", 2525, tls=sctx(certs["other.name.test"]))
+        sinks.append(wrong2)
+        root.control(tlspolicy="wrong.test:verify\nwrong2.test:verify match=other.name.test", tlscafile=ca)
+        r = root.run("wrong.test", "a@client.test", ["b@wrong.test"], MSG)
+        tap.ok(r and r[-1][0] == "K" and "peer verified by CA" in r[-1][1],
+               "verify: a certificate for the MX name from the test CA -> delivered", r)
+        root.control(smtproutes="wrong.test:mx.wrong.test:2525\nwrong2.test:mx.wrong.test:2525")
+        r = root.run("wrong.test", "a@client.test", ["b@wrong.test"], MSG)
+        tap.ok(r and r[-1][0] == "Z" and "control/tlspolicy says verify for wrong.test" in r[-1][1]
+               and "certificate did not verify" in r[-1][1] and "mismatch" in r[-1][1] and not wrong2.received,
+               "verify: a certificate for another name -> deferred, saying policy and why", r)
+        r = root.run("wrong2.test", "a@client.test", ["b@wrong2.test"], MSG)
+        tap.ok(r and r[-1][0] == "K" and "peer verified by CA" in r[-1][1] and len(wrong2.received) == 1,
+               "verify match=other.name.test: that certificate is accepted", r)
+        root.control(tlscafile=None, smtproutes=None)
+        r = root.run("wrong.test", "a@client.test", ["b@wrong.test"], MSG)
+        tap.ok(r and r[-1][0] == "Z" and "did not verify" in r[-1][1],
+               "verify: Debian's CA bundle does not know the test CA -> deferred", r)
+
+        # ---- c) a peer without STARTTLS
+        plain = m40.Sink("127.0.0.12")
+        sinks.append(plain)
+        root.control(tlspolicy=None)
+        r = root.run("plain.test", "a@client.test", ["b@plain.test"], MSG)
+        tap.ok(r and r[-1][0] == "K" and "No TLS: STARTTLS not offered; policy may" in r[-1][1] and len(plain.received) == 1,
+               "no STARTTLS offered, may: delivered in plaintext, and the line says so", r)
+        root.control(tlspolicy=".test:encrypt")
+        r = root.run("plain.test", "a@client.test", ["b@plain.test"], MSG)
+        tap.ok(r and r[-1][0] == "Z" and "control/tlspolicy says encrypt for plain.test" in r[-1][1]
+               and "does not offer STARTTLS" in r[-1][1] and len(plain.received) == 1,
+               "no STARTTLS offered, encrypt (from .test): deferred, saying policy and why", r)
+
+        # ---- d) the handshake fails
+        nogo = m40.Sink("127.0.0.13", tls_fail=True)
+        sinks.append(nogo)
+        root.control(tlspolicy=None)
+        r = root.run("nogo.test", "a@client.test", ["b@nogo.test"], MSG)
+        tap.ok(r and r[-1][0] == "K" and "TLS NO-GO" in r[-1][1] and nogo.connections == 2
+               and len(nogo.received) == 1 and nogo.received[0]["tls"] is None,
+               "failed handshake under may: TLS NO-GO, the next connection in plaintext", (r, nogo.connections))
+        root.control(tlspolicy="nogo.test:encrypt")
+        r = root.run("nogo.test", "a@client.test", ["b@nogo.test"], MSG)
+        tap.ok(r and r[-1][0] == "Z" and "says encrypt for nogo.test" in r[-1][1] and "handshake failed" in r[-1][1]
+               and nogo.connections == 3 and len(nogo.received) == 1,
+               "failed handshake under encrypt: deferred, no plaintext retry", (r, nogo.connections))
+
+        # ---- e) none, and a malformed line
+        root.control(tlspolicy="nogo.test:none")
+        r = root.run("nogo.test", "a@client.test", ["b@nogo.test"], MSG)
+        tap.ok(r and r[-1][0] == "K" and "No TLS: policy none" in r[-1][1] and nogo.connections == 4,
+               "none: no STARTTLS although offered", r)
+        root.control(tlspolicy="nogo.test:sometimes")
+        r = root.run("nogo.test", "a@client.test", ["b@nogo.test"], MSG)
+        tap.ok(r == [("Z", "Unable to parse the entry for this domain in control/tlspolicy. (#4.3.0)")]
+               and nogo.connections == 4, "a malformed policy line defers without a connection", r)
+        root.control(tlspolicy="nogo.test:dane-only")
+        r = root.run("nogo.test", "a@client.test", ["b@nogo.test"], MSG)
+        tap.ok(r and r[-1][0] == "Z" and "dane-only" in r[-1][1] and "TLSA" in r[-1][1],
+               "dane-only defers (no TLSA lookups yet) instead of sending without DANE", r)
+
+        # ---- f) port 465: implicit TLS
+        smtps = m40.Sink("127.0.0.15", 465, smtps=sctx(certs["mx.tls.test"]))
+        sinks.append(smtps)
+        root.control(tlspolicy=None, smtproutes="smtps.test:127.0.0.15:465\nnotls.test:127.0.0.12:465")
+        r = root.run("smtps.test", "a@client.test", ["b@smtps.test"], MSG)
+        tap.ok(r and r[-1][0] == "K" and "TLS: TLSv1.3" in r[-1][1] and smtps.received
+               and smtps.received[0]["tls"] == "TLSv1.3", "port 465: TLS from the first byte", r)
+        p465 = m40.Sink("127.0.0.12", 465)
+        sinks.append(p465)
+        r = root.run("notls.test", "a@client.test", ["b@notls.test"], MSG)
+        tap.ok(r and r[-1][0] == "Z" and "port 465 failed" in r[-1][1] and not p465.received,
+               "port 465 to a plaintext server: deferred, never plaintext", r)
+        tap.ok(not any(os.path.basename(f) == "core" for f in os.listdir(root.dir)), "no core file")
+    finally:
+        for s in sinks:
+            s.stop()
+        if pf:
+            pf.stop()
+        dns.kill()
+        dns.wait()
+        root.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 1 if tap.fail else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
