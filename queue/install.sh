@@ -52,6 +52,8 @@ d() { # mode owner:group path...
 
 d 0755 root:root "$H" "$H/bin" "$H/control" "$H/users" "$H/sock" "$H/service" "$H/log" "$H/mail"
 d 0755 ternalias:ternnofiles "$H/alias"
+# tern-remote's private files (remote/auth: relay credentials), ternr's only
+d 0700 ternr:tern "$H/remote"
 
 # --- the queue (reference/qmail.md 3.1, with tern's durability) ---
 Q=$H/queue
@@ -74,7 +76,7 @@ chown ternr:tern "$Q/lock/tcpto"; chmod 0644 "$Q/lock/tcpto"
 
 # --- programs ---
 for p in queue/tern-queue queue/tern-clean queue/tern-inject queue/sendmail queue/tern-qstat queue/tern-qread \
-         queue/tern-showctl send/tern-start send/tern-send send/tern-lspawn send/tern-rspawn send/tern-remote \
+         queue/tern-showctl send/tern-start send/tern-send send/tern-lspawn send/tern-rspawn send/tern-remote send/tern-tlsc \
          local/tern-local local/tern-newu local/tern-newaliases smtpd/tern-listen smtpd/tern-smtpd smtpd/tern-rules; do
   [ -f "$src/$p" ] || continue
   b=$(basename "$p")

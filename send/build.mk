@@ -65,3 +65,11 @@ tests/unit/remote-tlspol-test: send/remote-tlspol.o
 FUZZERS += tests/fuzz/remote-tlspol-fuzz
 FUZZ_EXTRA_remote-tlspol := send/remote-tlspol.c
 tests/fuzz/remote-tlspol-fuzz: send/remote-tlspol.c
+# relay credentials for AUTH (HOME/remote/auth)
+send/tern-remote: send/remote-auth.o
+UNIT_TESTS += tests/unit/remote-auth-test
+UNIT_EXTRA_remote-auth := send/remote-auth.o
+tests/unit/remote-auth-test: send/remote-auth.o
+FUZZERS += tests/fuzz/remote-auth-fuzz
+FUZZ_EXTRA_remote-auth := send/remote-auth.c
+tests/fuzz/remote-auth-fuzz: send/remote-auth.c

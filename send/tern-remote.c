@@ -27,8 +27,10 @@
 #include "ip6.h"
 
 #include "common/addr.h"
+#include "common/base64.h"
 #include "common/ctl.h"
 #include "common/home.h"
+#include "send/remote-auth.h"
 #include "send/remote-reply.h"
 #include "send/remote-route.h"
 #include "send/remote-tcpto.h"
@@ -410,7 +412,8 @@ static void quit(int sendquit)
 enum phase {
   P_GREETING,   /* the server's 2xx greeting */
   P_EHLO,       /* EHLO, else HELO: what the server offers */
-  P_STARTTLS,   /* where STARTTLS (RFC 3207) goes; nothing yet */
+  P_STARTTLS,   /* STARTTLS (RFC 3207) as control/tlspolicy says; then EHLO again */
+  P_AUTH,       /* AUTH PLAIN or LOGIN to a relay with credentials, in verified TLS only */
   P_ENVELOPE,   /* MAIL and RCPT, pipelined with DATA when offered (RFC 2920) */
   P_BODY,       /* DATA's 354, the message, the reply to the final dot */
   P_QUIT        /* QUIT, then the result or the next address */
@@ -602,19 +605,19 @@ static int tlsgo(struct session *s)
 static enum phase starttls(struct session *s)
 {
   int code, may = pol.level == TLSPOL_MAY || pol.level == TLSPOL_DANE;
-  if (s->tlson) return P_ENVELOPE;
-  if (pol.level == TLSPOL_NONE) { s->notls = "policy none"; return P_ENVELOPE; }
+  if (s->tlson) return P_AUTH;
+  if (pol.level == TLSPOL_NONE) { s->notls = "policy none"; return P_AUTH; }
   if (pol.level == TLSPOL_DANE_ONLY) return policyfail("tern does not look up TLSA records yet", 0);
-  if (nogo) { s->notls = nogowhy.s; return P_ENVELOPE; }
+  if (nogo) { s->notls = nogowhy.s; return P_AUTH; }
   if (!s->e.starttls) {
-    if (may) { s->notls = "STARTTLS not offered; policy may"; return P_ENVELOPE; }
+    if (may) { s->notls = "STARTTLS not offered; policy may"; return P_AUTH; }
     return policyfail("it does not offer STARTTLS", 0);
   }
   if (puts_("STARTTLS\r\n") == -1) return next("the connection died", R_IO);
   code = getreply();
   if (code < 200) return next("the connection died", code);
   if (code != 220) {
-    if (may) { s->notls = "STARTTLS refused; policy may"; return P_ENVELOPE; }
+    if (may) { s->notls = "STARTTLS refused; policy may"; return P_AUTH; }
     return policyfail("it refused STARTTLS", 0);
   }
   if (tlsgo(s) < 0) {
@@ -631,6 +634,59 @@ static enum phase starttls(struct session *s)
   if (pol.level == TLSPOL_VERIFY && strcmp(s->tls.peer, "CA")) return policyfail("its certificate did not verify", s->tls.note);
   memset(&s->e, 0, sizeof s->e);
   return P_EHLO;
+}
+
+/* one step of AUTH LOGIN: the base64 of s; the reply's code */
+static int loginstep(const char *s)
+{
+  char b[BASE64_ENCODED_LEN(RAUTH_FIELD_MAX) + 1];
+  int code;
+  base64_encode(s, strlen(s), b);
+  code = puts_(b) == -1 || puts_("\r\n") == -1 ? R_IO : getreply();
+  explicit_bzero(b, sizeof b);
+  explicit_bzero(c.out, sizeof c.out);
+  return code;
+}
+
+/* AUTH (RFC 4954) to a relay whose control/smtproutes entry names
+   credentials: PLAIN (RFC 4616), else LOGIN; only in TLS whose peer
+   verified (the policy is verify for such a route). A refusal defers
+   with the server's text. */
+static enum phase auth(struct session *s)
+{
+  static struct rauth a;
+  char plain[RAUTH_PLAIN_MAX];
+  int code, r;
+  if (!cur->auth[0]) return P_ENVELOPE;
+  if (!s->tlson || strcmp(s->tls.peer, "CA")) return policyfail("a password goes only to a relay whose certificate verified", 0);
+  r = rauth_load(cur->auth, &a);
+  if (r != 1) {
+    struct txt *t = ending(s, 'Z');
+    tcat(t, r == -3 ? "HOME/" RAUTH_PATH " may be read by others than ternr; not using it. (#4.3.0)"
+            : r == -2 ? "Unable to read HOME/" RAUTH_PATH ". (#4.3.0)"
+            : r == -1 ? "The entry for this relay in HOME/" RAUTH_PATH " is malformed. (#4.3.0)"
+            : "HOME/" RAUTH_PATH " has no entry named by control/smtproutes. (#4.3.0)");
+    return P_QUIT;
+  }
+  if (s->e.authplain) {
+    rauth_plain(&a, plain);
+    code = puts_("AUTH PLAIN ") == -1 || puts_(plain) == -1 || puts_("\r\n") == -1 ? R_IO : getreply();
+    explicit_bzero(plain, sizeof plain);
+    explicit_bzero(c.out, sizeof c.out);
+  } else if (s->e.authlogin) {
+    code = puts_("AUTH LOGIN\r\n") == -1 ? R_IO : getreply();
+    if (code == 334) code = loginstep(a.user);
+    if (code == 334) code = loginstep(a.pass);
+  } else {
+    struct txt *t = ending(s, 'Z');
+    rauth_wipe(&a);
+    hostip(t); tcat(t, " offers neither AUTH PLAIN nor AUTH LOGIN, and I have credentials for it. (#4.7.0)");
+    return P_QUIT;
+  }
+  rauth_wipe(&a);
+  if (code < 200) return next("the connection died", code);
+  if (code != 235) return result(s, 'Z', "did not accept my credentials (AUTH).", code, 0);
+  return P_ENVELOPE;
 }
 
 /* what this server can take (8-bit content, the size, UTF-8 addresses),
@@ -787,6 +843,7 @@ static void smtp(void)
     case P_GREETING: p = greeting(&s); break;
     case P_EHLO:     p = ehlo(&s); break;
     case P_STARTTLS: p = starttls(&s); break;
+    case P_AUTH:     p = auth(&s); break;
     case P_ENVELOPE: p = envelope(&s); break;
     case P_BODY:     p = body(&s); break;
     case P_QUIT:
@@ -884,6 +941,7 @@ int main(int argc, char **argv)
   route();
   if (tlspol_lookup(&tlsfile, host, &pol) < 0)
     finish1('Z', "Unable to parse the entry for this domain in control/tlspolicy. (#4.3.0)");
+  if (ntg && tg[0].auth[0]) pol.level = TLSPOL_VERIFY;   /* a relay with AUTH: verified TLS only */
   deliver();
   return 0;
 }

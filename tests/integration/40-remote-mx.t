@@ -6,7 +6,9 @@
 # (long replies, 10 000-line reply, NULs, bad codes, close, hang, drop).
 # Every wait is bounded. Also importable (41-remote-*.t and 43-remote-tls.t
 # reuse Sink, Root; Sink's tls= ssl.SSLContext offers STARTTLS, smtps=
-# starts in TLS, tls_fail= answers STARTTLS with 220 and then garbage).
+# starts in TLS, tls_fail= answers STARTTLS with 220 and then garbage;
+# auth= {user: password} offers AUTH (auth_mechs, default "PLAIN LOGIN")
+# inside TLS and records every attempt in Sink.auths).
 import os, shutil, socket, socketserver, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,6 +34,37 @@ class _Handler(socketserver.StreamRequestHandler):
             self.handle1()
         except OSError:
             pass
+
+    def auth(self, line):
+        """AUTH PLAIN [initial] or AUTH LOGIN; 235 or 535; srv.auths gets (mech, user, password, tls)"""
+        import base64
+        w = line.split()
+        mech = w[1].upper().decode() if len(w) > 1 else ""
+        try:
+            if mech == "PLAIN":
+                if len(w) > 2:
+                    raw = w[2]
+                else:
+                    self.w(b"334 \r\n")
+                    raw = self.rfile.readline(8192).strip()
+                _, user, pw = base64.b64decode(raw).split(b"\0")
+            elif mech == "LOGIN":
+                self.w(b"334 VXNlcm5hbWU6\r\n")
+                user = base64.b64decode(self.rfile.readline(8192).strip())
+                self.w(b"334 UGFzc3dvcmQ6\r\n")
+                pw = base64.b64decode(self.rfile.readline(8192).strip())
+            else:
+                self.w(b"504 5.5.4 unknown mechanism\r\n")
+                return
+        except ValueError:
+            self.w(b"501 5.5.2 cannot decode\r\n")
+            return
+        user, pw = user.decode(), pw.decode()
+        self.server.auths.append((mech, user, pw, self.tls))
+        if self.server.beh.get("auth", {}).get(user) == pw and self.tls:
+            self.w(b"235 2.7.0 authenticated\r\n")
+        else:
+            self.w(b"535 5.7.8 Error: authentication failed: bad credentials\r\n")
 
     def finish(self):
         try:
@@ -70,7 +103,11 @@ class _Handler(socketserver.StreamRequestHandler):
                 e = b.get("ehlo", b"250-sink.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE 10000000\r\n250 SMTPUTF8\r\n")
                 if (b.get("tls") or b.get("tls_fail")) and not self.tls:
                     e = e.replace(b"\r\n", b"\r\n250-STARTTLS\r\n", 1)
+                if b.get("auth") and self.tls:
+                    e = e.replace(b"\r\n", b"\r\n250-AUTH " + b.get("auth_mechs", b"PLAIN LOGIN") + b"\r\n", 1)
                 self.w(e)
+            elif up.startswith(b"AUTH"):
+                self.auth(line)
             elif up.startswith(b"STARTTLS") and (b.get("tls") or b.get("tls_fail")) and not self.tls:
                 self.w(b"220 go ahead\r\n")
                 if b.get("tls_fail"):
@@ -137,6 +174,7 @@ class Sink:
         self.srv = cls((ip, port), _Handler)
         self.srv.beh = beh
         self.srv.received = []
+        self.srv.auths = []
         self.srv.connections = 0
         self.t = threading.Thread(target=self.srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.t.start()
@@ -144,6 +182,10 @@ class Sink:
     @property
     def received(self):
         return self.srv.received
+
+    @property
+    def auths(self):
+        return self.srv.auths
 
     @property
     def connections(self):

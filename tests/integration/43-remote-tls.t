@@ -14,7 +14,12 @@
 #   d) a peer whose handshake fails: TLS NO-GO, the next connection in
 #      plaintext under may; deferral under encrypt;
 #   e) none: no STARTTLS even when offered; a malformed policy line defers;
-#   f) port 465 from control/smtproutes: TLS from the first byte.
+#   f) port 465 from control/smtproutes: TLS from the first byte;
+#   g) a relay with AUTH (smtproutes " auth=NAME", HOME/remote/auth): PLAIN
+#      and LOGIN after STARTTLS on 587 and on 465; a wrong password defers
+#      with the server's text; no AUTH ever before a verified TLS (an
+#      unverified certificate, no STARTTLS); a credentials file others may
+#      read is not used.
 # Every wait is bounded.
 import importlib.machinery, os, shutil, ssl, subprocess, sys, tempfile, threading, time
 
@@ -37,7 +42,7 @@ def mkca(d):
     sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=tern test CA",
        "-keyout", ca_key, "-out", ca_crt)
     out = {}
-    for name in ("mx.tls.test", "mx.wrong.test", "other.name.test"):
+    for name in ("mx.tls.test", "mx.wrong.test", "other.name.test", "relay.auth.test"):
         key, csr, crt = (os.path.join(d, name + x) for x in (".key", ".csr", ".crt"))
         ext = os.path.join(d, name + ".ext")
         with open(ext, "w") as f:
@@ -86,9 +91,10 @@ def main():
         "--mx-host=plain.test,mx.plain.test,10", "--host-record=mx.plain.test,127.0.0.12",
         "--mx-host=nogo.test,mx.nogo.test,10", "--host-record=mx.nogo.test,127.0.0.13",
         "--mx-host=slow.test,mx.slow.test,10", "--host-record=mx.slow.test,127.0.0.14",
+        "--host-record=relay.auth.test,127.0.0.16", "--host-record=plain.auth.test,127.0.0.17",
     ])
     tap = m40.Tap()
-    print("1..20")
+    print("1..28")
     root = m40.Root()
     shutil.copy(TLSC, os.path.join(root.dir, "bin", "tern-tlsc"))
     tmp = tempfile.mkdtemp(prefix="tern-tls43.")
@@ -219,6 +225,51 @@ def main():
         r = root.run("notls.test", "a@client.test", ["b@notls.test"], MSG)
         tap.ok(r and r[-1][0] == "Z" and "port 465 failed" in r[-1][1] and not p465.received,
                "port 465 to a plaintext server: deferred, never plaintext", r)
+
+        # ---- g) relays with AUTH
+        rcert = sctx(certs["relay.auth.test"])
+        r587 = m40.Sink("127.0.0.16", 587, tls=rcert, auth={"alice": "s3cret:x y"})
+        rlogin = m40.Sink("127.0.0.16", 588, tls=rcert, auth={"alice": "s3cret:x y"}, auth_mechs=b"LOGIN")
+        r465 = m40.Sink("127.0.0.16", 465, smtps=rcert, auth={"alice": "s3cret:x y"})
+        rplain = m40.Sink("127.0.0.17", 587, auth={"alice": "s3cret:x y"})
+        sinks.extend([r587, rlogin, r465, rplain])
+        os.mkdir(os.path.join(root.dir, "remote"), 0o700)
+        authf = os.path.join(root.dir, "remote", "auth")
+        with open(authf, "w") as f:
+            f.write("# relay credentials\nprov:alice:s3cret:x y\nwrong:alice:guess\n")
+        os.chmod(authf, 0o600)
+        root.control(tlscafile=ca, smtproutes="\n".join([
+            "a1.test:relay.auth.test:587 auth=prov", "a2.test:relay.auth.test:588 auth=prov",
+            "a3.test:relay.auth.test:587 auth=wrong", "a4.test:relay.auth.test:465 auth=prov",
+            "a5.test:plain.auth.test:587 auth=prov"]))
+        r = root.run("a1.test", "a@client.test", ["b@a1.test"], MSG)
+        tap.ok(r and r[-1][0] == "K" and "peer verified by CA" in r[-1][1] and len(r587.received) == 1
+               and r587.auths == [("PLAIN", "alice", "s3cret:x y", "TLSv1.3")],
+               "relay on 587: STARTTLS, verified, AUTH PLAIN, delivered", (r, r587.auths))
+        r = root.run("a2.test", "a@client.test", ["b@a2.test"], MSG)
+        tap.ok(r and r[-1][0] == "K" and len(rlogin.received) == 1 and rlogin.auths == [("LOGIN", "alice", "s3cret:x y", "TLSv1.3")],
+               "a relay offering only LOGIN: AUTH LOGIN, delivered", (r, rlogin.auths))
+        r = root.run("a3.test", "a@client.test", ["b@a3.test"], MSG)
+        tap.ok(r and r[-1][0] == "Z" and "535 5.7.8 Error: authentication failed" in r[-1][1] and len(r587.received) == 1,
+               "a wrong password: deferred with the server's text", r)
+        r = root.run("a4.test", "a@client.test", ["b@a4.test"], MSG)
+        tap.ok(r and r[-1][0] == "K" and len(r465.received) == 1 and r465.auths == [("PLAIN", "alice", "s3cret:x y", "TLSv1.3")],
+               "relay on 465: TLS from the first byte, AUTH PLAIN, delivered", (r, r465.auths))
+        r = root.run("a5.test", "a@client.test", ["b@a5.test"], MSG)
+        tap.ok(r and r[-1][0] == "Z" and "does not offer STARTTLS" in r[-1][1] and not rplain.auths and not rplain.received,
+               "a relay without STARTTLS: deferred, no AUTH in plaintext", (r, rplain.auths))
+        root.control(tlscafile=None)
+        n = len(r587.auths)
+        r = root.run("a1.test", "a@client.test", ["b@a1.test"], MSG)
+        tap.ok(r and r[-1][0] == "Z" and "did not verify" in r[-1][1] and len(r587.auths) == n,
+               "a relay whose certificate does not verify: deferred, no AUTH sent", (r, r587.auths))
+        root.control(tlscafile=ca)
+        os.chmod(authf, 0o640)
+        r = root.run("a1.test", "a@client.test", ["b@a1.test"], MSG)
+        tap.ok(r and r[-1][0] == "Z" and "may be read by others" in r[-1][1] and len(r587.auths) == n,
+               "a credentials file the group may read: not used, deferred", r)
+        tap.ok(all(a[3] for s in (r587, rlogin, r465, rplain) for a in s.auths),
+               "no AUTH was ever sent outside TLS", [s.auths for s in (r587, rlogin, r465, rplain)])
         tap.ok(not any(os.path.basename(f) == "core" for f in os.listdir(root.dir)), "no core file")
     finally:
         for s in sinks:

@@ -130,6 +130,8 @@ static void test_ehlo(void **st)
   static const char e4[] = "250-x\r\n250 SIZE 99999999999999999999999999\r\n";
   static const char e5[] = "250-x\r\n250-starttls\r\n250 STARTTLSX\r\n";
   static const char e6[] = "250-x\r\n250 STARTTLSX\r\n";
+  static const char e7[] = "250-x\r\n250-AUTH cram-md5 plain\r\n250 AUTH=LOGIN\r\n";
+  static const char e8[] = "250-x\r\n250-AUTHX PLAIN\r\n250 AUTH PLAINX LOGI\r\n";
   struct reply r;
   struct ehlo e;
   size_t used;
@@ -156,6 +158,13 @@ static void test_ehlo(void **st)
   reply_init(&r); assert_int_equal(reply_feed(&r, e6, sizeof e6 - 1, &used), REPLY_DONE);
   reply_ehlo(&r, &e);
   assert_false(e.starttls);
+  assert_false(e.authplain || e.authlogin);
+  reply_init(&r); assert_int_equal(reply_feed(&r, e7, sizeof e7 - 1, &used), REPLY_DONE);
+  reply_ehlo(&r, &e);
+  assert_true(e.authplain && e.authlogin);
+  reply_init(&r); assert_int_equal(reply_feed(&r, e8, sizeof e8 - 1, &used), REPLY_DONE);
+  reply_ehlo(&r, &e);
+  assert_false(e.authplain || e.authlogin);
 }
 
 int main(void)
