@@ -73,3 +73,11 @@ tests/unit/remote-auth-test: send/remote-auth.o
 FUZZERS += tests/fuzz/remote-auth-fuzz
 FUZZ_EXTRA_remote-auth := send/remote-auth.c
 tests/fuzz/remote-auth-fuzz: send/remote-auth.c
+# DANE: the validated DNS question (TLSA, and the MX RRset's AD bit)
+send/tern-remote: send/remote-dns.o
+UNIT_TESTS += tests/unit/remote-dns-test
+UNIT_EXTRA_remote-dns := send/remote-dns.o
+tests/unit/remote-dns-test: send/remote-dns.o
+FUZZERS += tests/fuzz/remote-dns-fuzz
+FUZZ_EXTRA_remote-dns := send/remote-dns.c
+tests/fuzz/remote-dns-fuzz: send/remote-dns.c

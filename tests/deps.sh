@@ -10,6 +10,8 @@ build_pkgs="$build_pkgs libssl-dev"      # tern-tlsd (OpenSSL 3)
 build_pkgs="$build_pkgs libcrypt-dev"    # tern-authfile (yescrypt)
 test_pkgs="$build_pkgs libcmocka-dev python3 perl swaks msmtp dnsmasq-base strace clang libclang-rt-14-dev procps iproute2 util-linux postfix dovecot-imapd dovecot-pop3d valgrind"
 test_pkgs="$test_pkgs openssl"           # certificates and s_client in the TLS tests
+test_pkgs="$test_pkgs unbound"         # a validating resolver for the DANE test
+test_pkgs="$test_pkgs ldnsutils"       # ldns-keygen and ldns-signzone sign its test zone
 case $stage in
   build) want=$build_pkgs ;;
   test) want=$test_pkgs ;;
