@@ -1,5 +1,6 @@
 /* common/tlspolicy.c: tern's TLS policy (tlspolicy.h). OpenSSL 3. */
 #include <errno.h>
+#include <stdint.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -89,14 +90,35 @@ static void note_set(char *note, size_t n, const char *s)
     if ((unsigned char)note[k] < 0x20 || (unsigned char)note[k] > 0x7e) note[k] = '?';
 }
 
-const char *tlspolicy_peer(SSL *s, char *note, size_t n)
+int tlspolicy_client_dane(SSL *s, const char *base)
+{
+  SSL_CTX *c = SSL_get_SSL_CTX(s);
+  if (SSL_CTX_dane_enable(c) <= 0) return -1;
+  return SSL_dane_enable(s, base) > 0 ? 0 : -1;
+}
+
+int tlspolicy_client_tlsa(SSL *s, unsigned usage, unsigned selector, unsigned mtype,
+                          const unsigned char *data, size_t len)
+{
+  int r;
+  if (usage > 255 || selector > 255 || mtype > 255) return 0;
+  r = SSL_dane_tlsa_add(s, (uint8_t)usage, (uint8_t)selector, (uint8_t)mtype, data, len);
+  return r > 0 ? 1 : r == 0 ? 0 : -1;
+}
+
+const char *tlspolicy_peer(SSL *s, int dane, char *note, size_t n)
 {
   X509 *cert = SSL_get0_peer_certificate(s);
   long v;
+  uint8_t usage;
   note[0] = 0;
   if (!cert) { note_set(note, n, "no certificate"); return "none"; }
   v = SSL_get_verify_result(s);
+  if (dane && SSL_get0_dane_authority(s, 0, 0) >= 0 && v == X509_V_OK
+      && SSL_get0_dane_tlsa(s, &usage, 0, 0, 0, 0) >= 0)
+    return usage == 3 ? "DANE-EE" : "DANE-TA";
   if (v != X509_V_OK) { note_set(note, n, X509_verify_cert_error_string(v)); return "none"; }
+  if (dane) { note_set(note, n, "no TLSA record matched"); return "none"; }
   if (!SSL_get0_peername(s)) { note_set(note, n, "no name to check"); return "none"; }
   return "CA";
 }

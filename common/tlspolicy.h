@@ -47,10 +47,22 @@ extern SSL_CTX *tlspolicy_client_ctx(int minversion, const char *cafile);
    subjectAltName, a wildcard only as the whole left-most label). 0 or -1. */
 extern int tlspolicy_client_names(SSL *s, const char *servername, const char *const *names, int n);
 
-/* After the handshake: how the peer was verified. Returns "CA" (a chain to
-   a trusted CA and a name matched) or "none"; with "none" note (n bytes,
-   n >= 2) says why, in printable ASCII, else note is "". */
-extern const char *tlspolicy_peer(SSL *s, char *note, size_t n);
+/* DANE (RFC 7672, OpenSSL's SSL_dane_* API): before the handshake, enable
+   DANE on s with base (the TLSA base domain, also the reference name for
+   DANE-TA) and add one TLSA record (usage, selector, mtype, data[0..len)).
+   Call tlspolicy_client_dane once, then tlspolicy_client_tlsa per record:
+   1 the record is usable, 0 it is not (an unknown or unsupported
+   parameter: skipped as RFC 7671 says), -1 on failure. */
+extern int tlspolicy_client_dane(SSL *s, const char *base);
+extern int tlspolicy_client_tlsa(SSL *s, unsigned usage, unsigned selector, unsigned mtype,
+                                 const unsigned char *data, size_t len);
+
+/* After the handshake: how the peer was verified. Returns "DANE-EE" or
+   "DANE-TA" (a TLSA record matched), "CA" (a chain to a trusted CA and a
+   name matched; never when DANE is enabled: dane non-zero) or "none";
+   with "none" note (n bytes, n >= 2) says why, in printable ASCII, else
+   note is "". */
+extern const char *tlspolicy_peer(SSL *s, int dane, char *note, size_t n);
 
 /* Relay between the TLS session s on the network (rfd, wfd: non-blocking)
    and the plaintext channel fd (non-blocking) until either side ends or

@@ -74,7 +74,7 @@ FUZZERS += tests/fuzz/remote-auth-fuzz
 FUZZ_EXTRA_remote-auth := send/remote-auth.c
 tests/fuzz/remote-auth-fuzz: send/remote-auth.c
 # DANE: the validated DNS question (TLSA, and the MX RRset's AD bit)
-send/tern-remote: send/remote-dns.o
+send/tern-remote: send/remote-dns.o send/remote-dane.o
 UNIT_TESTS += tests/unit/remote-dns-test
 UNIT_EXTRA_remote-dns := send/remote-dns.o
 tests/unit/remote-dns-test: send/remote-dns.o

@@ -106,6 +106,7 @@ static void addtarget(const char ip[16], uint16_t port, int pref, const char *na
   strncpy(tg[ntg].name, name, ADDR_DOMAIN_MAX);
   tg[ntg].name[ADDR_DOMAIN_MAX] = 0;
   tg[ntg].auth[0] = 0;
+  tg[ntg].routed = 0;
   ntg++;
 }
 
@@ -258,7 +259,7 @@ static int relay(const char *r)
   else if ((res = resolve(name, (uint16_t)p, 0)) == -2) return nomem();
   else if (res == -1) return failed('Z', "Temporary DNS failure looking up the smtproutes relay. (#4.4.3)");
   if (!ntg) return failed('Z', "Sorry, I couldn't find any address for the smtproutes relay. (#4.4.1)");
-  for (int i = 0; i < ntg; i++) memcpy(tg[i].auth, auth, sizeof auth);
+  for (int i = 0; i < ntg; i++) { memcpy(tg[i].auth, auth, sizeof auth); tg[i].routed = 1; }
   return 0;
 }
 

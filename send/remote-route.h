@@ -20,6 +20,7 @@ struct route_target {
   int pref;                     /* MX preference, 0 for a route or implicit MX */
   char name[ADDR_DOMAIN_MAX + 1]; /* the name it was found under, as given */
   char auth[ROUTE_AUTH_MAX + 1];  /* smtproutes " auth=NAME": the credentials' name; "" none */
+  int routed;                     /* 1: from control/smtproutes, 0: from DNS */
 };
 
 struct route_ctl {

@@ -8,7 +8,7 @@
 #include <sys/types.h>
 #include "common/ucspitls.h"
 
-#define RTLS_ARGS_MAX 16          /* arguments for tern-tlsc */
+#define RTLS_ARGS_MAX 48          /* arguments for tern-tlsc */
 
 struct rtls {
   pid_t pid;                      /* tern-tlsc, 0 if none */

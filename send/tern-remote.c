@@ -31,6 +31,7 @@
 #include "common/ctl.h"
 #include "common/home.h"
 #include "send/remote-auth.h"
+#include "send/remote-dane.h"
 #include "send/remote-reply.h"
 #include "send/remote-route.h"
 #include "send/remote-tcpto.h"
@@ -237,6 +238,12 @@ static struct rtls tlsc = { 0, -1, -1, { 0 } };
 static int netfd = -1;           /* the socket while c.fd is tern-tlsc's channel */
 static int nogo;                 /* 1: the handshake failed under may: next connection in plaintext */
 static struct txt nogowhy;       /* why, for the delivery line */
+static char dnsip[16];           /* the validating resolver, for DANE */
+static int mxsecure;             /* DANE: the MX RRset is validated (or a configured relay) */
+static struct dane dn;           /* DANE: the TLSA records of dnname */
+static char dnname[ADDR_DOMAIN_MAX + 1];
+static uint16_t dnport;
+static int curlvl;               /* the level for cur (danelevel) */
 
 static void fmtip(struct txt *t, const struct route_target *x)
 {
@@ -426,6 +433,10 @@ struct session {
   int nidx;
   int accepted;           /* RCPTs answered 2xx */
   int datacode;           /* the reply to a pipelined DATA, else 0 */
+  int lvl;                /* the policy for this connection; dane and dane-only
+                             resolved by the TLSA records (TLSPOL_DANE: DANE
+                             authentication required); -1 the lookup failed,
+                             -2 dane-only without validated TLSA */
   int tlson;              /* TLS is up: tls says how */
   struct ucspitls_info tls;
   const char *notls;      /* without TLS: why */
@@ -455,7 +466,11 @@ static struct txt *ending(struct session *s, char letter)
 /* whether the connection was in TLS, how, and how the peer was verified */
 static void tlsnote(struct txt *t, const struct session *s)
 {
-  if (!s->tlson) { tcat(t, "No TLS: "); tcat(t, s->notls ? s->notls : "not offered"); tcat(t, "."); return; }
+  if (!s->tlson) {
+    tcat(t, "No TLS: "); tcat(t, s->notls ? s->notls : "STARTTLS not offered");
+    tcat(t, "; policy "); tcat(t, tlspol_name(pol.level)); tcat(t, ".");
+    return;
+  }
   tcat(t, "TLS: "); tcat(t, s->tls.protocol); tcat(t, " "); tcat(t, s->tls.cipher); tcat(t, " ");
   tcatu(t, s->tls.bits); tcat(t, " bits, ");
   if (!strcmp(s->tls.peer, "none") || !s->tls.peer[0]) tcat(t, "peer not verified");
@@ -558,17 +573,19 @@ static enum phase ehlo(struct session *s)
   return P_STARTTLS;
 }
 
-/* the connection does not meet control/tlspolicy: why, and on to the next address */
-static enum phase policyfail(const char *what, const char *detail)
+/* this address does not meet control/tlspolicy: why (lead: "Connected
+   to" or "Did not connect to"), and on to the next address */
+static enum phase policywhy(const char *lead, const char *what, const char *detail)
 {
   why.n = 0; why.s[0] = 0;
-  tcat(&why, "Connected to "); hostip(&why); tcat(&why, " but control/tlspolicy says ");
+  tcat(&why, lead); tcat(&why, " "); hostip(&why); tcat(&why, "; control/tlspolicy says ");
   tcat(&why, tlspol_name(pol.level)); tcat(&why, " for "); tcatsafe(&why, host); tcat(&why, " and ");
   tcat(&why, what);
   if (detail) { tcat(&why, ": "); tcat(&why, detail); }
   tcat(&why, ".");
   return P_QUIT;
 }
+static enum phase policyfail(const char *what, const char *detail) { return policywhy("Connected to", what, detail); }
 
 static int hasletter(const char *n) { for (; *n; n++) if ((*n | 32) >= 'a' && (*n | 32) <= 'z') return 1; return 0; }
 
@@ -583,7 +600,11 @@ static int tlsgo(struct session *s)
   secs.n = 0; tcatu(&secs, timeoutremote > 86400 ? 86400 : timeoutremote);
   args[n++] = "-t"; args[n++] = secs.s; args[n++] = "-T"; args[n++] = secs.s;
   if (hasletter(cur->name) && !strchr(cur->name, ':')) { args[n++] = "-s"; args[n++] = cur->name; }
-  if (pol.level == TLSPOL_VERIFY) {
+  if (s->lvl == TLSPOL_DANE) {
+    args[n++] = "-d"; args[n++] = cur->name;
+    for (int k = 0; k < dn.n; k++) { args[n++] = "-a"; args[n++] = dn.arg[k]; }
+  }
+  if (s->lvl == TLSPOL_VERIFY) {
     args[n++] = "-C"; args[n++] = cafile;
     for (int k = 0; k < pol.nnames; k++) { args[n++] = "-n"; args[n++] = pol.names[k]; }
     if (!pol.nnames) { args[n++] = "-n"; args[n++] = cur->name; }
@@ -598,26 +619,60 @@ static int tlsgo(struct session *s)
   return 0;
 }
 
+/* the level for this connection: dane and dane-only become what the
+   validated TLSA records of this host say (RFC 7672 2.2) */
+static int danelevel(void)
+{
+  if (pol.level != TLSPOL_DANE && pol.level != TLSPOL_DANE_ONLY) return (int)pol.level;
+  if (mxsecure && (strcmp(dnname, cur->name) || dnport != cur->port)) {
+    dane_tlsa(dnsip, cur->name, cur->port, timeoutdns, &dn);
+    strcpy(dnname, cur->name);
+    dnport = cur->port;
+  }
+  switch (mxsecure ? dn.state : DANE_NONE) {
+    case DANE_USABLE: return TLSPOL_DANE;
+    case DANE_UNUSABLE: return TLSPOL_ENCRYPT;
+    case DANE_FAIL: return -1;
+    default: return pol.level == TLSPOL_DANE ? TLSPOL_MAY : -2;
+  }
+}
+
+/* the address's level does not allow a connection: why */
+static void lvlfail(int lvl)
+{
+  if (lvl == -1) policywhy("Did not connect to", "the TLSA lookup for this host failed", 0);
+  else policywhy("Did not connect to", mxsecure ? "this host has no DNSSEC-validated TLSA records"
+                                                : "the MX records are not DNSSEC-validated", 0);
+}
+
+/* after the handshake: does the peer's verification meet the level */
+static enum phase checkpeer(struct session *s, enum phase ok)
+{
+  if (s->lvl == TLSPOL_VERIFY && strcmp(s->tls.peer, "CA")) return policyfail("its certificate did not verify", s->tls.note);
+  if (s->lvl == TLSPOL_DANE && strncmp(s->tls.peer, "DANE-", 5))
+    return policyfail("its certificate matched no TLSA record", s->tls.note);
+  return ok;
+}
+
 /* STARTTLS (RFC 3207) as control/tlspolicy says: under may plaintext when
    it is not offered or refused, and after a failed handshake the next
    connection (TLS NO-GO); under encrypt and verify never plaintext. After
    the handshake, EHLO again, forgetting what the first EHLO said (4.2). */
 static enum phase starttls(struct session *s)
 {
-  int code, may = pol.level == TLSPOL_MAY || pol.level == TLSPOL_DANE;
+  int code, may = s->lvl == TLSPOL_MAY;
   if (s->tlson) return P_AUTH;
-  if (pol.level == TLSPOL_NONE) { s->notls = "policy none"; return P_AUTH; }
-  if (pol.level == TLSPOL_DANE_ONLY) return policyfail("tern does not look up TLSA records yet", 0);
+  if (s->lvl == TLSPOL_NONE) { s->notls = "not asked for"; return P_AUTH; }
   if (nogo) { s->notls = nogowhy.s; return P_AUTH; }
   if (!s->e.starttls) {
-    if (may) { s->notls = "STARTTLS not offered; policy may"; return P_AUTH; }
+    if (may) { s->notls = "STARTTLS not offered"; return P_AUTH; }
     return policyfail("it does not offer STARTTLS", 0);
   }
   if (puts_("STARTTLS\r\n") == -1) return next("the connection died", R_IO);
   code = getreply();
   if (code < 200) return next("the connection died", code);
   if (code != 220) {
-    if (may) { s->notls = "STARTTLS refused; policy may"; return P_AUTH; }
+    if (may) { s->notls = "STARTTLS refused"; return P_AUTH; }
     return policyfail("it refused STARTTLS", 0);
   }
   if (tlsgo(s) < 0) {
@@ -625,15 +680,14 @@ static enum phase starttls(struct session *s)
     if (!may) return policyfail("the TLS handshake failed", tlsc.info.reason);
     nogo = 1;
     nogowhy.n = 0;
-    tcat(&nogowhy, "TLS NO-GO, the handshake failed ("); tcat(&nogowhy, tlsc.info.reason); tcat(&nogowhy, "); policy may");
+    tcat(&nogowhy, "TLS NO-GO, the handshake failed ("); tcat(&nogowhy, tlsc.info.reason); tcat(&nogowhy, ")");
     why.n = 0; why.s[0] = 0;
     tcat(&why, "TLS NO-GO: the TLS handshake with "); hostip(&why); tcat(&why, " failed: ");
     tcat(&why, tlsc.info.reason); tcat(&why, "; retrying in plaintext (policy may).");
     return P_QUIT;
   }
-  if (pol.level == TLSPOL_VERIFY && strcmp(s->tls.peer, "CA")) return policyfail("its certificate did not verify", s->tls.note);
   memset(&s->e, 0, sizeof s->e);
-  return P_EHLO;
+  return checkpeer(s, P_EHLO);
 }
 
 /* one step of AUTH LOGIN: the base64 of s; the reply's code */
@@ -835,9 +889,10 @@ static void smtp(void)
   enum phase p = P_GREETING;
   memset(&s, 0, sizeof s);
   c.inpos = c.inlen = c.outlen = 0;
+  s.lvl = curlvl;
   if (cur->port == 465) {   /* implicit TLS (RFC 8314), whatever the policy: never plaintext */
     if (tlsgo(&s) < 0) { s.noquit = 1; p = policyfail("the TLS handshake on port 465 failed", tlsc.info.reason); }
-    else if (pol.level == TLSPOL_VERIFY && strcmp(s.tls.peer, "CA")) p = policyfail("its certificate did not verify", s.tls.note);
+    else p = checkpeer(&s, P_GREETING);
   }
   for (;;) switch (p) {
     case P_GREETING: p = greeting(&s); break;
@@ -902,6 +957,7 @@ static void deliver(void)
       tcat(&why, ": its connections timed out recently (queue/lock/tcpto).");
       continue;
     }
+    if ((curlvl = danelevel()) < 0) { lvlfail(curlvl); continue; }
     c.fd = tcpconnect(cur);
     if (c.fd == -1) {
       int e = errno;
@@ -925,6 +981,19 @@ static void deliver(void)
   finish('Z', &t);
 }
 
+/* DANE: the resolver, and whether the MX RRset validates (RFC 7672
+   2.2.1; a relay from control/smtproutes is trusted as configured, an
+   address literal has no name to look up) */
+static void daneprep(void)
+{
+  int r;
+  if (dane_resolver(dnsip) < 0) ctlfail("dnscacheip");
+  if ((ntg && tg[0].routed) || host[0] == '[') { mxsecure = ntg && tg[0].routed; return; }
+  r = dane_mx_secure(dnsip, host, timeoutdns);
+  if (r < 0) finish1('Z', "The DNSSEC-validated MX lookup for DANE (control/tlspolicy) failed. (#4.4.3)");
+  mxsecure = r;
+}
+
 int main(int argc, char **argv)
 {
   signal(SIGPIPE, SIG_IGN);
@@ -942,6 +1011,7 @@ int main(int argc, char **argv)
   if (tlspol_lookup(&tlsfile, host, &pol) < 0)
     finish1('Z', "Unable to parse the entry for this domain in control/tlspolicy. (#4.3.0)");
   if (ntg && tg[0].auth[0]) pol.level = TLSPOL_VERIFY;   /* a relay with AUTH: verified TLS only */
+  if (pol.level == TLSPOL_DANE || pol.level == TLSPOL_DANE_ONLY) daneprep();
   deliver();
   return 0;
 }
