@@ -66,7 +66,7 @@ FUZZERS += tests/fuzz/remote-tlspol-fuzz
 FUZZ_EXTRA_remote-tlspol := send/remote-tlspol.c
 tests/fuzz/remote-tlspol-fuzz: send/remote-tlspol.c
 # relay credentials for AUTH (HOME/remote/auth)
-send/tern-remote: send/remote-auth.o
+send/tern-remote: send/remote-auth.o send/remote-msg.o
 UNIT_TESTS += tests/unit/remote-auth-test
 UNIT_EXTRA_remote-auth := send/remote-auth.o
 tests/unit/remote-auth-test: send/remote-auth.o
@@ -81,3 +81,7 @@ tests/unit/remote-dns-test: send/remote-dns.o
 FUZZERS += tests/fuzz/remote-dns-fuzz
 FUZZ_EXTRA_remote-dns := send/remote-dns.c
 tests/fuzz/remote-dns-fuzz: send/remote-dns.c
+# the message scan (8-bit, longest line, size on the wire)
+UNIT_TESTS += tests/unit/remote-msg-test
+UNIT_EXTRA_remote-msg := send/remote-msg.o
+tests/unit/remote-msg-test: send/remote-msg.o

@@ -7,7 +7,8 @@
    envelope, body, QUIT). Where to connect: remote-route.c; the reply
    parser: remote-reply.c; the timeout table: remote-tcpto.c; the TLS
    policy file: remote-tlspol.c; tern-tlsc, which does TLS in a process of
-   its own: remote-tls.c. */
+   its own: remote-tls.c; DANE: remote-dane.c, remote-dns.c; relay
+   credentials: remote-auth.c; the message's measure: remote-msg.c. */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -32,6 +33,7 @@
 #include "common/home.h"
 #include "send/remote-auth.h"
 #include "send/remote-dane.h"
+#include "send/remote-msg.h"
 #include "send/remote-reply.h"
 #include "send/remote-route.h"
 #include "send/remote-tcpto.h"
@@ -174,9 +176,7 @@ static void readcontrols(void)
 
 /* ---------- the message on fd 0 ---------- */
 
-static int eightbit;
-static size_t longest;           /* longest line, octets without the line end */
-static unsigned long wiresize;   /* bytes as sent (CRLF), before dot-stuffing */
+static struct msgscan msg;       /* send/remote-msg.c */
 
 static void scanmessage(void)
 {
@@ -187,22 +187,9 @@ static void scanmessage(void)
     ssize_t r = read(0, buf, sizeof buf);
     if (r < 0) { if (errno == EINTR) continue; finish1('Z', "Unable to read message. (#4.3.0)"); }
     if (!r) break;
-    for (ssize_t i = 0; i < r; i++) {
-      unsigned char c = (unsigned char)buf[i];
-      if (c >= 0x80) eightbit = 1;
-      if (c == '\n') {
-        if (line > longest) longest = line;
-        line = 0; cr = 0;
-        wiresize += 2;
-        continue;
-      }
-      if (cr) { line++; wiresize++; }   /* the previous CR was a stray one */
-      cr = (c == '\r');
-      if (!cr) { line++; wiresize++; }
-    }
+    msg_feed(&msg, buf, (size_t)r, &cr, &line);
   }
-  if (cr) { line++; wiresize++; }
-  if (line) { if (line > longest) longest = line; wiresize += 2; }
+  msg_end(&msg, cr, line);
   if (lseek(0, 0, SEEK_SET) != 0) finish1('Z', "Unable to rewind the message (fd 0 must be a file). (#4.3.0)");
 }
 
@@ -749,15 +736,15 @@ static enum phase auth(struct session *s)
 static int fits(struct session *s)
 {
   struct txt *t;
-  if (eightbit && !s->e.eightbitmime) {
+  if (msg.eightbit && !s->e.eightbitmime) {
     t = ending(s, 'D'); hostip(t);
     tcat(t, " does not support 8BITMIME and the message has 8-bit content;\n"
             "tern does not convert it (RFC 6152). (#5.6.3)");
     return -1;
   }
-  if (s->e.size && s->e.sizemax && wiresize > s->e.sizemax) {
+  if (s->e.size && s->e.sizemax && msg.wiresize > s->e.sizemax) {
     t = ending(s, 'D'); hostip(t); tcat(t, " accepts at most "); tcatu(t, s->e.sizemax);
-    tcat(t, " bytes; the message has "); tcatu(t, wiresize); tcat(t, ". (#5.3.4)");
+    tcat(t, " bytes; the message has "); tcatu(t, msg.wiresize); tcat(t, ". (#5.3.4)");
     return -1;
   }
   if (utf8(sender)) {   /* the sender */
@@ -791,10 +778,10 @@ static int mailfrom(const struct session *s)
   if (sendaddr("MAIL FROM:<", sender) == -1) return -1;
   if (s->e.size) {
     static struct txt t;
-    t.n = 0; tcatu(&t, wiresize);
+    t.n = 0; tcatu(&t, msg.wiresize);
     if (puts_(" SIZE=") == -1 || puts_(t.s) == -1) return -1;
   }
-  if (eightbit && puts_(" BODY=8BITMIME") == -1) return -1;
+  if (msg.eightbit && puts_(" BODY=8BITMIME") == -1) return -1;
   if (s->sutf8 && puts_(" SMTPUTF8") == -1) return -1;
   return puts_("\r\n");
 }
@@ -1001,9 +988,9 @@ int main(int argc, char **argv)
   if (chdir(home_get()) == -1) finish1('Z', "Unable to switch to the home directory. (#4.3.0)");
   readcontrols();
   scanmessage();
-  if (longest > 998) {
+  if (msg.longest > 998) {
     static struct txt t;
-    tcat(&t, "The message has a line of "); tcatu(&t, (unsigned long)longest);
+    tcat(&t, "The message has a line of "); tcatu(&t, (unsigned long)msg.longest);
     tcat(&t, " octets; RFC 5322 allows 998 and tern does not fold or cut lines. (#5.6.0)");
     finish('D', &t);
   }
