@@ -1,13 +1,17 @@
 /* common/tlspolicy.c: tern's TLS policy (tlspolicy.h). OpenSSL 3. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <time.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include "common/tlspolicy.h"
+#include "common/ucspitls.h"
 
 int tlspolicy_version(const char *name)
 {
@@ -193,4 +197,68 @@ int tlspolicy_relay(SSL *s, int rfd, int wfd, int fd, unsigned long idle)
     do a = poll(p, (nfds_t)n, secs * 1000); while (a < 0 && errno == EINTR);
     if (a <= 0) return -1;
   }
+}
+
+/* ---- the steps both TLS programs take ---- */
+
+int tlspolicy_wait(int fd, short ev, time_t deadline)
+{
+  struct pollfd p = { fd, ev, 0 };
+  time_t now = time(0);
+  int r;
+  if (now >= deadline) return 0;
+  do r = poll(&p, 1, (int)(deadline - now) * 1000); while (r < 0 && errno == EINTR);
+  return r;
+}
+
+int tlspolicy_wait_start(int ctl, unsigned long idle)
+{
+  char c;
+  ssize_t r;
+  if (tlspolicy_wait(ctl, POLLIN, time(0) + (time_t)idle) <= 0) return 1;
+  do r = read(ctl, &c, 1); while (r < 0 && errno == EINTR);
+  if (r <= 0) return 1;
+  return c == UCSPITLS_START || c == 'y' ? 0 : -1;
+}
+
+int tlspolicy_handshake(SSL *s, int rfd, int wfd, unsigned long secs, char *err, size_t n)
+{
+  time_t deadline = time(0) + (time_t)secs;
+  for (;;) {
+    int r = SSL_do_handshake(s), e;
+    if (r == 1) return 0;
+    e = SSL_get_error(s, r);
+    if (e == SSL_ERROR_WANT_READ) r = tlspolicy_wait(rfd, POLLIN, deadline);
+    else if (e == SSL_ERROR_WANT_WRITE) r = tlspolicy_wait(wfd, POLLOUT, deadline);
+    else { tlspolicy_error(err, n, "handshake failed"); return -1; }
+    if (r <= 0) { note_set(err, n, "handshake timed out"); return -1; }
+  }
+}
+
+void tlspolicy_reply_err(int ctl, const char *reason)
+{
+  struct ucspitls_info i;
+  char buf[UCSPITLS_REPLY_MAX];
+  memset(&i, 0, sizeof i);
+  strncpy(i.reason, reason, UCSPITLS_FIELD_MAX);
+  (void)!write(ctl, buf, ucspitls_format(buf, &i));
+}
+
+int tlspolicy_nonblock(int rfd, int wfd, int fd)
+{
+  int v[3] = { rfd, wfd, fd };
+  for (int k = 0; k < 3; k++) {
+    int fl = fcntl(v[k], F_GETFL);
+    if (fl < 0 || fcntl(v[k], F_SETFL, fl | O_NONBLOCK) < 0) return -1;
+  }
+  return 0;
+}
+
+unsigned long tlspolicy_seconds(const char *s)
+{
+  char *e;
+  unsigned long v;
+  if (*s < '0' || *s > '9') return 0;
+  v = strtoul(s, &e, 10);
+  return *e || v > 86400 ? 0 : v;
 }

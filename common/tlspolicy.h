@@ -13,6 +13,7 @@
                 ChaCha20-Poly1305 only: forward secrecy, AEAD
      TLS 1.3    OpenSSL's default suites (all AEAD)
      never      compression, renegotiation, SSLv2/3, TLS 1.0/1.1 by default */
+#include <time.h>
 #include <openssl/ssl.h>
 
 #define TLSPOLICY_CIPHERS12 \
@@ -69,6 +70,33 @@ extern const char *tlspolicy_peer(SSL *s, int dane, char *note, size_t n);
    nothing moves for idle seconds (1..86400). Sends close_notify when the
    application ends first. Returns 0, or -1 on an idle timeout. */
 extern int tlspolicy_relay(SSL *s, int rfd, int wfd, int fd, unsigned long idle);
+
+/* ---- the steps both TLS programs take (UCSPI-TLS, common/ucspitls.h) ---- */
+
+/* poll fd for ev until deadline (time(0) seconds); >0 ready, 0 timeout,
+   -1 error */
+extern int tlspolicy_wait(int fd, short ev, time_t deadline);
+
+/* Wait at most idle seconds for the command byte on the control socket
+   ctl. 0: 'Y' or 'y' (start TLS); 1: end of file or timeout (end
+   quietly); -1: another byte (a usage error). */
+extern int tlspolicy_wait_start(int ctl, unsigned long idle);
+
+/* Run the handshake of s (SSL_set_connect_state or SSL_set_accept_state
+   done) on its non-blocking fds rfd, wfd within secs seconds. 0, or -1
+   with the reason in err (n bytes, n >= 2). */
+extern int tlspolicy_handshake(SSL *s, int rfd, int wfd, unsigned long secs, char *err, size_t n);
+
+/* Make the network fds rfd, wfd and the plaintext channel fd non-blocking.
+   0 or -1. */
+extern int tlspolicy_nonblock(int rfd, int wfd, int fd);
+
+/* A timeout option: 1..86400 seconds in decimal, the whole string; 0 if
+   it is not one. */
+extern unsigned long tlspolicy_seconds(const char *s);
+
+/* Write "ERR reason" on the control socket ctl (best effort). */
+extern void tlspolicy_reply_err(int ctl, const char *reason);
 
 /* The newest OpenSSL error as printable text in buf (n bytes, n >= 2), or
    the text fallback when the queue is empty; clears the queue. */

@@ -5,16 +5,14 @@
    fd 0/1: the network; fd 3: the control socket; fd 4: the plaintext
    channel (both socketpairs with tern-remote). See tern-tlsc.8.
    Links OpenSSL and libc only (no libowfat, no skalibs). */
-#include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <time.h>
 #include <unistd.h>
 #include <openssl/ssl.h>
+#include "common/say.h"
 #include "common/tlspolicy.h"
 #include "common/ucspitls.h"
 
@@ -27,71 +25,17 @@ static unsigned long hs_timeout = 60, idle_timeout = 1200;
 static const char *tlsa[TLSA_MAX];   /* -a records */
 static int ntlsa;
 
-static void say(const char *a, const char *b)
-{
-  char buf[400];
-  size_t n = 0;
-  const char *v[3] = { "tern-tlsc: ", a, b };
-  for (int i = 0; i < 3; i++) {
-    size_t k = v[i] ? strlen(v[i]) : 0;
-    if (k > sizeof buf - 2 - n) k = sizeof buf - 2 - n;
-    memcpy(buf + n, v[i], k);
-    n += k;
-  }
-  buf[n++] = '\n';
-  (void)!write(2, buf, n);
-}
-
 static void die(int code, const char *a, const char *b)
 {
-  say(a, b);
+  say3("tern-tlsc", a, b, 0);
   _exit(code);
 }
 
 /* tell tern-remote the handshake failed; exit 111 */
 static void fail(const char *reason)
 {
-  struct ucspitls_info i;
-  char buf[UCSPITLS_REPLY_MAX];
-  memset(&i, 0, sizeof i);
-  strncpy(i.reason, reason, UCSPITLS_FIELD_MAX);
-  (void)!write(FD_CTL, buf, ucspitls_format(buf, &i));
+  tlspolicy_reply_err(FD_CTL, reason);
   _exit(111);
-}
-
-static int wait1(int fd, short ev, time_t deadline)
-{
-  struct pollfd p = { fd, ev, 0 };
-  time_t now = time(0);
-  int r;
-  if (now >= deadline) return 0;
-  do r = poll(&p, 1, (int)(deadline - now) * 1000); while (r < 0 && errno == EINTR);
-  return r;
-}
-
-/* the command byte from tern-remote: 'Y' starts TLS; EOF ends quietly */
-static void wait_start(void)
-{
-  char c;
-  ssize_t r;
-  if (wait1(FD_CTL, POLLIN, time(0) + (time_t)idle_timeout) <= 0) _exit(0);
-  do r = read(FD_CTL, &c, 1); while (r < 0 && errno == EINTR);
-  if (r <= 0) _exit(0);
-  if (c != UCSPITLS_START && c != 'y') die(100, "unknown control command", 0);
-}
-
-static void handshake(SSL *s)
-{
-  time_t deadline = time(0) + (time_t)hs_timeout;
-  char err[200];
-  for (;;) {
-    int r = SSL_connect(s), e;
-    if (r == 1) return;
-    e = SSL_get_error(s, r);
-    if (e == SSL_ERROR_WANT_READ) { if (wait1(0, POLLIN, deadline) <= 0) fail("handshake timed out"); }
-    else if (e == SSL_ERROR_WANT_WRITE) { if (wait1(1, POLLOUT, deadline) <= 0) fail("handshake timed out"); }
-    else fail(tlspolicy_error(err, sizeof err, "handshake failed"));
-  }
 }
 
 static int hexval(char c)
@@ -146,9 +90,8 @@ static void report(SSL *s, const char *servername, int dane)
 
 static unsigned long number(const char *s)
 {
-  char *e;
-  unsigned long v = strtoul(s, &e, 10);
-  if (!*s || *e || !v || v > 86400) die(100, "bad number: ", s);
+  unsigned long v = tlspolicy_seconds(s);
+  if (!v) die(100, "bad number of seconds: ", s);
   return v;
 }
 
@@ -176,10 +119,11 @@ int main(int argc, char **argv)
   }
   if (ntlsa && !base) die(100, "-a needs -d", 0);
   if (fcntl(FD_CTL, F_GETFD) < 0 || fcntl(FD_DATA, F_GETFD) < 0) die(100, "fd 3 and 4 must be open (see tern-tlsc.8)", 0);
-  wait_start();
-  if (fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK) < 0
-      || fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK) < 0
-      || fcntl(FD_DATA, F_SETFL, fcntl(FD_DATA, F_GETFL) | O_NONBLOCK) < 0) fail("unable to set O_NONBLOCK");
+  switch (tlspolicy_wait_start(FD_CTL, idle_timeout)) {
+    case 1: _exit(0);
+    case -1: die(100, "unknown control command", 0);
+  }
+  if (tlspolicy_nonblock(0, 1, FD_DATA) < 0) fail("unable to set O_NONBLOCK");
   ctx = tlspolicy_client_ctx(0, cafile);
   if (!ctx) fail(tlspolicy_error(err, sizeof err, cafile ? "unable to load the CA file" : "out of memory"));
   s = SSL_new(ctx);
@@ -187,7 +131,8 @@ int main(int argc, char **argv)
   if (tlspolicy_client_names(s, servername, names, nnames) < 0) fail("bad server name");
   if (base && tlspolicy_client_dane(s, base) < 0) fail("unable to enable DANE");
   dane = base && addtlsa(s) > 0;   /* none usable: OpenSSL does no DANE; reported as not verified */
-  handshake(s);
+  SSL_set_connect_state(s);
+  if (tlspolicy_handshake(s, 0, 1, hs_timeout, err, sizeof err) < 0) fail(err);
   report(s, servername, dane);
   if (tlspolicy_relay(s, 0, 1, FD_DATA, idle_timeout) < 0) die(0, "idle timeout", 0);
   return 0;
