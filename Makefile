@@ -2,7 +2,10 @@
 #
 #   make            build every program (warnings are errors)
 #   make check      build, prove no binary links both libraries, run every test
-#   make install    install into $(shell head -n 1 conf-home) (needs root)
+#   make install    install into $(shell head -n 1 conf-home) (needs root),
+#                   the man pages into MANDIR/man8 and the systemd unit
+#                   tern.service into UNITDIR
+#   make deb        the Debian package, in DEB_BUILD (queue/debian/README)
 #   make demo       a complete private instance in ./demo-root, in the foreground
 #   make fuzz       run every libFuzzer harness for FUZZ_SECONDS each
 #   make fault      the long crash-safety tests (tests/fault/)
@@ -102,8 +105,31 @@ FAULT_SHORT := tests/fault/crash-short.t tests/fault/short.t tests/fault/diskful
 integration-tests: programs
 	prove -v tests/integration/ $(FAULT_SHORT)
 
+# make install: the instance (queue/install.sh), then the files that live
+# outside it: the man pages and the systemd unit (install-files, which the
+# Debian package uses too, with DESTDIR)
+MANDIR ?= /usr/share/man
+UNITDIR ?= /etc/systemd/system
+MANPAGES := $(sort $(wildcard $(foreach s,1 5 7 8,common/*.$(s) queue/*.$(s) send/*.$(s) local/*.$(s) smtpd/*.$(s))))
+
 install: deps programs
 	sh queue/install.sh "$(HOME_DIR)"
+	$(MAKE) --no-print-directory install-files
+
+install-files:
+	install -d $(DESTDIR)$(UNITDIR)
+	for p in $(MANPAGES); do install -d $(DESTDIR)$(MANDIR)/man$${p##*.} && \
+	  install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$${p##*.}/ || exit 1; done
+	sed 's|@HOME@|$(HOME_DIR)|g' queue/tern.service > $(DESTDIR)$(UNITDIR)/tern.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/tern.service
+	@if [ -z "$(DESTDIR)" ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+
+# make deb: the Debian package, built by dpkg-buildpackage in a copy of the
+# tree under DEB_BUILD; the .deb and lintian.log land in DEB_BUILD
+DEB_BUILD ?= /tmp/tern-deb
+deb:
+	@sh tests/deps.sh deb
+	sh queue/deb.sh "$(DEB_BUILD)"
 
 DEMO_ROOT ?= $(CURDIR)/demo-root
 demo: deps programs
@@ -123,6 +149,6 @@ clean:
 	rm -f $(EDGE) $(CORE) $(TLSPROGS) $(UNIT_TESTS) $(FUZZERS) common/common.a
 	find . -name '*.o' -o -name '*.d' -o -name '*.map' | xargs rm -f
 
-.PHONY: fault fuzz-short all programs check check-sides deps deps-test unit-tests integration-tests install demo fuzz bench clean
+.PHONY: fault fuzz-short all programs check check-sides deps deps-test unit-tests integration-tests install install-files deb demo fuzz bench clean
 
 -include $(shell find . -name '*.d' 2>/dev/null)

@@ -1,9 +1,15 @@
 #!/bin/sh
 # queue/install.sh HOME: install tern into HOME (make install passes
-# conf-home; make demo and the tests pass private roots).
+# conf-home; make demo and the tests pass private roots; the Debian
+# package's postinst passes /usr/lib/tern, whose control, queue, users,
+# alias, sock, service, log and mail are links into /etc, /var and /run:
+# a directory of HOME that is a link is made where the link points).
+# queue/install.sh -b BINDIR: install only the programs (and the sendmail,
+# mailq and newaliases links) into BINDIR; no users, needs no root (the
+# Debian package's build).
 #
-# Creates the users and groups of DESIGN.md section 2 if missing, the queue
-# with the owners and modes of queue/tern-queue.8, control/ with working
+# Creates the users and groups tern runs as, if missing (below), the queue
+# with the owners and modes of tern-queue(8), control/ with working
 # defaults (never overwriting a file that exists), users/, the queue socket
 # directory, the s6 service directories (from */service/*/ templates) and
 # their log directories. Installs every built program into HOME/bin. Nothing
@@ -13,15 +19,37 @@
 set -eu
 umask 022
 
-die() { echo "install: fatal: $*" >&2; exit "${2:-111}"; }
-[ $# -eq 1 ] || die "usage: queue/install.sh HOME" 100
+die() { echo "install: fatal: $1" >&2; exit "${2:-111}"; }
+src=$(cd "$(dirname "$0")/.." && pwd)
+
+# programs(BINDIR): every built program of the tree into BINDIR, each
+# replaced atomically; sendmail, mailq and newaliases links if missing
+programs() {
+  for p in queue/tern-queue queue/tern-clean queue/tern-inject queue/sendmail queue/tern-qstat queue/tern-qread \
+           queue/tern-showctl send/tern-start send/tern-send send/tern-lspawn send/tern-rspawn send/tern-remote \
+           send/tern-tlsc local/tern-local local/tern-newu local/tern-newaliases smtpd/tern-listen smtpd/tern-smtpd smtpd/tern-rules; do
+    [ -f "$src/$p" ] || continue
+    b=$(basename "$p")
+    cp -f "$src/$p" "$1/.$b.new"
+    case $b in tern-start|tern-lspawn) chmod 0700 "$1/.$b.new" ;; *) chmod 0755 "$1/.$b.new" ;; esac
+    [ "$(id -u)" != 0 ] || chown root:root "$1/.$b.new"
+    mv -f "$1/.$b.new" "$1/$b"
+  done
+  [ -e "$1/sendmail" ] || { [ -e "$1/tern-inject" ] && ln -sf tern-inject "$1/sendmail"; } || :
+  for l in mailq newaliases; do [ -e "$1/$l" ] || ln -sf sendmail "$1/$l"; done
+}
+if [ $# -eq 2 ] && [ "$1" = -b ]; then
+  mkdir -p "$2" || die "mkdir $2"
+  programs "$2"
+  exit 0
+fi
+[ $# -eq 1 ] || die "usage: queue/install.sh HOME | queue/install.sh -b BINDIR" 100
 [ "$(id -u)" = 0 ] || die "must run as root (it creates users and sets owners)" 100
 H=$1
 case $H in /*) ;; *) die "HOME must be an absolute path: $H" 100 ;; esac
-src=$(cd "$(dirname "$0")/.." && pwd)
 SPLIT=23
 
-# --- users and groups (DESIGN.md section 2) ---
+# --- users and groups: one user per program role, as qmail's INSTALL.ids ---
 nologin=/usr/sbin/nologin
 [ -x $nologin ] || nologin=/bin/false
 group() { getent group "$1" >/dev/null || groupadd --system "$1" || die "groupadd $1"; }
@@ -39,13 +67,14 @@ user ternalias ternnofiles /nonexistent
 
 # --- refuse to run over something we do not recognise ---
 if [ -d "$H/queue" ]; then
-  o=$(stat -c %U:%G "$H/queue")
+  o=$(stat -L -c %U:%G "$H/queue")
   [ "$o" = ternq:tern ] || die "$H/queue is owned by $o, not ternq:tern: not a tern queue; refusing" 100
 fi
 
 d() { # mode owner:group path...
   m=$1; og=$2; shift 2
   for p in "$@"; do
+    [ -L "$p" ] && p=$(readlink -m "$p")
     mkdir -p "$p"; chown "$og" "$p"; chmod "$m" "$p"
   done
 }
@@ -55,7 +84,7 @@ d 0755 ternalias:ternnofiles "$H/alias"
 # tern-remote's private files (remote/auth: relay credentials), ternr's only
 d 0700 ternr:tern "$H/remote"
 
-# --- the queue (reference/qmail.md 3.1, with tern's durability) ---
+# --- the queue: qmail's layout and modes (tern-queue(8)) ---
 Q=$H/queue
 d 0750 ternq:tern "$Q"
 d 0700 ternq:tern "$Q/pid" "$Q/intd"
@@ -75,22 +104,14 @@ chown terns:tern "$Q/lock/trigger"; chmod 0622 "$Q/lock/trigger"
 chown ternr:tern "$Q/lock/tcpto"; chmod 0644 "$Q/lock/tcpto"
 
 # --- programs ---
-for p in queue/tern-queue queue/tern-clean queue/tern-inject queue/sendmail queue/tern-qstat queue/tern-qread \
-         queue/tern-showctl send/tern-start send/tern-send send/tern-lspawn send/tern-rspawn send/tern-remote send/tern-tlsc \
-         local/tern-local local/tern-newu local/tern-newaliases smtpd/tern-listen smtpd/tern-smtpd smtpd/tern-rules; do
-  [ -f "$src/$p" ] || continue
-  b=$(basename "$p")
-  cp -f "$src/$p" "$H/bin/.$b.new"
-  case $b in tern-start|tern-lspawn) chmod 0700 "$H/bin/.$b.new" ;; *) chmod 0755 "$H/bin/.$b.new" ;; esac
-  chown root:root "$H/bin/.$b.new"
-  mv -f "$H/bin/.$b.new" "$H/bin/$b"
-done
-[ -e "$H/bin/sendmail" ] || { [ -e "$H/bin/tern-inject" ] && ln -sf tern-inject "$H/bin/sendmail"; } || :
-for l in mailq newaliases; do [ -e "$H/bin/$l" ] || ln -sf sendmail "$H/bin/$l"; done
+programs "$H/bin"
 
 # --- control files with working defaults (kept if present) ---
 c() { [ -e "$H/control/$1" ] || printf '%s\n' "$2" > "$H/control/$1"; chmod 0644 "$H/control/$1"; }
-me=$(hostname -f 2>/dev/null || hostname)
+# Debian's /etc/mailname (the host's mail name) first, as Debian's MTAs do
+me=
+[ -s /etc/mailname ] && me=$(head -n 1 /etc/mailname | tr -d ' \t\r')
+[ -n "$me" ] || me=$(hostname -f 2>/dev/null || hostname)
 case $me in *.*) ;; *) me=$me.localdomain ;; esac
 c me "$me"
 c locals "$me"

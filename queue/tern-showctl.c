@@ -64,6 +64,8 @@ static const struct ctl ctls[] = {
   { "maxbadcmds", NUM, "20", "tern-smtpd" },
   { "greetdelay", NUM, "0", "tern-smtpd" },
   { "rcptcheck", NUM, "1", "tern-smtpd" },
+  { "tlsminprotocol", LINE, "TLSv1.2 (only read with tern-tlsd -o, the MX port)", "tern-tlsd" },
+  { "authdovecot", LINE, "/run/dovecot/auth-client", "tern-authdovecot" },
   { "smtplisten", LINE, "(none: the smtpd service cannot start)", "smtpd service (tern-listen)" },
   { "smtpport", LINE, "(none: the smtpd service cannot start)", "smtpd service (tern-listen)" },
   { "smtprules", LIST, "none (source of smtprules.cdb)", "tern-rules" },

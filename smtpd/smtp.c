@@ -148,6 +148,14 @@ int smtp_parse_bdat(const char *arg, size_t len, uint64_t *n, int *last)
   return 1;
 }
 
+int smtp_bdat_count(const char *arg, size_t len, uint64_t *n)
+{
+  size_t i = 0;
+  while (i < len && arg[i] >= '0' && arg[i] <= '9') i++;
+  if (i < len && arg[i] != ' ' && arg[i] != '\t') return 0;
+  return scan_dec(arg, i, SMTP_BDAT_MAX, n);
+}
+
 /* content states */
 #define S_BOL 0      /* at the beginning of a line (after CRLF) */
 #define S_MID 1      /* inside a line */

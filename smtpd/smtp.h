@@ -63,6 +63,14 @@ extern int smtp_parse_rcpt(const char *arg, size_t len, int utf8, struct addr *a
 /* BDAT argument: chunk-size [SP "LAST"]. 1 ok, 0 syntax error. */
 extern int smtp_parse_bdat(const char *arg, size_t len, uint64_t *n, int *last);
 
+/* For a BDAT argument smtp_parse_bdat refused: can the chunk size the
+   client meant still be read? 1 if the argument starts with 1 to 20
+   digits (at most SMTP_BDAT_MAX) that end it or are followed by SP or
+   HTAB: *n is that size, and those octets follow the command whatever
+   the reply (RFC 3030 3). 0 otherwise: where the chunk ends cannot be
+   known, so the connection must be closed (RFC 3030 4.1). */
+extern int smtp_bdat_count(const char *arg, size_t len, uint64_t *n);
+
 /* The content state machine. In DATA mode it undoes dot-stuffing and ends
    only at CRLF "." CRLF; in BDAT mode there is no terminator and no dot
    rule. Both turn CRLF into LF, and flag (never end on, never pass as a

@@ -1,6 +1,7 @@
 #!/bin/sh
-# tests/deps.sh build|test: install, through apt-get, the Debian packages
-# that building (build) or testing (test) needs and that are missing, and
+# tests/deps.sh build|test|deb: install, through apt-get, the Debian packages
+# that building (build), testing (test) or
+# building the Debian package (deb: make deb) needs and that are missing, and
 # say so. Nothing is fetched from anywhere but Debian's archive.
 set -e
 stage=${1:-build}
@@ -10,12 +11,16 @@ build_pkgs="$build_pkgs libssl-dev"      # tern-tlsd (OpenSSL 3)
 build_pkgs="$build_pkgs libcrypt-dev"    # tern-authfile (yescrypt)
 test_pkgs="$build_pkgs libcmocka-dev python3 perl swaks msmtp dnsmasq-base strace clang libclang-rt-14-dev procps iproute2 util-linux postfix dovecot-imapd dovecot-pop3d valgrind"
 test_pkgs="$test_pkgs openssl"           # certificates and s_client in the TLS tests
+test_pkgs="$test_pkgs man-db systemd"     # 05-manpages.t, 06-systemd-unit.t
 test_pkgs="$test_pkgs unbound"         # a validating resolver for the DANE test
 test_pkgs="$test_pkgs ldnsutils"       # ldns-keygen and ldns-signzone sign its test zone
+# make deb: Debian's packaging tools (dpkg-buildpackage, debhelper, lintian)
+deb_pkgs="$build_pkgs dpkg-dev debhelper fakeroot lintian"
 case $stage in
   build) want=$build_pkgs ;;
-  test) want=$test_pkgs ;;
-  *) echo "usage: tests/deps.sh build|test" >&2; exit 100 ;;
+  test) want="$test_pkgs dpkg-dev debhelper fakeroot lintian" ;;
+  deb) want=$deb_pkgs ;;
+  *) echo "usage: tests/deps.sh build|test|deb" >&2; exit 100 ;;
 esac
 missing=
 for p in $want; do

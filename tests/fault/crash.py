@@ -45,6 +45,12 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
+import tap  # noqa: E402  (tests/integration/tap.py)
+from tap import ok, diag  # noqa: E402
+import faultlib  # noqa: E402  (tests/fault/faultlib.py)
+from faultlib import wait_until  # noqa: E402
+
 ROOT = os.environ['ROOT']
 MAILDIR = os.environ['MAILDIR']
 SRC = os.environ['SRC']
@@ -57,25 +63,6 @@ FAULT = ROOT + '/fault'
 TRACES = FAULT + '/trace'
 SENDLOG = ROOT + '/send-by-hand.log'
 WRAPPED = ['tern-queue', 'tern-send', 'tern-clean', 'tern-local']
-QDIRS = ['pid', 'mess', 'intd', 'todo', 'info', 'local', 'remote', 'bounce']
-
-tap_n = 0
-tap_fail = 0
-
-
-def ok(cond, desc, todo=None):
-    global tap_n, tap_fail
-    tap_n += 1
-    t = ' # TODO ' + todo if todo else ''
-    print('%s %d - %s%s' % ('ok' if cond else 'not ok', tap_n, desc, t), flush=True)
-    if not cond and not todo:
-        tap_fail += 1
-
-
-def diag(s):
-    for line in str(s).split('\n'):
-        print('# ' + line, flush=True)
-
 
 # ---------- the instance ----------
 
@@ -145,15 +132,6 @@ def pids_of(prog):
         except OSError:
             pass
     return out
-
-
-def wait_until(secs, cond, step=0.01):
-    end = time.time() + secs
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
 
 
 class Send:
@@ -252,25 +230,11 @@ def inject(token, spec=None, rcpt=None):
 
 def deliveries():
     """token -> list of (file, complete?) in new/ and cur/"""
-    out = {}
-    for sub in ('new', 'cur'):
-        d = MAILDIR + '/' + sub
-        for fn in os.listdir(d):
-            with open(d + '/' + fn, 'rb') as f:
-                data = f.read()
-            m = re.search(rb'^X-Token: (\S+)$', data, re.M)
-            tok = m.group(1).decode() if m else '?'
-            out.setdefault(tok, []).append((fn, tok != '?' and data.endswith(body(tok))))
-    return out
+    return faultlib.tokens(MAILDIR, body)
 
 
 def queue_files():
-    out = []
-    for d in QDIRS:
-        for dp, dn, fns in os.walk(Q + '/' + d):
-            for fn in fns:
-                out.append(os.path.relpath(dp + '/' + fn, Q))
-    return sorted(out)
+    return faultlib.queue_files(Q)
 
 
 def mess_data(n):
@@ -616,7 +580,7 @@ def main():
         plan.append(('local', 'tern-local: killed at every syscall of one Maildir delivery',
                      lambda: run_cycle('tern-local', 'tern-local', local_points)))
     n = len(plan) + (3 if 'queue' in ONLY else 0) + (1 if 'local' in ONLY else 0) + 1
-    print('1..%d' % n, flush=True)
+    tap.plan(n)
     # the durability checker must catch a missing fsync (self test)
     refs = {}
     for key, desc, fn in plan:
@@ -669,7 +633,7 @@ def main():
         diag(r.stdout.strip())
         ok(r.returncode == 0, 'durability: tern-local synced the message and new/ before exit 0')
     ok(not procs(), 'no process of the instance is left running')
-    return 0 if tap_fail == 0 else 1
+    return 0 if tap.failed == 0 else 1
 
 
 if __name__ == '__main__':

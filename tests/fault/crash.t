@@ -6,6 +6,6 @@
 tern_init
 command -v strace >/dev/null || tap_skip_all "strace not installed"
 command -v python3 >/dev/null || tap_skip_all "python3 not installed"
-tern_install || { echo "1..1"; echo "not ok 1 - install"; exit 1; }
+tern_install || tap_abort install
 export ROOT MAILDIR SRC
 python3 "$SRC/tests/fault/crash.py"

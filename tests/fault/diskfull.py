@@ -29,6 +29,12 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
+import tap  # noqa: E402  (tests/integration/tap.py)
+from tap import ok, diag  # noqa: E402
+import faultlib  # noqa: E402  (tests/fault/faultlib.py)
+from faultlib import svc  # noqa: E402
+
 ROOT = os.environ['ROOT']
 MAILDIR = os.environ['MAILDIR']
 PORT = int(os.environ['TERN_PORT'])
@@ -38,22 +44,6 @@ Q = ROOT + '/queue'
 BALLAST = Q + '/ballast'
 BALLAST_D = Q + '/ballast.d'
 INODES = int(os.environ.get('DF_INODES', '0'))
-
-tap_n = 0
-tap_fail = 0
-
-
-def ok(cond, desc):
-    global tap_n, tap_fail
-    tap_n += 1
-    print('%s %d - %s' % ('ok' if cond else 'not ok', tap_n, desc), flush=True)
-    if not cond:
-        tap_fail += 1
-
-
-def diag(s):
-    for line in str(s).split('\n'):
-        print('# ' + line, flush=True)
 
 
 def body(tok):
@@ -94,42 +84,21 @@ def send(toks):
             pass
 
 
+def wait_until(secs, cond):
+    return faultlib.wait_until(secs, cond, 0.1)
+
+
 def maildir():
-    out = {}
-    for sub in ('new', 'cur'):
-        d = MAILDIR + '/' + sub
-        for fn in os.listdir(d):
-            with open(d + '/' + fn, 'rb') as f:
-                data = f.read()
-            m = re.search(rb'^X-Token: (\S+)$', data, re.M)
-            tok = m.group(1).decode() if m else '?'
-            out.setdefault(tok, []).append(tok != '?' and data.endswith(body(tok).encode()))
-    return out
+    """token -> [complete?]"""
+    return {t: [c for _, c in v] for t, v in faultlib.tokens(MAILDIR, lambda t: body(t).encode()).items()}
 
 
-def queue_files(dirs=('pid', 'mess', 'intd', 'todo', 'info', 'local', 'remote', 'bounce')):
-    out = []
-    for d in dirs:
-        for dp, dn, fns in os.walk(Q + '/' + d):
-            out.extend(os.path.relpath(dp + '/' + fn, Q) for fn in fns)
-    return sorted(out)
+def queue_files(dirs=faultlib.QDIRS):
+    return faultlib.queue_files(Q, dirs)
 
 
 def mess_of(n):
     return '%s/mess/%d/%d' % (Q, n % 23, n)
-
-
-def svc(*args):
-    subprocess.run(['s6-svc'] + list(args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def wait_until(secs, cond):
-    end = time.time() + secs
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return cond()
 
 
 def integrity(accepted, results):
@@ -161,7 +130,7 @@ def integrity(accepted, results):
 
 
 def main():
-    print('1..8', flush=True)
+    tap.plan(8)
     # no deliveries while the space runs out: the queue only grows
     svc('-d', ROOT + '/service/send')
     wait_until(10, lambda: not subprocess.run(['s6-svstat', '-o', 'up', ROOT + '/service/send'],
@@ -261,7 +230,7 @@ def main():
     qf = queue_files()
     diag('%d leftovers backdated; queue after the restart: %s' % (aged, ' '.join(qf[:20]) or 'empty'))
     ok(not qf, 'the queue is empty after the start-up cleanup')
-    return 0 if tap_fail == 0 else 1
+    return 0 if tap.failed == 0 else 1
 
 
 if __name__ == '__main__':

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../integration/lib.sh"
 tern_init
 command -v python3 >/dev/null || tap_skip_all "python3 not installed"
-tern_install || { echo "1..1"; echo "not ok 1 - install"; exit 1; }
-tern_start || { echo "1..1"; echo "not ok 1 - start"; exit 1; }
+tern_install || tap_abort install
+tern_start || tap_abort start
 export ROOT MAILDIR TERN_PORT
 LK_N=${LK_N:-5000} LK_C=${LK_C:-20} LK_LIMIT=${LK_LIMIT:-600} python3 "$SRC/tests/fault/loadkill.py"

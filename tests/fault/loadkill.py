@@ -30,13 +30,17 @@ LK_LIMIT (seconds, default 600), LK_KILL=0 to run without the killer.
 """
 import os
 import random
-import re
 import signal
 import smtplib
-import subprocess
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
+import tap  # noqa: E402  (tests/integration/tap.py)
+from tap import ok, diag  # noqa: E402
+import faultlib  # noqa: E402  (tests/fault/faultlib.py)
+from faultlib import svc  # noqa: E402
 
 ROOT = os.environ['ROOT']
 MAILDIR = os.environ['MAILDIR']
@@ -51,22 +55,6 @@ T0 = time.time()
 VICTIMS = {'tern-send', 'tern-lspawn', 'tern-rspawn', 'tern-clean', 'tern-queue', 'tern-local',
            'tern-smtpd', 'tern-listen', 'tern-start', 'tern-remote', 's6-ipcserver', 's6-ipcserverd',
            's6-ipcserver-access', 's6-ipcserver-socketbinder', 's6-sudod', 's6-sudoc', 's6-sudo'}
-
-tap_n = 0
-tap_fail = 0
-
-
-def ok(cond, desc):
-    global tap_n, tap_fail
-    tap_n += 1
-    print('%s %d - %s' % ('ok' if cond else 'not ok', tap_n, desc), flush=True)
-    if not cond:
-        tap_fail += 1
-
-
-def diag(s):
-    print('# ' + s, flush=True)
-
 
 def left():
     return LIMIT - (time.time() - T0)
@@ -162,35 +150,16 @@ def killer():
 
 def maildir():
     """token -> [complete?]"""
-    out = {}
-    for sub in ('new', 'cur'):
-        d = MAILDIR + '/' + sub
-        for fn in os.listdir(d):
-            try:
-                with open(d + '/' + fn, 'rb') as f:
-                    data = f.read()
-            except OSError:
-                continue
-            m = re.search(rb'^X-Token: (\S+)$', data, re.M)
-            tok = m.group(1).decode() if m else '?'
-            out.setdefault(tok, []).append(tok != '?' and data.endswith(message(tok).replace('\r\n', '\n').encode()))
-    return out
+    as_delivered = lambda tok: message(tok).replace('\r\n', '\n').encode()  # noqa: E731
+    return {t: [c for _, c in v] for t, v in faultlib.tokens(MAILDIR, as_delivered).items()}
 
 
-def queue_files(dirs=('pid', 'mess', 'intd', 'todo', 'info', 'local', 'remote', 'bounce')):
-    out = []
-    for d in dirs:
-        for dp, dn, fns in os.walk(Q + '/' + d):
-            out.extend(os.path.relpath(dp + '/' + fn, Q) for fn in fns)
-    return out
-
-
-def svc(*args):
-    subprocess.run(['s6-svc'] + list(args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def queue_files(dirs=faultlib.QDIRS):
+    return faultlib.queue_files(Q, dirs)
 
 
 def main():
-    print('1..5', flush=True)
+    tap.plan(5)
     per = [list(range(i, N, C)) for i in range(C)]
     th = [threading.Thread(target=client, args=(i, per[i]), daemon=True) for i in range(C)]
     k = threading.Thread(target=killer, daemon=True)
@@ -255,7 +224,7 @@ def main():
          % (aged, ' '.join(sorted(qf)[:20]) or 'empty'))
     ok(not qf, 'the queue is empty after the start-up cleanup (%d files)' % len(qf))
     ok(time.time() - T0 < LIMIT, 'within the time bound (%.0f of %.0f s)' % (time.time() - T0, LIMIT))
-    return 0 if tap_fail == 0 else 1
+    return 0 if tap.failed == 0 else 1
 
 
 if __name__ == '__main__':

@@ -31,7 +31,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   case 3: {
     uint64_t v; int last;
-    if (smtp_parse_bdat(s, n, &v, &last) && v > SMTP_BDAT_MAX) __builtin_trap();
+    uint64_t c;
+    int p = smtp_parse_bdat(s, n, &v, &last);
+    if (p && v > SMTP_BDAT_MAX) __builtin_trap();
+    /* a size the parser read is one the refusal path reads the same */
+    if (p && (!smtp_bdat_count(s, n, &c) || c != v)) __builtin_trap();
+    if (smtp_bdat_count(s, n, &c) && c > SMTP_BDAT_MAX) __builtin_trap();
     break;
   }
   default: {

@@ -10,14 +10,4 @@ tern_install || exit 1
 tern_start || exit 1
 python3 "$CASES/run-sendmail-cases" --sendmail "$ROOT/bin/sendmail" --maildir "$MAILDIR" \
   --domain demo.test > "$ROOT/cases.out" 2>&1
-n=$(grep -cE '^(PASS|FAIL|SKIP)' "$ROOT/cases.out")
-tap_plan "$n"
-grep -E '^(PASS|FAIL|SKIP)' "$ROOT/cases.out" | while IFS= read -r line; do
-  case $line in
-    PASS*) TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $line" ;;
-    SKIP*) TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - # SKIP $line" ;;
-    FAIL*) TAP_N=$((TAP_N + 1)); echo "not ok $TAP_N - $line" ;;
-  esac
-done
-tail -n 1 "$ROOT/cases.out" | sed 's/^/# /'
-! grep -q '^FAIL' "$ROOT/cases.out"
+tap_cases "$ROOT/cases.out"

@@ -5,26 +5,13 @@
 import os, select, shutil, signal, smtplib, socket, subprocess, sys, tempfile, time
 
 SRC = os.path.abspath(os.path.join(os.path.dirname(sys.argv[0]), "..", ".."))
-N = 0
-FAIL = 0
-
-
-def ok(cond, name, diag=None):
-    global N, FAIL
-    N += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (N, name))
-    if not cond:
-        FAIL += 1
-        if diag is not None:
-            for l in str(diag).splitlines()[:20]:
-                print("#   " + l)
-    sys.stdout.flush()
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[0])))
+import tap  # noqa: E402
+from tap import ok  # noqa: E402
+import ternctl  # noqa: E402
 
 for p in ("tern-smtpd", "tern-listen", "tern-rules"):
-    if not os.access(os.path.join(SRC, "smtpd", p), os.X_OK):
-        print("1..0 # SKIP smtpd/%s not built" % p)
-        sys.exit(0)
+    tap.need(os.path.join(SRC, "smtpd", p))
 
 ROOT = tempfile.mkdtemp(prefix="tern-smtpd-t.")
 os.makedirs(ROOT + "/bin")
@@ -37,13 +24,7 @@ BIN = ROOT + "/bin/"
 
 
 def ctl(name, text):
-    path = ROOT + "/control/" + name
-    if text is None:
-        if os.path.exists(path):
-            os.unlink(path)
-    else:
-        with open(path, "w") as f:
-            f.write(text)
+    ternctl.write(ROOT, name, text)
 
 
 ctl("me", "demo.test\n")
@@ -396,6 +377,5 @@ ok(L.returncode == 0, "tern-listen exits 0 after its children")
 log = open(ROOT + "/listen.log", "rb").read()
 ok(b"start pid" in log and b"end pid" in log and b"per-IP connection limit" in log, "tern-listen logs start, end, limits", log[-500:])
 
-print("1..%d" % N)
 shutil.rmtree(ROOT, ignore_errors=True)
-sys.exit(1 if FAIL else 0)
+tap.done()

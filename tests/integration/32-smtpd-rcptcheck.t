@@ -7,7 +7,7 @@
 # joe's extensions; virtualdomains are rewritten first; a catch-all, a
 # missing recipients.cdb and control/rcptcheck 0 accept everything.
 # users/recipients.cdb comes from tern-newu; with an older tern-newu the
-# test writes the same keys itself (python cdb writer below).
+# test writes the same keys itself (tests/integration/cdb.py).
 . "$(dirname "$0")/lib.sh"
 tern_init
 tern_install || exit 1
@@ -22,36 +22,7 @@ printf 'virt.test:joe\n' > "$ROOT/control/virtualdomains"
 
 # mkcdb KEY...: users/recipients.cdb with these keys (empty values)
 mkcdb() {
-  python3 - "$RCDB" "$@" <<'PY'
-import os, struct, sys
-out, keys = sys.argv[1], [k.encode() for k in sys.argv[2:]]
-def h(k):
-    v = 5381
-    for c in k:
-        v = ((v << 5) + v ^ c) & 0xffffffff
-    return v
-recs, pos, body = [], 2048, b""
-for k in keys:
-    recs.append((h(k), pos))
-    body += struct.pack("<II", len(k), 0) + k
-    pos += 8 + len(k)
-tables, head = b"", b""
-for i in range(256):
-    sl = [r for r in recs if r[0] & 255 == i]
-    n = 2 * len(sl)
-    t = [(0, 0)] * n
-    for hv, p in sl:
-        j = (hv >> 8) % n
-        while t[j][1]:
-            j = (j + 1) % n
-        t[j] = (hv, p)
-    head += struct.pack("<II", pos + len(tables), n)
-    tables += b"".join(struct.pack("<II", a, b) for a, b in t)
-with open(out + ".tmp", "wb") as f:
-    f.write(head + body + tables)
-os.chmod(out + ".tmp", 0o644)
-os.rename(out + ".tmp", out)
-PY
+  python3 "$SRC/tests/integration/cdb.py" write "$RCDB" "$@"
 }
 
 # newu ASSIGN-LINES KEYS...: write users/assign, run tern-newu; if it does
@@ -71,23 +42,7 @@ tern_start || exit 1
 
 # rcpt FROM-IP ADDR...: the RCPT reply codes, one line
 rcpt() {
-  python3 - "$TERN_PORT" "$@" <<'PY'
-import smtplib, sys
-port, src, rcpts = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
-try:
-    s = smtplib.SMTP("127.0.0.1", port, timeout=20, source_address=(src, 0))
-except smtplib.SMTPConnectError as e:
-    print("greeting %d" % e.smtp_code)
-    sys.exit(0)
-s.ehlo()
-s.mail("sender@demo.test")
-codes = []
-for r in rcpts:
-    c, t = s.rcpt(r)
-    codes.append("%d %s" % (c, t.decode().split()[0]) if c >= 400 else str(c))
-s.quit()
-print(",".join(codes))
-PY
+  python3 "$SRC/tests/integration/32-smtpd-rcptcheck.py" rcpt "$TERN_PORT" "$@"
 }
 U=nosuchuser$$
 
@@ -103,12 +58,7 @@ grep -q "unknown recipient from <sender@demo.test> to <$U@demo.test>" "$ROOT/log
 tap_ok $? "the refusal is logged"
 
 # joe really is deliverable
-python3 - "$TERN_PORT" <<PY
-import smtplib, sys
-s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=20, source_address=("127.0.0.2", 0))
-s.sendmail("sender@demo.test", ["joe@demo.test"], b"Subject: rcptcheck-joe-$$\r\n\r\nhi\r\n")
-s.quit()
-PY
+python3 "$SRC/tests/integration/32-smtpd-rcptcheck.py" send "$TERN_PORT" 127.0.0.2 joe@demo.test "rcptcheck-joe-$$"
 tap_ok $? "a message to joe accepted"
 wait_for 20 sh -c "grep -l 'rcptcheck-joe-$$' '$H/Maildir/new/'* 2>/dev/null"
 tap_ok $? "and delivered"

@@ -8,17 +8,7 @@ tern_init
 tap_plan 4
 tern_install || exit 1
 tern_start || exit 1
-reply=$(python3 - "$TERN_PORT" <<'PY'
-import smtplib, sys
-s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=20)
-s.ehlo('client.example')
-s.mail('someone@example.org')
-s.rcpt('demo@demo.test')
-code, msg = s.data(b'Subject: queue id\r\n\r\nhello\r\n')
-print(code, msg.decode())
-s.quit()
-PY
-)
+reply=$(python3 "$SRC/tests/integration/33-smtpd-queueid.py" "$TERN_PORT")
 diag "reply: $reply"
 n=$(echo "$reply" | sed -n 's/^250 2\.0\.0 ok msg \([0-9][0-9]*\) qp \([0-9][0-9]*\)$/\1/p')
 qp=$(echo "$reply" | sed -n 's/^250 2\.0\.0 ok msg \([0-9][0-9]*\) qp \([0-9][0-9]*\)$/\2/p')

@@ -14,15 +14,4 @@ tern_start || exit 1
 python3 "$CASES/run-cases" --host 127.0.0.1 --port "$TERN_PORT" --source 127.0.0.2 \
   --rcpt-domain demo.test --foreign-domain example.net --maildir "$ROOT/mail/demo" \
   --show-fail "$CASES"/smtp-in/*.case > "$ROOT/cases.out" 2>&1
-n=$(grep -cE '^(PASS|FAIL|SKIP)' "$ROOT/cases.out")
-tap_plan "$n"
-grep -E '^(PASS|FAIL|SKIP)|^    ' "$ROOT/cases.out" | while IFS= read -r line; do
-  case $line in
-    PASS*) TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $line" ;;
-    SKIP*) TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - # SKIP $line" ;;
-    FAIL*) TAP_N=$((TAP_N + 1)); echo "not ok $TAP_N - $line" ;;
-    *) echo "# $line" ;;
-  esac
-done
-tail -n 1 "$ROOT/cases.out" | sed 's/^/# /'
-! grep -q '^FAIL' "$ROOT/cases.out"
+tap_cases "$ROOT/cases.out"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # 40-remote-mx.t: tern-remote against dnsmasq and Python SMTP sinks in a
-# private network namespace (unshare -n, lo up; LIBS.md §3): MX order and
+# private network namespace (unshare -n, lo up: nothing leaves the host): MX order and
 # fallback, implicit MX, null MX, MX loop, IPv6 over ::1, smtproutes,
 # per-recipient results, 8BITMIME, SIZE, long lines, and hostile servers
 # (long replies, 10 000-line reply, NULs, bad codes, close, hang, drop).
@@ -13,6 +13,9 @@ import os, shutil, socket, socketserver, subprocess, sys, tempfile, threading, t
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import tap  # noqa: E402  (tests/integration/tap.py; 41 and 42 use it too)
+import ternctl  # noqa: E402
 REMOTE = os.environ.get("TERN_REMOTE_BIN") or os.path.join(TOP, "send", "tern-remote")
 # TERN_VALGRIND=1: run every tern-remote under valgrind (memcheck; exit 99
 # on an error); TERN_REMOTE_WRAPPER: any other command prefix (split on spaces)
@@ -215,13 +218,7 @@ class Root:
 
     def control(self, **kw):
         for k, v in kw.items():
-            p = os.path.join(self.dir, "control", k)
-            if v is None:
-                if os.path.exists(p):
-                    os.unlink(p)
-            else:
-                with open(p, "w") as f:
-                    f.write(v + "\n")
+            ternctl.write(self.dir, k, None if v is None else v + "\n")
 
     def run(self, host, sender, rcpts, msg, timeout=60, dnsip="127.0.0.1"):
         mf = os.path.join(self.dir, "msg")
@@ -262,38 +259,18 @@ class Root:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-# ---------------------------------------------------------------- TAP
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.fail = 0
-
-    def ok(self, cond, desc, diag=None):
-        self.n += 1
-        print(("ok %d - %s" if cond else "not ok %d - %s") % (self.n, desc))
-        if not cond:
-            self.fail += 1
-            if diag is not None:
-                for l in str(diag).splitlines():
-                    print("#   " + l)
-        sys.stdout.flush()
-
-
 def enter_netns(script):
     """Re-exec script inside a new network namespace (root only)."""
     if os.environ.get("TERN_IN_NETNS") == "1":
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
         return
     if os.geteuid() != 0:
-        print("1..0 # SKIP needs root (network namespace, ports 25 and 53)")
-        sys.exit(0)
+        tap.skip_all("needs root (network namespace, ports 25 and 53)")
     for prog in ("dnsmasq", "unshare", "ip"):
         if not shutil.which(prog):
-            print("1..0 # SKIP %s not installed" % prog)
-            sys.exit(0)
+            tap.skip_all("%s not installed" % prog)
     if not os.path.exists(REMOTE):
-        print("1..0 # SKIP send/tern-remote not built")
-        sys.exit(0)
+        tap.skip_all("send/tern-remote not built")
     os.environ["TERN_IN_NETNS"] = "1"
     os.execvp("unshare", ["unshare", "-n", sys.executable, script])
 
@@ -345,8 +322,7 @@ def main():
         "--mx-host=busy.test,mxa.busy.test,10", "--mx-host=busy.test,mxb.busy.test,20",
         "--host-record=mxa.busy.test,127.0.0.33", "--host-record=mxb.busy.test,127.0.0.34",
     ])
-    tap = Tap()
-    print("1..%d" % (51 + bool(WRAPPER)))
+    tap.plan(51 + bool(WRAPPER))
     root = Root()
     sinks = []
 
@@ -590,7 +566,7 @@ def main():
         dns.kill()
         dns.wait(timeout=5)
         root.cleanup()
-    sys.exit(1 if tap.fail else 0)
+    tap.done()
 
 
 if __name__ == "__main__":

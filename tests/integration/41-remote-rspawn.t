@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# 41-remote-rspawn.t: tern-rspawn speaking the spawner protocol (plan.md):
+# 41-remote-rspawn.t: tern-rspawn speaking the spawner protocol (tern-rspawn(8)):
 # start-up byte, requests, replies; conversion of tern-remote's reports
 # (r/h/s + K/Z/D) with a fake tern-remote that misbehaves on purpose
 # (crash, garbage, no output, too much output, exit codes); message file
@@ -12,6 +12,7 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 RSPAWN = os.path.join(TOP, "send", "tern-rspawn")
 REMOTE = os.path.join(TOP, "send", "tern-remote")
 m40 = importlib.machinery.SourceFileLoader("remote40", os.path.join(HERE, "40-remote-mx.t")).load_module()
+import tap  # noqa: E402  (tests/integration/tap.py, on the path 40-remote-mx.t set)
 
 FAKE = r'''#!/bin/sh
 # fake tern-remote: behaviour chosen by the sender ($2)
@@ -80,8 +81,7 @@ def main():
     if not (os.path.exists(RSPAWN) and os.path.exists(REMOTE)):
         print("1..0 # SKIP send/tern-rspawn or send/tern-remote not built")
         return 0
-    tap = m40.Tap()
-    print("1..19")
+    tap.plan(19)
     root = tempfile.mkdtemp(prefix="tern-rspawn-")
     try:
         os.makedirs(os.path.join(root, "bin"))
@@ -194,7 +194,7 @@ def main():
         tap.ok(rc == 0, "EOF on the command pipe: exits 0", rc)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    return 1 if tap.fail else 0
+    return 1 if tap.failed else 0
 
 
 if __name__ == "__main__":

@@ -4,18 +4,9 @@
 # DEFAULT, no mailbox (#5.1.1), Delivered-To loop (#5.4.6), too many
 # Received lines, writable .tern and home (111).
 . "$(dirname "$0")/lib.sh"
-TL=$SRC/local/tern-local
-[ -x "$TL" ] || tap_skip_all "local/tern-local not built"
-T=$(mktemp -d /tmp/tern-local50.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-H=$T/home
+local_init 50   # lib.sh: $TL, $T, $H; tl runs tern-local, then rc, out; dotfile
 mkmd() { mkdir -p "$1/tmp" "$1/new" "$1/cur"; }
-mkdir -p "$H"; chmod 0755 "$H"
-mkmd "$H/Maildir"
 printf 'Received: from a by b; Sun, 29 Nov 2026 10:00:00 +0000\nSubject: test\n\nFrom here\nbody\n' > "$T/msg"
-tl() { "$TL" -- joe "$H" "$@" < "${MSG:-$T/msg}" > "$T/out" 2>&1; echo $? > "$T/rc"; }
-rc() { cat "$T/rc"; }
-out() { cat "$T/out"; }
 count() { find "$1/new" -type f | wc -l | tr -d ' '; }
 tap_plan 27
 
@@ -43,14 +34,14 @@ tap_is "$(count "$H/Maildir") $(count "$H/Maildir2")" "2 1" "one new copy in eac
 
 # 3. extension: .tern-foo-default, DEFAULT; unknown extension without default
 mkmd "$H/Foo"
-printf './Foo/\n' > "$H/.tern-foo-default"; chmod 0644 "$H/.tern-foo-default"
+dotfile './Foo/\n' .tern-foo-default
 tl joe-foo-bar - foo-bar example.test "a@x.test" "./Maildir/"
 tap_is "$(rc) $(count "$H/Foo")" "0 1" "joe-foo-bar uses .tern-foo-default"
 tl joe-nothing - nothing example.test "a@x.test" "./Maildir/"
 tap_is "$(rc)" 100 "unknown extension without .tern-default: exit 100"
 tap_is "$(out)" "Sorry, no mailbox here by that name. (#5.1.1)" "unknown extension: #5.1.1"
-printf './Maildir2/\n' > "$H/.tern-Dot:Ted"; chmod 0644 "$H/.tern-Dot:Ted"
-printf './Maildir2/\n' > "$H/.tern-dot:ted"; chmod 0644 "$H/.tern-dot:ted"
+dotfile './Maildir2/\n' .tern-Dot:Ted
+dotfile './Maildir2/\n' .tern-dot:ted
 tl joe-Dot.Ted - Dot.Ted example.test "a@x.test" "./Maildir/"
 tap_is "$(rc) $(count "$H/Maildir2")" "0 2" "extension lowercased, '.' -> ':' (.tern-dot:ted)"
 
@@ -70,11 +61,11 @@ mkdir -p "$T/inst/bin" "$T/inst/control"
 cp "$TL" "$T/inst/bin/tern-local"
 printf '3\n' > "$T/inst/control/maxhops"
 printf 'Received: 1\nReceived: 2\nreceived: 3\n\nx\n' > "$T/msg4"
-"$T/inst/bin/tern-local" -- joe "$H" joe "" "" example.test a@x.test ./Maildir/ < "$T/msg4" > "$T/out" 2>&1
-tap_is "$?" 0 "3 Received lines with maxhops 3: delivered"
+TL=$T/inst/bin/tern-local MSG=$T/msg4 tl joe "" "" example.test a@x.test ./Maildir/
+tap_is "$(rc)" 0 "3 Received lines with maxhops 3: delivered"
 printf 'Received: 0\nReceived: 1\nReceived: 2\nreceived: 3\n\nx\n' > "$T/msg4"
-"$T/inst/bin/tern-local" -- joe "$H" joe "" "" example.test a@x.test ./Maildir/ < "$T/msg4" > "$T/out" 2>&1
-tap_is "$?" 100 "4 Received lines with maxhops 3: exit 100"
+TL=$T/inst/bin/tern-local MSG=$T/msg4 tl joe "" "" example.test a@x.test ./Maildir/
+tap_is "$(rc)" 100 "4 Received lines with maxhops 3: exit 100"
 case $(out) in *"(#5.4.6)") tap_ok 0 "too many hops: #5.4.6" ;; *) tap_ok 1 "too many hops: $(out)" ;; esac
 
 # 6. writable instructions file / home
@@ -92,10 +83,11 @@ tl joe "" "" example.test "a@x.test" "./Maildir/"
 tap_is "$(rc)" 111 "world-writable home: exit 111"
 chmod 0755 "$H"
 
-# 7. a missing Maildir is a temporary failure; bad first line is temporary
-printf './NoSuch/\n' > "$H/.tern"
+# 7. a Maildir under a missing folder is a temporary failure (a missing
+# Maildir itself is made: 59-local-create.t); bad first line is temporary
+printf './NoSuch/Maildir/\n' > "$H/.tern"
 tl joe "" "" example.test "a@x.test" "./Maildir/"
-tap_is "$(rc)" 111 "missing Maildir: exit 111"
+tap_is "$(rc)" 111 "Maildir in a missing folder: exit 111"
 printf '\n./Maildir/\n' > "$H/.tern"
 tl joe "" "" example.test "a@x.test" "./Maildir/"
 tap_is "$(rc)" 111 "blank first line: exit 111"

@@ -8,17 +8,12 @@ import mailbox, os, subprocess, sys, tempfile, time, fcntl, shutil
 
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 TL = os.path.join(SRC, 'local', 'tern-local')
-n = 0
-fails = 0
-def ok(cond, desc):
-    global n, fails
-    n += 1
-    print(('ok %d - %s' if cond else 'not ok %d - %s') % (n, desc))
-    if not cond: fails += 1
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tap  # noqa: E402
+from tap import ok  # noqa: E402
 
-if not os.access(TL, os.X_OK):
-    print('1..0 # SKIP local/tern-local not built'); sys.exit(0)
-print('1..13')
+tap.need(TL)
+tap.plan(13)
 T = tempfile.mkdtemp(prefix='tern-local51.')
 try:
     H = os.path.join(T, 'home'); os.mkdir(H, 0o755)
@@ -80,4 +75,4 @@ try:
     ok(waited and p.returncode == 0 and not os.path.exists(lk), 'waits for a dot-lock, then delivers and removes its own')
 finally:
     shutil.rmtree(T, ignore_errors=True)
-sys.exit(1 if fails else 0)
+tap.done()

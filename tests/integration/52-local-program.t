@@ -3,21 +3,12 @@
 # message on stdin from offset 0, qmail's environment, exit codes 0, 99
 # (stop), 100 and the permanent list, 111 and others (temporary).
 . "$(dirname "$0")/lib.sh"
-TL=$SRC/local/tern-local
-[ -x "$TL" ] || tap_skip_all "local/tern-local not built"
-T=$(mktemp -d /tmp/tern-local52.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-H=$T/home
-mkdir -p "$H/Maildir/tmp" "$H/Maildir/new" "$H/Maildir/cur"; chmod 0755 "$H"
+local_init 52   # lib.sh: $TL, $T, $H; tl runs tern-local, then rc, out; dotfile
 printf 'Subject: prog\n\nhello\n' > "$T/msg"
-tl() { "$TL" -- joe "$H" "$@" < "$T/msg" > "$T/out" 2>&1; echo $? > "$T/rc"; }
-rc() { cat "$T/rc"; }
-out() { cat "$T/out"; }
-tern() { printf "$1" > "$H/$2"; chmod 0644 "$H/$2"; }
 count() { find "$H/Maildir/new" -type f | wc -l | tr -d ' '; }
 tap_plan 22
 
-tern '|cat > got; pwd > where; env > env\n' .tern-a-b-default
+dotfile '|cat > got; pwd > where; env > env\n' .tern-a-b-default
 tl joe-a-b-c - a-b-c mail.example.test "s@x.test" "./Maildir/"
 tap_is "$(rc) $(out)" "0 did 0+0+1" "program exit 0: delivered, did 0+0+1"
 tap_is "$(cat "$H/got")" "$(cat "$T/msg")" "program reads the message from the start, no header added"
@@ -31,37 +22,37 @@ tap_is "$(e DTLINE)" "Delivered-To: joe-a-b-c@mail.example.test" "DTLINE"
 tap_is "$(e RPLINE)" "Return-Path: <s@x.test>" "RPLINE"
 case $(e UFLINE) in "From s@x.test "*) tap_ok 0 "UFLINE" ;; *) tap_ok 1 "UFLINE: $(e UFLINE)" ;; esac
 
-tern '|exit 99\n./Maildir/\n' .tern
+dotfile '|exit 99\n./Maildir/\n' .tern
 tl joe "" "" example.test "s@x.test" "./Maildir/"
 tap_is "$(rc) $(count)" "0 0" "exit 99: success, following lines skipped"
 
-tern './Maildir/\n|echo nope; exit 100\n' .tern
+dotfile './Maildir/\n|echo nope; exit 100\n' .tern
 tl joe "" "" example.test "s@x.test" "./Maildir/"
 tap_is "$(rc)" 100 "exit 100: permanent (100)"
 case $(out) in "nope"*"(#5."*) tap_ok 0 "program output in the report, ends with a 5.x.x code" ;; *) tap_ok 1 "report: $(out)" ;; esac
 for c in 64 65 70 76 77 78 112; do
-  tern "|exit $c\n" .tern
+  dotfile "|exit $c\n" .tern
   tl joe "" "" example.test "s@x.test" "./Maildir/"
   [ "$(rc)" = 100 ] || { diag "exit $c -> $(rc)"; bad=1; }
 done
 tap_ok "${bad:-0}" "exit 64 65 70 76 77 78 112: permanent"
 
-tern '|exit 111\n' .tern
+dotfile '|exit 111\n' .tern
 tl joe "" "" example.test "s@x.test" "./Maildir/"
 tap_is "$(rc)" 111 "exit 111: temporary"
 case $(out) in *"(#4."*) tap_ok 0 "temporary report ends with a 4.x.x code" ;; *) tap_ok 1 "report: $(out)" ;; esac
-tern '|exit 1\n' .tern
+dotfile '|exit 1\n' .tern
 tl joe "" "" example.test "s@x.test" "./Maildir/"
 tap_is "$(rc)" 111 "exit 1: temporary"
-tern '|kill -9 $$\n' .tern
+dotfile '|kill -9 $$\n' .tern
 tl joe "" "" example.test "s@x.test" "./Maildir/"
 tap_is "$(rc)" 111 "killed by a signal: temporary"
 
 # the x bit: forward only
-tern '|true\n' .tern; chmod 0744 "$H/.tern"
+dotfile '|true\n' .tern; chmod 0744 "$H/.tern"
 tl joe "" "" example.test "s@x.test" "./Maildir/"
 tap_is "$(rc)" 111 "executable .tern with a program line: 111"
-tern '+list\n./Maildir/\n' .tern
+dotfile '+list\n./Maildir/\n' .tern
 tl joe "" "" example.test "s@x.test" "./Maildir/"
 tap_is "$(rc)" 111 "+list .tern with a Maildir line: 111"
 

@@ -4,12 +4,7 @@
 # honours QMAILQUEUE like qmail: here it names a script that captures the
 # message (fd 0) and the envelope (fd 1) and exits with a chosen code.
 . "$(dirname "$0")/lib.sh"
-TL=$SRC/local/tern-local
-[ -x "$TL" ] || tap_skip_all "local/tern-local not built"
-T=$(mktemp -d /tmp/tern-local54.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-H=$T/home
-mkdir -p "$H/Maildir/tmp" "$H/Maildir/new" "$H/Maildir/cur"; chmod 0755 "$H"
+local_init 54   # lib.sh: $TL, $T, $H; tl runs tern-local, then rc, out; dotfile
 cat > "$T/qq" <<EOS
 #!/bin/sh
 cat > "$T/qmsg"
@@ -19,13 +14,11 @@ exit \${QQ_EXIT:-0}
 EOS
 chmod 0755 "$T/qq"
 printf 'Subject: fwd\n\nbody\n' > "$T/msg"
-tl() { QMAILQUEUE=$T/qq "$TL" -- joe "$H" "$@" < "$T/msg" > "$T/out" 2>&1; echo $? > "$T/rc"; }
-rc() { cat "$T/rc"; }
-tern() { printf "$1" > "$H/$2"; chmod 0644 "$H/$2"; }
+QMAILQUEUE=$T/qq; export QMAILQUEUE
 env0() { tr '\0' '|' < "$T/qenv"; }
 tap_plan 15
 
-tern '&bob@remote.test\n./Maildir/\ncarol@other.test\n' .tern
+dotfile '&bob@remote.test\n./Maildir/\ncarol@other.test\n' .tern
 tl joe "" "" example.test "s@x.test" "./Maildir/"
 tap_is "$(rc)" 0 "forward: exit 0"
 tap_is "$(head -n 1 "$T/out")" "did 1+2+0" "did 1+2+0"
@@ -38,11 +31,11 @@ tl joe "" "" example.test "" "./Maildir/"
 tap_is "$(env0)" "F|Tbob@remote.test|Tcarol@other.test||" "null sender stays null"
 
 # -owner: NEWSENDER
-tern '&bob@remote.test\n' .tern-list
-tern './Maildir/\n' .tern-list-owner
+dotfile '&bob@remote.test\n' .tern-list
+dotfile './Maildir/\n' .tern-list-owner
 tl joe-list - list example.test "s@x.test" "./Maildir/"
 tap_is "$(env0)" "Fjoe-list-owner@example.test|Tbob@remote.test||" ".tern-list-owner exists: sender joe-list-owner@domain"
-tern './Maildir/\n' .tern-list-owner-default
+dotfile './Maildir/\n' .tern-list-owner-default
 tl joe-list - list example.test "s@x.test" "./Maildir/"
 tap_is "$(env0)" "Fjoe-list-owner-@example.test-@[]|Tbob@remote.test||" "-owner-default too: VERP sender"
 
@@ -61,7 +54,7 @@ unset QQ_EXIT QQ_TEXT6
 
 # bad forwarding line: nothing delivered
 n=$(find "$H/Maildir/new" -type f | wc -l)
-tern './Maildir/\n&<bob@remote.test>\n' .tern
+dotfile './Maildir/\n&<bob@remote.test>\n' .tern
 tl joe "" "" example.test "s@x.test" "./Maildir/"
 tap_is "$(rc)" 111 "bad forwarding address: exit 111 (the user can fix the file)"
 tap_is "$(find "$H/Maildir/new" -type f | wc -l)" "$n" "no line delivered when one line is bad"

@@ -3,46 +3,17 @@
 # qmail-newu's encoding (keys "!local\0" exact, "!prefix" wildcard, "" =
 # the wildcard last characters; value user\0uid\0gid\0home\0dash\0ext),
 # atomically; a bad line exits 100 naming the line and leaves cdb as it was.
-import os, struct, subprocess, sys, tempfile, shutil
+import os, subprocess, sys, tempfile, shutil
 
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 NEWU = os.path.join(SRC, 'local', 'tern-newu')
-n = fails = 0
-def ok(cond, desc):
-    global n, fails
-    n += 1
-    print(('ok %d - %s' if cond else 'not ok %d - %s') % (n, desc))
-    if not cond: fails += 1
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tap  # noqa: E402
+from tap import ok  # noqa: E402
+from cdb import records as cdb_records, get as cdb_get  # noqa: E402  (tests/integration/cdb.py)
 
-def cdb_records(path):
-    d = open(path, 'rb').read()
-    end = min(struct.unpack('<I', d[i*8:i*8+4])[0] for i in range(256))
-    pos, out = 2048, []
-    while pos < end:
-        kl, dl = struct.unpack('<II', d[pos:pos+8])
-        out.append((d[pos+8:pos+8+kl], d[pos+8+kl:pos+8+kl+dl]))
-        pos += 8 + kl + dl
-    return out
-
-def cdb_get(path, key):
-    # a real lookup through the hash tables (djb's cdb hash)
-    d = open(path, 'rb').read()
-    h = 5381
-    for c in key: h = ((h << 5) + h ^ c) & 0xffffffff
-    tpos, tlen = struct.unpack('<II', d[(h & 255)*8:(h & 255)*8+8])
-    if not tlen: return None
-    slot = (h >> 8) % tlen
-    for i in range(tlen):
-        hh, rpos = struct.unpack('<II', d[tpos + ((slot + i) % tlen)*8: tpos + ((slot + i) % tlen)*8 + 8])
-        if not rpos: return None
-        if hh == h:
-            kl, dl = struct.unpack('<II', d[rpos:rpos+8])
-            if d[rpos+8:rpos+8+kl] == key: return d[rpos+8+kl:rpos+8+kl+dl]
-    return None
-
-if not os.access(NEWU, os.X_OK):
-    print('1..0 # SKIP local/tern-newu not built'); sys.exit(0)
-print('1..18')
+tap.need(NEWU)
+tap.plan(18)
 T = tempfile.mkdtemp(prefix='tern-local55.')
 try:
     U = os.path.join(T, 'users'); os.mkdir(U)
@@ -104,4 +75,4 @@ try:
     ok(rc == 0 and keys.count(b'*') >= 1 and cdb_get(R, b'*') == b'', 'catch-all (+ with empty prefix, .tern-default): "*"')
 finally:
     shutil.rmtree(T, ignore_errors=True)
-sys.exit(1 if fails else 0)
+tap.done()

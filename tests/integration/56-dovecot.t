@@ -65,68 +65,18 @@ service pop3-login {
 EOF
 /usr/sbin/dovecot -c "$D/dovecot.conf" -F > "$D/stdout.log" 2>&1 &
 DPID=$!
-wait_for 15 python3 -c "import socket; socket.create_connection(('127.0.0.1', $IMAPPORT), 1).close(); socket.create_connection(('127.0.0.1', $POPPORT), 1).close()"
+dovecot_up() { tcp_up "$IMAPPORT" && tcp_up "$POPPORT"; }
+wait_for 15 dovecot_up
 tap_ok $? "dovecot listens on 127.0.0.1:$IMAPPORT (IMAP) and :$POPPORT (POP3)"
 
 tok=dv-$$-$(date +%s)
-python3 - "$TERN_PORT" "$tok" > "$ROOT/smtp.out" 2>&1 <<'EOF'
-import smtplib, sys
-port, tok = int(sys.argv[1]), sys.argv[2]
-body = ('Subject: %s\r\nFrom: sender@demo.test\r\nTo: demo@demo.test\r\n\r\nline one\r\n.leading dot\r\n'
-        'From the start\r\n\xe9t\xe9 8bit\r\n' % tok).encode('latin-1')
-s = smtplib.SMTP('127.0.0.1', port, timeout=30)
-s.sendmail('sender@demo.test', ['demo@demo.test'], body)
-s.quit()
-EOF
+python3 "$SRC/tests/integration/56-dovecot.py" send "$TERN_PORT" "$tok" > "$ROOT/smtp.out" 2>&1
 tap_is "$?" 0 "message sent through tern-smtpd"
 wait_for 30 sh -c "grep -l '$tok' '$MAILDIR'/new/* 2>/dev/null | grep -q ."
 tap_ok $? "delivered into the Maildir"
 f=$(grep -l "$tok" "$MAILDIR"/new/* 2>/dev/null | head -n 1)
 
-python3 - "$IMAPPORT" "$POPPORT" "$tok" "$f" > "$ROOT/read.out" 2>&1 <<'EOF'
-import imaplib, poplib, sys
-iport, pport, tok, fn = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-want = open(fn, 'rb').read()
-n = 0
-def ok(c, d):
-    global n
-    n += 1
-    print('%s - %s' % ('ok' if c else 'not ok', d))
-body = b'line one\n.leading dot\nFrom the start\n\xe9t\xe9 8bit\n'
-ok(want.endswith(body), 'the Maildir file ends with the body as sent (CRLF -> LF, dot unstuffed)')
-try:
-    m = imaplib.IMAP4('127.0.0.1', iport, timeout=20)
-    m.login('demo', 'tern-test-pw')
-    typ, data = m.select('INBOX', readonly=True)
-    typ, data = m.search(None, 'SUBJECT', tok)
-    ids = data[0].split()
-    ok(typ == 'OK' and len(ids) == 1, 'IMAP: the message is listed (SEARCH SUBJECT finds 1)')
-    typ, data = m.fetch(ids[0], '(BODY.PEEK[])')
-    got = data[0][1]
-    ok(got.replace(b'\r\n', b'\n') == want, 'IMAP: fetched bytes equal the Maildir file (%d bytes)' % len(got))
-    m.logout()
-except Exception as e:
-    ok(False, 'IMAP: %r' % e); ok(False, 'IMAP fetch')
-try:
-    p = poplib.POP3('127.0.0.1', pport, timeout=20)
-    p.user('demo'); p.pass_('tern-test-pw')
-    count, size = p.stat()
-    found = None
-    for i in range(1, min(count, 50) + 1):
-        resp, lines, octets = p.retr(i)
-        if any(tok.encode() in l for l in lines):
-            found = b'\n'.join(lines) + b'\n'
-    ok(found == want, 'POP3: RETR returns the same bytes (%d messages in the drop)' % count)
-    p.quit()
-except Exception as e:
-    ok(False, 'POP3: %r' % e)
-EOF
-while IFS= read -r line; do
-  case $line in
-    "ok - "*) tap_ok 0 "${line#ok - }" ;;
-    "not ok - "*) tap_ok 1 "${line#not ok - }" ;;
-    *) diag "$line" ;;
-  esac
-done < "$ROOT/read.out"
+python3 "$SRC/tests/integration/56-dovecot.py" read "$IMAPPORT" "$POPPORT" "$tok" "$f" > "$ROOT/read.out" 2>&1
+tap_relay < "$ROOT/read.out"
 [ "$TAP_FAIL" -eq 0 ] || { sed 's/^/# /' "$ROOT/smtp.out" "$D/dovecot.log" "$D/stdout.log" 2>/dev/null | tail -n 40; }
 tap_done

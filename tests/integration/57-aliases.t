@@ -43,14 +43,7 @@ tap_is "$(grep -v '^#' "$A/.tern-postmaster")" "&root@demo.test" "postmaster: ro
 tap_is "$(grep -v '^#' "$A/.tern-root")" "./Maildir/" "root not in the file: default ./Maildir/ of the alias user"
 tap_is "$(grep -v '^#' "$A/.tern-mailer-daemon")" "&postmaster@demo.test" "mailer-daemon default: postmaster"
 tap_ok "$( [ -d "$A/Maildir/new" ] && [ "$(stat -c %U "$A/Maildir")" = ternalias ]; echo $?)" "alias Maildir created for root's mail"
-python3 - "$ROOT/users/recipients.cdb" > "$ROOT/keys" <<'EOF'
-import struct, sys
-d = open(sys.argv[1], 'rb').read()
-end = min(struct.unpack('<I', d[i*8:i*8+4])[0] for i in range(256))
-pos = 2048
-while pos < end:
-    kl, dl = struct.unpack('<II', d[pos:pos+8]); print(d[pos+8:pos+8+kl].decode()); pos += 8 + kl + dl
-EOF
+python3 "$SRC/tests/integration/cdb.py" keys "$ROOT/users/recipients.cdb" > "$ROOT/keys"
 tap_is "$(grep -c '^astaff$\|^ateam\.lead$\|^aroot$\|^apostmaster$\|^ahand$\|^\*$' "$ROOT/keys")" 6 "tern-newu ran: recipients.cdb has the aliases and the catch-all"
 
 tern_start; tap_ok $? "services up"

@@ -1,12 +1,12 @@
 #!/bin/sh
-# 70-send-bounce.t: tern-send's bounces on a full instance (issue 5
-# "Bounces"). users/assign has no catch-all: joe and joe-ext exist, other
-# local parts fall to the alias user, which has no .tern-default, so they
-# bounce (#5.1.1). Checks: one RFC 3464 multipart/report per message listing
-# every failed recipient (parsed with Python's email module), the Status per
-# recipient, the whole message under control/bouncemaxbytes and the headers
-# only above it; no bounce to <>: a failed bounce goes to the postmaster as
-# a double bounce from #@[]; a failure of that is dropped and logged.
+# 70-send-bounce.t: tern-send's bounces on a full instance. users/assign
+# has no catch-all: joe and joe-ext exist, other local parts fall to the
+# alias user, which has no .tern-default, so they bounce (#5.1.1). Checks:
+# one RFC 3464 multipart/report per message listing every failed recipient
+# (parsed with Python's email module), the Status per recipient, the whole
+# message under control/bouncemaxbytes and the headers only above it; no
+# bounce to <>: a failed bounce goes to the postmaster as a double bounce
+# from #@[]; a failure of that is dropped and logged.
 . "$(dirname "$0")/lib.sh"
 tern_init
 tap_plan 18
@@ -29,46 +29,10 @@ LOG=$ROOT/log/send/current
 tern_start; tap_ok $? "services up"
 
 # queue_raw SENDER RCPT: inject stdin with a raw envelope through the queue socket
-cat > "$ROOT/queue_raw.py" <<'PY'
-import os, subprocess, sys
-sock, sender, rcpt = sys.argv[1], sys.argv[2], sys.argv[3]
-msg = sys.stdin.buffer.read()
-r0, w0 = os.pipe(); r1, w1 = os.pipe()
-p = subprocess.Popen(["s6-sudo", "-e", sock], stdin=r0, stdout=r1)
-os.close(r0); os.close(r1)
-os.write(w0, msg); os.close(w0)
-os.write(w1, b"F" + sender.encode() + b"\0T" + rcpt.encode() + b"\0\0"); os.close(w1)
-sys.exit(p.wait(timeout=20))
-PY
-queue_raw() { python3 "$ROOT/queue_raw.py" "$ROOT/sock/queue" "$1" "$2"; }
+queue_raw() { python3 "$SRC/tests/integration/70-send-bounce.py" "$ROOT/sock/queue" "$1" "$2"; }
 
-# report FILE: check a report with Python's email module; prints facts, one a line
-report() {
-  python3 - "$1" <<'PY'
-import email, sys
-from email import policy
-m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=policy.compat32)
-out = []
-out.append("type " + m.get_content_type() + " " + str(m.get_param("report-type")))
-out.append("from " + str(m["From"]))
-out.append("rp " + str(m["Return-Path"]))
-out.append("auto " + str(m["Auto-Submitted"]))
-out.append("hasid " + str(bool(m["Message-ID"]) and bool(m["Date"])))
-parts = m.get_payload()
-out.append("parts " + " ".join(p.get_content_type() for p in parts))
-ds = parts[1].get_payload()   # message/delivery-status: a list of header blocks
-out.append("mta " + str(ds[0]["Reporting-MTA"]) + " arrival " + str(bool(ds[0]["Arrival-Date"])))
-for r in ds[1:]:
-    out.append("rcpt %s %s %s %s" % (r["Final-Recipient"], r["Action"], r["Status"], bool(r["Diagnostic-Code"])))
-if parts[2].get_content_type() == "message/rfc822":
-    inner = parts[2].get_payload()[0]
-    out.append("orig-subject " + str(inner["Subject"]))
-    out.append("orig-body " + inner.get_payload().strip()[:20])
-else:
-    out.append("headers " + ("Subject:" in parts[2].get_payload()) .__str__())
-print("\n".join(out))
-PY
-}
+# report FILE: a report's facts, one a line (tests/integration/dsn.py)
+report() { dsn report "$1"; }
 
 tok=b70-$$
 printf 'From: joe@demo.test\nSubject: %s\n\nsmall body\n' "$tok" | inject_as root -f joe@demo.test \

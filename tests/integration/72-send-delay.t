@@ -1,6 +1,6 @@
 #!/bin/sh
 # 72-send-delay.t: delay warnings and queuelifetime expiry on a full instance
-# (issue 5 "Bounces"). control/delaywarning is in hours and may be
+# (RFC 3464 "delayed" reports). control/delaywarning is in hours and may be
 # fractional: 0.001 h = 3 s here. control/queuelifetime = 9 s. A local
 # recipient whose instructions exit 111 is deferred; s6-svc -a (SIGALRM)
 # forces each retry. Checks: one 'delayed' DSN (Action: delayed, Status 4.x.x)
@@ -20,13 +20,7 @@ tern_start; tap_ok $? "services up"
 
 # facts FILE: Subject, then Action Status per recipient, of a report
 facts() {
-  python3 - "$1" <<'PY'
-import email, sys
-m = email.message_from_binary_file(open(sys.argv[1], "rb"))
-print("subject", m["Subject"])
-ds = m.get_payload()[1].get_payload()
-for r in ds[1:]: print(r["Final-Recipient"], r["Action"], r["Status"])
-PY
+  dsn fields -s "$1" Final-Recipient Action Status
 }
 reports() { grep -l 'multipart/report' "$MAILDIR"/new/* 2>/dev/null | xargs -r grep -l "Subject: $1\$"; }
 

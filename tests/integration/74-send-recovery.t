@@ -23,40 +23,6 @@ printf '|test -e %s/release || { echo "held (#4.3.0)"; exit 111; }\n./Maildir/\n
 chown ternalias:ternnofiles "$ROOT/mail/demo/.tern-hold"; chmod 0644 "$ROOT/mail/demo/.tern-hold"
 LOG=$ROOT/log/send/current
 Q=$ROOT/queue
-cat > "$ROOT/sink.py" <<'PY'
-# SMTP sink: one JSON line per accepted transaction (bounded sessions, 30 s timeout)
-import json, socket, sys, threading
-port, out = int(sys.argv[1]), sys.argv[2]
-lock = threading.Lock()
-def session(c):
-    f = c.makefile("rb"); w = lambda s: c.sendall(s.encode() + b"\r\n")
-    try:
-        c.settimeout(30); w("220 sink"); t = {"rcpt": []}
-        while True:
-            line = f.readline(2000)
-            if not line: break
-            u = line.decode("latin-1").strip(); U = u.upper()
-            if U.startswith("RCPT TO:"): t["rcpt"].append(u[8:].strip("<>")); w("250 ok")
-            elif U == "DATA":
-                w("354 go")
-                while True:
-                    l = f.readline(100000)
-                    if not l or l in (b".\r\n", b".\n"): break
-                with lock: open(out, "a").write(json.dumps(t) + "\n")
-                t = {"rcpt": []}; w("250 accepted")
-            elif U == "QUIT": w("221 bye"); break
-            else: w("250 ok")
-    except Exception:
-        pass
-    finally:
-        c.close()
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", port)); s.listen(20); s.settimeout(120)
-for _ in range(200):
-    try: c, _a = s.accept()
-    except socket.timeout: break
-    threading.Thread(target=session, args=(c,), daemon=True).start()
-PY
 tern_start; tap_ok $? "services up"
 REMOTE=0; [ -x "$ROOT/bin/tern-rspawn" ] && [ -x "$ROOT/bin/tern-remote" ] && REMOTE=1
 
@@ -106,9 +72,9 @@ chown terns:tern "$Q/info/$((999999998 % 23))/999999998"
 n0=$(grep -c '^\(.* \)\?new msg' "$LOG")
 touch "$ROOT/release"
 if [ "$REMOTE" = 1 ]; then
-  python3 "$ROOT/sink.py" "$SPORT" "$ROOT/sink.jsonl" > "$ROOT/sink.log" 2>&1 &
+  python3 "$SRC/tests/integration/smtpsink.py" "$SPORT" "$ROOT/sink.jsonl" > "$ROOT/sink.log" 2>&1 &
   SINK=$!
-  wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1',$SPORT),1).close()"
+  wait_for 10 tcp_up "$SPORT"
 fi
 ns=$(grep -c 'status: local' "$LOG")
 s6-svc -u "$ROOT/service/send"

@@ -5,6 +5,7 @@
 #   tern_install         # install.sh + a test configuration (catch-all domain)
 #   tern_start           # s6-svscan over $ROOT/service; waits until ready
 #   ... tap_ok / tap_is ...
+#   local_init TAG; tl ...  # tern-local run directly, no instance (below)
 #   (cleanup on exit: stop s6, kill leftovers, remove $ROOT)
 #
 # Configuration of the test instance (tern_install):
@@ -29,7 +30,40 @@ tap_is() { # got expected description
   if [ "$1" = "$2" ]; then echo "ok $TAP_N - $3"
   else echo "not ok $TAP_N - $3"; echo "#   got: '$1'"; echo "#   expected: '$2'"; TAP_FAIL=$((TAP_FAIL + 1)); fi
 }
+# tap_relay: TAP lines of a helper script on stdin become this script's
+# (renumbered); its plan is dropped, other lines become diagnostics
+tap_relay() {
+  while IFS= read -r _l; do
+    case $_l in
+      "ok "[0-9]*" # SKIP"*) TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP${_l#*# SKIP}" ;;
+      "ok "[0-9]*) tap_ok 0 "${_l#ok [0-9]* - }" ;;
+      "not ok "[0-9]*) tap_ok 1 "${_l#not ok [0-9]* - }" ;;
+      1..[0-9]*) ;;
+      "#"*) echo "$_l" ;;
+      *) diag "$_l" ;;
+    esac
+  done
+}
+# tap_cases FILE: the output of a shared-cases runner (run-cases,
+# run-sendmail-cases) as TAP: the plan, one test per PASS / FAIL / SKIP
+# line, indented lines (failure details) and the last line (the summary)
+# as diagnostics; returns 1 if a case failed
+tap_cases() {
+  tap_plan "$(grep -cE '^(PASS|FAIL|SKIP)' "$1")"
+  while IFS= read -r _l; do
+    case $_l in
+      PASS*) tap_ok 0 "$_l" ;;
+      SKIP*) TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - # SKIP $_l" ;;
+      FAIL*) tap_ok 1 "$_l" ;;
+      "    "*) diag "$_l" ;;
+    esac
+  done < "$1"
+  tail -n 1 "$1" | sed 's/^/# /'
+  [ "$TAP_FAIL" -eq 0 ]
+}
 tap_skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+# tap_abort WHAT: before the plan, a step failed: one failing test, exit 1
+tap_abort() { echo "1..1"; echo "not ok 1 - $*"; exit 1; }
 diag() { echo "# $*"; }
 
 # wait_for SECONDS CMD...: run CMD every 0.1 s until it succeeds; 1 on timeout
@@ -117,8 +151,11 @@ tern_queue_up() {
   python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])" "$ROOT/sock/queue"
 }
 
-tern_smtp_up() {
-  python3 -c "import socket,sys; s=socket.create_connection(('127.0.0.1',$TERN_PORT),1); s.close()"
+tern_smtp_up() { tcp_up "$TERN_PORT"; }
+
+# tcp_up PORT: something accepts TCP connections on 127.0.0.1:PORT
+tcp_up() {
+  python3 -c "import socket,sys; s=socket.create_connection(('127.0.0.1',int(sys.argv[1])),1); s.close()" "$1"
 }
 
 tern_stop() {
@@ -150,6 +187,9 @@ inject_as() {
   if [ "$_u" = root ]; then "$ROOT/bin/sendmail" "$@"; else s6-setuidgid "$_u" "$ROOT/bin/sendmail" "$@"; fi
 }
 
+# dsn report|fields ...: facts of a bounce (tests/integration/dsn.py)
+dsn() { python3 "$SRC/tests/integration/dsn.py" "$@"; }
+
 # tern_ps: "user program" for every running process whose executable is
 # in $ROOT/bin (argv[0] may be a bare name, as qmail's daemons use)
 tern_ps() {
@@ -158,5 +198,28 @@ tern_ps() {
     case $_e in "$ROOT"/bin/*) echo "$(stat -c %U "$_p") $(basename "$_e")" ;; esac
   done
 }
+
+# ---- tern-local run directly, without an instance (50 to 54)
+# local_init TAG: $TL the built tern-local (skips unless built), $T a temp
+# dir removed on exit (/tmp/tern-localTAG.*), $H = $T/home (0755) with an
+# empty Maildir
+local_init() {
+  TL=$SRC/local/tern-local
+  [ -x "$TL" ] || tap_skip_all "local/tern-local not built"
+  T=$(mktemp -d "/tmp/tern-local$1.XXXXXX")
+  trap 'rm -rf "$T"' EXIT
+  H=$T/home
+  mkdir -p "$H/Maildir/tmp" "$H/Maildir/new" "$H/Maildir/cur"; chmod 0755 "$H"
+}
+
+# tl LOCAL DASH EXT DOMAIN SENDER DEFAULTDELIVERY: one delivery by $TL for
+# user joe with home $H, message ${MSG:-$T/msg} on stdin; the exit code is
+# then $(rc), the output $(out)
+tl() { "$TL" -- joe "$H" "$@" < "${MSG:-$T/msg}" > "$T/out" 2>&1; echo $? > "$T/rc"; }
+rc() { cat "$T/rc"; }
+out() { cat "$T/out"; }
+
+# dotfile TEXT NAME: write $H/NAME (TEXT is a printf format), mode 0644
+dotfile() { printf "$1" > "$H/$2"; chmod 0644 "$H/$2"; }
 
 tap_done() { [ "$TAP_FAIL" -eq 0 ]; }

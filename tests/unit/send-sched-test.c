@@ -93,7 +93,7 @@ static void test_classify(void **state)
 static void test_retry(void **state)
 {
   (void)state;
-  /* reference/qmail.md 4.4: attempt k at (skip*k)^2 */
+  /* qmail-send's schedule: attempt k at (skip*k)^2 seconds after arrival */
   assert_int_equal(sched_nextretry(1000, 1000, 20), 1000 + 400);
   assert_int_equal(sched_nextretry(1000, 1000, 10), 1000 + 100);
   assert_int_equal(sched_nextretry(0, 400, 20), 1600);

@@ -167,6 +167,102 @@ static void test_known_long(void **st)
   assert_int_equal(rcpt_known(L, RCPT_LOCAL_MAX - 1, lookup, &(struct db){ .keys = "*\0" }), 1);
 }
 
+/* rcpt_check: the whole policy, one row per address and client */
+static int mrh(void *ctx, const char *k, size_t n)
+{
+  (void)ctx;
+  return n == 9 && !memcmp(k, "more.test", 9);
+}
+
+static int check(const char *addr, const char *relay, int badmailfrom, char *out)
+{
+  static const char hosts[] = "demo.test\0.sub.test\0";
+  static const char bad[] = "bad@demo.test\0@bad.test\0";
+  static const char loc[] = "demo.test\0";
+  struct ctl_list h = mk(hosts, sizeof hosts - 1, 2), b = mk(bad, sizeof bad - 1, 2);
+  struct ctl_list l = mk(loc, sizeof loc - 1, 1), none = CTL_LIST_ZERO;
+  struct db d;
+  struct rcpt_policy p;
+  struct addr a;
+  int r;
+  memset(&d, 0, sizeof d);
+  d.keys = "ujoe\0upostmaster\0";
+  memset(&p, 0, sizeof p);
+  p.me = "demo.test";
+  p.localip = "192.0.2.1";
+  p.localiphost = "demo.test";
+  p.relayclient = relay;
+  p.have_rcpthosts = 1;
+  p.rcpthosts = &h;
+  p.badrcptto = &b;
+  p.locals = &l;
+  p.vdoms = &none;
+  p.morercpthosts = mrh;
+  p.recipients = lookup;
+  p.rcpts_ctx = &d;
+  memset(&a, 0, sizeof a);
+  a.len = strlen(addr);
+  memcpy(a.s, addr, a.len);
+  a.at = strrchr(addr, '@') ? (size_t)(strrchr(addr, '@') - addr) : a.len;
+  if (a.at == a.len) a.flags |= ADDR_F_NODOMAIN;
+  if (a.at < a.len && addr[a.at + 1] == '[') a.flags |= ADDR_F_LITERAL;
+  r = rcpt_check(&p, &a, badmailfrom);
+  strcpy(out, a.s);
+  return r;
+}
+
+static void test_policy(void **st)
+{
+  char o[ADDR_MAX + 1];
+  (void)st;
+  assert_int_equal(check("joe@demo.test", 0, 0, o), RCPT_OK);
+  assert_int_equal(check("joe-x@Demo.Test", 0, 0, o), RCPT_OK);
+  assert_int_equal(check("nobody@demo.test", 0, 0, o), RCPT_E_UNKNOWN);
+  assert_int_equal(check("nobody@demo.test", "", 0, o), RCPT_E_UNKNOWN);   /* relay clients too */
+  assert_int_equal(check("x@a.sub.test", 0, 0, o), RCPT_OK);              /* not local: not checked */
+  assert_int_equal(check("x@more.test", 0, 0, o), RCPT_OK);
+  assert_int_equal(check("x@x.more.test", 0, 0, o), RCPT_E_RELAY);
+  assert_int_equal(check("x@example.net", 0, 0, o), RCPT_E_RELAY);
+  assert_int_equal(check("x@example.net", "", 0, o), RCPT_OK);
+  assert_int_equal(check("x@example.net", "-r", 0, o), RCPT_OK);
+  assert_string_equal(o, "x@example.net-r");
+  assert_int_equal(check("x%example.net@demo.test", 0, 0, o), RCPT_E_ROUTE);
+  assert_int_equal(check("x!y@demo.test", 0, 0, o), RCPT_E_ROUTE);
+  assert_int_equal(check("x%y@demo.test", "", 0, o), RCPT_E_UNKNOWN);
+  assert_int_equal(check("joe@demo.test", 0, 1, o), RCPT_E_BADMAILFROM);
+  assert_int_equal(check("Postmaster@demo.test", 0, 1, o), RCPT_OK);     /* postmaster is exempt */
+  assert_int_equal(check("postmaster", 0, 1, o), RCPT_OK);
+  assert_string_equal(o, "postmaster@demo.test");
+  assert_int_equal(check("BAD@demo.test", 0, 0, o), RCPT_E_BADRCPTTO);
+  assert_int_equal(check("x@bad.test", "", 0, o), RCPT_E_BADRCPTTO);
+  assert_int_equal(check("joe@[192.0.2.1]", 0, 0, o), RCPT_OK);          /* localiphost */
+  assert_string_equal(o, "joe@demo.test");
+  assert_int_equal(check("joe@[IPv6:192.0.2.1]", 0, 0, o), RCPT_OK);
+  assert_int_equal(check("joe@[192.0.2.2]", 0, 0, o), RCPT_E_RELAY);
+  assert_string_equal(rcpt_reply(RCPT_E_UNKNOWN), "550 5.1.1 sorry, no mailbox here by that name");
+  assert_string_equal(rcpt_logwhat(RCPT_E_RELAY), "relay refused");
+  assert_null(rcpt_logwhat(RCPT_E_CHECK));
+}
+
+static void test_policy_nohosts(void **st)
+{
+  struct rcpt_policy p;
+  struct addr a;
+  struct ctl_list none = CTL_LIST_ZERO;
+  (void)st;
+  memset(&p, 0, sizeof p);
+  p.me = "Demo.Test";
+  p.rcpthosts = p.badrcptto = p.locals = p.vdoms = &none;
+  memset(&a, 0, sizeof a);
+  strcpy(a.s, "x@demo.TEST");
+  a.len = 11;
+  a.at = 1;
+  assert_int_equal(rcpt_check(&p, &a, 0), RCPT_OK);   /* no rcpthosts: only me, never an open relay */
+  strcpy(a.s, "x@other.test");
+  a.len = 12;
+  assert_int_equal(rcpt_check(&p, &a, 0), RCPT_E_RELAY);
+}
+
 int main(void)
 {
   const struct CMUnitTest t[] = {
@@ -176,6 +272,8 @@ int main(void)
     cmocka_unit_test(test_known),
     cmocka_unit_test(test_keys_order),
     cmocka_unit_test(test_known_long),
+    cmocka_unit_test(test_policy),
+    cmocka_unit_test(test_policy_nohosts),
   };
   return cmocka_run_group_tests(t, 0, 0);
 }

@@ -128,6 +128,25 @@ static void test_bdat(void **st)
   assert_int_equal(smtp_parse_bdat("99999999999999999999999", 23, &n, &last), 0);
 }
 
+/* a refused BDAT: the size that can still be read, or none (close) */
+static void test_bdat_count(void **st)
+{
+  static const struct { const char *arg; int ok; uint64_t n; } rows[] = {
+    { "40 LAST junk", 1, 40 }, { "40\tLAST", 1, 40 }, { "40 FIRST", 1, 40 },
+    { "0 x", 1, 0 }, { "7", 1, 7 }, { "1125899906842624 x", 1, (uint64_t)1 << 50 },
+    { "99999999999999999999 LAST", 0, 0 }, { "1125899906842625", 0, 0 },
+    { "", 0, 0 }, { "LAST", 0, 0 }, { "-40 LAST", 0, 0 }, { "40LAST", 0, 0 },
+    { "+40", 0, 0 }, { "0x28 LAST", 0, 0 }, { "40,LAST", 0, 0 }, { " 40", 0, 0 },
+  };
+  (void)st;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    uint64_t n = 12345;
+    int r = smtp_bdat_count(rows[i].arg, strlen(rows[i].arg), &n);
+    if (r != rows[i].ok) fail_msg("row %zu (%s): %d", i, rows[i].arg, r);
+    if (r && n != rows[i].n) fail_msg("row %zu (%s): n %llu", i, rows[i].arg, (unsigned long long)n);
+  }
+}
+
 static void test_data_basic(void **st)
 {
   struct smtp_data d;
@@ -246,7 +265,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_cmd), cmocka_unit_test(test_mail), cmocka_unit_test(test_rcpt),
-    cmocka_unit_test(test_bdat), cmocka_unit_test(test_data_basic),
+    cmocka_unit_test(test_bdat), cmocka_unit_test(test_bdat_count), cmocka_unit_test(test_data_basic),
     cmocka_unit_test(test_smuggling), cmocka_unit_test(test_data_flags),
     cmocka_unit_test(test_hops), cmocka_unit_test(test_bdat_mode),
   };

@@ -1,5 +1,5 @@
 #!/bin/sh
-# 35-auth-checkers.t: the two checkpassword programs of SMTP AUTH, driven
+# 37-auth-checkers.t: the two checkpassword programs of SMTP AUTH, driven
 # the way tern-smtpd drives them (request "user\0password\0stamp\0" on fd 3,
 # exit 0 / 1 / 111):
 #   tern-authfile over a yescrypt password file it hashed itself (-m);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""34-tlsd.t: tern-tlsd alone, between a real TLS client (Python's ssl, and
+"""36-tlsd.t: tern-tlsd alone, between a real TLS client (Python's ssl, and
 openssl s_client) and this script playing the application on the UCSPI-TLS
 fds (3: control, 4: plaintext). Plaintext before 'Y' goes straight through
 the socket; after 'Y' the handshake, the one-line control reply, the relay
@@ -144,6 +144,7 @@ def run(sni=None, maxv=None, garbage=False):
     s.conn.sendall(b'220 2.0.0 ready to start TLS\r\n')
     s.ctl.sendall(b'Y')
     rep = s.reply()
+    procfile_uid = os.stat('/proc/%d/mem' % s.proc.pid).st_uid if s.proc.poll() is None else None
     got = b''
     if rep.startswith('OK '):
         while not got.endswith(b'\r\n') and len(got) < 100:
@@ -153,7 +154,6 @@ def run(sni=None, maxv=None, garbage=False):
             got += c
         s.data.sendall(b'250 inside TLS\r\n')
         s.data.shutdown(socket.SHUT_WR)
-    procfile_uid = os.stat('/proc/%d/mem' % s.proc.pid).st_uid if s.proc.poll() is None else None
     th.join(30)
     rc = s.close()
     return line, rep, got, rc, procfile_uid

@@ -1,0 +1,61 @@
+"""faultlib.py: what the fault tests (crash.py, diskfull.py, loadkill.py)
+all need from the instance they run against.
+
+    from faultlib import queue_files, tokens, wait_until, svc
+    queue_files(Q)                 # files under the queue's directories
+    queue_files(Q, ('todo',))      #   or under some of them; sorted paths
+                                   #   relative to Q ("todo/17")
+    tokens(MAILDIR, body_of)       # X-Token -> [(file name, complete?)]
+                                   #   for every file in new/ and cur/
+    wait_until(secs, cond, step)   # cond() every step s (default 0.01)
+                                   #   until true, at most secs s
+    svc('-a', ROOT + '/service/send')   # s6-svc, quietly
+"""
+import os
+import re
+import subprocess
+import time
+
+QDIRS = ('pid', 'mess', 'intd', 'todo', 'info', 'local', 'remote', 'bounce')
+TOKEN = re.compile(rb'^X-Token: (\S+)$', re.M)
+
+
+def queue_files(q, dirs=QDIRS):
+    out = []
+    for d in dirs:
+        for dp, dn, fns in os.walk(q + '/' + d):
+            out.extend(os.path.relpath(dp + '/' + fn, q) for fn in fns)
+    return sorted(out)
+
+
+def tokens(maildir, body_of):
+    """token (its X-Token line; '?' without one) -> [(file name,
+    complete?)] for every message in new/ and cur/. complete: the file
+    ends with body_of(token) (bytes), the message as injected. A file
+    removed between listing and reading is passed over."""
+    out = {}
+    for sub in ('new', 'cur'):
+        d = maildir + '/' + sub
+        for fn in os.listdir(d):
+            try:
+                with open(d + '/' + fn, 'rb') as f:
+                    data = f.read()
+            except OSError:
+                continue
+            m = TOKEN.search(data)
+            tok = m.group(1).decode() if m else '?'
+            out.setdefault(tok, []).append((fn, tok != '?' and data.endswith(body_of(tok))))
+    return out
+
+
+def wait_until(secs, cond, step=0.01):
+    end = time.time() + secs
+    while time.time() < end:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
+def svc(*args):
+    subprocess.run(['s6-svc'] + list(args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
