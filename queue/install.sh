@@ -83,6 +83,8 @@ d 0755 root:root "$H" "$H/bin" "$H/control" "$H/users" "$H/sock" "$H/service" "$
 d 0755 ternalias:ternnofiles "$H/alias"
 # tern-remote's private files (remote/auth: relay credentials), ternr's only
 d 0700 ternr:tern "$H/remote"
+[ -e "$H/remote/auth" ] || : > "$H/remote/auth"
+chown ternr:tern "$H/remote/auth"; chmod 0600 "$H/remote/auth"
 
 # --- the queue: qmail's layout and modes (tern-queue(8)) ---
 Q=$H/queue
