@@ -26,6 +26,8 @@ import importlib.machinery, os, shutil, ssl, subprocess, sys, tempfile, threadin
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import tap  # noqa: E402  (tests/integration/tap.py)
 m40 = importlib.machinery.SourceFileLoader("remote40", os.path.join(HERE, "40-remote-mx.t")).load_module()
 m42 = importlib.machinery.SourceFileLoader("remote42", os.path.join(HERE, "42-remote-system.t")).load_module()
 TLSC = os.path.join(TOP, "send", "tern-tlsc")
@@ -94,8 +96,7 @@ def main():
         "--mx-host=slow.test,mx.slow.test,10", "--host-record=mx.slow.test,127.0.0.14",
         "--host-record=relay.auth.test,127.0.0.16", "--host-record=plain.auth.test,127.0.0.17",
     ])
-    tap = m40.Tap()
-    print("1..28")
+    tap.plan(28)
     root = m40.Root()
     shutil.copy(TLSC, os.path.join(root.dir, "bin", "tern-tlsc"))
     tmp = tempfile.mkdtemp(prefix="tern-tls43.")
@@ -282,7 +283,7 @@ def main():
         dns.wait()
         root.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if tap.fail else 0
+    return 1 if tap.failed else 0
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ import importlib.machinery, os, shutil, socket, ssl, subprocess, sys, tempfile, 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import tap  # noqa: E402  (tests/integration/tap.py)
 m40 = importlib.machinery.SourceFileLoader("remote40", os.path.join(HERE, "40-remote-mx.t")).load_module()
 TLSC = os.path.join(TOP, "send", "tern-tlsc")
 RESOLVER = "127.0.0.53"
@@ -162,8 +164,7 @@ mx IN A 127.0.0.24
 _25._tcp.mx IN TLSA 3 1 1 %s
 """ % ("00" * 32))
     ub = start_unbound(tmp, anchor, [("dane.test.", signed), ("insec.test.", insec)])
-    tap = m40.Tap()
-    print("1..9")
+    tap.plan(9)
     root = m40.Root()
     shutil.copy(TLSC, os.path.join(root.dir, "bin", "tern-tlsc"))
     root.control(dnscacheip=RESOLVER)
@@ -226,7 +227,7 @@ _25._tcp.mx IN TLSA 3 1 1 %s
             ub.wait()
         root.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if tap.fail else 0
+    return 1 if tap.failed else 0
 
 
 if __name__ == "__main__":
