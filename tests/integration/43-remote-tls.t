@@ -4,6 +4,9 @@
 # 40-remote-mx.t) and a test CA made here:
 #   a) a private Postfix (42-remote-system.t's) with
 #      smtpd_tls_security_level = encrypt gets the message over TLS 1.3,
+#      and, on its submission port 587 with Dovecot SASL (a private
+#      Dovecot, auth service only, passwd-file), by AUTH PLAIN over
+#      verified TLS; a wrong password defers with Postfix's text;
 #      and the delivery line says protocol, cipher, and how the peer was
 #      verified; while a delivery runs tern-remote maps no libssl and its
 #      tern-tlsc child does;
@@ -64,6 +67,51 @@ def sctx(pair):
     return c
 
 
+def start_dovecot(d):
+    """a private Dovecot, auth service only, alice@tls.test:pf-secret; its
+    auth-client socket path, or None when Dovecot is missing or does not start"""
+    if not os.access("/usr/sbin/dovecot", os.X_OK):
+        return None
+    dd = os.path.join(d, "dovecot")
+    for x in ("run", "state"):
+        os.makedirs(os.path.join(dd, x))
+    os.chmod(dd, 0o755)
+    os.chmod(os.path.join(dd, "run"), 0o755)
+    with open(os.path.join(dd, "passwd"), "w") as f:
+        f.write("alice@tls.test:{PLAIN}pf-secret\n")
+    os.chmod(os.path.join(dd, "passwd"), 0o644)
+    with open(os.path.join(dd, "dovecot.conf"), "w") as f:
+        f.write("""base_dir = %(d)s/run
+state_dir = %(d)s/state
+log_path = %(d)s/dovecot.log
+protocols =
+listen = 127.0.0.1
+ssl = no
+auth_mechanisms = plain login
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN %(d)s/passwd
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=/nonexistent
+}
+service auth {
+  unix_listener auth-client {
+    mode = 0666
+  }
+}
+""" % dict(d=dd))
+    p = subprocess.Popen(["/usr/sbin/dovecot", "-c", os.path.join(dd, "dovecot.conf"), "-F"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    DOVECOTS.append(p)
+    sock = os.path.join(dd, "run", "auth-client")
+    return sock if m42.wait_for(15, lambda: os.path.exists(sock)) else None
+
+
+DOVECOTS = []
+
+
 def maps_sampler(stop, seen):
     """while stop is unset: the maps of every tern-remote and tern-tlsc"""
     while not stop.is_set():
@@ -96,7 +144,7 @@ def main():
         "--mx-host=slow.test,mx.slow.test,10", "--host-record=mx.slow.test,127.0.0.14",
         "--host-record=relay.auth.test,127.0.0.16", "--host-record=plain.auth.test,127.0.0.17",
     ])
-    tap.plan(28)
+    tap.plan(30)
     root = m40.Root()
     shutil.copy(TLSC, os.path.join(root.dir, "bin", "tern-tlsc"))
     tmp = tempfile.mkdtemp(prefix="tern-tls43.")
@@ -107,11 +155,15 @@ def main():
     try:
         # ---- a) Postfix with smtpd_tls_security_level = encrypt
         crt, key = certs["mx.tls.test"]
+        dsock = start_dovecot(tmp)
         if m42.HAVE_POSTFIX:
+            sub = ("127.0.0.10:587 inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_sasl_type=dovecot"
+                   " -o smtpd_sasl_path=%s -o smtpd_tls_auth_only=yes -o smtpd_relay_restrictions=permit_sasl_authenticated,reject\n"
+                   % dsock) if dsock else ""
             pf = m42.Postfix(tmp, ["tls.test"], extra="smtpd_tls_security_level = encrypt\n"
                              "smtpd_tls_cert_file = %s\nsmtpd_tls_key_file = %s\nsmtpd_tls_loglevel = 1\n"
                              "smtpd_tls_received_header = yes\n" % (crt, key),
-                             master_extra="tlsmgr unix - - n 1000? 1 tlsmgr\n")
+                             master_extra="tlsmgr unix - - n 1000? 1 tlsmgr\n" + sub)
             up = m42.wait_for(15, pf.up)
         else:
             up = False
@@ -135,6 +187,27 @@ def main():
             tap.ok(r and r[-1][0] == "K" and "peer verified by CA" in r[-1][1] and "policy verify" in r[-1][1],
                    "verify with the test CA: Postfix's certificate verified by CA", r)
             root.control(tlspolicy=None, tlscafile=None)
+        if not up or not dsock:
+            for d in ("Postfix on 587 with Dovecot SASL: AUTH PLAIN over verified TLS, delivered",
+                      "Postfix on 587, wrong password: deferred with Postfix's text"):
+                tap.ok(True, d + " # SKIP " + ("no Dovecot" if up else "no Postfix"))
+        else:
+            os.makedirs(os.path.join(root.dir, "remote"), 0o700, exist_ok=True)
+            with open(os.path.join(root.dir, "remote", "auth"), "w") as f:
+                f.write("pf:alice@tls.test:pf-secret\npfbad:alice@tls.test:nope\n")
+            os.chmod(os.path.join(root.dir, "remote", "auth"), 0o600)
+            root.control(tlscafile=ca, smtproutes="tls.test:mx.tls.test:587 auth=pf")
+            n = len(pf.messages())
+            r = root.run("tls.test", "a@client.test", ["b@tls.test"], MSG)
+            m42.wait_for(15, lambda: len(pf.messages()) > n)
+            tap.ok(r and r[-1][0] == "K" and "peer verified by CA" in r[-1][1] and len(pf.messages()) == n + 1
+                   and "sasl_method=PLAIN, sasl_username=alice@tls.test" in pf.log(),
+                   "Postfix on 587 with Dovecot SASL: AUTH PLAIN over verified TLS, delivered", (r, pf.log()[-1500:]))
+            root.control(smtproutes="tls.test:mx.tls.test:587 auth=pfbad")
+            r = root.run("tls.test", "a@client.test", ["b@tls.test"], MSG)
+            tap.ok(r and r[-1][0] == "Z" and "535 5.7.8 Error: authentication failed" in r[-1][1] and len(pf.messages()) == n + 1,
+                   "Postfix on 587, wrong password: deferred with Postfix's text", r)
+            root.control(tlscafile=None, smtproutes=None)
 
         # ---- privilege: tern-remote never maps libssl, tern-tlsc does
         slow = m40.Sink("127.0.0.14", tls=sctx(certs["mx.tls.test"]), delay=1.0)
@@ -236,7 +309,7 @@ def main():
         r465 = m40.Sink("127.0.0.16", 465, smtps=rcert, auth={"alice": "s3cret:x y"})
         rplain = m40.Sink("127.0.0.17", 587, auth={"alice": "s3cret:x y"})
         sinks.extend([r587, rlogin, r465, rplain])
-        os.mkdir(os.path.join(root.dir, "remote"), 0o700)
+        os.makedirs(os.path.join(root.dir, "remote"), 0o700, exist_ok=True)
         authf = os.path.join(root.dir, "remote", "auth")
         with open(authf, "w") as f:
             f.write("# relay credentials\nprov:alice:s3cret:x y\nwrong:alice:guess\n")
@@ -279,6 +352,9 @@ def main():
             s.stop()
         if pf:
             pf.stop()
+        for p in DOVECOTS:
+            p.terminate()
+            p.wait(10)
         dns.kill()
         dns.wait()
         root.cleanup()
