@@ -262,3 +262,14 @@ unsigned long tlspolicy_seconds(const char *s)
   v = strtoul(s, &e, 10);
   return *e || v > 86400 ? 0 : v;
 }
+
+void tlspolicy_info(SSL *s, const char *servername, struct ucspitls_info *i)
+{
+  int bits = SSL_get_cipher_bits(s, 0);
+  memset(i, 0, sizeof *i);
+  i->ok = 1;
+  strncpy(i->protocol, SSL_get_version(s), UCSPITLS_FIELD_MAX);
+  strncpy(i->cipher, SSL_get_cipher_name(s), UCSPITLS_FIELD_MAX);
+  i->bits = bits > 0 ? (unsigned)bits : 0;
+  strncpy(i->servername, servername ? servername : "-", UCSPITLS_FIELD_MAX);
+}

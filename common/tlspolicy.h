@@ -95,6 +95,12 @@ extern int tlspolicy_nonblock(int rfd, int wfd, int fd);
    it is not one. */
 extern unsigned long tlspolicy_seconds(const char *s);
 
+/* The "OK" reply's fields for the session s (protocol, cipher, bits) and
+   servername (0: "-") into *i, which is zeroed first; peer and note are
+   left empty. */
+struct ucspitls_info;
+extern void tlspolicy_info(SSL *s, const char *servername, struct ucspitls_info *i);
+
 /* Write "ERR reason" on the control socket ctl (best effort). */
 extern void tlspolicy_reply_err(int ctl, const char *reason);
 

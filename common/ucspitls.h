@@ -1,8 +1,10 @@
 #ifndef TERN_COMMON_UCSPITLS_H
 #define TERN_COMMON_UCSPITLS_H
-/* The UCSPI-TLS control protocol between an application (tern-smtpd;
-   later tern-remote) and its TLS process (tern-tlsd; later tern-tlsc).
-   libc only, no I/O: both sides link it.
+/* The UCSPI-TLS control protocol between an application (tern-smtpd,
+   tern-remote) and its TLS process (tern-tlsd, tern-tlsc). libc only, no
+   I/O: both sides link it. (tern-remote starts tern-tlsc itself and
+   passes it the connected socket as fd 0 and 1; it does not use the
+   environment variables below.)
 
    The application finds three descriptors in its environment, as ucspi-ssl's
    sslserver -n and s6-networking's s6-ucspitlsd give them: SSLCTLFD (the

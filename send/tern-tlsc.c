@@ -77,13 +77,7 @@ static void report(SSL *s, const char *servername, int dane)
 {
   struct ucspitls_info i;
   char buf[UCSPITLS_REPLY_MAX];
-  int bits = SSL_get_cipher_bits(s, 0);
-  memset(&i, 0, sizeof i);
-  i.ok = 1;
-  strncpy(i.protocol, SSL_get_version(s), UCSPITLS_FIELD_MAX);
-  strncpy(i.cipher, SSL_get_cipher_name(s), UCSPITLS_FIELD_MAX);
-  i.bits = bits > 0 ? (unsigned)bits : 0;
-  strncpy(i.servername, servername ? servername : "-", UCSPITLS_FIELD_MAX);
+  tlspolicy_info(s, servername, &i);
   strncpy(i.peer, tlspolicy_peer(s, dane, i.note, sizeof i.note), UCSPITLS_FIELD_MAX);
   if (write(FD_CTL, buf, ucspitls_format(buf, &i)) < 0) _exit(0);
 }

@@ -282,20 +282,27 @@ def start_dnsmasq(records):
                           "--user=root", "--group=root", "--local=/test/", "--log-facility=/dev/null"] + records,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # a minimal DNS query for "x.test" A; any answer means it is up
+    if dns_up("127.0.0.1", 50):
+        return p
+    p.kill()
+    raise SystemExit("Bail out! dnsmasq did not start")
+
+
+def dns_up(ip, tries):
+    """True once the DNS server on ip:53 answers a query for x.test A (tries x 0.1 s)"""
     q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01x\x04test\x00\x00\x01\x00\x01"
-    for _ in range(50):
+    for _ in range(tries):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(0.1)
         try:
-            s.sendto(q, ("127.0.0.1", 53))
+            s.sendto(q, (ip, 53))
             s.recvfrom(512)
-            return p
+            return True
         except OSError:
             time.sleep(0.1)
         finally:
             s.close()
-    p.kill()
-    raise SystemExit("Bail out! dnsmasq did not start")
+    return False
 
 
 MSG = b"From: a@client.test\nTo: b@example.test\nSubject: test\n\nline one\n.leading dot\n..two dots\nlast line\n"

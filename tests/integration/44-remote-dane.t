@@ -102,18 +102,8 @@ def start_unbound(d, anchor, zones):
                     '  fallback-enabled: no\n' % (name, zf))
     p = subprocess.Popen(["unbound", "-d", "-c", conf], stdout=subprocess.DEVNULL,
                          stderr=open(os.path.join(d, "unbound.err"), "wb"))
-    q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x02ns\x04dane\x04test\x00\x00\x01\x00\x01"
-    for _ in range(100):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.settimeout(0.1)
-        try:
-            s.sendto(q, (RESOLVER, 53))
-            s.recvfrom(512)
-            return p
-        except OSError:
-            time.sleep(0.1)
-        finally:
-            s.close()
+    if m40.dns_up(RESOLVER, 100):
+        return p
     p.kill()
     raise SystemExit("Bail out! unbound did not start: " + open(os.path.join(d, "unbound.err")).read()[-1000:])
 
