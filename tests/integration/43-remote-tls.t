@@ -23,9 +23,12 @@
 #      and LOGIN after STARTTLS on 587 and on 465; a wrong password defers
 #      with the server's text; no AUTH ever before a verified TLS (an
 #      unverified certificate, no STARTTLS); a credentials file others may
-#      read is not used.
+#      read is not used;
+#   h) a whole instance (42's: s6, tern-send, tern-rspawn): tern-remote runs
+#      as ternr and never maps libssl, its tern-tlsc (ternr too) does, the
+#      message arrives over TLS 1.3 and the send log's line says so.
 # Every wait is bounded.
-import importlib.machinery, os, shutil, ssl, subprocess, sys, tempfile, threading, time
+import importlib.machinery, os, pwd, shutil, ssl, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -112,6 +115,26 @@ service auth {
 DOVECOTS = []
 
 
+def uid_sampler(prefix, stop, seen):
+    """while stop is unset: (uid, maps libssl) of every process whose executable is prefix + name"""
+    while not stop.is_set():
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                exe = os.readlink("/proc/%s/exe" % pid)
+                if not exe.startswith(prefix):
+                    continue
+                with open("/proc/%s/status" % pid) as f:
+                    uid = int([l for l in f if l.startswith("Uid:")][0].split()[1])
+                with open("/proc/%s/maps" % pid) as f:
+                    m = f.read()
+            except (OSError, IndexError):
+                continue
+            seen.setdefault(exe[len(prefix):], []).append((uid, "libssl" in m))
+        time.sleep(0.005)
+
+
 def maps_sampler(stop, seen):
     """while stop is unset: the maps of every tern-remote and tern-tlsc"""
     while not stop.is_set():
@@ -144,7 +167,7 @@ def main():
         "--mx-host=slow.test,mx.slow.test,10", "--host-record=mx.slow.test,127.0.0.14",
         "--host-record=relay.auth.test,127.0.0.16", "--host-record=plain.auth.test,127.0.0.17",
     ])
-    tap.plan(30)
+    tap.plan(33)
     root = m40.Root()
     shutil.copy(TLSC, os.path.join(root.dir, "bin", "tern-tlsc"))
     tmp = tempfile.mkdtemp(prefix="tern-tls43.")
@@ -347,6 +370,34 @@ def main():
         tap.ok(all(a[3] for s in (r587, rlogin, r465, rplain) for a in s.auths),
                "no AUTH was ever sent outside TLS", [s.auths for s in (r587, rlogin, r465, rplain)])
         tap.ok(not any(os.path.basename(f) == "core" for f in os.listdir(root.dir)), "no core file")
+
+        # ---- h) a whole instance
+        inst = m42.Instance()
+        try:
+            inst.control(dnscacheip="127.0.0.1", smtproutes="inst.test:127.0.0.18", timeoutremote="10")
+            inst.start()
+            isink = m40.Sink("127.0.0.18", tls=sctx(certs["mx.tls.test"]), delay=1.0)
+            sinks.append(isink)
+            stop, seen = threading.Event(), {}
+            t = threading.Thread(target=uid_sampler, args=(inst.root + "/bin/", stop, seen), daemon=True)
+            t.start()
+            rc, out = inst.inject("a@demo.test", ["b@inst.test"], MSG)
+            m42.wait_for(30, lambda: isink.received and "TLS:_TLSv1.3" in inst.log())
+            stop.set()
+            t.join(5)
+            tap.ok(rc == 0 and isink.received and isink.received[0]["tls"] == "TLSv1.3",
+                   "a whole instance: the message arrives over TLS 1.3", (rc, out, isink.received))
+            tap.ok("success:" in inst.log() and "TLS:_TLSv1.3_TLS_" in inst.log() and "peer_not_verified" in inst.log(),  # the log writes SP as _
+                   "the send log's delivery line says TLS, protocol and verification", inst.log()[-1500:])
+            ternr = pwd.getpwnam("ternr").pw_uid
+            tap.ok(seen.get("tern-remote") and all(u == ternr and not ssl_ for u, ssl_ in seen["tern-remote"])
+                   and seen.get("tern-tlsc") and all(u == ternr for u, _ in seen["tern-tlsc"])
+                   and any(s_ for _, s_ in seen["tern-tlsc"]),
+                   "tern-remote runs as ternr and never maps libssl; tern-tlsc runs as ternr and does",
+                   {k: v[:5] for k, v in seen.items()})
+        finally:
+            inst.stop()
+            inst.cleanup()
     finally:
         for s in sinks:
             s.stop()
