@@ -53,6 +53,8 @@ static const struct ctl ctls[] = {
   { "timeoutremote", NUM, "1200", "tern-remote" },
   { "timeoutdns", NUM, "120", "tern-remote" },
   { "dnscacheip", LINE, "(none: /etc/resolv.conf)", "tern-remote" },
+  { "tlspolicy", LIST, "none (may: STARTTLS when offered)", "tern-remote" },
+  { "tlscafile", LINE, "/etc/ssl/certs/ca-certificates.crt", "tern-remote" },
   { "smtpgreeting", LINE, "@me", "tern-smtpd" },
   { "localiphost", LINE, "@me", "tern-smtpd" },
   { "badmailfrom", LIST, "none", "tern-smtpd" },
