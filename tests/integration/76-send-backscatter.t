@@ -21,7 +21,7 @@ SINK=$!
 trap 'kill $SINK 2>/dev/null; tern_cleanup' EXIT
 wait_for 10 tcp_up "$SPORT" || diag "sink not listening"
 tern_start; tap_ok $? "services up"
-BS="python3 $SRC/tests/integration/backscatter.py"
+BS="python3 $SRC/tests/integration/76-send-backscatter.py"
 tok=bs76-$$
 
 # bounced RCPT: wait for the bounce to RCPT at the sink; into $ROOT/RCPT.b, LF line ends

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """smtpsink.py: a small SMTP server on 127.0.0.1 for the shell tests of
-tern-send's remote channel (73, 74).
+tern-send's remote channel (73, 74) and of its bounces (76).
 
     smtpsink.py PORT OUT [DELAY [LIFETIME]]
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""backscatter.py: the helpers of 76-send-backscatter.t.
+"""76-send-backscatter.py: the helpers of 76-send-backscatter.t.
 
-    backscatter.py send PORT FROM RCPT TOKEN [DELIVERED-TO...]
+    76-send-backscatter.py send PORT FROM RCPT TOKEN [DELIVERED-TO...]
         one message over SMTP from 127.0.0.2 (a client that may not relay):
         headers From, To, Subject TOKEN and the Delivered-To lines given,
         then a body of payload lines "PAYLOAD-TOKEN ..."; prints the reply
         to the end of DATA ("250 ..." or "5xx ...").
-    backscatter.py bounce SINK RCPT
+    76-send-backscatter.py bounce SINK RCPT
         the message the sink (smtpsink.py, SMTPSINK_DATA=1) took for RCPT
         from the null sender; exit 1 when there is none yet.
 """
