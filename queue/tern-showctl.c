@@ -36,6 +36,7 @@ static const struct ctl ctls[] = {
   { "bouncefrom", LINE, "MAILER-DAEMON", "tern-send" },
   { "bouncehost", LINE, "@me", "tern-send" },
   { "bouncemaxbytes", NUM, "102400", "tern-send" },
+  { "bouncebody", LIST, "local:all auth:all smtp:headers", "tern-send" },
   { "doublebounceto", LINE, "postmaster", "tern-send" },
   { "doublebouncehost", LINE, "@me", "tern-send" },
   { "delaywarning", LINE, "0 (off)", "tern-send" },
