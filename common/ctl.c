@@ -254,3 +254,29 @@ const char *ctl_vdomain(const struct ctl_list *vd, const char *a, size_t len)
   if (!pre) pre = vd_find(vd, "", 0);
   return pre;
 }
+
+int ctl_relay(const char *r, char *name, size_t max, unsigned long *port)
+{
+  const char *end, *p;
+  unsigned long v = 25;
+  if (!max) return 0;
+  name[0] = 0;
+  *port = 0;
+  if (*r == '[') { end = strchr(r, ']'); if (!end) return 0; end++; }
+  else end = r + strcspn(r, ":");
+  if ((size_t)(end - r) > max - 1) return 0;
+  if (*end == ':') {
+    p = end + 1;
+    if (!*p) return 0;
+    for (v = 0; *p; p++) {
+      if (*p < '0' || *p > '9') return 0;
+      v = v * 10 + (unsigned long)(*p - '0');
+      if (v > 65535) return 0;
+    }
+    if (!v) return 0;
+  } else if (*end) return 0;
+  memcpy(name, r, (size_t)(end - r));
+  name[end - r] = 0;
+  *port = v;
+  return 1;
+}

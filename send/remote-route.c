@@ -219,24 +219,9 @@ static int badroute(void)
 static int relay(const char *r)
 {
   char name[ADDR_DOMAIN_MAX + 1], ip[16];
-  const char *end, *port = 0;
-  unsigned long p = 25;
+  unsigned long p;
   int res;
-  if (*r == '[') { end = strchr(r, ']'); if (!end) return badroute(); end++; }
-  else end = r + strcspn(r, ":");
-  if ((size_t)(end - r) > ADDR_DOMAIN_MAX) return badroute();
-  memcpy(name, r, (size_t)(end - r)); name[end - r] = 0;
-  if (*end == ':') port = end + 1; else if (*end) return badroute();
-  if (port) {
-    p = 0;
-    if (!*port) return badroute();
-    for (; *port; port++) {
-      if (*port < '0' || *port > '9') return badroute();
-      p = p * 10 + (unsigned long)(*port - '0');
-      if (p > 65535) return badroute();
-    }
-    if (!p) return badroute();
-  }
+  if (!ctl_relay(r, name, sizeof name, &p)) return badroute();
   if (literal(name, ip)) addtarget(ip, (uint16_t)p, 0, name);
   else if ((res = resolve(name, (uint16_t)p, 0)) == -2) return nomem();
   else if (res == -1) return failed('Z', "Temporary DNS failure looking up the smtproutes relay. (#4.4.3)");
