@@ -15,3 +15,4 @@ FUZZ_EXTRA_inject := queue/hdr.c
 # read-only administration tools (owner: local family): qmail-qstat,
 # qmail-qread, qmail-showctl for tern
 CORE += queue/tern-qstat queue/tern-qread queue/tern-showctl
+queue/tern-showctl: send/sched.o
