@@ -146,7 +146,7 @@ bench: programs
 	sh tests/bench/run.sh
 
 clean:
-	rm -f $(EDGE) $(CORE) $(TLSPROGS) $(UNIT_TESTS) $(FUZZERS) common/common.a
+	rm -f $(EDGE) $(CORE) $(TLSPROGS) $(SCRIPTS) $(UNIT_TESTS) $(FUZZERS) common/common.a
 	find . -name '*.o' -o -name '*.d' -o -name '*.map' | xargs rm -f
 
 .PHONY: fault fuzz-short all programs check check-sides deps deps-test unit-tests integration-tests install install-files deb demo fuzz bench clean

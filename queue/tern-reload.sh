@@ -1,0 +1,60 @@
+#!/bin/sh
+# tern-reload: check every control file (tern-showctl -c); if the check
+# passes, make every long-running tern program read its control files
+# again: SIGHUP to tern-send (s6-svc -h), and a restart of the smtpd
+# service when control/smtplisten or control/smtpport changed after it
+# came up (tern-listen binds them once). A failed check signals nothing.
+# HOME is the parent of the directory holding the real file of this
+# script. See tern-reload.8. Exit 0 reloaded, 100 refused (the check
+# failed, or usage), 111 a service could not be signalled.
+PATH=/usr/bin:/bin:/usr/sbin:/sbin
+self=$(readlink -f "$0") || { echo "tern-reload: fatal: unable to find myself: $0" >&2; exit 111; }
+H=$(dirname "$(dirname "$self")")
+[ $# -eq 0 ] || { echo "usage: tern-reload" >&2; exit 100; }
+
+out=$("$H/bin/tern-showctl" -c 2>&1)
+rc=$?
+[ -z "$out" ] || printf '%s\n' "$out" | grep -v '^tern-showctl: configuration OK' >&2
+if [ $rc -ne 0 ]; then
+  echo "tern-reload: refused: the check of $H/control failed (tern-showctl -c exit $rc); nothing was signalled, every program keeps the configuration it runs with" >&2
+  [ $rc -eq 100 ] && exit 100
+  exit 111
+fi
+
+fail=0
+# svc NAME ARGS: s6-svc ARGS on a supervised service; a missing service
+# directory is skipped (an instance without that service), an unsupervised
+# one is an error
+up() { [ -d "$H/service/$1" ] && s6-svok "$H/service/$1" 2>/dev/null; }
+svc() {
+  n=$1; shift
+  [ -d "$H/service/$n" ] || return 0
+  if ! s6-svok "$H/service/$n" 2>/dev/null; then
+    echo "tern-reload: warning: $H/service/$n is not supervised (is s6-svscan running over $H/service?): not signalled" >&2
+    fail=1; return 0
+  fi
+  s6-svc "$@" "$H/service/$n" || { echo "tern-reload: s6-svc $* $H/service/$n failed" >&2; fail=1; return 0; }
+  echo "tern-reload: $n: s6-svc $*"
+}
+
+# tern-send: rereads on SIGHUP
+svc send -h
+
+# smtpd: tern-smtpd (one per connection) and the smtprules.cdb lookup of
+# tern-listen read their files on every connection; the listening
+# addresses and port only when the service starts
+# (s6-supervise writes supervise/status when the service comes up and
+# when it is ready: a file newer than that, to the nanosecond, was not
+# read by the running tern-listen)
+if up smtpd; then
+  for f in smtplisten smtpport; do
+    [ -e "$H/control/$f" ] || continue
+    if [ -n "$(find "$H/control/$f" -newer "$H/service/smtpd/supervise/status" 2>/dev/null)" ]; then
+      echo "tern-reload: control/$f changed since the smtpd service started: restarting it" >&2
+      svc smtpd -r
+      break
+    fi
+  done
+fi
+[ $fail -eq 0 ] || exit 111
+exit 0
