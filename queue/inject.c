@@ -510,6 +510,61 @@ static void header_rcpts(int t)
   }
 }
 
+/* --- qualification of the address fields (qmail-header(5)) ------------- */
+
+/* the fields whose addresses tern-inject qualifies, as qmail-inject does */
+static const char *const addrfields[] = {
+  "Sender", "From", "Reply-To", "Mail-Reply-To", "Mail-Followup-To", "Errors-To",
+  "Return-Receipt-To", "To", "Cc", "Bcc", "Apparently-To",
+  "Resent-Sender", "Resent-From", "Resent-Reply-To", "Resent-To", "Resent-Cc", "Resent-Bcc", 0
+};
+
+struct qual { const char *s; size_t done; stralloc *out; stralloc tmp; };
+
+/* one mailbox: what qualify() adds goes in right after the addr-spec as
+   written (a trailing '+' of the host is replaced); anything else is left
+   as it is */
+static int qual_one(void *ctx, const char *a, size_t alen, size_t end)
+{
+  struct qual *q = ctx;
+  size_t keep = end;
+  q->tmp.len = 0;
+  if (!qualify(&q->tmp, a, alen) || (q->tmp.len == alen && !memcmp(q->tmp.s, a, alen))) return 0;
+  if (q->tmp.len > alen && !memcmp(q->tmp.s, a, alen)) ;   /* only appended to */
+  else if (alen && a[alen - 1] == '+' && end && q->s[end - 1] == '+' && !memcmp(q->tmp.s, a, alen - 1)) { keep = end - 1; alen--; }
+  else return 0;
+  if (!stralloc_catb(q->out, q->s + q->done, keep - q->done)
+      || !stralloc_catb(q->out, q->tmp.s + alen, q->tmp.len - alen)) die_nomem();
+  q->done = end;
+  return 0;
+}
+
+/* every address field of the header with its unqualified addresses
+   qualified; a malformed field is kept as it is */
+static void qualify_fields(void)
+{
+  stralloc nb = STRALLOC_ZERO;
+  struct qual q = { 0, 0, &nb, STRALLOC_ZERO };
+  for (size_t j = 0; j < nfields; j++) {
+    const char *s = hbuf.s + fields[j].off;
+    size_t l = fields[j].len, start = nb.len, k, nl = 0;
+    for (k = 0; addrfields[k]; k++) if (hdr_is(s, l, addrfields[k])) break;
+    if (addrfields[k]) {
+      nl = strlen(addrfields[k]) + 1;
+      q.s = s + nl; q.done = 0;
+      if (!stralloc_catb(&nb, s, nl)) die_nomem();
+      if (hdr_addrlist_pos(s + nl, l - nl, &qual_one, &q) < 0) { nb.len = start; nl = 0; }
+      else if (!stralloc_catb(&nb, q.s + q.done, l - nl - q.done)) die_nomem();
+    }
+    if (!nl && !stralloc_catb(&nb, s, l)) die_nomem();
+    fields[j].off = start;
+    fields[j].len = nb.len - start;
+  }
+  stralloc_free(&hbuf);
+  stralloc_free(&q.tmp);
+  hbuf = nb;
+}
+
 /* "Message-ID: <TIME.PID.RANDOM@idhost>\n" onto add */
 static void add_msgid(stralloc *add, time_t now)
 {
@@ -576,6 +631,7 @@ static int inject_message(int t, int dotok, const char *sender, const char *full
   make_sender(&env, &from, sender);
   read_header(&m);
   header_rcpts(t);
+  qualify_fields();
   if (!nrcpt) strerr_dief1x(EX_USAGE, "no recipients (none given and none found in To, Cc, Bcc)");
   dedupe();
   added_fields(&add, &from, fullname);
