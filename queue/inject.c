@@ -3,6 +3,7 @@
    Runs as the calling user. See queue/tern-inject.8. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
@@ -262,6 +263,71 @@ static void run_bin(const char *prog, const char *env, size_t envlen, const char
   xmexec_m(argv, env, envlen);
 }
 
+/* sendmail -bs: tern-smtpd behind two pipes. tern-smtpd closes on a client
+   that talks before the greeting (RFC 5321 4.3.1), but a local program
+   may write a whole session into sendmail -bs at once: its input is held
+   back until the greeting (its last line, "220 ...") has gone out, then
+   both directions are copied as they come. Exits with tern-smtpd's code. */
+static int copyall(int fd, const char *b, size_t n)
+{
+  while (n) {
+    ssize_t w = write(fd, b, n);
+    if (w < 0) { if (errno == EINTR) continue; return -1; }
+    b += w; n -= (size_t)w;
+  }
+  return 0;
+}
+
+static void mode_bs(const char *env, size_t envlen)
+{
+  char fn[4200], buf[8192];
+  char const *argv[2] = { fn, 0 };
+  int in[2], out[2], greeted = 0, inopen = 1, st;
+  size_t col = 0;
+  char c3 = 0;
+  pid_t pid;
+  homepath(fn, sizeof fn, "bin/tern-smtpd");
+  if (access(fn, X_OK) < 0) strerr_dief3x(EX_UNAVAILABLE, "-bs", " not available: no ", fn);
+  if (pipe(in) < 0 || pipe(out) < 0) strerr_diefu1sys(EX_TEMPFAIL, "pipe");
+  pid = fork();
+  if (pid < 0) strerr_diefu1sys(EX_TEMPFAIL, "fork");
+  if (!pid) {
+    if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0) strerr_diefu1sys(EX_TEMPFAIL, "dup2");
+    close(in[0]); close(in[1]); close(out[0]); close(out[1]);
+    xmexec_m(argv, env, envlen);
+  }
+  close(in[0]); close(out[1]);
+  signal(SIGPIPE, SIG_IGN);
+  for (;;) {
+    struct pollfd p[2] = { { out[0], POLLIN, 0 }, { 0, POLLIN, 0 } };
+    ssize_t r;
+    if (poll(p, greeted && inopen ? 2 : 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      strerr_diefu1sys(EX_TEMPFAIL, "poll");
+    }
+    if (p[0].revents) {
+      r = read(out[0], buf, sizeof buf);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;   /* tern-smtpd is done */
+      for (ssize_t i = 0; i < r && !greeted; i++) {
+        if (col == 3) c3 = buf[i];
+        col++;
+        if (buf[i] == '\n') { if (c3 != '-') greeted = 1; col = 0; }
+      }
+      if (copyall(1, buf, (size_t)r) < 0) break;
+    }
+    if (greeted && inopen && p[1].revents) {
+      r = read(0, buf, sizeof buf);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0 || copyall(in[1], buf, (size_t)r) < 0) { inopen = 0; close(in[1]); }
+    }
+  }
+  if (inopen) close(in[1]);
+  close(out[0]);
+  while (waitpid(pid, &st, 0) < 0) if (errno != EINTR) strerr_diefu1sys(EX_TEMPFAIL, "waitpid");
+  _exit(WIFEXITED(st) ? WEXITSTATUS(st) : EX_TEMPFAIL);
+}
+
 static void mode_bp(void)
 {
   char dn[4200];
@@ -368,10 +434,8 @@ int inject_main(int argc, char const *const *argv)
     run_bin("bin/tern-newaliases", "", 0, "newaliases");
   }
   if (mode == 's')
-    run_bin("bin/tern-smtpd",
-            "RELAYCLIENT=\0PROTO=TCP\0TCPREMOTEIP=127.0.0.1\0TCPLOCALIP=127.0.0.1\0TCPREMOTEINFO=sendmail-bs\0",
-            sizeof "RELAYCLIENT=\0PROTO=TCP\0TCPREMOTEIP=127.0.0.1\0TCPLOCALIP=127.0.0.1\0TCPREMOTEINFO=sendmail-bs\0" - 1,
-            "-bs");
+    mode_bs("RELAYCLIENT=\0PROTO=TCP\0TCPREMOTEIP=127.0.0.1\0TCPLOCALIP=127.0.0.1\0TCPREMOTEINFO=sendmail-bs\0",
+            sizeof "RELAYCLIENT=\0PROTO=TCP\0TCPREMOTEIP=127.0.0.1\0TCPLOCALIP=127.0.0.1\0TCPREMOTEINFO=sendmail-bs\0" - 1);
 
   read_controls();
   for (; i < argc; i++) {
