@@ -131,9 +131,11 @@ deb:
 	@sh tests/deps.sh deb
 	sh queue/deb.sh "$(DEB_BUILD)"
 
-DEMO_ROOT ?= $(CURDIR)/demo-root
+# DEMO_ROOT empty: ./demo-root, or /var/tmp/tern-demo when the tern users
+# cannot reach the checkout (tests/demo.sh)
+DEMO_ROOT ?=
 demo: deps programs
-	sh tests/demo.sh "$(DEMO_ROOT)"
+	sh tests/demo.sh $(if $(DEMO_ROOT),"$(DEMO_ROOT)")
 
 fuzz: $(FUZZERS)
 	sh tests/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
