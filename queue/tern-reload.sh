@@ -5,12 +5,15 @@
 # service when control/smtplisten or control/smtpport changed after it
 # came up (tern-listen binds them once). A failed check signals nothing.
 # HOME is the parent of the directory holding the real file of this
-# script. See tern-reload.8. Exit 0 reloaded, 100 refused (the check
+# script; the services are in SCANDIR (default HOME/service). See
+# tern-reload.8. Exit 0 reloaded, 100 refused (the check
 # failed, or usage), 111 a service could not be signalled.
 PATH=/usr/bin:/bin:/usr/sbin:/sbin
 self=$(readlink -f "$0") || { echo "tern-reload: fatal: unable to find myself: $0" >&2; exit 111; }
 H=$(dirname "$(dirname "$self")")
-[ $# -eq 0 ] || { echo "usage: tern-reload" >&2; exit 100; }
+[ $# -le 1 ] || { echo "usage: tern-reload [scandir]" >&2; exit 100; }
+# the s6 scan directory holding the services (the unit passes it)
+S=${1:-$H/service}
 
 out=$("$H/bin/tern-showctl" -c 2>&1)
 rc=$?
@@ -25,15 +28,15 @@ fail=0
 # svc NAME ARGS: s6-svc ARGS on a supervised service; a missing service
 # directory is skipped (an instance without that service), an unsupervised
 # one is an error
-up() { [ -d "$H/service/$1" ] && s6-svok "$H/service/$1" 2>/dev/null; }
+up() { [ -d "$S/$1" ] && s6-svok "$S/$1" 2>/dev/null; }
 svc() {
   n=$1; shift
-  [ -d "$H/service/$n" ] || return 0
-  if ! s6-svok "$H/service/$n" 2>/dev/null; then
-    echo "tern-reload: warning: $H/service/$n is not supervised (is s6-svscan running over $H/service?): not signalled" >&2
+  [ -d "$S/$n" ] || return 0
+  if ! s6-svok "$S/$n" 2>/dev/null; then
+    echo "tern-reload: warning: $S/$n is not supervised (is s6-svscan running over $S?): not signalled" >&2
     fail=1; return 0
   fi
-  s6-svc "$@" "$H/service/$n" || { echo "tern-reload: s6-svc $* $H/service/$n failed" >&2; fail=1; return 0; }
+  s6-svc "$@" "$S/$n" || { echo "tern-reload: s6-svc $* $S/$n failed" >&2; fail=1; return 0; }
   echo "tern-reload: $n: s6-svc $*"
 }
 
@@ -49,7 +52,7 @@ svc send -h
 if up smtpd; then
   for f in smtplisten smtpport; do
     [ -e "$H/control/$f" ] || continue
-    if [ -n "$(find "$H/control/$f" -newer "$H/service/smtpd/supervise/status" 2>/dev/null)" ]; then
+    if [ -n "$(find "$H/control/$f" -newer "$S/smtpd/supervise/status" 2>/dev/null)" ]; then
       echo "tern-reload: control/$f changed since the smtpd service started: restarting it" >&2
       svc smtpd -r
       break

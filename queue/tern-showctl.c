@@ -33,6 +33,7 @@ static const struct ctl ctls[] = {
   { "locals", LIST, "me only", "tern-send tern-smtpd", 0 },
   { "rcpthosts", LIST, "me only (tern is never an open relay)", "tern-smtpd", 0 },
   { "morercpthosts.cdb", EXISTS, "none", "tern-smtpd", 0 },
+  { "morercpthosts", LIST, "none (source of morercpthosts.cdb)", "tern-showctl -c (its age against morercpthosts.cdb)", 0 },
   { "virtualdomains", LIST, "none", "tern-send tern-smtpd", 0 },
   { "percenthack", LIST, "none", "tern-send", 0 },
   { "defaultdelivery", LINE, "./Maildir/", "tern-lspawn", 0 },
@@ -300,7 +301,7 @@ static int checkall(const char *home)
     if (ctl_readline("control/smtpgreeting", b, sizeof b, &len) >= 0 && !b[0])
       complain(1, "control/me", 0, "missing or empty, and no control/smtpgreeting: tern-smtpd refuses every session", 0);
   }
-  snprintf(cmd, sizeof cmd, "%s/bin/tern-rules %s/control/smtprules.cdb %s/control/smtprules.tmp < %s/control/smtprules", home, home, home, home);
+  snprintf(cmd, sizeof cmd, "%s/bin/tern-rules as tern-rules(8) says", home);
   check_stale("control/smtprules", "control/smtprules.cdb", cmd);
   check_stale("control/morercpthosts", "control/morercpthosts.cdb", "a cdb compiler (qmail-newmrh's job: one key per domain)");
   snprintf(cmd, sizeof cmd, "%s/bin/tern-newu", home);
