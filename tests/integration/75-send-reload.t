@@ -18,7 +18,7 @@ printf ':allow\n' > "$C/smtprules"
 "$ROOT/bin/tern-rules" "$C/smtprules.cdb" "$C/smtprules.tmp" < "$C/smtprules"
 printf ':[127.0.0.1]:9\n' > "$C/smtproutes"
 tern_start; tap_ok $? "services up"
-grep -q '^ExecReload=@HOME@/bin/tern-reload @HOME@/service$' "$SRC/queue/tern.service"; tap_ok $? "the unit's ExecReload is tern-reload"
+grep -q '^ExecReload=/bin/sh @HOME@/bin/tern-reload @HOME@/service$' "$SRC/queue/tern.service"; tap_ok $? "the unit's ExecReload is tern-reload"
 
 # smtp RCPT: send one message by SMTP to RCPT on the instance; prints the reply code of RCPT
 smtp() {
