@@ -95,6 +95,13 @@ svscan=$!
 n=100; while [ $n -gt 0 ] && ! python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])" "$ROOT/sock/queue" 2>/dev/null; do sleep 0.1; n=$((n - 1)); done
 [ -S "$ROOT/sock/queue" ] || { echo "demo: the queue service did not come up within 10 s:" >&2; diagnose; exit 111; }
 
+# tern-listen tells s6 when it listens (notification-fd): not ready in
+# 10 s means it cannot bind (the port taken, say); mail still flows locally
+if [ -d "$ROOT/service/smtpd" ] && ! s6-svwait -U -t 10000 "$ROOT/service/smtpd" 2>/dev/null; then
+  echo "demo: the smtpd service is not listening on port $PORT after 10 s (another program on that port? DEMO_PORT=... to choose another):" >&2
+  diagnose
+fi
+
 token=welcome-$(date +%s)-$$
 printf 'To: demo@demo.test\nSubject: Welcome to tern (%s)\n\nThis message went through sendmail, the queue socket, tern-queue,\nthe queue, tern-send, tern-lspawn and tern-local, each as its own user.\n' "$token" \
   | "$ROOT/bin/sendmail" demo@demo.test || { echo "demo: injecting the welcome message with $ROOT/bin/sendmail failed (its message above):" >&2; diagnose; exit 111; }
