@@ -27,7 +27,8 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 programs() {
   for p in queue/tern-queue queue/tern-clean queue/tern-inject queue/sendmail queue/tern-qstat queue/tern-qread \
            queue/tern-showctl queue/tern-reload send/tern-start send/tern-send send/tern-lspawn send/tern-rspawn send/tern-remote \
-           local/tern-local local/tern-newu local/tern-newaliases smtpd/tern-listen smtpd/tern-smtpd smtpd/tern-rules; do
+           local/tern-local local/tern-newu local/tern-newaliases smtpd/tern-listen smtpd/tern-smtpd smtpd/tern-rules \
+           smtpd/tern-tlsd smtpd/tern-authfile smtpd/tern-authdovecot; do
     [ -f "$src/$p" ] || continue
     b=$(basename "$p")
     cp -f "$src/$p" "$1/.$b.new"
@@ -57,13 +58,15 @@ user() { # name group home
   getent passwd "$1" >/dev/null && return 0
   useradd --system --no-create-home --home-dir "$3" --shell $nologin -g "$2" "$1" || die "useradd $1"
 }
-group tern; group ternnofiles; group ternl
+group tern; group ternnofiles; group ternl; group terntls; group ternauth
 user ternd ternnofiles /nonexistent
 user ternq tern /nonexistent
 user terns tern /nonexistent
 user ternr tern /nonexistent
 user ternl ternl /nonexistent
 user ternalias ternnofiles /nonexistent
+user terntls terntls /nonexistent
+user ternauth ternauth /nonexistent
 
 # --- refuse to run over something we do not recognise ---
 if [ -d "$H/queue" ]; then
@@ -104,6 +107,15 @@ chown ternr:tern "$Q/lock/tcpto"; chmod 0644 "$Q/lock/tcpto"
 # --- programs ---
 programs "$H/bin"
 
+# --- TLS keys and passwords: each readable by its one reader only ---
+# tls/: tern-tlsd's certificates (terntls); auth/: tern-authfile's password
+# file (ternauth); auth-fail/: tern-smtpd's counters of failed AUTH (ternd)
+d 0750 root:terntls "$H/tls"
+d 0750 root:ternauth "$H/auth"
+d 0700 ternd:ternnofiles "$H/auth-fail"
+[ -e "$H/auth/passwd" ] || : > "$H/auth/passwd"
+chown root:ternauth "$H/auth/passwd"; chmod 0640 "$H/auth/passwd"
+
 # --- control files with working defaults (kept if present) ---
 c() { [ -e "$H/control/$1" ] || printf '%s\n' "$2" > "$H/control/$1"; chmod 0644 "$H/control/$1"; }
 # Debian's /etc/mailname (the host's mail name) first, as Debian's MTAs do
@@ -118,8 +130,24 @@ c defaultdelivery ./Maildir/
 c smtplisten "::"
 c smtpport 25
 c smtprules ':allow'
+c submissionrules ':allow'
+c smtpsrules ':allow'
 d 0755 root:root "$H/control/queue.rules" "$H/control/queue.rules/uid" "$H/control/queue.rules/uid/default"
 : > "$H/control/queue.rules/uid/default/allow"
+# the password socket: only ternd (tern-smtpd) may ask
+d 0755 root:root "$H/control/auth.rules" "$H/control/auth.rules/uid" "$H/control/auth.rules/uid/$(id -u ternd)"
+: > "$H/control/auth.rules/uid/$(id -u ternd)/allow"
+c authcheck "s6-sudo -e -t 10000 $H/sock/auth"
+# a certificate for STARTTLS, SMTPS and submission, as Debian's Postfix
+# offers STARTTLS out of the box: self-signed for me, made once, kept
+if [ ! -e "$H/tls/default.crt" ] && command -v openssl >/dev/null; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=$me" -addext "subjectAltName=DNS:$me" \
+    -keyout "$H/tls/.default.key.new" -out "$H/tls/.default.crt.new" >/dev/null 2>&1 || die "openssl req (self-signed certificate)"
+  chown root:terntls "$H/tls/.default.key.new" "$H/tls/.default.crt.new"
+  chmod 0640 "$H/tls/.default.key.new"; chmod 0644 "$H/tls/.default.crt.new"
+  mv -f "$H/tls/.default.key.new" "$H/tls/default.key"
+  mv -f "$H/tls/.default.crt.new" "$H/tls/default.crt"
+fi
 [ -e "$H/users/assign" ] || printf '.\n' > "$H/users/assign"
 
 # --- s6 service directories (templates in */service/NAME) ---
@@ -133,7 +161,11 @@ for t in "$src"/queue/service/* "$src"/send/service/* "$src"/smtpd/service/*; do
     [ -d "$e/event" ] || mkdir -m 0700 "$e/event"
     [ -d "$e/supervise" ] || mkdir -m 0700 "$e/supervise"
   done
-  d 0755 ternl:ternl "$H/log/$n"
+  # logs for root and group adm only (the log/run templates): an older
+  # install's files lose their world bits and go to the group
+  lg=ternl; getent group adm >/dev/null && lg=adm
+  d 0750 ternl:$lg "$H/log/$n"
+  find "$H/log/$n" -mindepth 1 -exec chgrp $lg {} + -exec chmod o-rwx {} +
   # FILE.dist is the template as last installed. A FILE that still equals
   # it (or is new) is replaced; one the administrator edited is kept, and
   # the new template is left beside it as FILE.new with a warning.
@@ -157,5 +189,9 @@ done
 # present) into HOME/alias, then users/cdb and users/recipients.cdb
 if [ -x "$H/bin/tern-newaliases" ]; then "$H/bin/tern-newaliases" || die "tern-newaliases"
 elif [ -x "$H/bin/tern-newu" ]; then "$H/bin/tern-newu" || die "tern-newu"; fi
-if [ -x "$H/bin/tern-rules" ]; then "$H/bin/tern-rules" "$H/control/smtprules.cdb" "$H/control/smtprules.tmp" < "$H/control/smtprules" || die "tern-rules"; fi
+if [ -x "$H/bin/tern-rules" ]; then
+  for r in smtprules submissionrules smtpsrules; do
+    "$H/bin/tern-rules" "$H/control/$r.cdb" "$H/control/$r.tmp" < "$H/control/$r" || die "tern-rules $r"
+  done
+fi
 echo "install: tern installed in $H"

@@ -2,8 +2,8 @@
 # tern-reload: check every control file (tern-showctl -c); if the check
 # passes, make every long-running tern program read its control files
 # again: SIGHUP to tern-send (s6-svc -h), and a restart of the smtpd
-# service when control/smtplisten or control/smtpport changed after it
-# came up (tern-listen binds them once). A failed check signals nothing.
+# service when a control file its run file reads (addresses, ports,
+# limits) changed after it came up (tern-listen gets them once). A failed check signals nothing.
 # HOME is the parent of the directory holding the real file of this
 # script; the services are in SCANDIR (default HOME/service). See
 # tern-reload.8. Exit 0 reloaded, 100 refused (the check
@@ -45,15 +45,15 @@ svc send -h
 
 # smtpd: tern-smtpd (one per connection) and the smtprules.cdb lookup of
 # tern-listen read their files on every connection; the listening
-# addresses and port only when the service starts
+# addresses, ports and limits only when the service starts (its run file)
 # (s6-supervise writes supervise/status when the service comes up and
 # when it is ready: a file newer than that, to the nanosecond, was not
 # read by the running tern-listen)
 if up smtpd; then
-  for f in smtplisten smtpport; do
+  for f in smtplisten smtpport smtpsport submissionport concurrencyincoming concurrencyperip concurrencyrelay timeoutstress; do
     [ -e "$H/control/$f" ] || continue
     if [ -n "$(find "$H/control/$f" -newer "$S/smtpd/supervise/status" 2>/dev/null)" ]; then
-      echo "tern-reload: control/$f changed since the smtpd service started: restarting it" >&2
+      echo "tern-reload: control/$f changed since the smtpd service started: restarting it (tern-listen reads it only when it starts)" >&2
       svc smtpd -r
       break
     fi

@@ -1,8 +1,8 @@
 # send/: programs of this family (see the top Makefile). Two sides live
 # here, and no binary links both libraries (check-sides proves it):
 #
-#   CORE (skalibs only): tern-start, tern-send and its scheduler (sched.*),
-#     the spawners tern-lspawn and tern-rspawn (with rreport.*, its
+#   CORE (skalibs only): tern-start, tern-send and its parts (sched.*, the
+#     pure scheduler, and the modules listed below), the spawners tern-lspawn and tern-rspawn (with rreport.*, its
 #     conversion of tern-remote's reports).
 #   EDGE (libowfat only): tern-remote, the SMTP client, and its own modules,
 #     all named remote-*: remote-reply.* (reply parser), remote-tcpto.*
@@ -10,7 +10,11 @@
 
 # ---- CORE: the scheduler side ----
 CORE += send/tern-start send/tern-lspawn send/tern-send
-send/tern-send: send/sched.o
+# tern-send's parts: scheduler (sched.*, pure), message table and retry
+# heaps (msgs.*), preprocessing (todo.*), passes and spawner I/O (jobs.*),
+# bounces (bounce.*), configuration (sconf.*), log (slog.*), queue files
+# and tern-clean (files.*)
+send/tern-send: send/sched.o send/slog.o send/files.o send/sconf.o send/msgs.o send/todo.o send/jobs.o send/bounce.o
 # the spawner loop and the request framer, shared by tern-lspawn and tern-rspawn
 send/tern-lspawn: send/spawn.o send/spawnreq.o
 # the spawner request framer: unit test and fuzz harness

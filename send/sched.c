@@ -64,7 +64,7 @@ int sched_classify(const char *a, size_t len, const struct sched_ctl *ctl,
     *outlen = n;
     return SCHED_LOCAL;
   }
-  /* reference/qmail.md 4.2 step 4: user@domain, domain, .suffixes, "" */
+  /* virtualdomains (qmail-send(8)): user@domain, domain, .suffixes, "" */
   pre = ctl_vdomain(ctl->vdoms, buf, n);
   if (pre && *pre) {
     size_t pl = strlen(pre);

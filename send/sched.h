@@ -1,9 +1,9 @@
 #ifndef TERN_SEND_SCHED_H
 #define TERN_SEND_SCHED_H
 /* sched: tern-send's pure logic (no I/O, libc only): address
-   classification (reference/qmail.md 4.2), the retry schedule (4.4), log-safe
-   text (CONVENTIONS.md 7), bounce/N paragraphs (4.7) and the RFC 3464 bounce
-   message built from them. */
+   classification (qmail-send(8), qmail-control(5)), qmail's retry schedule,
+   log-safe text, bounce/N paragraphs and the RFC 3464 bounce message built
+   from them. */
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -23,7 +23,7 @@ struct sched_ctl {
   const char *envnoathost;              /* control/envnoathost */
 };
 
-/* Classify envelope recipient a[0..len) (reference/qmail.md 4.2): an address
+/* Classify envelope recipient a[0..len) as qmail-send does: an address
    without '@' gets "@" + envnoathost; while its domain is listed in
    percenthack (exact, any case) and its local part holds a '%', the last '%'
    becomes '@' and the old "@domain" is dropped; a domain in locals is local;
@@ -106,7 +106,7 @@ struct sched_bounce_in {
    LF line ends. dst == 0 measures; returns the length. Never reads outside
    its inputs, whatever bytes they hold. */
 extern size_t sched_bounce(char *dst, const struct sched_bounce_in *b);
-/* ---- queue files (tern-send.8, "Queue states") ----
+/* ---- queue files (tern-send.8, QUEUE STATES) ----
    Preprocessing writes info/S/N, local/S/N and remote/S/N without fsync;
    todo/N stays the durable record until the message is done. Each file ends
    with a trailer 'E' count NUL (count = the records before it, decimal),

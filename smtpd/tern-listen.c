@@ -1,6 +1,8 @@
 /* tern-listen: a UCSPI-TCP server (tcpserver / s6-tcpserver style).
-   tern-listen [-U] [-u uid] [-g gid] [-c max] [-C perip] [-x rules.cdb]
-               [-h] [-t dnstimeout] [-N fd] [-b backlog] host[,host...] port program...
+   tern-listen [-U] [-u uid] [-g gid] [-c max] [-C perip] [-R reserve]
+               [-s stresssecs] [-x rules.cdb] [-h] [-t dnstimeout] [-N fd]
+               [-b backlog] [-T uid:gid -k tlsd [-O]]
+               [-L name:port:mode:rules.cdb]... host[,host...] port program...
    See tern-listen.8. Edge program: libowfat + libc + common/ only. */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,8 +12,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <linux/tcp.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,18 +33,50 @@
 
 #include "common/priv.h"
 
-#define USAGE "usage: tern-listen [-U] [-u uid] [-g gid] [-c max] [-C perip] [-x rules.cdb] [-h] [-t secs] [-N fd] [-b backlog] host[,host...] port program..."
+#define USAGE "usage: tern-listen [-U] [-u uid] [-g gid] [-c max] [-C perip] [-R reserve] [-s secs] [-x rules.cdb] [-h] [-t secs] [-N fd] [-b backlog] [-T uid:gid -k tlsd [-O]] [-L name:port:mode:rules.cdb]... host[,host...] port program..."
 #define LISTEN_MAX 8      /* listening addresses */
+#define LISTENERS_MAX 4   /* listeners: the positional one and up to 3 -L */
+#define SOCK_MAX (LISTEN_MAX * LISTENERS_MAX)
 #define CONN_MAX 1000     /* -c upper bound */
 #define LINE_MAX_ 600
 
-struct lsock { int fd; int v6; };
-static struct lsock ls[LISTEN_MAX];
+/* A listener: a port on every listen address, a name tern-smtpd gets as
+   TERN_LISTENER, its TLS mode and its own rules. */
+#define MODE_PLAIN 0      /* no TLS */
+#define MODE_STARTTLS 1   /* tern-tlsd beside tern-smtpd, started on request */
+#define MODE_SMTPS 2      /* tern-tlsd beside tern-smtpd, TLS from the start (RFC 8314) */
+struct listener { const char *name; unsigned short port; int mode; const char *rules; };
+static struct listener lns[LISTENERS_MAX];
+static unsigned nlns;
+
+struct lsock { int fd; int v6; const struct listener *l; };
+static struct lsock ls[SOCK_MAX];
 static unsigned nls;
 
-struct child { pid_t pid; char ip[16]; };
+/* TLS (-T, -k, -O): tern-tlsd runs as tls_uid:tls_gid beside each session
+   of a STARTTLS or SMTPS listener; tern-listen then keeps root and each
+   session drops to the session user itself */
+static int tls_on, tls_mx_floor;
+static uid_t tls_uid, sess_uid;
+static gid_t tls_gid, sess_gid;
+static const char *tlsd;
+
+/* fd: tern-listen's own copy of the client socket, kept for TCP_INFO
+   (stress mode) and for the 421 after an eviction; closed at reap */
+struct child { pid_t pid; int fd; char relay, evicted; time_t start; char ip[16]; };
 static struct child *kids;
-static unsigned long maxconn = 40, perip = 10, nkids;
+static unsigned long maxconn = 120, perip = 50, reserve = 10, nkids;
+/* stress mode (tern-listen.8 STRESS): while 3/4 of the slots open to
+   non-relay clients are taken, a non-relay session that has received
+   nothing for stresssecs, or that is older than 3 x stresssecs and has
+   averaged fewer than SLOW_BPS bytes a second, is ended. 0 = off. */
+static unsigned long stresssecs = 10;
+#define SLOW_BPS 32
+/* addresses whose sessions stress mode ended: refused for 6 x stresssecs,
+   so that an idle attacker cannot take the freed slots straight back.
+   The oldest entry is reused when the table is full. */
+#define PENALTY_MAX 256
+static struct penalty { time_t t; char ip[16]; } pen[PENALTY_MAX];
 
 static int selfpipe[2];
 static volatile sig_atomic_t gotterm;
@@ -128,7 +166,14 @@ static void reap(void)
     char pb[24], sb[24];
     if (p <= 0) return;
     for (unsigned long i = 0; i < maxconn; i++)
-      if (kids[i].pid == p) { kids[i].pid = 0; nkids--; break; }
+      if (kids[i].pid == p) {
+        static const char m[] = "421 4.3.2 server busy, closing idle or slow connection\r\n";
+        if (kids[i].evicted) (void)!send(kids[i].fd, m, sizeof m - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+        close(kids[i].fd);
+        kids[i].pid = 0;
+        nkids--;
+        break;
+      }
     ulongfmt(pb, (unsigned long)p);
     if (WIFEXITED(st)) ulongfmt(sb, (unsigned long)WEXITSTATUS(st));
     else { sb[0] = 's'; sb[1] = 'i'; sb[2] = 'g'; ulongfmt(sb + 3, (unsigned long)WTERMSIG(st)); }
@@ -140,8 +185,9 @@ static void reap(void)
 static const char *rules_path;
 
 /* apply the data of a rule: "D" record = deny, "+NAME=value" records set
-   the environment. Returns 1 allow, 0 deny. */
-static int apply_rule(const char *d, size_t n, const char **denymsg)
+   the environment. With relay non-null nothing is set: *relay says
+   whether the rule sets RELAYCLIENT. Returns 1 allow, 0 deny. */
+static int apply_rule(const char *d, size_t n, const char **denymsg, int *relay)
 {
   int allow = 1;
   size_t i = 0;
@@ -160,7 +206,8 @@ static int apply_rule(const char *d, size_t n, const char **denymsg)
         eq = strchr(rec, '=');
         if (eq) {
           *eq = 0;
-          if (!strcmp(rec, "DENYMSG")) *denymsg = strdup(eq + 1);
+          if (relay) { if (!strcmp(rec, "RELAYCLIENT")) *relay = 1; }
+          else if (!strcmp(rec, "DENYMSG")) *denymsg = strdup(eq + 1);
           else setenv(rec, eq + 1, 1);
         }
       }
@@ -171,7 +218,7 @@ static int apply_rule(const char *d, size_t n, const char **denymsg)
 }
 
 /* 1 found (data applied), 0 no rule, -1 error */
-static int rules_try(struct cdb *c, const char *key, size_t klen, int *allow, const char **denymsg)
+static int rules_try(struct cdb *c, const char *key, size_t klen, int *allow, const char **denymsg, int *relay)
 {
   int r = cdb_find(c, (const unsigned char *)key, klen);
   char *d;
@@ -182,14 +229,15 @@ static int rules_try(struct cdb *c, const char *key, size_t klen, int *allow, co
   d = malloc(dl + 1);
   if (!d) return -1;
   if (cdb_read(c, (unsigned char *)d, dl, cdb_datapos(c)) < 0) { free(d); return -1; }
-  *allow = apply_rule(d, dl, denymsg);
+  *allow = apply_rule(d, dl, denymsg, relay);
   free(d);
   return 1;
 }
 
 /* tcprules lookup order: ip, =host, shorter ip prefixes ending in '.' or
-   ':', =.host suffixes, =, the empty key. 1 allow, 0 deny, -1 error */
-static int rules_check(const char *ip, const char *host, const char **denymsg)
+   ':', =.host suffixes, =, the empty key. 1 allow, 0 deny, -1 error.
+   relay: as for apply_rule. */
+static int rules_check(const char *ip, const char *host, const char **denymsg, int *relay)
 {
   struct cdb c;
   int allow = 1, r, fd;
@@ -202,25 +250,25 @@ static int rules_check(const char *ip, const char *host, const char **denymsg)
      munmap()s whatever address the stack held (found by SANITIZE=1) */
   byte_zero(&c, sizeof c);
   cdb_init(&c, fd);
-  r = rules_try(&c, ip, n, &allow, denymsg);
+  r = rules_try(&c, ip, n, &allow, denymsg, relay);
   if (!r && host && strlen(host) < sizeof key - 1) {
     key[0] = '=';
     strcpy(key + 1, host);
-    r = rules_try(&c, key, strlen(key), &allow, denymsg);
+    r = rules_try(&c, key, strlen(key), &allow, denymsg, relay);
   }
   for (size_t k = n; !r && k > 0; k--)
-    if (ip[k - 1] == '.' || ip[k - 1] == ':') r = rules_try(&c, ip, k, &allow, denymsg);
+    if (ip[k - 1] == '.' || ip[k - 1] == ':') r = rules_try(&c, ip, k, &allow, denymsg, relay);
   if (!r && host) {
     size_t hl = strlen(host);
     for (size_t k = 0; !r && k < hl; k++)
       if (host[k] == '.' && hl - k < sizeof key - 1) {
         key[0] = '=';
         strcpy(key + 1, host + k);
-        r = rules_try(&c, key, strlen(key), &allow, denymsg);
+        r = rules_try(&c, key, strlen(key), &allow, denymsg, relay);
       }
-    if (!r) r = rules_try(&c, "=", 1, &allow, denymsg);
+    if (!r) r = rules_try(&c, "=", 1, &allow, denymsg, relay);
   }
-  if (!r) r = rules_try(&c, "", 0, &allow, denymsg);
+  if (!r) r = rules_try(&c, "", 0, &allow, denymsg, relay);
   cdb_free(&c);
   close(fd);
   if (r < 0) return -1;
@@ -282,7 +330,69 @@ static int lookup_host(const char ip[16], char *out, size_t max)
 
 static int flaghost;
 
-static void child(int fd, const char rip[16], uint16 rport, unsigned long connnum, char **prog)
+/* fd moved to a number above 9, out of the way of 0, 1, 3 and 4 */
+static int movehigh(int fd)
+{
+  int n = fcntl(fd, F_DUPFD, 10);
+  if (n < 0) _exit(111);
+  close(fd);
+  return n;
+}
+
+/* the TLS process of one session: two socketpairs, tern-tlsd started as
+   the TLS user with the network on 0/1, control on 3 and plaintext on 4
+   (tern-tlsd.8); this process keeps the other ends as 3 and 4 and sets
+   the UCSPI-TLS environment for tern-smtpd. *fdp is moved above 9. */
+static void start_tls(int *fdp, const struct listener *l)
+{
+  int ctl[2], dat[2], fd;
+  pid_t pid;
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, ctl) < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, dat) < 0) {
+    logs("warning: unable to create the TLS channel: ", strerror(errno), 0, 0, 0);
+    (void)!write(*fdp, "421 4.3.0 temporary failure\r\n", 29);
+    _exit(111);
+  }
+  fd = *fdp = movehigh(*fdp);
+  ctl[0] = movehigh(ctl[0]); ctl[1] = movehigh(ctl[1]);
+  dat[0] = movehigh(dat[0]); dat[1] = movehigh(dat[1]);
+  pid = fork();
+  if (pid < 0) _exit(111);
+  if (!pid) {
+    char *argv[3];
+    gid_t g = tls_gid;
+    if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(ctl[0], 3) < 0 || dup2(dat[0], 4) < 0) _exit(111);
+    close(fd); close(ctl[0]); close(ctl[1]); close(dat[0]); close(dat[1]);
+    priv_drop("tern-listen", tls_uid, tls_gid, 1, &g);
+    argv[0] = (char *)tlsd;
+    argv[1] = tls_mx_floor && !strcmp(l->name, "mx") ? "-o" : 0;
+    argv[2] = 0;
+    execv(tlsd, argv);
+    logs("warning: unable to run ", tlsd, ": ", strerror(errno), 0);
+    _exit(111);
+  }
+  if (dup2(ctl[1], 3) < 0 || dup2(dat[1], 4) < 0) _exit(111);
+  close(ctl[0]); close(ctl[1]); close(dat[0]); close(dat[1]);
+  setenv("SSLCTLFD", "3", 1);
+  setenv("SSLREADFD", "4", 1);
+  setenv("SSLWRITEFD", "4", 1);
+}
+
+/* a denied client: 554 with the rule's DENYMSG, or a plain one (RFC 5321
+   section 3.1: a server that will not serve a client says so with 554) */
+static void deny(int fd, const char *denymsg)
+{
+  char buf[600];
+  size_t k;
+  if (!denymsg) denymsg = "5.7.1 no SMTP service here for you";
+  k = strlen(denymsg);
+  if (k > 500) k = 500;
+  memcpy(buf, "554 ", 4);
+  for (size_t i = 0; i < k; i++) buf[4 + i] = (denymsg[i] == '\r' || denymsg[i] == '\n') ? ' ' : denymsg[i];
+  memcpy(buf + 4 + k, "\r\n", 2);
+  (void)!write(fd, buf, k + 6);
+}
+
+static void child(int fd, const struct listener *l, const char rip[16], uint16 rport, unsigned long connnum, char **prog)
 {
   char lip[16], ripbuf[IP6_FMT + 1], lipbuf[IP6_FMT + 1], pb[24], host[256];
   uint16 lport = 0;
@@ -312,7 +422,8 @@ static void child(int fd, const char rip[16], uint16 rport, unsigned long connnu
   unsetenv("TCPREMOTEINFO");
   unsetenv("TCPLOCALHOST");
   if (flaghost && lookup_host(rip, host, sizeof host)) setenv("TCPREMOTEHOST", host, 1);
-  r = rules_check(ripbuf, getenv("TCPREMOTEHOST"), &denymsg);
+  rules_path = l->rules;
+  r = rules_check(ripbuf, getenv("TCPREMOTEHOST"), &denymsg, 0);
   if (r < 0) {
     logs("warning: unable to read rules ", rules_path, " for ", ripbuf, ", dropping");
     (void)!write(fd, "421 4.3.0 temporary failure\r\n", 29);
@@ -320,16 +431,17 @@ static void child(int fd, const char rip[16], uint16 rport, unsigned long connnu
   }
   if (r == 0) {
     logs("info: deny ", ripbuf, 0, 0, 0);
-    if (denymsg) {
-      size_t k = strlen(denymsg);
-      char buf[600];
-      if (k > 500) k = 500;
-      memcpy(buf, "554 ", 4);
-      for (size_t i = 0; i < k; i++) buf[4 + i] = (denymsg[i] == '\r' || denymsg[i] == '\n') ? ' ' : denymsg[i];
-      memcpy(buf + 4 + k, "\r\n", 2);
-      (void)!write(fd, buf, k + 6);
-    }
+    deny(fd, denymsg);
     _exit(100);
+  }
+  setenv("TERN_LISTENER", l->name, 1);
+  unsetenv("SSLCTLFD");
+  unsetenv("SSLREADFD");
+  unsetenv("SSLWRITEFD");
+  if (tls_on && l->mode != MODE_PLAIN) start_tls(&fd, l);
+  if (tls_on) {
+    gid_t g = sess_gid;
+    priv_drop("tern-listen", sess_uid, sess_gid, 1, &g);
   }
   if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0) _exit(111);
   if (fd > 1) close(fd);
@@ -338,86 +450,281 @@ static void child(int fd, const char rip[16], uint16 rport, unsigned long connnu
   _exit(111);
 }
 
+/* at most REFUSE_LOGS refusal lines a second, then a count, so that a
+   flood of refused connections cannot rotate the rest out of the log */
+#define REFUSE_LOGS 20
 static void refuse(int fd, const char *ipb, const char *why)
 {
   static const char m[] = "421 4.3.2 too many connections, try again later\r\n";
+  static time_t sec;
+  static unsigned long logged, quiet;
+  time_t now = time(0);
   ndelay_on(fd);
   (void)!write(fd, m, sizeof m - 1);
   close(fd);
-  logs("warning: refused ", ipb, ": ", why, 0);
+  if (now != sec) {
+    char nb[24];
+    if (quiet) logs("warning: ", ulongfmt(nb, quiet), " more refusals not logged", 0, 0);
+    sec = now;
+    logged = quiet = 0;
+  }
+  if (logged++ < REFUSE_LOGS) logs("warning: refused ", ipb, ": ", why, 0);
+  else quiet++;
 }
 
-int main(int argc, char **argv)
+static struct penalty *penalty_find(const char ip[16])
 {
-  unsigned long uid = 0, gid = 0, backlog = 64, nfd = 0;
-  int setuidgid = 0, hasu = 0, hasg = 0, notify = 0, opt;
-  unsigned short port;
-  char *hosts, *h;
+  for (unsigned i = 0; i < PENALTY_MAX; i++)
+    if (pen[i].t && byte_equal(pen[i].ip, 16, ip)) return pen + i;
+  return 0;
+}
 
-  while ((opt = getopt(argc, argv, "Uu:g:c:C:x:ht:N:b:")) != -1) {
+static void penalize(const char ip[16], time_t now)
+{
+  struct penalty *p = penalty_find(ip);
+  if (!p) {
+    p = pen;
+    for (unsigned i = 1; i < PENALTY_MAX; i++) if (pen[i].t < p->t) p = pen + i;
+    byte_copy(p->ip, 16, ip);
+  }
+  p->t = now;
+}
+
+static int penalized(const char ip[16])
+{
+  struct penalty *p = penalty_find(ip);
+  return p && time(0) - p->t < (time_t)(6 * stresssecs);
+}
+
+/* 1 when 3/4 of the slots open to non-relay clients are taken */
+static int stressed(void)
+{
+  return stresssecs && nkids * 4 >= (maxconn - reserve) * 3;
+}
+
+/* stress mode: end the non-relay sessions that are idle or slow (see
+   stresssecs). Runs at most once a second; the 421 is sent at reap. */
+static void sweep(void)
+{
+  static time_t last;
+  time_t now = time(0);
+  if (now == last) return;
+  last = now;
+  for (unsigned long i = 0; i < maxconn; i++) {
+    struct tcp_info ti;
+    socklen_t l = sizeof ti;
+    unsigned long age;
+    char ipb[IP6_FMT + 1], pb[24];
+    const char *why;
+    if (!kids[i].pid || kids[i].relay || kids[i].evicted) continue;
+    byte_zero(&ti, sizeof ti);
+    if (getsockopt(kids[i].fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0) continue;
+    age = now > kids[i].start ? (unsigned long)(now - kids[i].start) : 0;
+    if (ti.tcpi_last_data_recv >= stresssecs * 1000) why = " idle";
+    else if (age >= 3 * stresssecs && ti.tcpi_bytes_received < (uint64_t)age * SLOW_BPS) why = " slow";
+    else continue;
+    kill(kids[i].pid, SIGTERM);
+    kids[i].evicted = 1;
+    penalize(kids[i].ip, now);
+    ipfmt(ipb, kids[i].ip);
+    logs("warning: stress: ending pid ", ulongfmt(pb, (unsigned long)kids[i].pid), " from ", ipb, why);
+  }
+}
+
+/* 1 when the rule for the address alone sets RELAYCLIENT */
+static int is_relay(const char *ipb)
+{
+  const char *dm = 0;
+  int relay = 0;
+  if (rules_check(ipb, 0, &dm, &relay) < 0) return 0;
+  return relay;
+}
+
+/* admission (tern-listen.8 LIMITS): 0 admitted, else why not */
+static const char *admit(const char ip[16], int relay, unsigned long same)
+{
+  unsigned long open = maxconn - reserve;   /* slots for non-relay clients */
+  if (nkids >= maxconn) return "total connection limit (-c)";
+  if (same >= perip) return "per-IP connection limit (-C)";
+  if (relay) return 0;
+  if (nkids >= open) return "limit for non-relay clients (-c minus -R)";
+  if (same >= open - nkids) return "per-IP share of the free slots";
+  if (stressed() && same >= (open >= 32 ? open / 16 : 2)) return "per-IP limit under stress";
+  if (stresssecs && penalized(ip)) return "sessions recently ended by stress mode";
+  return 0;
+}
+
+/* accept one connection on l and fork its child */
+static void take(struct lsock l, char **prog)
+{
+  char ip[16], ipb[IP6_FMT + 1], pb[24], nb[24], cb[24], portb[24];
+  uint16 rport;
+  uint32 scope;
+  int fd, relay;
+  unsigned long same, k;
+  const char *why;
+  pid_t pid;
+  if (l.v6) fd = socket_accept6(l.fd, ip, &rport, &scope);
+  else {
+    byte_copy(ip, 12, V4mappedprefix);
+    fd = socket_accept4(l.fd, ip + 12, &rport);
+  }
+  if (fd < 0) return;
+  ndelay_off(fd);
+  ipfmt(ipb, ip);
+  rules_path = l.l->rules;
+  relay = is_relay(ipb);
+  same = count_ip(ip);
+  why = admit(ip, relay, same);
+  if (why) { refuse(fd, ipb, why); return; }
+  pid = fork();
+  if (pid < 0) { refuse(fd, ipb, "fork failed"); return; }
+  if (pid == 0) child(fd, l.l, ip, rport, same + 1, prog);
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  for (k = 0; k < maxconn; k++)
+    if (!kids[k].pid) {
+      kids[k].pid = pid;
+      kids[k].fd = fd;
+      kids[k].relay = (char)relay;
+      kids[k].evicted = 0;
+      kids[k].start = time(0);
+      byte_copy(kids[k].ip, 16, ip);
+      nkids++;
+      break;
+    }
+  {
+    char line[200];
+    size_t m = 0;
+    const char *parts[] = { " port ", ulongfmt(portb, rport), " status ", ulongfmt(nb, nkids), "/", ulongfmt(cb, maxconn), relay ? " relay" : "", " ", l.l->name };
+    for (unsigned q = 0; q < 9; q++) { size_t n = strlen(parts[q]); if (m + n > sizeof line - 1) n = sizeof line - 1 - m; memcpy(line + m, parts[q], n); m += n; }
+    line[m] = 0;
+    logs("info: start pid ", ulongfmt(pb, (unsigned long)pid), " from ", ipb, line);
+  }
+}
+
+/* -L name:port:mode:rules.cdb (port 0: no such listener) */
+static void add_listener(char *spec)
+{
+  char *f[4];
+  unsigned long p;
+  int n = 0;
+  f[n++] = spec;
+  for (char *c = spec; *c && n < 4; c++)
+    if (*c == ':') { *c = 0; f[n++] = c + 1; }
+  if (n != 4 || !*f[0] || strlen(f[0]) > 32 || !scan_num(f[1], &p) || p > 65535) die(100, "bad -L (name:port:mode:rules.cdb): ", spec);
+  if (!p) return;
+  if (nlns >= LISTENERS_MAX) die(100, "too many listeners", 0);
+  lns[nlns].name = f[0];
+  lns[nlns].port = (unsigned short)p;
+  if (!strcmp(f[2], "plain")) lns[nlns].mode = MODE_PLAIN;
+  else if (!strcmp(f[2], "starttls")) lns[nlns].mode = MODE_STARTTLS;
+  else if (!strcmp(f[2], "smtps")) lns[nlns].mode = MODE_SMTPS;
+  else die(100, "bad -L mode (plain, starttls, smtps): ", f[2]);
+  lns[nlns].rules = *f[3] ? f[3] : 0;
+  nlns++;
+}
+
+/* -T uid:gid */
+static void tls_ids(const char *a)
+{
+  unsigned long u, g;
+  const char *colon = strchr(a, ':');
+  char ub[24];
+  if (!colon || (size_t)(colon - a) >= sizeof ub) die(100, "bad -T (uid:gid): ", a);
+  memcpy(ub, a, (size_t)(colon - a));
+  ub[colon - a] = 0;
+  if (!scan_num(ub, &u) || !scan_num(colon + 1, &g) || !u) die(100, "bad -T (uid:gid, not root): ", a);
+  tls_uid = (uid_t)u;
+  tls_gid = (gid_t)g;
+  tls_on = 1;
+}
+
+static unsigned long opt_uid, opt_gid, backlog = 64, nfd;
+static int hasu, hasg, notify;
+
+/* the options; returns the index of host[,host...] */
+static int options(int argc, char **argv)
+{
+  int setuidgid = 0, opt;
+  while ((opt = getopt(argc, argv, "Uu:g:c:C:R:s:x:ht:N:b:T:k:OL:")) != -1) {
     switch (opt) {
     case 'U': setuidgid = 1; break;
-    case 'u': if (!scan_num(optarg, &uid)) die(100, USAGE, 0); hasu = 1; break;
-    case 'g': if (!scan_num(optarg, &gid)) die(100, USAGE, 0); hasg = 1; break;
+    case 'u': if (!scan_num(optarg, &opt_uid)) die(100, USAGE, 0); hasu = 1; break;
+    case 'g': if (!scan_num(optarg, &opt_gid)) die(100, USAGE, 0); hasg = 1; break;
     case 'c': if (!scan_num(optarg, &maxconn) || !maxconn || maxconn > CONN_MAX) die(100, USAGE, 0); break;
     case 'C': if (!scan_num(optarg, &perip) || !perip) die(100, USAGE, 0); break;
-    case 'x': rules_path = optarg; break;
+    case 'R': if (!scan_num(optarg, &reserve)) die(100, USAGE, 0); break;
+    case 's': if (!scan_num(optarg, &stresssecs)) die(100, USAGE, 0); break;
+    case 'x': lns[0].rules = optarg; break;
     case 'h': flaghost = 1; break;
     case 't': if (!scan_num(optarg, &dnstimeout) || !dnstimeout) die(100, USAGE, 0); break;
     case 'N': if (!scan_num(optarg, &nfd)) die(100, USAGE, 0); notify = 1; break;
     case 'b': if (!scan_num(optarg, &backlog) || !backlog) die(100, USAGE, 0); break;
+    case 'T': tls_ids(optarg); break;
+    case 'k': tlsd = optarg; break;
+    case 'O': tls_mx_floor = 1; break;
+    case 'L': if (!nlns) nlns = 1; add_listener(optarg); break;
     default: die(100, USAGE, 0);
     }
   }
   if (argc - optind < 3) die(100, USAGE, 0);
-  hosts = argv[optind];
-  {
-    unsigned long p;
-    if (!scan_num(argv[optind + 1], &p) || p > 65535) die(100, "bad port: ", argv[optind + 1]);
-    port = (unsigned short)p;
-  }
   if (setuidgid) {
     const char *u = getenv("UID"), *g = getenv("GID");
-    if (!u || !scan_num(u, &uid)) die(100, "-U given but UID not set", 0);
-    if (!g || !scan_num(g, &gid)) die(100, "-U given but GID not set", 0);
+    if (!u || !scan_num(u, &opt_uid)) die(100, "-U given but UID not set", 0);
+    if (!g || !scan_num(g, &opt_gid)) die(100, "-U given but GID not set", 0);
     hasu = hasg = 1;
   }
-  kids = calloc(maxconn, sizeof *kids);
-  if (!kids) die(111, "out of memory", 0);
+  if (tls_on && (!tlsd || !hasu || !hasg || !opt_uid)) die(100, "-T needs -k and the session user (-u and -g, or -U), not root", 0);
+  if (tlsd && !tls_on) die(100, "-k needs -T", 0);
+  if (reserve >= maxconn) die(100, "-R must be less than -c", 0);
+  return optind;
+}
 
-  /* bind every listed address */
-  for (h = hosts; h && *h;) {
+/* bind every listen address for every listener */
+static void bind_all(char *hosts)
+{
+  for (char *h = hosts; h && *h;) {
     char *comma = strchr(h, ',');
     char ip[16];
     size_t k;
-    int s;
     if (comma) *comma = 0;
-    if (nls >= LISTEN_MAX) die(100, "too many listen addresses", 0);
     if (!strcmp(h, "0")) { byte_copy(ip, 12, V4mappedprefix); byte_zero(ip + 12, 4); k = 1; }
     else k = scan_ip6(h, ip);
     if (!k || k != strlen(h)) die(100, "bad listen address: ", h);
-    if (ip6_isv4mapped(ip)) {
-      s = socket_tcp4b();
-      if (s < 0 || socket_bind4_reuse(s, ip + 12, port) < 0) diesys(111, "unable to bind ", h);
-      ls[nls].v6 = 0;
-    } else {
-      s = socket_tcp6b();
-      if (s < 0 || socket_bind6_reuse(s, ip, port, 0) < 0) diesys(111, "unable to bind ", h);
-      ls[nls].v6 = 1;
+    for (unsigned j = 0; j < nlns; j++) {
+      int s;
+      if (nls >= SOCK_MAX) die(100, "too many listen addresses", 0);
+      if (ip6_isv4mapped(ip)) {
+        s = socket_tcp4b();
+        if (s < 0 || socket_bind4_reuse(s, ip + 12, lns[j].port) < 0) diesys(111, "unable to bind ", h);
+        ls[nls].v6 = 0;
+      } else {
+        s = socket_tcp6b();
+        if (s < 0 || socket_bind6_reuse(s, ip, lns[j].port, 0) < 0) diesys(111, "unable to bind ", h);
+        ls[nls].v6 = 1;
+      }
+      if (socket_listen(s, (unsigned)backlog) < 0) diesys(111, "unable to listen on ", h);
+      fcntl(s, F_SETFD, FD_CLOEXEC);
+      ndelay_on(s);
+      ls[nls].l = lns + j;
+      ls[nls++].fd = s;
     }
-    if (socket_listen(s, (unsigned)backlog) < 0) diesys(111, "unable to listen on ", h);
-    fcntl(s, F_SETFD, FD_CLOEXEC);
-    ndelay_on(s);
-    ls[nls++].fd = s;
     h = comma ? comma + 1 : 0;
   }
+}
 
-  /* drop privileges before accepting anything; an id not given stays */
-  if (hasu || hasg) {
-    gid_t g = hasg ? (gid_t)gid : getgid();
-    priv_drop("tern-listen", hasu ? (uid_t)uid : getuid(), g, 1, &g);
+static void setup(void)
+{
+  kids = calloc(maxconn, sizeof *kids);
+  if (!kids) die(111, "out of memory", 0);
+  {
+    /* one descriptor per session is kept (struct child) */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < maxconn + 64) {
+      rl.rlim_cur = rl.rlim_max < maxconn + 64 ? rl.rlim_max : maxconn + 64;
+      setrlimit(RLIMIT_NOFILE, &rl);
+    }
   }
-
   if (pipe(selfpipe) < 0) diesys(111, "unable to create self-pipe", 0);
   fcntl(selfpipe[0], F_SETFD, FD_CLOEXEC);
   fcntl(selfpipe[1], F_SETFD, FD_CLOEXEC);
@@ -433,10 +740,38 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, 0);
     signal(SIGPIPE, SIG_IGN);
   }
+}
 
+int main(int argc, char **argv)
+{
+  int first;
+  unsigned long p;
+  first = options(argc, argv);
+  if (!scan_num(argv[first + 1], &p) || p > 65535) die(100, "bad port: ", argv[first + 1]);
+  lns[0].name = "mx";
+  lns[0].port = (unsigned short)p;
+  lns[0].mode = tls_on ? MODE_STARTTLS : MODE_PLAIN;
+  if (!nlns) nlns = 1;
+  setup();
+  bind_all(argv[first]);
+
+  /* drop privileges before accepting anything; an id not given stays.
+     With TLS, root is kept to start each session's two processes under
+     their own users, and each session drops to them (child, start_tls). */
+  if (tls_on) {
+    sess_uid = (uid_t)opt_uid;
+    sess_gid = (gid_t)opt_gid;
+  } else if (hasu || hasg) {
+    gid_t g = hasg ? (gid_t)opt_gid : getgid();
+    priv_drop("tern-listen", hasu ? (uid_t)opt_uid : getuid(), g, 1, &g);
+  }
+  for (unsigned j = 0; j < nlns; j++) {
+    char pb[24];
+    logs("info: listening, port ", ulongfmt(pb, lns[j].port), " ", lns[j].name,
+         lns[j].mode == MODE_PLAIN || !tls_on ? "" : lns[j].mode == MODE_STARTTLS ? " starttls" : " smtps");
+  }
   {
-    char pb[24], cb[24];
-    logs("info: listening, port ", ulongfmt(pb, port), 0, 0, 0);
+    char cb[24];
     logs("info: status 0/", ulongfmt(cb, maxconn), 0, 0, 0);
   }
   if (notify) {
@@ -445,20 +780,20 @@ int main(int argc, char **argv)
   }
 
   for (;;) {
-    struct pollfd pf[LISTEN_MAX + 1];
+    struct pollfd pf[SOCK_MAX + 1];
     unsigned n = 0;
     if (gotterm) {
-      if (nls) {
-        for (unsigned i = 0; i < nls; i++) close(ls[i].fd);
-        nls = 0;
-        logs("info: SIGTERM, no longer accepting; waiting for children", 0, 0, 0, 0);
-      }
+      /* stop listening and exit at once: the sessions go on by
+         themselves, and s6 can start the next tern-listen, which binds
+         the ports again while they finish */
+      for (unsigned i = 0; i < nls; i++) close(ls[i].fd);
       reap();
-      if (!nkids) { logs("info: exiting", 0, 0, 0, 0); return 0; }
+      logs("info: SIGTERM, exiting; sessions in progress go on", 0, 0, 0, 0);
+      return 0;
     }
     pf[n].fd = selfpipe[0]; pf[n].events = POLLIN; pf[n].revents = 0; n++;
     for (unsigned i = 0; i < nls; i++) { pf[n].fd = ls[i].fd; pf[n].events = POLLIN; pf[n].revents = 0; n++; }
-    if (poll(pf, n, -1) < 0) {
+    if (poll(pf, n, stressed() ? 1000 : -1) < 0) {
       if (errno == EINTR) continue;
       diesys(111, "poll", 0);
     }
@@ -467,39 +802,8 @@ int main(int argc, char **argv)
       while (read(selfpipe[0], buf, sizeof buf) > 0) {}
       reap();
     }
-    for (unsigned i = 0; i < nls; i++) {
-      char ip[16], ipb[IP6_FMT + 1], pb[24], nb[24], cb[24], portb[24];
-      uint16 rport;
-      uint32 scope;
-      int fd;
-      unsigned long same;
-      pid_t pid;
-      if (!pf[i + 1].revents) continue;
-      if (ls[i].v6) fd = socket_accept6(ls[i].fd, ip, &rport, &scope);
-      else {
-        byte_copy(ip, 12, V4mappedprefix);
-        fd = socket_accept4(ls[i].fd, ip + 12, &rport);
-      }
-      if (fd < 0) continue;
-      ndelay_off(fd);
-      ipfmt(ipb, ip);
-      if (nkids >= maxconn) { refuse(fd, ipb, "total connection limit (-c)"); continue; }
-      same = count_ip(ip);
-      if (same >= perip) { refuse(fd, ipb, "per-IP connection limit (-C)"); continue; }
-      pid = fork();
-      if (pid < 0) { refuse(fd, ipb, "fork failed"); continue; }
-      if (pid == 0) child(fd, ip, rport, same + 1, argv + optind + 2);
-      close(fd);
-      for (unsigned long k = 0; k < maxconn; k++)
-        if (!kids[k].pid) { kids[k].pid = pid; byte_copy(kids[k].ip, 16, ip); nkids++; break; }
-      {
-        char line[200];
-        size_t m = 0;
-        const char *parts[] = { " port ", ulongfmt(portb, rport), " status ", ulongfmt(nb, nkids), "/", ulongfmt(cb, maxconn) };
-        for (unsigned q = 0; q < 6; q++) { size_t k = strlen(parts[q]); memcpy(line + m, parts[q], k); m += k; }
-        line[m] = 0;
-        logs("info: start pid ", ulongfmt(pb, (unsigned long)pid), " from ", ipb, line);
-      }
-    }
+    for (unsigned i = 0; i < nls; i++)
+      if (pf[i + 1].revents) take(ls[i], argv + first + 2);
+    if (stressed()) sweep();
   }
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -772,6 +773,7 @@ static void command(struct session *s)
 
 int main(void)
 {
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   signal(SIGPIPE, SIG_IGN);
   signal(SIGCHLD, SIG_DFL);   /* an inherited SIG_IGN would reap the queue for us */
   buffer_init(&bin, (ssize_t (*)())saferead, 0, inbuf, sizeof inbuf);

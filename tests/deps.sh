@@ -9,8 +9,8 @@ stage=${1:-build}
 build_pkgs="gcc make libc6-dev libowfat-dev skalibs-dev s6 execline"
 build_pkgs="$build_pkgs libssl-dev"      # tern-tlsd (OpenSSL 3)
 build_pkgs="$build_pkgs libcrypt-dev"    # tern-authfile (yescrypt)
+build_pkgs="$build_pkgs openssl"         # install.sh makes a self-signed certificate; s_client in tests
 test_pkgs="$build_pkgs libcmocka-dev python3 perl swaks msmtp dnsmasq-base strace clang libclang-rt-14-dev procps iproute2 util-linux postfix dovecot-imapd dovecot-pop3d valgrind"
-test_pkgs="$test_pkgs openssl"           # certificates and s_client in the TLS tests
 test_pkgs="$test_pkgs man-db systemd"     # 05-manpages.t, 06-systemd-unit.t
 # make deb: Debian's packaging tools (dpkg-buildpackage, debhelper, lintian)
 deb_pkgs="$build_pkgs dpkg-dev debhelper fakeroot lintian"

@@ -80,12 +80,13 @@ port_free() { python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0
 
 # ---- tern ----
 tern_install || { echo "bench: tern_install failed" >&2; exit 1; }
-# connection limits: the shipped -c 40 -C 10 answers 421 to smtp-source's
-# reconnects even at C=10 (children not yet reaped count), and -c 100 still
-# did at C=50 on a loaded machine; Postfix never refuses (at its limit of
-# 100 smtpd processes it stops accepting and lets the backlog wait)
-sed -i 's/ -c [0-9]* -C [0-9]* / -c 250 -C 250 /' "$ROOT/service/smtpd/run"
-grep -q ' -c 250 -C 250 ' "$ROOT/service/smtpd/run" || echo "bench: warning: could not raise tern-listen's limits" >&2
+# connection limits (control files of the smtpd service): -c 40 -C 10
+# answered 421 to smtp-source's reconnects even at C=10 (children not yet
+# reaped count), and -c 100 still did at C=50 on a loaded machine; Postfix
+# never refuses (at its limit of 100 smtpd processes it stops accepting and
+# lets the backlog wait)
+printf '250\n' > "$ROOT/control/concurrencyincoming"
+printf '250\n' > "$ROOT/control/concurrencyperip"
 cg_make tern; CG_TERN=$CG
 cg_enter "$CG_TERN" || CG_TERN=   # cannot join: sum /proc under s6-svscan
 tern_start; rc=$?

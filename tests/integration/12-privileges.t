@@ -11,8 +11,10 @@ tern_install || exit 1
 tern_start || exit 1
 sleep 1
 tern_ps > "$ROOT/ps.txt"
-bad=$(awk '$1 == "root" && $2 !~ /^tern-(start|lspawn)$/ {print}' "$ROOT/ps.txt")
-tap_is "$bad" "" "no tern process other than tern-start and tern-lspawn runs as root"
+# tern-listen stays root to start each TLS session's tern-tlsd (terntls)
+# and tern-smtpd (ternd) under their own users (tern-listen.8)
+bad=$(awk '$1 == "root" && $2 !~ /^tern-(start|lspawn|listen)$/ {print}' "$ROOT/ps.txt")
+tap_is "$bad" "" "no tern process other than tern-start, tern-lspawn and tern-listen runs as root"
 tap_is "$(find "$ROOT" -perm /6000)" "" "no setuid or setgid file"
 # ternd (tern-smtpd's user) can neither write nor read the queue
 w=$(s6-setuidgid ternd sh -c "for d in \$(find '$ROOT/queue' -type d 2>/dev/null) '$ROOT/queue'; do [ -w \"\$d\" ] && echo \$d; done")

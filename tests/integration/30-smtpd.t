@@ -338,7 +338,8 @@ except Exception as e:
     good = e
 ok(good is True, "::1 works", good)
 s = conn("127.0.0.3")
-ok(line(s) == b"", "deny rule closes the connection")
+l = line(s)
+ok(l.startswith(b"554 5.7.1 ") and line(s) == b"", "deny rule without a message: 554 5.7.1, then the close (RFC 5321 3.1)", l)
 s = conn("127.0.0.4")
 ok(line(s).startswith(b"554 no mail from you"), "deny rule with a message: 554")
 

@@ -86,6 +86,9 @@ tern_init() {
   export ROOT
   TERN_DOMAIN=${TERN_DOMAIN:-demo.test}
   TERN_PORT=${TERN_PORT:-$((2700 + $$ % 250))}
+  TERN_SUBMISSION_PORT=${TERN_SUBMISSION_PORT:-$((TERN_PORT + 300))}
+  TERN_SMTPS_PORT=${TERN_SMTPS_PORT:-$((TERN_PORT + 600))}
+  export TERN_PORT TERN_SUBMISSION_PORT TERN_SMTPS_PORT
   MAILDIR=$ROOT/mail/demo/Maildir
   SVSCAN_PID=
   trap tern_cleanup EXIT
@@ -113,7 +116,15 @@ tern_configure() {
   printf '127.0.0.1,::1\n' > "$_r/control/smtplisten"
   printf '%s\n' "$_p" > "$_r/control/smtpport"
   printf '127.0.0.1:allow,RELAYCLIENT=""\n::1:allow,RELAYCLIENT=""\n:allow\n' > "$_r/control/smtprules"
-  [ -x "$_r/bin/tern-rules" ] && "$_r/bin/tern-rules" "$_r/control/smtprules.cdb" "$_r/control/smtprules.tmp" < "$_r/control/smtprules"
+  # submission and SMTPS beside it: TERN_SUBMISSION_PORT and TERN_SMTPS_PORT
+  # (default PORT+300 and PORT+600); relay there only after AUTH
+  printf '%s\n' "${TERN_SUBMISSION_PORT:-$((_p + 300))}" > "$_r/control/submissionport"
+  printf '%s\n' "${TERN_SMTPS_PORT:-$((_p + 600))}" > "$_r/control/smtpsport"
+  printf ':allow\n' > "$_r/control/submissionrules"
+  printf ':allow\n' > "$_r/control/smtpsrules"
+  for _f in smtprules submissionrules smtpsrules; do
+    [ -x "$_r/bin/tern-rules" ] && "$_r/bin/tern-rules" "$_r/control/$_f.cdb" "$_r/control/$_f.tmp" < "$_r/control/$_f"
+  done
   mkdir -p "$_r/mail/demo/Maildir/tmp" "$_r/mail/demo/Maildir/new" "$_r/mail/demo/Maildir/cur"
   # the catch-all maps every local part to an extension of ternalias
   # (dash "-"), so the qmail rule applies: -default instructions needed

@@ -1,0 +1,102 @@
+/* tern-send's queue file helpers and its tern-clean client (files.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <skalibs/allreadwrite.h>
+
+#include "common/qfn.h"
+#include "send/slog.h"
+#include "send/files.h"
+
+const char *const chname[2] = { "local", "remote" };
+
+int fsync_dir(const char *dir)
+{
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int r;
+  if (fd < 0) return -1;
+  r = fsync(fd);
+  close(fd);
+  return r;
+}
+
+int readfile(const char *fn, size_t max, char **buf, size_t *len, struct stat *st)
+{
+  int fd = open(fn, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat s;
+  size_t n = 0;
+  if (fd < 0) return errno == ENOENT ? 0 : -1;
+  if (fstat(fd, &s) < 0 || !S_ISREG(s.st_mode) || (uint64_t)s.st_size > max) {
+    if (!errno) errno = EFBIG;
+    close(fd);
+    return -1;
+  }
+  *buf = xrealloc(0, (size_t)s.st_size + 1);
+  while (n < (size_t)s.st_size) {
+    ssize_t r = read(fd, *buf + n, (size_t)s.st_size - n);
+    if (r < 0) { if (errno == EINTR) continue; free(*buf); close(fd); return -1; }
+    if (!r) break;
+    n += (size_t)r;
+  }
+  close(fd);
+  (*buf)[n] = 0;
+  *len = n;
+  if (st) *st = s;
+  return 1;
+}
+
+/* without fsync: todo/N stays until the message is done, and a file a
+   power cut leaves cut short or empty is recognised by its trailer and
+   rebuilt */
+int writenew(const char *fn, const char *s, size_t len, time_t mtime)
+{
+  int fd = open(fn, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return 0;
+  if (allwrite(fd, s, len) < len) goto err;
+  if (mtime) {
+    struct timespec ts[2];
+    ts[0].tv_sec = ts[1].tv_sec = mtime;
+    ts[0].tv_nsec = ts[1].tv_nsec = 0;
+    if (futimens(fd, ts) < 0) goto err;
+  }
+  if (close(fd) < 0) { unlink(fn); return 0; }
+  return 1;
+err:
+  close(fd);
+  unlink(fn);
+  return 0;
+}
+
+int clean(const char *what, uint64_t id)
+{
+  char req[QFN_MAX];
+  char c;
+  size_t l = qfn_flat(req, what, id);
+  ssize_t r;
+  if (allwrite(FD_CCMD, req, l + 1) < l + 1) { log1("alert: oh no! lost tern-clean connection! dying..."); die_exit(111); }
+  do r = read(FD_CRES, &c, 1); while (r < 0 && errno == EINTR);
+  if (r <= 0) { log1("alert: oh no! lost tern-clean connection! dying..."); die_exit(111); }
+  if (c != '+') {
+    log3("warning: tern-clean unable to clean up ", req, "");
+    return 0;
+  }
+  return 1;
+}
+
+void remove_own(uint64_t id)
+{
+  char fn[QFN_MAX + 16];
+  qfn_flat(fn, "bounce", id);
+  strcat(fn, ".delayed");
+  unlink(fn);
+  qfn_flat(fn, "bounce", id);
+  unlink(fn);
+  qfn_split(fn, "local", id); unlink(fn);
+  qfn_split(fn, "remote", id); unlink(fn);
+  qfn_split(fn, "info", id);
+  if (unlink(fn) < 0 && errno != ENOENT) log3("warning: unable to unlink ", fn, "; the start-up scan removes it");
+}

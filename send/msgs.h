@@ -1,0 +1,55 @@
+#ifndef TERN_SEND_MSGS_H
+#define TERN_SEND_MSGS_H
+/* tern-send's message table: one entry per queued message in memory,
+   found by number through a hash (sched_idmap), and per channel a heap of
+   retry times of the messages whose channel waits. */
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <skalibs/genalloc.h>
+#include "send/loop.h"
+
+struct msg {
+  int used;
+  uint64_t id;
+  time_t birth;
+  char *sender;
+  struct { int has; int active; time_t next; } ch[2];   /* per channel: a file, a pass running, retry time */
+  int done_pending;
+  time_t donenext;
+  int warned;          /* a delay warning went out (2) or is not wanted (1) */
+  int ended;           /* "end msg N" logged */
+};
+
+/* a heap entry: message i (number id) waits until next */
+struct due { time_t next; size_t i; uint64_t id; };
+
+extern genalloc msgtab;   /* struct msg; entries with used == 0 are free */
+#define MSG(i) (genalloc_s(struct msg, &msgtab) + (i))
+#define MSG_N() genalloc_len(struct msg, &msgtab)
+
+/* a new entry for message id (sender copied); returns its index */
+extern size_t msg_new(uint64_t id, time_t birth, const char *sender, size_t slen);
+/* 1 and *i when message id is in the table, else 0 */
+extern int msg_find(uint64_t id, size_t *i);
+extern void msg_free(size_t i);
+
+/* message i's channel c waits until MSG(i)->ch[c].next: remember it (a
+   no-op unless the channel has a file and no pass running) */
+extern void msg_due(size_t i, int c);
+/* the earliest waiting message of channel c (stale entries dropped), or 0 */
+extern const struct due *msg_duetop(int c);
+/* drop the top of channel c's heap */
+extern void msg_duepop(int c);
+
+/* message i is to be ended (bounce, removal) at time t or later */
+extern void msg_donelater(size_t i, time_t t);
+/* SIGALRM: every message and every end is due now */
+extern void msg_alldue(void);
+/* end the messages whose end is due and whose channels are idle */
+extern void msg_run(time_t now);
+/* wake up for the next pending end */
+extern void msg_prepare(struct loop *l);
+/* at exit: each pending retry time into its channel file's mtime */
+extern void msg_saveretry(void);
+#endif

@@ -1,0 +1,83 @@
+#!/bin/sh
+# 38-listen-tls.t: the smtpd service with its three listeners (mx,
+# submission, smtps) and a TLS process beside each session.
+#  - install made a self-signed certificate: HOME/tls/default.key is
+#    readable by terntls only, HOME/auth/passwd by ternauth only; ternd
+#    opens neither (tried);
+#  - every listener accepts; a session on each has tern-tlsd running as
+#    terntls beside tern-smtpd as ternd, and only tern-tlsd maps libssl;
+#  - tern-smtpd's environment says which listener it serves (TERN_LISTENER)
+#    and where the TLS channel is (SSLCTLFD);
+#  - a restart of the smtpd service while a client sits idle keeps
+#    accepting new connections (tern-listen exits on SIGTERM and leaves the
+#    session to finish by itself).
+. "$(dirname "$0")/lib.sh"
+tern_init
+tern_install || exit 1
+[ -x "$ROOT/bin/tern-tlsd" ] || tap_skip_all "tern-tlsd not built"
+tern_start || exit 1
+tap_plan 21
+
+tap_is "$(stat -c '%U:%G %a' "$ROOT/tls/default.key")" "root:terntls 640" "the key: root:terntls 0640"
+tap_is "$(stat -c '%U:%G %a' "$ROOT/tls")" "root:terntls 750" "HOME/tls: root:terntls 0750"
+tap_is "$(stat -c '%U:%G %a' "$ROOT/auth/passwd")" "root:ternauth 640" "the password file: root:ternauth 0640"
+s6-setuidgid ternd cat "$ROOT/tls/default.key" >/dev/null 2>&1
+tap_is "$?" 1 "ternd cannot read the TLS key"
+s6-setuidgid ternd cat "$ROOT/auth/passwd" >/dev/null 2>&1
+tap_is "$?" 1 "ternd cannot read the password file"
+openssl x509 -in "$ROOT/tls/default.crt" -noout >/dev/null 2>&1
+tap_ok $? "install made a certificate (HOME/tls/default.crt)"
+
+for p in "$TERN_PORT" "$TERN_SUBMISSION_PORT" "$TERN_SMTPS_PORT"; do wait_for 10 tcp_up "$p"; done
+# one idle session on each listener, held for at most 40 s
+python3 - "$ROOT/held" "$TERN_PORT" "$TERN_SUBMISSION_PORT" "$TERN_SMTPS_PORT" <<'PY' &
+import socket, sys, time
+flag, ports = sys.argv[1], [int(p) for p in sys.argv[2:]]
+s = [socket.create_connection(("127.0.0.1", p), 10) for p in ports]
+time.sleep(1)
+open(flag, "w").close()
+time.sleep(40)
+PY
+HELD=$!
+wait_for 15 test -e "$ROOT/held"
+sleep 0.5
+pids() { for p in /proc/[0-9]*; do [ "$(readlink "$p/exe" 2>/dev/null)" = "$ROOT/bin/$1" ] && basename "$p"; done; }
+smtpd=$(pids tern-smtpd); tlsd=$(pids tern-tlsd)
+tap_is "$(echo $smtpd | wc -w) $(echo $tlsd | wc -w)" "3 3" "three sessions: three tern-smtpd, three tern-tlsd"
+tap_is "$(for p in $smtpd; do stat -c %U /proc/$p; done | sort -u | tr '\n' ' ')" "ternd " "tern-smtpd runs as ternd"
+tap_is "$(for p in $tlsd; do stat -c %U /proc/$p; done | sort -u | tr '\n' ' ')" "terntls " "tern-tlsd runs as terntls"
+maps=0; for p in $smtpd; do grep -q libssl "/proc/$p/maps" && maps=1; done
+tap_ok $maps "no tern-smtpd maps libssl"
+maps=1; for p in $tlsd; do grep -q libssl "/proc/$p/maps" || maps=0; done
+tap_is "$maps" 1 "every tern-tlsd maps libssl"
+listeners=$(for p in $smtpd; do tr '\0' '\n' < /proc/$p/environ | sed -n 's/^TERN_LISTENER=//p'; done | sort | tr '\n' ' ')
+tap_is "$listeners" "mx smtps submission " "TERN_LISTENER names each session's listener"
+ctl=$(for p in $smtpd; do tr '\0' '\n' < /proc/$p/environ | grep -c '^SSLCTLFD=3$'; done | sort -u | tr '\n' ' ')
+tap_is "$ctl" "1 " "each tern-smtpd has SSLCTLFD=3 (its TLS channel)"
+others=$(tern_ps | awk '$2 != "tern-tlsd" && $1 == "terntls"')
+tap_is "$others" "" "nothing else runs as terntls"
+
+# restart the smtpd service while the three sessions sit idle
+old=$(pids tern-listen)
+s6-svc -r "$ROOT/service/smtpd"
+wait_for 10 sh -c "p=\$(for p in /proc/[0-9]*; do [ \"\$(readlink \$p/exe 2>/dev/null)\" = '$ROOT/bin/tern-listen' ] && basename \$p; done); [ -n \"\$p\" ] && [ \"\$p\" != '$old' ]"
+tap_ok $? "a new tern-listen runs after the restart"
+wait_for 10 tcp_up "$TERN_PORT"
+r=$(python3 -c "
+import smtplib, sys
+s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=10)
+print(s.noop()[0]); s.quit()" "$TERN_PORT" 2>&1)
+tap_is "$r" 250 "a new client is served while the old sessions still sit idle"
+tap_is "$(pids tern-smtpd | wc -w)" 3 "the old sessions go on after the restart"
+kill $HELD 2>/dev/null
+
+# the password socket: ternd asks through s6-sudo (control/authcheck), the
+# check runs as ternauth; nobody else is let in
+printf 'bob@demo.test:%s\n' "$(printf 'hunter2\n' | "$ROOT/bin/tern-authfile" -m)" > "$ROOT/auth/passwd"
+wait_for 10 test -S "$ROOT/sock/auth"
+tap_ok $? "the auth service's socket is up"
+ask() { printf '%s\000%s\000x\000' "$2" "$3" | s6-setuidgid "$1" $(cat "$ROOT/control/authcheck") >/dev/null 2>&1; echo $?; }
+tap_is "$(ask ternd bob@demo.test hunter2)" 0 "ternd through control/authcheck: right password, 0"
+tap_is "$(ask ternd bob@demo.test hunter3)" 1 "ternd through control/authcheck: wrong password, 1"
+r=$(ask nobody bob@demo.test hunter2)
+tap_ok "$([ "$r" != 0 ] && [ "$r" != 1 ]; echo $?)" "nobody is not let in to the password socket (exit $r)"
