@@ -83,6 +83,12 @@ static const struct ctl ctls[] = {
   { "timeoutstress", NUM, "10", "smtpd service (tern-listen -s)", 0 },
   { "smtprules", LIST, "none (source of smtprules.cdb)", "tern-rules", 0 },
   { "smtprules.cdb", EXISTS, "none: the smtpd service cannot start", "tern-listen", 0 },
+  { "submissionport", NUM, "587 (0: no submission listener)", "smtpd service (tern-listen -L submission)", 0 },
+  { "submissionrules.cdb", EXISTS, "none", "tern-listen (submission listener)", 0 },
+  { "smtpsport", NUM, "465 (0: no smtps listener; only with a certificate in HOME/tls)", "smtpd service (tern-listen -L smtps)", 0 },
+  { "smtpsrules.cdb", EXISTS, "none", "tern-listen (smtps listener)", 0 },
+  { "authcheck", LINE, "(none: the command tern-smtpd runs to check a password)", "tern-smtpd", 0 },
+  { "auth.rules", EXISTS, "none: nobody may check passwords", "auth service (s6-ipcserver-access)", 0 },
   { "queue.rules", EXISTS, "none: nobody may inject", "queue service (s6-ipcserver-access)", 0 },
 };
 #define NCTLS (sizeof ctls / sizeof ctls[0])
@@ -253,6 +259,9 @@ static void check(const struct ctl *c)
       else if (r == -2) {
         ctl_readline(fn, buf, sizeof buf, &len);
         complain(1, fn, 1, "not an unsigned decimal number: the programs that read it refuse it", buf);
+      } else if (r == 1 && strstr(c->name, "port") && v > 65535) {
+        snprintf(buf, sizeof buf, "%lu", v);
+        complain(1, fn, 1, "not a port 0..65535 (0: off): the smtpd service cannot start", buf);
       } else if (r == 1 && v < c->min) {
         snprintf(buf, sizeof buf, "%lu", v);
         complain(1, fn, 1, c->min == 1 ? "must be at least 1: the programs that read it refuse 0" : "too small", buf);

@@ -8,7 +8,7 @@
 # (exit 0). No services are started.
 . "$(dirname "$0")/lib.sh"
 tern_init
-tap_plan 22
+tap_plan 23
 tern_install || { diag "install failed"; exit 1; }
 C=$ROOT/control
 chk() { "$ROOT/bin/tern-showctl" -c > "$ROOT/out" 2> "$ROOT/err"; echo $? > "$ROOT/rc"; }
@@ -46,6 +46,8 @@ tap_is "$(rc)" 100 "timeoutdns 0 is refused (tern-remote needs at least 1)"
 rm -f "$C/timeoutdns"
 echo 12x > "$C/databytes"; chk; tap_is "$(rc)" 100 "a number with a letter is refused"
 rm -f "$C/databytes"
+echo 99999 > "$C/submissionport"; chk; tap_is "$(rc)" 100 "a submission port over 65535 is refused"
+rm -f "$C/submissionport"
 echo ipv5 > "$C/remotefamily"; chk; tap_is "$(rc)" 100 "remotefamily ipv5 is refused"
 rm -f "$C/remotefamily"
 echo 10.0.0.300 > "$C/outgoingip"; chk; tap_is "$(rc)" 100 "a bad outgoingip is refused"
