@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "common/addr.h"
 #include "common/ctl.h"
 #include "common/home.h"
 #include "send/sched.h"
@@ -206,7 +207,7 @@ static void check_route(const char *fn, const char *e, size_t k)
   size_t n;
   if (!colon) { complain(0, fn, entryline(fn, k), "no ':' (domain:relay): tern-remote ignores the entry", e); return; }
   if (!colon[1]) return;   /* "domain:": MX records */
-  if (!ctl_relay(colon + 1, name, 254, &port)) {   /* 254: ADDR_DOMAIN_MAX + 1, tern-remote's buffer */
+  if (!ctl_relay(colon + 1, name, ADDR_DOMAIN_MAX + 1, &port)) {   /* the size of tern-remote's buffer */
     complain(1, fn, entryline(fn, k), "not host[:port] or [address][:port] with a port 1..65535: tern-remote defers every message it routes", e);
     return;
   }
