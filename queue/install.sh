@@ -26,7 +26,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 # replaced atomically; sendmail, mailq and newaliases links if missing
 programs() {
   for p in queue/tern-queue queue/tern-clean queue/tern-inject queue/sendmail queue/tern-qstat queue/tern-qread \
-           queue/tern-showctl send/tern-start send/tern-send send/tern-lspawn send/tern-rspawn send/tern-remote \
+           queue/tern-showctl queue/tern-reload send/tern-start send/tern-send send/tern-lspawn send/tern-rspawn send/tern-remote \
            send/tern-tlsc local/tern-local local/tern-newu local/tern-newaliases \
            smtpd/tern-listen smtpd/tern-smtpd smtpd/tern-rules smtpd/tern-tlsd smtpd/tern-authfile smtpd/tern-authdovecot; do
     [ -f "$src/$p" ] || continue

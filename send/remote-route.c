@@ -218,43 +218,12 @@ static int badroute(void)
   return failed('Z', "Unable to parse the entry for this domain in control/smtproutes. (#4.3.0)");
 }
 
-/* " auth=NAME" at the end of an entry: the credentials' name into auth; 0 or -1 */
-static int authname(const char *a, char *auth)
-{
-  size_t n;
-  auth[0] = 0;
-  if (!*a) return 0;
-  if (strncmp(a, " auth=", 6)) return -1;
-  a += 6;
-  n = strlen(a);
-  if (!n || n > ROUTE_AUTH_MAX || strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n) return -1;
-  memcpy(auth, a, n + 1);
-  return 0;
-}
-
 static int relay(const char *r)
 {
   char name[ADDR_DOMAIN_MAX + 1], ip[16], auth[ROUTE_AUTH_MAX + 1];
-  const char *end, *port = 0, *tail;
-  unsigned long p = 25;
+  unsigned long p;
   int res;
-  if (*r == '[') { end = strchr(r, ']'); if (!end) return badroute(); end++; }
-  else end = r + strcspn(r, ": ");
-  if ((size_t)(end - r) > ADDR_DOMAIN_MAX) return badroute();
-  memcpy(name, r, (size_t)(end - r)); name[end - r] = 0;
-  tail = end + strcspn(end, " ");
-  if (authname(tail, auth) < 0) return badroute();
-  if (*end == ':') port = end + 1; else if (end != tail) return badroute();
-  if (port) {
-    p = 0;
-    if (port == tail) return badroute();
-    for (; port < tail; port++) {
-      if (*port < '0' || *port > '9') return badroute();
-      p = p * 10 + (unsigned long)(*port - '0');
-      if (p > 65535) return badroute();
-    }
-    if (!p) return badroute();
-  }
+  if (!ctl_relay_auth(r, name, sizeof name, &p, auth, sizeof auth)) return badroute();
   if (literal(name, ip)) addtarget(ip, (uint16_t)p, 0, name);
   else if ((res = resolve(name, (uint16_t)p, 0)) == -2) return nomem();
   else if (res == -1) return failed('Z', "Temporary DNS failure looking up the smtproutes relay. (#4.4.3)");
