@@ -2,7 +2,11 @@
 # tests/demo.sh [ROOT]: what `make demo` runs. Installs a complete private
 # instance into ROOT (the configuration of tests/integration/lib.sh: domain
 # demo.test, every local part delivered to ROOT/mail/demo/Maildir, SMTP on
-# 127.0.0.1 and ::1 port DEMO_PORT, default 2525), runs s6-svscan over
+# 127.0.0.1 and ::1 port DEMO_PORT, default 2525, with STARTTLS; implicit
+# TLS on DEMO_SMTPS_PORT, default 2465; submission with STARTTLS and AUTH on
+# DEMO_SUBMISSION_PORT, default 2587, for the user demo@demo.test, whose
+# password is made once, kept in ROOT/demo-password (root only) and
+# printed at every start), runs s6-svscan over
 # ROOT/service in the foreground, injects a welcome message to
 # demo@demo.test, prints where it landed, then follows the logs. SIGINT or
 # SIGTERM stops every process it started.
@@ -17,6 +21,8 @@
 set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 PORT=${DEMO_PORT:-2525}
+TERN_SUBMISSION_PORT=${DEMO_SUBMISSION_PORT:-2587}
+TERN_SMTPS_PORT=${DEMO_SMTPS_PORT:-2465}
 [ "$(id -u)" = 0 ] || { echo "demo: run make demo as root (it creates the tern users)" >&2; exit 100; }
 
 # blocker DIR: the first directory from / down to DIR (or to its nearest
@@ -70,6 +76,15 @@ sh "$SRC/queue/install.sh" "$ROOT" || { echo "demo: installing into $ROOT failed
 # shellcheck source=integration/lib.sh
 . "$SRC/tests/integration/lib.sh"
 tern_configure "$ROOT" demo.test "$PORT" || { echo "demo: configuring $ROOT/control failed (the messages above say why)" >&2; exit 111; }
+# the submission user: a password made once (24 letters and digits)
+if [ ! -s "$ROOT/demo-password" ]; then
+  (umask 077; head -c 200 /dev/urandom | tr -dc 'A-Za-z0-9' | head -c 24 > "$ROOT/demo-password")
+fi
+DEMO_PASSWORD=$(cat "$ROOT/demo-password")
+grep -q '^demo@demo.test:' "$ROOT/auth/passwd" 2>/dev/null || \
+  printf 'demo@demo.test:%s\n' "$(printf '%s\n' "$DEMO_PASSWORD" | "$ROOT/bin/tern-authfile" -m)" >> "$ROOT/auth/passwd" \
+  || { echo "demo: making the submission user failed" >&2; exit 111; }
+echo "demo: submission user demo@demo.test password $DEMO_PASSWORD"
 
 pids=
 stop() {
@@ -114,7 +129,9 @@ done
 if [ -n "$f" ]; then echo "demo: the welcome message was delivered to $f"
 else echo "demo: the welcome message was not delivered within 30 s:" >&2; diagnose; fi
 echo "demo: running. Try:  echo test | $ROOT/bin/sendmail demo@demo.test"
-echo "demo: SMTP on 127.0.0.1 and ::1 port $PORT. Ctrl-C stops."
+echo "demo: SMTP on 127.0.0.1 and ::1 port $PORT (STARTTLS), SMTPS on $TERN_SMTPS_PORT, submission on $TERN_SUBMISSION_PORT:"
+echo "demo:   swaks --server 127.0.0.1:$TERN_SUBMISSION_PORT --tls --auth-user demo@demo.test --auth-password $DEMO_PASSWORD --to someone@example.net"
+echo "demo: Ctrl-C stops."
 tail -n +1 -F "$ROOT"/log/send/current "$ROOT"/log/queue/current "$ROOT"/log/smtpd/current 2>/dev/null &
 pids="$pids $!"
 wait "$svscan"
