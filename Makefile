@@ -131,9 +131,11 @@ deb:
 	@sh tests/deps.sh deb
 	sh queue/deb.sh "$(DEB_BUILD)"
 
-DEMO_ROOT ?= $(CURDIR)/demo-root
+# DEMO_ROOT empty: ./demo-root, or /var/tmp/tern-demo when the tern users
+# cannot reach the checkout (tests/demo.sh)
+DEMO_ROOT ?=
 demo: deps programs
-	sh tests/demo.sh "$(DEMO_ROOT)"
+	sh tests/demo.sh $(if $(DEMO_ROOT),"$(DEMO_ROOT)")
 
 fuzz: $(FUZZERS)
 	sh tests/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
@@ -146,7 +148,7 @@ bench: programs
 	sh tests/bench/run.sh
 
 clean:
-	rm -f $(EDGE) $(CORE) $(TLSPROGS) $(UNIT_TESTS) $(FUZZERS) common/common.a
+	rm -f $(EDGE) $(CORE) $(TLSPROGS) $(SCRIPTS) $(UNIT_TESTS) $(FUZZERS) common/common.a
 	find . -name '*.o' -o -name '*.d' -o -name '*.map' | xargs rm -f
 
 .PHONY: fault fuzz-short all programs check check-sides deps deps-test unit-tests integration-tests install install-files deb demo fuzz bench clean

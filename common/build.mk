@@ -13,6 +13,7 @@ COMMON_OBJS += common/ucspitls.o
 COMMON_OBJS += common/base64.o
 COMMON_OBJS += common/checkpw.o
 COMMON_OBJS += common/priv.o
+COMMON_OBJS += common/say.o
 
 common/home.o: common/home.c
 	$(CC) -MMD -MP -DCONF_HOME='"$(HOME_DIR)"' -c -o $@ $<

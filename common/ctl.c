@@ -254,3 +254,49 @@ const char *ctl_vdomain(const struct ctl_list *vd, const char *a, size_t len)
   if (!pre) pre = vd_find(vd, "", 0);
   return pre;
 }
+
+int ctl_relay(const char *r, char *name, size_t max, unsigned long *port)
+{
+  const char *end, *p;
+  unsigned long v = 25;
+  if (!max) return 0;
+  name[0] = 0;
+  *port = 0;
+  if (*r == '[') { end = strchr(r, ']'); if (!end) return 0; end++; }
+  else end = r + strcspn(r, ":");
+  if ((size_t)(end - r) > max - 1) return 0;
+  if (*end == ':') {
+    p = end + 1;
+    if (!*p) return 0;
+    for (v = 0; *p; p++) {
+      if (*p < '0' || *p > '9') return 0;
+      v = v * 10 + (unsigned long)(*p - '0');
+      if (v > 65535) return 0;
+    }
+    if (!v) return 0;
+  } else if (*end) return 0;
+  memcpy(name, r, (size_t)(end - r));
+  name[end - r] = 0;
+  *port = v;
+  return 1;
+}
+
+int ctl_relay_auth(const char *r, char *name, size_t max, unsigned long *port, char *auth, size_t authmax)
+{
+  char head[CTL_LINE_MAX];
+  const char *sp = strchr(r, ' ');
+  size_t hl = sp ? (size_t)(sp - r) : strlen(r), n;
+  if (!authmax) return 0;
+  auth[0] = 0;
+  if (hl >= sizeof head) return 0;
+  memcpy(head, r, hl);
+  head[hl] = 0;
+  if (!ctl_relay(head, name, max, port)) return 0;
+  if (!sp) return 1;
+  if (strncmp(sp, " auth=", 6)) return 0;
+  sp += 6;
+  n = strlen(sp);
+  if (!n || n >= authmax || strspn(sp, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n) return 0;
+  memcpy(auth, sp, n + 1);
+  return 1;
+}

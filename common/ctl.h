@@ -54,4 +54,20 @@ extern int ctl_domain_match(const struct ctl_list *l, const char *d, size_t dlen
    prepend ("domain:") is an exception: the caller treats the address as
    not virtual. */
 extern const char *ctl_vdomain(const struct ctl_list *vd, const char *a, size_t len);
+/* The relay of a control/smtproutes entry (the text after the key's ':'):
+   "host[:port]" or "[literal][:port]", as qmail-control(5) has it. The
+   host part (everything up to the first ':', or a bracketed literal up to
+   its ']') goes to name (NUL-terminated, at most max-1 bytes) and the
+   port, a decimal 1..65535 (25 when absent), to *port. 1 ok; 0 malformed:
+   an unclosed '[', a host part of max bytes or more, anything after the
+   host part but ":digits", a port that is empty, 0 or over 65535 (name
+   "" and *port 0 then). The host part itself is not checked here: it may
+   be empty, and a literal's address is parsed by the caller. */
+extern int ctl_relay(const char *r, char *name, size_t max, unsigned long *port);
+/* The same, with tern-remote's optional " auth=NAME" after the relay (the
+   name of an entry of its credentials file, tern-remote(8)): NAME is
+   1..authmax-1 bytes of [A-Za-z0-9._-], copied NUL-terminated to auth
+   ("" when absent). 1 ok, 0 malformed (the relay part as ctl_relay, or
+   anything else after it). */
+extern int ctl_relay_auth(const char *r, char *name, size_t max, unsigned long *port, char *auth, size_t authmax);
 #endif

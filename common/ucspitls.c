@@ -53,7 +53,12 @@ int ucspitls_parse(const char *s, size_t len, struct ucspitls_info *i)
   }
   n = token(s, end, &pos, &t);
   if (field(i->servername, t, n, 0) < 0) return -1;
-  if (pos != end || s[end - 1] == ' ') return -1;
+  if (pos != end) {                          /* the optional peer [note] */
+    n = token(s, end, &pos, &t);
+    if (field(i->peer, t, n, 0) < 0) return -1;
+    if (pos != end && field(i->note, s + pos, end - pos, 1) < 0) return -1;
+  }
+  if (s[end - 1] == ' ') return -1;
   i->ok = 1;
   return 0;
 }
@@ -91,6 +96,14 @@ size_t ucspitls_format(char *buf, const struct ucspitls_info *i)
     n = put(buf, n, num, 0);
     buf[n++] = ' ';
     n = put(buf, n, i->servername, 0);
+    if (i->peer[0]) {
+      buf[n++] = ' ';
+      n = put(buf, n, i->peer, 0);
+      if (i->note[0]) {
+        buf[n++] = ' ';
+        n = put(buf, n, i->note, 1);
+      }
+    }
   }
   buf[n++] = '\n';
   return n;

@@ -15,3 +15,8 @@ FUZZ_EXTRA_inject := queue/hdr.c
 # read-only administration tools (owner: local family): qmail-qstat,
 # qmail-qread, qmail-showctl for tern
 CORE += queue/tern-qstat queue/tern-qread queue/tern-showctl
+queue/tern-showctl: send/sched.o
+# tern-reload: a shell script (check, then signal the services)
+SCRIPTS += queue/tern-reload
+queue/tern-reload: queue/tern-reload.sh
+	cp queue/tern-reload.sh $@ && chmod 0755 $@

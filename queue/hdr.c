@@ -83,6 +83,7 @@ struct abuf {
   char s[HDR_ADDR_MAX + 1];
   size_t len;
   int over;
+  size_t end;   /* index in the list just past the last byte that went in */
 };
 
 static void aput(struct abuf *a, char c)
@@ -114,7 +115,9 @@ static size_t copy_quoted(struct abuf *a, const char *s, size_t len, size_t i)
     if (s[i] == '\r' || s[i] == '\n') continue;  /* folding inside a quoted-string */
     aput(a, s[i]);
   }
-  return i >= len ? 0 : i + 1;
+  if (i >= len) return 0;
+  a->end = i + 1;
+  return i + 1;
 }
 
 /* a domain literal: into a with its brackets, white space removed */
@@ -127,10 +130,11 @@ static size_t copy_literal(struct abuf *a, const char *s, size_t len, size_t i)
   }
   if (i >= len) return 0;
   aput(a, ']');
+  a->end = i + 1;
   return i + 1;
 }
 
-int hdr_addrlist(const char *s, size_t len, hdr_addr_cb *cb, void *ctx)
+int hdr_addrlist_pos(const char *s, size_t len, hdr_addrpos_cb *cb, void *ctx)
 {
   static struct abuf plain, angle;  /* not reentrant; 2 KB off the stack */
   int inangle = 0, gotangle = 0, count = 0;
@@ -140,13 +144,13 @@ int hdr_addrlist(const char *s, size_t len, hdr_addr_cb *cb, void *ctx)
     char c = i < len ? s[i] : ',';
     int end = i >= len;
     if (end && inangle) return -1;
-    if (c == ',' && inangle) { aput(&angle, c); i++; continue; }  /* source route */
+    if (c == ',' && inangle) { aput(&angle, c); angle.end = ++i; continue; }  /* source route */
     if (c == ',' || c == ';') {
       struct abuf *a = gotangle ? &angle : &plain;
       if (a->len) {
         if (a->over) return -2;
         a->s[a->len] = 0;
-        if (cb(ctx, a->s, a->len)) return -3;
+        if (cb(ctx, a->s, a->len, a->end)) return -3;
         count++;
       }
       plain.len = angle.len = 0; plain.over = angle.over = 0; gotangle = 0;
@@ -186,6 +190,21 @@ int hdr_addrlist(const char *s, size_t len, hdr_addr_cb *cb, void *ctx)
     }
     if (gotangle && !inangle) { i++; continue; }  /* junk after <addr> */
     aput(inangle ? &angle : &plain, c);
-    i++;
+    (inangle ? &angle : &plain)->end = ++i;
   }
+}
+
+/* hdr_addrlist: the same walk, the positions dropped */
+struct nopos { hdr_addr_cb *cb; void *ctx; };
+static int nopos(void *ctx, const char *addr, size_t alen, size_t end)
+{
+  struct nopos *n = ctx;
+  (void)end;
+  return n->cb(n->ctx, addr, alen);
+}
+
+int hdr_addrlist(const char *s, size_t len, hdr_addr_cb *cb, void *ctx)
+{
+  struct nopos n = { cb, ctx };
+  return hdr_addrlist_pos(s, len, &nopos, &n);
 }

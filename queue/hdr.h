@@ -49,4 +49,11 @@ extern int hdr_is(const char *line, size_t len, const char *name);
    A callback that stops the walk makes the result -3. */
 typedef int hdr_addr_cb(void *ctx, const char *addr, size_t alen);
 extern int hdr_addrlist(const char *s, size_t len, hdr_addr_cb *cb, void *ctx);
+/* The same walk, and end: the index in s just past the last byte of the
+   addr-spec as written (past the closing '"' of a quoted local part, the
+   ']' of a literal; before the '>' of an angle address, before any
+   comment or white space after it), where tern-inject appends what
+   qualification adds (qmail-header(5)). */
+typedef int hdr_addrpos_cb(void *ctx, const char *addr, size_t alen, size_t end);
+extern int hdr_addrlist_pos(const char *s, size_t len, hdr_addrpos_cb *cb, void *ctx);
 #endif

@@ -3,6 +3,7 @@
    Runs as the calling user. See queue/tern-inject.8. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
@@ -262,6 +263,71 @@ static void run_bin(const char *prog, const char *env, size_t envlen, const char
   xmexec_m(argv, env, envlen);
 }
 
+/* sendmail -bs: tern-smtpd behind two pipes. tern-smtpd closes on a client
+   that talks before the greeting (RFC 5321 4.3.1), but a local program
+   may write a whole session into sendmail -bs at once: its input is held
+   back until the greeting (its last line, "220 ...") has gone out, then
+   both directions are copied as they come. Exits with tern-smtpd's code. */
+static int copyall(int fd, const char *b, size_t n)
+{
+  while (n) {
+    ssize_t w = write(fd, b, n);
+    if (w < 0) { if (errno == EINTR) continue; return -1; }
+    b += w; n -= (size_t)w;
+  }
+  return 0;
+}
+
+static void mode_bs(const char *env, size_t envlen)
+{
+  char fn[4200], buf[8192];
+  char const *argv[2] = { fn, 0 };
+  int in[2], out[2], greeted = 0, inopen = 1, st;
+  size_t col = 0;
+  char c3 = 0;
+  pid_t pid;
+  homepath(fn, sizeof fn, "bin/tern-smtpd");
+  if (access(fn, X_OK) < 0) strerr_dief3x(EX_UNAVAILABLE, "-bs", " not available: no ", fn);
+  if (pipe(in) < 0 || pipe(out) < 0) strerr_diefu1sys(EX_TEMPFAIL, "pipe");
+  pid = fork();
+  if (pid < 0) strerr_diefu1sys(EX_TEMPFAIL, "fork");
+  if (!pid) {
+    if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0) strerr_diefu1sys(EX_TEMPFAIL, "dup2");
+    close(in[0]); close(in[1]); close(out[0]); close(out[1]);
+    xmexec_m(argv, env, envlen);
+  }
+  close(in[0]); close(out[1]);
+  signal(SIGPIPE, SIG_IGN);
+  for (;;) {
+    struct pollfd p[2] = { { out[0], POLLIN, 0 }, { 0, POLLIN, 0 } };
+    ssize_t r;
+    if (poll(p, greeted && inopen ? 2 : 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      strerr_diefu1sys(EX_TEMPFAIL, "poll");
+    }
+    if (p[0].revents) {
+      r = read(out[0], buf, sizeof buf);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;   /* tern-smtpd is done */
+      for (ssize_t i = 0; i < r && !greeted; i++) {
+        if (col == 3) c3 = buf[i];
+        col++;
+        if (buf[i] == '\n') { if (c3 != '-') greeted = 1; col = 0; }
+      }
+      if (copyall(1, buf, (size_t)r) < 0) break;
+    }
+    if (greeted && inopen && p[1].revents) {
+      r = read(0, buf, sizeof buf);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0 || copyall(in[1], buf, (size_t)r) < 0) { inopen = 0; close(in[1]); }
+    }
+  }
+  if (inopen) close(in[1]);
+  close(out[0]);
+  while (waitpid(pid, &st, 0) < 0) if (errno != EINTR) strerr_diefu1sys(EX_TEMPFAIL, "waitpid");
+  _exit(WIFEXITED(st) ? WEXITSTATUS(st) : EX_TEMPFAIL);
+}
+
 static void mode_bp(void)
 {
   char dn[4200];
@@ -368,10 +434,8 @@ int inject_main(int argc, char const *const *argv)
     run_bin("bin/tern-newaliases", "", 0, "newaliases");
   }
   if (mode == 's')
-    run_bin("bin/tern-smtpd",
-            "RELAYCLIENT=\0PROTO=TCP\0TCPREMOTEIP=127.0.0.1\0TCPLOCALIP=127.0.0.1\0TCPREMOTEINFO=sendmail-bs\0",
-            sizeof "RELAYCLIENT=\0PROTO=TCP\0TCPREMOTEIP=127.0.0.1\0TCPLOCALIP=127.0.0.1\0TCPREMOTEINFO=sendmail-bs\0" - 1,
-            "-bs");
+    mode_bs("RELAYCLIENT=\0PROTO=TCP\0TCPREMOTEIP=127.0.0.1\0TCPLOCALIP=127.0.0.1\0TCPREMOTEINFO=sendmail-bs\0",
+            sizeof "RELAYCLIENT=\0PROTO=TCP\0TCPREMOTEIP=127.0.0.1\0TCPLOCALIP=127.0.0.1\0TCPREMOTEINFO=sendmail-bs\0" - 1);
 
   read_controls();
   for (; i < argc; i++) {
@@ -510,6 +574,61 @@ static void header_rcpts(int t)
   }
 }
 
+/* --- qualification of the address fields (qmail-header(5)) ------------- */
+
+/* the fields whose addresses tern-inject qualifies, as qmail-inject does */
+static const char *const addrfields[] = {
+  "Sender", "From", "Reply-To", "Mail-Reply-To", "Mail-Followup-To", "Errors-To",
+  "Return-Receipt-To", "To", "Cc", "Bcc", "Apparently-To",
+  "Resent-Sender", "Resent-From", "Resent-Reply-To", "Resent-To", "Resent-Cc", "Resent-Bcc", 0
+};
+
+struct qual { const char *s; size_t done; stralloc *out; stralloc tmp; };
+
+/* one mailbox: what qualify() adds goes in right after the addr-spec as
+   written (a trailing '+' of the host is replaced); anything else is left
+   as it is */
+static int qual_one(void *ctx, const char *a, size_t alen, size_t end)
+{
+  struct qual *q = ctx;
+  size_t keep = end;
+  q->tmp.len = 0;
+  if (!qualify(&q->tmp, a, alen) || (q->tmp.len == alen && !memcmp(q->tmp.s, a, alen))) return 0;
+  if (q->tmp.len > alen && !memcmp(q->tmp.s, a, alen)) ;   /* only appended to */
+  else if (alen && a[alen - 1] == '+' && end && q->s[end - 1] == '+' && !memcmp(q->tmp.s, a, alen - 1)) { keep = end - 1; alen--; }
+  else return 0;
+  if (!stralloc_catb(q->out, q->s + q->done, keep - q->done)
+      || !stralloc_catb(q->out, q->tmp.s + alen, q->tmp.len - alen)) die_nomem();
+  q->done = end;
+  return 0;
+}
+
+/* every address field of the header with its unqualified addresses
+   qualified; a malformed field is kept as it is */
+static void qualify_fields(void)
+{
+  stralloc nb = STRALLOC_ZERO;
+  struct qual q = { 0, 0, &nb, STRALLOC_ZERO };
+  for (size_t j = 0; j < nfields; j++) {
+    const char *s = hbuf.s + fields[j].off;
+    size_t l = fields[j].len, start = nb.len, k, nl = 0;
+    for (k = 0; addrfields[k]; k++) if (hdr_is(s, l, addrfields[k])) break;
+    if (addrfields[k]) {
+      nl = strlen(addrfields[k]) + 1;
+      q.s = s + nl; q.done = 0;
+      if (!stralloc_catb(&nb, s, nl)) die_nomem();
+      if (hdr_addrlist_pos(s + nl, l - nl, &qual_one, &q) < 0) { nb.len = start; nl = 0; }
+      else if (!stralloc_catb(&nb, q.s + q.done, l - nl - q.done)) die_nomem();
+    }
+    if (!nl && !stralloc_catb(&nb, s, l)) die_nomem();
+    fields[j].off = start;
+    fields[j].len = nb.len - start;
+  }
+  stralloc_free(&hbuf);
+  stralloc_free(&q.tmp);
+  hbuf = nb;
+}
+
 /* "Message-ID: <TIME.PID.RANDOM@idhost>\n" onto add */
 static void add_msgid(stralloc *add, time_t now)
 {
@@ -576,6 +695,7 @@ static int inject_message(int t, int dotok, const char *sender, const char *full
   make_sender(&env, &from, sender);
   read_header(&m);
   header_rcpts(t);
+  qualify_fields();
   if (!nrcpt) strerr_dief1x(EX_USAGE, "no recipients (none given and none found in To, Cc, Bcc)");
   dedupe();
   added_fields(&add, &from, fullname);

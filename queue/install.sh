@@ -26,9 +26,9 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 # replaced atomically; sendmail, mailq and newaliases links if missing
 programs() {
   for p in queue/tern-queue queue/tern-clean queue/tern-inject queue/sendmail queue/tern-qstat queue/tern-qread \
-           queue/tern-showctl send/tern-start send/tern-send send/tern-lspawn send/tern-rspawn send/tern-remote \
-           local/tern-local local/tern-newu local/tern-newaliases smtpd/tern-listen smtpd/tern-smtpd smtpd/tern-rules \
-           smtpd/tern-tlsd smtpd/tern-authfile smtpd/tern-authdovecot; do
+           queue/tern-showctl queue/tern-reload send/tern-start send/tern-send send/tern-lspawn send/tern-rspawn send/tern-remote \
+           send/tern-tlsc local/tern-local local/tern-newu local/tern-newaliases \
+           smtpd/tern-listen smtpd/tern-smtpd smtpd/tern-rules smtpd/tern-tlsd smtpd/tern-authfile smtpd/tern-authdovecot; do
     [ -f "$src/$p" ] || continue
     b=$(basename "$p")
     cp -f "$src/$p" "$1/.$b.new"
@@ -84,6 +84,10 @@ d() { # mode owner:group path...
 
 d 0755 root:root "$H" "$H/bin" "$H/control" "$H/users" "$H/sock" "$H/service" "$H/log" "$H/mail"
 d 0755 ternalias:ternnofiles "$H/alias"
+# tern-remote's private files (remote/auth: relay credentials), ternr's only
+d 0700 ternr:tern "$H/remote"
+[ -e "$H/remote/auth" ] || : > "$H/remote/auth"
+chown ternr:tern "$H/remote/auth"; chmod 0600 "$H/remote/auth"
 
 # --- the queue: qmail's layout and modes (tern-queue(8)) ---
 Q=$H/queue

@@ -136,7 +136,12 @@ static int report_inject(const struct msg *m, int kind, const char *esender, con
   b.flen = flen;
   b.message = mess ? mess : "";
   b.mlen = mlen;
-  b.maxbytes = conf->bouncemax;
+  /* what the report may quote depends on how the original came in
+     (control/bouncebody): by default an unauthenticated SMTP client's
+     message comes back as its header only, so that a forged sender cannot
+     have us carry the client's body to a third party */
+  b.maxbytes = conf->bodymode[sched_origin(b.message, b.mlen, b.mlen < b.msize, conf->smtpuid)] == SCHED_BODY_ALL
+             ? conf->bouncemax : 0;
   olen = sched_bounce(0, &b);
   out = xrealloc(0, olen);
   sched_bounce(out, &b);

@@ -57,3 +57,35 @@ tests/fuzz/remote-reply-fuzz: send/remote-reply.c
 FUZZERS += tests/fuzz/remote-tcpto-fuzz
 FUZZ_EXTRA_remote-tcpto := send/remote-tcpto.c
 tests/fuzz/remote-tcpto-fuzz: send/remote-tcpto.c
+
+# ---- TLS: tern-tlsc, the client side of TLS (OpenSSL and libc only) ----
+TLSPROGS += send/tern-tlsc
+send/tern-tlsc: common/tlspolicy.o
+# tern-remote's side of it: the TLS policy file and the tern-tlsc spawner
+send/tern-remote: send/remote-tlspol.o send/remote-tls.o
+UNIT_TESTS += tests/unit/remote-tlspol-test
+UNIT_EXTRA_remote-tlspol := send/remote-tlspol.o
+tests/unit/remote-tlspol-test: send/remote-tlspol.o
+FUZZERS += tests/fuzz/remote-tlspol-fuzz
+FUZZ_EXTRA_remote-tlspol := send/remote-tlspol.c
+tests/fuzz/remote-tlspol-fuzz: send/remote-tlspol.c
+# relay credentials for AUTH (HOME/remote/auth)
+send/tern-remote: send/remote-auth.o send/remote-msg.o
+UNIT_TESTS += tests/unit/remote-auth-test
+UNIT_EXTRA_remote-auth := send/remote-auth.o
+tests/unit/remote-auth-test: send/remote-auth.o
+FUZZERS += tests/fuzz/remote-auth-fuzz
+FUZZ_EXTRA_remote-auth := send/remote-auth.c
+tests/fuzz/remote-auth-fuzz: send/remote-auth.c
+# DANE: the validated DNS question (TLSA, and the MX RRset's AD bit)
+send/tern-remote: send/remote-dns.o send/remote-dane.o
+UNIT_TESTS += tests/unit/remote-dns-test
+UNIT_EXTRA_remote-dns := send/remote-dns.o
+tests/unit/remote-dns-test: send/remote-dns.o
+FUZZERS += tests/fuzz/remote-dns-fuzz
+FUZZ_EXTRA_remote-dns := send/remote-dns.c
+tests/fuzz/remote-dns-fuzz: send/remote-dns.c
+# the message scan (8-bit, longest line, size on the wire)
+UNIT_TESTS += tests/unit/remote-msg-test
+UNIT_EXTRA_remote-msg := send/remote-msg.o
+tests/unit/remote-msg-test: send/remote-msg.o

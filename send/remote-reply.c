@@ -128,6 +128,19 @@ static int casestart(const char *s, size_t n, const char *kw)
   return n == k || s[k] == ' ';
 }
 
+/* the mechanisms after "AUTH ": PLAIN and LOGIN, any case */
+static void authwords(const char *l, size_t n, struct ehlo *e)
+{
+  size_t i = 0;
+  while (i < n) {
+    size_t j = i;
+    while (j < n && l[j] != ' ') j++;
+    if (j - i == 5 && casestart(l + i, 5, "PLAIN")) e->authplain = 1;
+    if (j - i == 5 && casestart(l + i, 5, "LOGIN")) e->authlogin = 1;
+    i = j + 1;
+  }
+}
+
 void reply_ehlo(const struct reply *r, struct ehlo *e)
 {
   size_t i = 0, n = r->textlen;
@@ -147,6 +160,8 @@ void reply_ehlo(const struct reply *r, struct ehlo *e)
       if (casestart(l, ll, "PIPELINING")) e->pipelining = 1;
       else if (casestart(l, ll, "8BITMIME")) e->eightbitmime = 1;
       else if (casestart(l, ll, "SMTPUTF8")) e->smtputf8 = 1;
+      else if (casestart(l, ll, "STARTTLS")) e->starttls = 1;
+      else if (ll > 4 && (l[4] == ' ' || l[4] == '=') && casestart(l, 4, "AUTH")) authwords(l + 5, ll - 5, e);
       else if (casestart(l, ll, "SIZE")) {
         unsigned long v = 0;
         size_t j = 4;

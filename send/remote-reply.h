@@ -55,6 +55,8 @@ struct ehlo {
   int smtputf8;
   int size;                 /* SIZE advertised */
   unsigned long sizemax;    /* its value, 0 = no fixed limit */
+  int starttls;             /* STARTTLS advertised (RFC 3207) */
+  int authplain, authlogin; /* AUTH (RFC 4954; also "AUTH=") offers PLAIN, LOGIN */
 };
 extern void reply_ehlo(const struct reply *r, struct ehlo *e);
 #endif

@@ -105,6 +105,8 @@ static void addtarget(const char ip[16], uint16_t port, int pref, const char *na
   tg[ntg].pref = pref;
   strncpy(tg[ntg].name, name, ADDR_DOMAIN_MAX);
   tg[ntg].name[ADDR_DOMAIN_MAX] = 0;
+  tg[ntg].auth[0] = 0;
+  tg[ntg].routed = 0;
   ntg++;
 }
 
@@ -209,7 +211,7 @@ static int selfmx(void)
   return 0;
 }
 
-/* ---------- smtproutes: relay[:port] or [literal][:port] ---------- */
+/* ---------- smtproutes: relay[:port] or [literal][:port], then " auth=NAME" ---------- */
 
 static int badroute(void)
 {
@@ -218,29 +220,15 @@ static int badroute(void)
 
 static int relay(const char *r)
 {
-  char name[ADDR_DOMAIN_MAX + 1], ip[16];
-  const char *end, *port = 0;
-  unsigned long p = 25;
+  char name[ADDR_DOMAIN_MAX + 1], ip[16], auth[ROUTE_AUTH_MAX + 1];
+  unsigned long p;
   int res;
-  if (*r == '[') { end = strchr(r, ']'); if (!end) return badroute(); end++; }
-  else end = r + strcspn(r, ":");
-  if ((size_t)(end - r) > ADDR_DOMAIN_MAX) return badroute();
-  memcpy(name, r, (size_t)(end - r)); name[end - r] = 0;
-  if (*end == ':') port = end + 1; else if (*end) return badroute();
-  if (port) {
-    p = 0;
-    if (!*port) return badroute();
-    for (; *port; port++) {
-      if (*port < '0' || *port > '9') return badroute();
-      p = p * 10 + (unsigned long)(*port - '0');
-      if (p > 65535) return badroute();
-    }
-    if (!p) return badroute();
-  }
+  if (!ctl_relay_auth(r, name, sizeof name, &p, auth, sizeof auth)) return badroute();
   if (literal(name, ip)) addtarget(ip, (uint16_t)p, 0, name);
   else if ((res = resolve(name, (uint16_t)p, 0)) == -2) return nomem();
   else if (res == -1) return failed('Z', "Temporary DNS failure looking up the smtproutes relay. (#4.4.3)");
   if (!ntg) return failed('Z', "Sorry, I couldn't find any address for the smtproutes relay. (#4.4.1)");
+  for (int i = 0; i < ntg; i++) { memcpy(tg[i].auth, auth, sizeof auth); tg[i].routed = 1; }
   return 0;
 }
 

@@ -12,12 +12,15 @@
 #define ROUTE_TARGET_MAX 256    /* addresses kept per delivery */
 #define ROUTE_MX_MAX 64         /* MX records used */
 #define ROUTE_TEXT_MAX (ADDR_DOMAIN_MAX + 200)
+#define ROUTE_AUTH_MAX 64       /* bytes of a credentials name */
 
 struct route_target {
   char ip[16];                  /* IPv6; IPv4 as v4-mapped */
   uint16_t port;                /* 1..65535 */
   int pref;                     /* MX preference, 0 for a route or implicit MX */
   char name[ADDR_DOMAIN_MAX + 1]; /* the name it was found under, as given */
+  char auth[ROUTE_AUTH_MAX + 1];  /* smtproutes " auth=NAME": the credentials' name; "" none */
+  int routed;                     /* 1: from control/smtproutes, 0: from DNS */
 };
 
 struct route_ctl {

@@ -1,6 +1,7 @@
 /* sched: tern-send's pure logic. libc only, no I/O; see sched.h. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "send/sched.h"
 #include "common/addr.h"
 #include "common/qfn.h"
@@ -453,6 +454,132 @@ size_t sched_bounce(char *dst, const struct sched_bounce_in *b)
   puts0(&o, "\n--"); put(&o, bnd, blen);
   puts0(&o, "--\n");
   return o.n;
+}
+
+/* ---- what a bounce may quote ---- */
+
+/* where the header field at m[p..) ends: the start of the next line that
+   does not continue it, or mlen */
+static size_t field_end(const char *m, size_t mlen, size_t p)
+{
+  for (;;) {
+    const char *nl = memchr(m + p, '\n', mlen - p);
+    if (!nl) return mlen;
+    p = (size_t)(nl - m) + 1;
+    if (p >= mlen || (m[p] != ' ' && m[p] != '\t')) return p;
+  }
+}
+
+/* digits at f[*i..n) as a number (at most 19 of them); 1 and *i past them */
+static int digits(const char *f, size_t n, size_t *i, uint64_t *v)
+{
+  size_t k = 0;
+  *v = 0;
+  while (*i < n && f[*i] >= '0' && f[*i] <= '9' && k < 19) { *v = *v * 10 + (uint64_t)(f[*i] - '0'); (*i)++; k++; }
+  return k > 0 && (*i >= n || f[*i] < '0' || f[*i] > '9');
+}
+
+static int lit(const char *f, size_t n, size_t *i, const char *s)
+{
+  size_t k = strlen(s);
+  if (n - *i < k || memcmp(f + *i, s, k)) return 0;
+  *i += k;
+  return 1;
+}
+
+/* f[0..n) is tern-queue's "Received: (tern PID invoked by uid UID); ...":
+   1 and *uid */
+static int queue_line(const char *f, size_t n, uint64_t *uid)
+{
+  size_t i = 0;
+  uint64_t pid;
+  return lit(f, n, &i, "Received: (tern ") && digits(f, n, &i, &pid)
+      && lit(f, n, &i, " invoked by uid ") && digits(f, n, &i, uid) && lit(f, n, &i, ")");
+}
+
+/* f[0..n) is tern-smtpd's Received field and its second line ("\tby ME
+   (tern-smtpd) with PROTO id ...": nothing of the client's is on it; the
+   first line holds the client's HELO and names without blanks or line
+   ends) names an authenticated PROTO (RFC 3848, RFC 6531) */
+static int smtpd_auth(const char *f, size_t n)
+{
+  static const char *const proto[] = { "ESMTPA ", "ESMTPSA ", "UTF8SMTPA ", "UTF8SMTPSA " };
+  const char *nl, *l, *e;
+  size_t i = 0, ll;
+  if (!lit(f, n, &i, "Received: from ")) return 0;
+  nl = memchr(f, '\n', n);
+  if (!nl || n - (size_t)(nl + 1 - f) < 5 || memcmp(nl + 1, "\tby ", 4)) return 0;
+  l = nl + 1;
+  e = memchr(l, '\n', n - (size_t)(l - f));
+  ll = e ? (size_t)(e - l) : n - (size_t)(l - f);
+  for (i = 0; i + 19 <= ll; i++)
+    if (!memcmp(l + i, " (tern-smtpd) with ", 19)) {
+      i += 19;
+      for (size_t k = 0; k < sizeof proto / sizeof proto[0]; k++)
+        if (lit(l, ll, &i, proto[k])) return 1;
+      return 0;
+    }
+  return 0;
+}
+
+int sched_origin(const char *m, size_t mlen, int more, uint64_t smtpuid)
+{
+  size_t p = 0, e;
+  int pending = 0, auth = 0, first = 1;
+  uint64_t uid;
+  if (smtpuid == SCHED_UID_UNKNOWN) return SCHED_ORIGIN_SMTP;
+  for (;;) {
+    if (p >= mlen) { if (more) return SCHED_ORIGIN_SMTP; break; }
+    if (m[p] == '\n' || (m[p] == '\r' && p + 1 < mlen && m[p + 1] == '\n')) break;   /* the empty line */
+    e = field_end(m, mlen, p);
+    if (queue_line(m + p, e - p, &uid)) {
+      if (pending) return SCHED_ORIGIN_SMTP;   /* tern-smtpd's line missing */
+      pending = uid == smtpuid;
+    } else if (first) return SCHED_ORIGIN_SMTP;
+    else if (pending && e - p >= 9 && !strncasecmp(m + p, "received:", 9)) {
+      if (!smtpd_auth(m + p, e - p)) return SCHED_ORIGIN_SMTP;
+      pending = 0;
+      auth = 1;
+    }
+    first = 0;
+    p = e;
+  }
+  return first || pending ? SCHED_ORIGIN_SMTP : auth ? SCHED_ORIGIN_AUTH : SCHED_ORIGIN_LOCAL;
+}
+
+void sched_bodymode_default(unsigned char mode[SCHED_ORIGINS])
+{
+  mode[SCHED_ORIGIN_LOCAL] = SCHED_BODY_ALL;
+  mode[SCHED_ORIGIN_AUTH] = SCHED_BODY_ALL;
+  mode[SCHED_ORIGIN_SMTP] = SCHED_BODY_HEADERS;
+}
+
+static int word(const char *s, size_t len, const char *w)
+{
+  return len == strlen(w) && !memcmp(s, w, len);
+}
+
+int sched_bodymode_line(const char *s, size_t len, unsigned char mode[SCHED_ORIGINS])
+{
+  static const char *const origin[SCHED_ORIGINS] = { "local", "auth", "smtp" };
+  const char *colon;
+  int o = SCHED_ORIGIN_SMTP, v;
+  while (len && (*s == ' ' || *s == '\t')) { s++; len--; }
+  while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r')) len--;
+  if (!len || *s == '#') return 1;
+  colon = memchr(s, ':', len);
+  if (colon) {
+    size_t ol = (size_t)(colon - s);
+    for (o = 0; o < SCHED_ORIGINS && !word(s, ol, origin[o]); o++) ;
+    if (o == SCHED_ORIGINS) return 0;
+    len -= ol + 1;
+    s = colon + 1;
+  }
+  if (word(s, len, "all")) v = SCHED_BODY_ALL;
+  else if (word(s, len, "headers")) v = SCHED_BODY_HEADERS;
+  else return 0;
+  mode[o] = (unsigned char)v;
+  return 1;
 }
 
 /* ---- queue files ---- */

@@ -106,6 +106,46 @@ struct sched_bounce_in {
    LF line ends. dst == 0 measures; returns the length. Never reads outside
    its inputs, whatever bytes they hold. */
 extern size_t sched_bounce(char *dst, const struct sched_bounce_in *b);
+/* ---- what a bounce may quote (tern-send.8, BOUNCE BODY) ----
+   A message's origin, read from its trace header. The first field of every
+   queued message is tern-queue's own "Received: (tern PID invoked by uid
+   UID); DATE", written before the injector's first byte, UID from the
+   kernel; mail from tern-smtpd (uid ternd) has next tern-smtpd's
+   "Received: from HELO (...)\n\tby ME (tern-smtpd) with PROTO id ..." line,
+   also written before any byte of the client's. A forward by tern-local
+   keeps the message it forwards under its own lines, so a forwarded
+   message shows every injection it went through. */
+#define SCHED_ORIGIN_LOCAL 0   /* injected by a local user (sendmail, a forward of local mail) */
+#define SCHED_ORIGIN_AUTH 1    /* from an SMTP client that authenticated (PROTO ESMTPA, ESMTPSA, UTF8SMTPA, UTF8SMTPSA) */
+#define SCHED_ORIGIN_SMTP 2    /* from an SMTP client that did not, or unknown */
+#define SCHED_ORIGINS 3
+#define SCHED_UID_UNKNOWN UINT64_MAX   /* no ternd user: every message counts as SMTP */
+
+/* The origin of the message m[0..mlen) (its first bytes; more != 0 when
+   the message goes on after them). SCHED_ORIGIN_SMTP when the first field
+   is not a tern-queue Received line, when any tern-queue Received line in
+   the header names uid smtpuid and the next Received field is not a
+   tern-smtpd line whose PROTO says the client authenticated, when the
+   header does not end inside m[0..mlen) although more follows, or when
+   smtpuid is SCHED_UID_UNKNOWN; else SCHED_ORIGIN_AUTH when some tern-queue
+   line names smtpuid; else SCHED_ORIGIN_LOCAL. A client can only add
+   lines below the ones tern writes for it, so it can make its mail look
+   less trusted, never more. Never reads outside m[0..mlen). */
+extern int sched_origin(const char *m, size_t mlen, int more, uint64_t smtpuid);
+
+#define SCHED_BODY_HEADERS 0   /* a bounce quotes the original's header only */
+#define SCHED_BODY_ALL 1       /* the whole original up to bouncemaxbytes, else its header */
+
+/* the defaults: local all, auth all, smtp headers (mode[SCHED_ORIGIN_*]) */
+extern void sched_bodymode_default(unsigned char mode[SCHED_ORIGINS]);
+
+/* One line s[0..len) of control/bouncebody into mode[]: "all" or
+   "headers" sets the mode of SCHED_ORIGIN_SMTP; "ORIGIN:MODE" with ORIGIN
+   local, auth or smtp sets that origin's. Blanks (SP, TAB, CR) around the
+   line are ignored; an empty line or one starting with '#' changes
+   nothing. 1 ok; 0 malformed (mode unchanged). */
+extern int sched_bodymode_line(const char *s, size_t len, unsigned char mode[SCHED_ORIGINS]);
+
 /* ---- queue files (tern-send.8, QUEUE STATES) ----
    Preprocessing writes info/S/N, local/S/N and remote/S/N without fsync;
    todo/N stays the durable record until the message is done. Each file ends

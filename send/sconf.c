@@ -1,5 +1,6 @@
 /* tern-send's configuration (sconf.h): every control file read into one
    struct, validated whole, swapped whole. */
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,6 +117,28 @@ static int numbers(struct sconf *c)
   return 1;
 }
 
+/* control/bouncebody (what a bounce may quote, per origin) and the uid
+   whose injections came from tern-smtpd */
+static int bodymode(struct sconf *c, int warn)
+{
+  struct ctl_list l = CTL_LIST_ZERO;
+  struct passwd *pw;
+  size_t pos = 0;
+  const char *line;
+  sched_bodymode_default(c->bodymode);
+  if (ctl_readlist(ctlpath("bouncebody"), &l) < 0) return fail("unable to read control/bouncebody", "");
+  while ((line = ctl_listnext(&l, &pos)))
+    if (!sched_bodymode_line(line, strlen(line), c->bodymode)) {
+      ctl_listfree(&l);
+      return fail("bad control/bouncebody (lines all, headers, or local:, auth:, smtp: followed by one of them)", "");
+    }
+  ctl_listfree(&l);
+  pw = getpwnam("ternd");
+  c->smtpuid = pw ? (uint64_t)pw->pw_uid : SCHED_UID_UNKNOWN;
+  if (!pw && warn) log1("warning: no user ternd: every message counts as mail from an unauthenticated SMTP client for control/bouncebody");
+  return 1;
+}
+
 static void sconf_free(struct sconf *c)
 {
   ctl_listfree(&c->locals);
@@ -131,7 +154,7 @@ static struct sconf *load(int warnme)
   memset(c, 0, sizeof *c);
   if (!names(c)) goto err;
   if (warnme && !c->me[0]) log1("warning: control/me is missing or empty: bounces and unqualified addresses use the literal names bouncehost and envnoathost unless those control files are set");
-  if (!numbers(c) || !lists(c)) goto err;
+  if (!numbers(c) || !lists(c) || !bodymode(c, warnme)) goto err;
   c->sctl.locals = &c->locals;
   c->sctl.vdoms = &c->vdoms;
   c->sctl.percenthack = &c->phack;

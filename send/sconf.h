@@ -23,6 +23,8 @@ struct sconf {
   unsigned long lifetime;              /* queuelifetime, seconds (604800) */
   unsigned long bouncemax;             /* bouncemaxbytes (102400), at most 16 MiB */
   unsigned long delaywarn;             /* delaywarning in seconds, 0 = off */
+  unsigned char bodymode[SCHED_ORIGINS]; /* control/bouncebody: SCHED_BODY_* per SCHED_ORIGIN_* */
+  uint64_t smtpuid;                    /* uid of ternd (tern-smtpd), SCHED_UID_UNKNOWN if no such user */
 };
 
 /* the configuration in force (0 before sconf_start) */

@@ -5,7 +5,10 @@
    This file: arguments, control files, reports, the message scan and the
    SMTP dialogue (one connection in phases: greeting, EHLO, STARTTLS,
    envelope, body, QUIT). Where to connect: remote-route.c; the reply
-   parser: remote-reply.c; the timeout table: remote-tcpto.c. */
+   parser: remote-reply.c; the timeout table: remote-tcpto.c; the TLS
+   policy file: remote-tlspol.c; tern-tlsc, which does TLS in a process of
+   its own: remote-tls.c; DANE: remote-dane.c, remote-dns.c; relay
+   credentials: remote-auth.c; the message's measure: remote-msg.c. */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -25,11 +28,17 @@
 #include "ip6.h"
 
 #include "common/addr.h"
+#include "common/base64.h"
 #include "common/ctl.h"
 #include "common/home.h"
+#include "send/remote-auth.h"
+#include "send/remote-dane.h"
+#include "send/remote-msg.h"
 #include "send/remote-reply.h"
 #include "send/remote-route.h"
 #include "send/remote-tcpto.h"
+#include "send/remote-tls.h"
+#include "send/remote-tlspol.h"
 
 #define RCPT_MAX 1000            /* recipients per invocation */
 #define TEXT_MAX 3500            /* bytes per report text */
@@ -107,6 +116,8 @@ static char outip[16];
 static int haveoutip;
 static struct ctl_list routes = CTL_LIST_ZERO, moreipme = CTL_LIST_ZERO, notipme = CTL_LIST_ZERO;
 static int family;               /* 0 any, 4 IPv4 only, 6 IPv6 only */
+static struct ctl_list tlsfile = CTL_LIST_ZERO;
+static char cafile[CTL_LINE_MAX] = "/etc/ssl/certs/ca-certificates.crt";
 
 static void ctlfail(const char *fn)
 {
@@ -157,13 +168,15 @@ static void readcontrols(void)
   if (ctl_readlist("control/smtproutes", &routes) < 0) ctlfail("smtproutes");
   if (ctl_readlist("control/moreipme", &moreipme) < 0) ctlfail("moreipme");
   if (ctl_readlist("control/notipme", &notipme) < 0) ctlfail("notipme");
+  if (ctl_readlist("control/tlspolicy", &tlsfile) < 0) ctlfail("tlspolicy");
+  r = ctl_readline("control/tlscafile", buf, sizeof buf, &len);
+  if (r < 0) ctlfail("tlscafile");
+  if (r && len) memcpy(cafile, buf, len + 1);
 }
 
 /* ---------- the message on fd 0 ---------- */
 
-static int eightbit;
-static size_t longest;           /* longest line, octets without the line end */
-static unsigned long wiresize;   /* bytes as sent (CRLF), before dot-stuffing */
+static struct msgscan msg;       /* send/remote-msg.c */
 
 static void scanmessage(void)
 {
@@ -174,22 +187,9 @@ static void scanmessage(void)
     ssize_t r = read(0, buf, sizeof buf);
     if (r < 0) { if (errno == EINTR) continue; finish1('Z', "Unable to read message. (#4.3.0)"); }
     if (!r) break;
-    for (ssize_t i = 0; i < r; i++) {
-      unsigned char c = (unsigned char)buf[i];
-      if (c >= 0x80) eightbit = 1;
-      if (c == '\n') {
-        if (line > longest) longest = line;
-        line = 0; cr = 0;
-        wiresize += 2;
-        continue;
-      }
-      if (cr) { line++; wiresize++; }   /* the previous CR was a stray one */
-      cr = (c == '\r');
-      if (!cr) { line++; wiresize++; }
-    }
+    msg_feed(&msg, buf, (size_t)r, &cr, &line);
   }
-  if (cr) { line++; wiresize++; }
-  if (line) { if (line > longest) longest = line; wiresize += 2; }
+  msg_end(&msg, cr, line);
   if (lseek(0, 0, SEEK_SET) != 0) finish1('Z', "Unable to rewind the message (fd 0 must be a file). (#4.3.0)");
 }
 
@@ -220,6 +220,17 @@ static struct conn c;
 static struct reply rep;
 static struct route_target *cur;
 static int tcptofd = -1;
+static struct tlspol pol;        /* control/tlspolicy for host */
+static struct rtls tlsc = { 0, -1, -1, { 0 } };
+static int netfd = -1;           /* the socket while c.fd is tern-tlsc's channel */
+static int nogo;                 /* 1: the handshake failed under may: next connection in plaintext */
+static struct txt nogowhy;       /* why, for the delivery line */
+static char dnsip[16];           /* the validating resolver, for DANE */
+static int mxsecure;             /* DANE: the MX RRset is validated (or a configured relay) */
+static struct dane dn;           /* DANE: the TLSA records of dnname */
+static char dnname[ADDR_DOMAIN_MAX + 1];
+static uint16_t dnport;
+static int curlvl;               /* the level for cur (danelevel) */
 
 static void fmtip(struct txt *t, const struct route_target *x)
 {
@@ -372,13 +383,17 @@ static void hostip(struct txt *t)
   tcat(t, "]");
 }
 
-static void quit(void)
+/* QUIT (not after a failed handshake: the stream is no SMTP any more),
+   then close the connection and end tern-tlsc */
+static void quit(int sendquit)
 {
   c.outlen = 0;
-  (void)puts_("QUIT\r\n");
-  (void)flush();
-  close(c.fd);
+  if (sendquit) { (void)puts_("QUIT\r\n"); (void)flush(); }
+  if (c.fd != tlsc.data) close(c.fd);
   c.fd = -1;
+  if (netfd >= 0) close(netfd);
+  netfd = -1;
+  rtls_end(&tlsc);
 }
 
 /* ---------- the SMTP dialogue, in phases ---------- */
@@ -391,7 +406,8 @@ static void quit(void)
 enum phase {
   P_GREETING,   /* the server's 2xx greeting */
   P_EHLO,       /* EHLO, else HELO: what the server offers */
-  P_STARTTLS,   /* where STARTTLS (RFC 3207) goes; nothing yet */
+  P_STARTTLS,   /* STARTTLS (RFC 3207) as control/tlspolicy says; then EHLO again */
+  P_AUTH,       /* AUTH PLAIN or LOGIN to a relay with credentials, in verified TLS only */
   P_ENVELOPE,   /* MAIL and RCPT, pipelined with DATA when offered (RFC 2920) */
   P_BODY,       /* DATA's 354, the message, the reply to the final dot */
   P_QUIT        /* QUIT, then the result or the next address */
@@ -404,6 +420,14 @@ struct session {
   int nidx;
   int accepted;           /* RCPTs answered 2xx */
   int datacode;           /* the reply to a pipelined DATA, else 0 */
+  int lvl;                /* the policy for this connection; dane and dane-only
+                             resolved by the TLSA records (TLSPOL_DANE: DANE
+                             authentication required); -1 the lookup failed,
+                             -2 dane-only without validated TLSA */
+  int tlson;              /* TLS is up: tls says how */
+  struct ucspitls_info tls;
+  const char *notls;      /* without TLS: why */
+  int noquit;             /* the handshake failed: no QUIT */
   char letter;            /* the result for P_QUIT: K, Z or D; 0 next address */
   struct txt t;           /* its text */
 };
@@ -426,11 +450,27 @@ static struct txt *ending(struct session *s, char letter)
   return &s->t;
 }
 
-/* a final result after a reply: the host, what happened, what it said */
+/* whether the connection was in TLS, how, and how the peer was verified */
+static void tlsnote(struct txt *t, const struct session *s)
+{
+  if (!s->tlson) {
+    tcat(t, "No TLS: "); tcat(t, s->notls ? s->notls : "STARTTLS not offered");
+    tcat(t, "; policy "); tcat(t, tlspol_name(pol.level)); tcat(t, ".");
+    return;
+  }
+  tcat(t, "TLS: "); tcat(t, s->tls.protocol); tcat(t, " "); tcat(t, s->tls.cipher); tcat(t, " ");
+  tcatu(t, s->tls.bits); tcat(t, " bits, ");
+  if (!strcmp(s->tls.peer, "none") || !s->tls.peer[0]) tcat(t, "peer not verified");
+  else { tcat(t, "peer verified by "); tcat(t, s->tls.peer); }
+  if (s->tls.note[0]) { tcat(t, " ("); tcat(t, s->tls.note); tcat(t, ")"); }
+  tcat(t, "; policy "); tcat(t, tlspol_name(pol.level)); tcat(t, ".");
+}
+
+/* a final result after a reply: the host, what happened, TLS, what it said */
 static enum phase result(struct session *s, char letter, const char *what, int code, const char *stat)
 {
   struct txt *t = ending(s, letter);
-  hostip(t); tcat(t, " "); tcat(t, what); tcat(t, "\n");
+  hostip(t); tcat(t, " "); tcat(t, what); tcat(t, " "); tlsnote(t, s); tcat(t, "\n");
   said(t, code);
   if (stat) { tcat(t, " "); tcat(t, stat); }
   else if (code >= 200) status(t, letter == 'K' ? '2' : letter == 'Z' ? '4' : '5');
@@ -520,13 +560,173 @@ static enum phase ehlo(struct session *s)
   return P_STARTTLS;
 }
 
-/* STARTTLS goes here: when EHLO offered it (and the policy for this
-   destination wants it), ask the TLS process to start TLS on the
-   connection, send EHLO again and forget what the first EHLO said
-   (RFC 3207 4.2). Today tern-remote stays in plaintext. */
+/* this address does not meet control/tlspolicy: why (lead: "Connected
+   to" or "Did not connect to"), and on to the next address */
+static enum phase policywhy(const char *lead, const char *what, const char *detail)
+{
+  why.n = 0; why.s[0] = 0;
+  tcat(&why, lead); tcat(&why, " "); hostip(&why); tcat(&why, "; control/tlspolicy says ");
+  tcat(&why, tlspol_name(pol.level)); tcat(&why, " for "); tcatsafe(&why, host); tcat(&why, " and ");
+  tcat(&why, what);
+  if (detail) { tcat(&why, ": "); tcat(&why, detail); }
+  tcat(&why, ".");
+  return P_QUIT;
+}
+static enum phase policyfail(const char *what, const char *detail) { return policywhy("Connected to", what, detail); }
+
+static int hasletter(const char *n) { for (; *n; n++) if ((*n | 32) >= 'a' && (*n | 32) <= 'z') return 1; return 0; }
+
+/* start tern-tlsc on the connection: SNI (the host's name unless it is an
+   address), and under verify the CA file and the names to check. 0 TLS
+   is up; -1 it failed, tlsc.info.reason says why */
+static int tlsgo(struct session *s)
+{
+  const char *args[RTLS_ARGS_MAX + 1];
+  static struct txt secs;
+  int n = 0;
+  secs.n = 0; tcatu(&secs, timeoutremote > 86400 ? 86400 : timeoutremote);
+  args[n++] = "-t"; args[n++] = secs.s; args[n++] = "-T"; args[n++] = secs.s;
+  if (hasletter(cur->name) && !strchr(cur->name, ':')) { args[n++] = "-s"; args[n++] = cur->name; }
+  if (s->lvl == TLSPOL_DANE) {
+    args[n++] = "-d"; args[n++] = cur->name;
+    for (int k = 0; k < dn.n; k++) { args[n++] = "-a"; args[n++] = dn.arg[k]; }
+  }
+  if (s->lvl == TLSPOL_VERIFY) {
+    args[n++] = "-C"; args[n++] = cafile;
+    for (int k = 0; k < pol.nnames; k++) { args[n++] = "-n"; args[n++] = pol.names[k]; }
+    if (!pol.nnames) { args[n++] = "-n"; args[n++] = cur->name; }
+  }
+  args[n] = 0;
+  if (rtls_start(&tlsc, c.fd, (const char *const *)args, timeoutremote) < 0) return -1;
+  netfd = c.fd;
+  c.fd = tlsc.data;
+  c.inpos = c.inlen = 0;
+  s->tlson = 1;
+  s->tls = tlsc.info;
+  return 0;
+}
+
+/* the level for this connection: dane and dane-only become what the
+   validated TLSA records of this host say (RFC 7672 2.2) */
+static int danelevel(void)
+{
+  if (pol.level != TLSPOL_DANE && pol.level != TLSPOL_DANE_ONLY) return (int)pol.level;
+  if (mxsecure && (strcmp(dnname, cur->name) || dnport != cur->port)) {
+    dane_tlsa(dnsip, cur->name, cur->port, timeoutdns, &dn);
+    strcpy(dnname, cur->name);
+    dnport = cur->port;
+  }
+  switch (mxsecure ? dn.state : DANE_NONE) {
+    case DANE_USABLE: return TLSPOL_DANE;
+    case DANE_UNUSABLE: return TLSPOL_ENCRYPT;
+    case DANE_FAIL: return -1;
+    default: return pol.level == TLSPOL_DANE ? TLSPOL_MAY : -2;
+  }
+}
+
+/* the address's level does not allow a connection: why */
+static void lvlfail(int lvl)
+{
+  if (lvl == -1) policywhy("Did not connect to", "the TLSA lookup for this host failed", 0);
+  else policywhy("Did not connect to", mxsecure ? "this host has no DNSSEC-validated TLSA records"
+                                                : "the MX records are not DNSSEC-validated", 0);
+}
+
+/* after the handshake: does the peer's verification meet the level */
+static enum phase checkpeer(struct session *s, enum phase ok)
+{
+  if (s->lvl == TLSPOL_VERIFY && strcmp(s->tls.peer, "CA")) return policyfail("its certificate did not verify", s->tls.note);
+  if (s->lvl == TLSPOL_DANE && strncmp(s->tls.peer, "DANE-", 5))
+    return policyfail("its certificate matched no TLSA record", s->tls.note);
+  return ok;
+}
+
+/* STARTTLS (RFC 3207) as control/tlspolicy says: under may plaintext when
+   it is not offered or refused, and after a failed handshake the next
+   connection (TLS NO-GO); under encrypt and verify never plaintext. After
+   the handshake, EHLO again, forgetting what the first EHLO said (4.2). */
 static enum phase starttls(struct session *s)
 {
-  (void)s;
+  int code, may = s->lvl == TLSPOL_MAY;
+  if (s->tlson) return P_AUTH;
+  if (s->lvl == TLSPOL_NONE) { s->notls = "not asked for"; return P_AUTH; }
+  if (nogo) { s->notls = nogowhy.s; return P_AUTH; }
+  if (!s->e.starttls) {
+    if (may) { s->notls = "STARTTLS not offered"; return P_AUTH; }
+    return policyfail("it does not offer STARTTLS", 0);
+  }
+  if (puts_("STARTTLS\r\n") == -1) return next("the connection died", R_IO);
+  code = getreply();
+  if (code < 200) return next("the connection died", code);
+  if (code != 220) {
+    if (may) { s->notls = "STARTTLS refused"; return P_AUTH; }
+    return policyfail("it refused STARTTLS", 0);
+  }
+  if (tlsgo(s) < 0) {
+    s->noquit = 1;
+    if (!may) return policyfail("the TLS handshake failed", tlsc.info.reason);
+    nogo = 1;
+    nogowhy.n = 0;
+    tcat(&nogowhy, "TLS NO-GO, the handshake failed ("); tcat(&nogowhy, tlsc.info.reason); tcat(&nogowhy, ")");
+    why.n = 0; why.s[0] = 0;
+    tcat(&why, "TLS NO-GO: the TLS handshake with "); hostip(&why); tcat(&why, " failed: ");
+    tcat(&why, tlsc.info.reason); tcat(&why, "; retrying in plaintext (policy may).");
+    return P_QUIT;
+  }
+  memset(&s->e, 0, sizeof s->e);
+  return checkpeer(s, P_EHLO);
+}
+
+/* one step of AUTH LOGIN: the base64 of s; the reply's code */
+static int loginstep(const char *s)
+{
+  char b[BASE64_ENCODED_LEN(RAUTH_FIELD_MAX) + 1];
+  int code;
+  base64_encode(s, strlen(s), b);
+  code = puts_(b) == -1 || puts_("\r\n") == -1 ? R_IO : getreply();
+  explicit_bzero(b, sizeof b);
+  explicit_bzero(c.out, sizeof c.out);
+  return code;
+}
+
+/* AUTH (RFC 4954) to a relay whose control/smtproutes entry names
+   credentials: PLAIN (RFC 4616), else LOGIN; only in TLS whose peer
+   verified (the policy is verify for such a route). A refusal defers
+   with the server's text. */
+static enum phase auth(struct session *s)
+{
+  static struct rauth a;
+  char plain[RAUTH_PLAIN_MAX];
+  int code, r;
+  if (!cur->auth[0]) return P_ENVELOPE;
+  if (!s->tlson || strcmp(s->tls.peer, "CA")) return policyfail("a password goes only to a relay whose certificate verified", 0);
+  r = rauth_load(cur->auth, &a);
+  if (r != 1) {
+    struct txt *t = ending(s, 'Z');
+    tcat(t, r == -3 ? "HOME/" RAUTH_PATH " may be read by others than ternr; not using it. (#4.3.0)"
+            : r == -2 ? "Unable to read HOME/" RAUTH_PATH ". (#4.3.0)"
+            : r == -1 ? "The entry for this relay in HOME/" RAUTH_PATH " is malformed. (#4.3.0)"
+            : "HOME/" RAUTH_PATH " has no entry named by control/smtproutes. (#4.3.0)");
+    return P_QUIT;
+  }
+  if (s->e.authplain) {
+    rauth_plain(&a, plain);
+    code = puts_("AUTH PLAIN ") == -1 || puts_(plain) == -1 || puts_("\r\n") == -1 ? R_IO : getreply();
+    explicit_bzero(plain, sizeof plain);
+    explicit_bzero(c.out, sizeof c.out);
+  } else if (s->e.authlogin) {
+    code = puts_("AUTH LOGIN\r\n") == -1 ? R_IO : getreply();
+    if (code == 334) code = loginstep(a.user);
+    if (code == 334) code = loginstep(a.pass);
+  } else {
+    struct txt *t = ending(s, 'Z');
+    rauth_wipe(&a);
+    hostip(t); tcat(t, " offers neither AUTH PLAIN nor AUTH LOGIN, and I have credentials for it. (#4.7.0)");
+    return P_QUIT;
+  }
+  rauth_wipe(&a);
+  if (code < 200) return next("the connection died", code);
+  if (code != 235) return result(s, 'Z', "did not accept my credentials (AUTH).", code, 0);
   return P_ENVELOPE;
 }
 
@@ -536,15 +736,15 @@ static enum phase starttls(struct session *s)
 static int fits(struct session *s)
 {
   struct txt *t;
-  if (eightbit && !s->e.eightbitmime) {
+  if (msg.eightbit && !s->e.eightbitmime) {
     t = ending(s, 'D'); hostip(t);
     tcat(t, " does not support 8BITMIME and the message has 8-bit content;\n"
             "tern does not convert it (RFC 6152). (#5.6.3)");
     return -1;
   }
-  if (s->e.size && s->e.sizemax && wiresize > s->e.sizemax) {
+  if (s->e.size && s->e.sizemax && msg.wiresize > s->e.sizemax) {
     t = ending(s, 'D'); hostip(t); tcat(t, " accepts at most "); tcatu(t, s->e.sizemax);
-    tcat(t, " bytes; the message has "); tcatu(t, wiresize); tcat(t, ". (#5.3.4)");
+    tcat(t, " bytes; the message has "); tcatu(t, msg.wiresize); tcat(t, ". (#5.3.4)");
     return -1;
   }
   if (utf8(sender)) {   /* the sender */
@@ -578,10 +778,10 @@ static int mailfrom(const struct session *s)
   if (sendaddr("MAIL FROM:<", sender) == -1) return -1;
   if (s->e.size) {
     static struct txt t;
-    t.n = 0; tcatu(&t, wiresize);
+    t.n = 0; tcatu(&t, msg.wiresize);
     if (puts_(" SIZE=") == -1 || puts_(t.s) == -1) return -1;
   }
-  if (eightbit && puts_(" BODY=8BITMIME") == -1) return -1;
+  if (msg.eightbit && puts_(" BODY=8BITMIME") == -1) return -1;
   if (s->sutf8 && puts_(" SMTPUTF8") == -1) return -1;
   return puts_("\r\n");
 }
@@ -676,14 +876,20 @@ static void smtp(void)
   enum phase p = P_GREETING;
   memset(&s, 0, sizeof s);
   c.inpos = c.inlen = c.outlen = 0;
+  s.lvl = curlvl;
+  if (cur->port == 465) {   /* implicit TLS (RFC 8314), whatever the policy: never plaintext */
+    if (tlsgo(&s) < 0) { s.noquit = 1; p = policyfail("the TLS handshake on port 465 failed", tlsc.info.reason); }
+    else p = checkpeer(&s, P_GREETING);
+  }
   for (;;) switch (p) {
     case P_GREETING: p = greeting(&s); break;
     case P_EHLO:     p = ehlo(&s); break;
     case P_STARTTLS: p = starttls(&s); break;
+    case P_AUTH:     p = auth(&s); break;
     case P_ENVELOPE: p = envelope(&s); break;
     case P_BODY:     p = body(&s); break;
     case P_QUIT:
-      quit();
+      quit(!s.noquit);
       if (s.letter) finish(s.letter, &s.t);
       return;
   }
@@ -738,6 +944,7 @@ static void deliver(void)
       tcat(&why, ": its connections timed out recently (queue/lock/tcpto).");
       continue;
     }
+    if ((curlvl = danelevel()) < 0) { lvlfail(curlvl); continue; }
     c.fd = tcpconnect(cur);
     if (c.fd == -1) {
       int e = errno;
@@ -750,6 +957,8 @@ static void deliver(void)
     tcpto_file_update(tcptofd, cur->ip, 0, (uint64_t)time(0));
     if (lseek(0, 0, SEEK_SET) != 0) finish1('Z', "Unable to rewind the message. (#4.3.0)");
     smtp();
+    if (nogo == 1) { nogo = 2; i--; continue; }   /* TLS NO-GO: once more, in plaintext */
+    nogo = 0;
   }
   for (int i = 0; i < nrcpt; i++) if (rcpt[i][0]) rletter[i] = 0;
   tcat(&t, "Sorry, I wasn't able to deliver to any mail exchanger of ");
@@ -759,6 +968,19 @@ static void deliver(void)
   finish('Z', &t);
 }
 
+/* DANE: the resolver, and whether the MX RRset validates (RFC 7672
+   2.2.1; a relay from control/smtproutes is trusted as configured, an
+   address literal has no name to look up) */
+static void daneprep(void)
+{
+  int r;
+  if (dane_resolver(dnsip) < 0) ctlfail("dnscacheip");
+  if ((ntg && tg[0].routed) || host[0] == '[') { mxsecure = ntg && tg[0].routed; return; }
+  r = dane_mx_secure(dnsip, host, timeoutdns);
+  if (r < 0) finish1('Z', "The DNSSEC-validated MX lookup for DANE (control/tlspolicy) failed. (#4.4.3)");
+  mxsecure = r;
+}
+
 int main(int argc, char **argv)
 {
   signal(SIGPIPE, SIG_IGN);
@@ -766,13 +988,17 @@ int main(int argc, char **argv)
   if (chdir(home_get()) == -1) finish1('Z', "Unable to switch to the home directory. (#4.3.0)");
   readcontrols();
   scanmessage();
-  if (longest > 998) {
+  if (msg.longest > 998) {
     static struct txt t;
-    tcat(&t, "The message has a line of "); tcatu(&t, (unsigned long)longest);
+    tcat(&t, "The message has a line of "); tcatu(&t, (unsigned long)msg.longest);
     tcat(&t, " octets; RFC 5322 allows 998 and tern does not fold or cut lines. (#5.6.0)");
     finish('D', &t);
   }
   route();
+  if (tlspol_lookup(&tlsfile, host, &pol) < 0)
+    finish1('Z', "Unable to parse the entry for this domain in control/tlspolicy. (#4.3.0)");
+  if (ntg && tg[0].auth[0]) pol.level = TLSPOL_VERIFY;   /* a relay with AUTH: verified TLS only */
+  if (pol.level == TLSPOL_DANE || pol.level == TLSPOL_DANE_ONLY) daneprep();
   deliver();
   return 0;
 }

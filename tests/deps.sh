@@ -12,6 +12,9 @@ build_pkgs="$build_pkgs libcrypt-dev"    # tern-authfile (yescrypt)
 build_pkgs="$build_pkgs openssl"         # install.sh makes a self-signed certificate; s_client in tests
 test_pkgs="$build_pkgs libcmocka-dev python3 perl swaks msmtp dnsmasq-base strace clang libclang-rt-14-dev procps iproute2 util-linux postfix dovecot-imapd dovecot-pop3d valgrind"
 test_pkgs="$test_pkgs man-db systemd"     # 05-manpages.t, 06-systemd-unit.t
+test_pkgs="$test_pkgs unbound"         # a validating resolver for the DANE test
+test_pkgs="$test_pkgs ldnsutils"       # ldns-keygen and ldns-signzone sign its test zone
+test_pkgs="$test_pkgs nmap"                # 62-open-relay.t (smtp-open-relay script)
 # make deb: Debian's packaging tools (dpkg-buildpackage, debhelper, lintian)
 deb_pkgs="$build_pkgs dpkg-dev debhelper fakeroot lintian"
 case $stage in

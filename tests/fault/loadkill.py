@@ -200,6 +200,26 @@ def main():
          '%d partial; %.1f s' % (sum(len(v) for v in md.values()), len(lost), dups, unacc, partial, time.time() - T0))
     if lost:
         diag('lost: ' + ' '.join(lost[:20]))
+        # still in the queue (not delivered in time) or gone (lost)?
+        for t in lost[:5]:
+            where = []
+            for dp, dn, fns in os.walk(Q):
+                for fn in fns:
+                    try:
+                        with open(os.path.join(dp, fn), 'rb') as f:
+                            if t.encode() in f.read():
+                                where.append(os.path.relpath(os.path.join(dp, fn), Q))
+                    except OSError:
+                        pass
+            diag('%s: %s' % (t, ('still queued in ' + ' '.join(where)) if where else 'in no queue file'))
+        try:
+            with open(ROOT + '/log/send/current', 'rb') as f:
+                log = f.read().decode('utf-8', 'replace').splitlines()
+            diag('tern-send log, last lines:')
+            for l in log[-15:]:
+                diag('  ' + l)
+        except OSError:
+            pass
     ok(not lost, 'no accepted message lost (%d lost, %d duplicates)' % (len(lost), dups))
     ok(partial == 0, 'no partial message in the Maildir')
 

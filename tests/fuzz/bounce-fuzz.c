@@ -1,5 +1,6 @@
-/* bounce-fuzz: send/sched.c's bounce builder and bounce/N parser on hostile
-   bytes. Input: sender, NUL, bounce/N contents, NUL, original message. */
+/* bounce-fuzz: send/sched.c's bounce builder, bounce/N parser, origin
+   reader and control/bouncebody line parser on hostile bytes. Input:
+   sender, NUL, bounce/N contents, NUL, original message. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *nm;
     size_t nl;
     if (sched_remote_mta(b.failures, b.flen, &nm, &nl) && (nm < b.failures || nm + nl > b.failures + b.flen || !nl)) abort();
+  }
+  {
+    unsigned char mode[SCHED_ORIGINS];
+    int o = sched_origin(b.message, b.mlen, (int)(size & 16), size & 32 ? SCHED_UID_UNKNOWN : 995);
+    if (o < 0 || o >= SCHED_ORIGINS) abort();
+    sched_bodymode_default(mode);
+    if (sched_bodymode_line(sender, sl, mode) && memchr(mode, 2, sizeof mode)) abort();
   }
   n = sched_bounce_para(0, sender, sl, b.failures, b.flen);
   out = malloc(n);

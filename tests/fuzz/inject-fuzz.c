@@ -1,7 +1,8 @@
 /* inject-fuzz: queue/hdr.c under libFuzzer. The first byte picks the
    dot mode and a chunk size; the input goes through hdr_filter in chunks
    (the output must fit the documented bound and must not depend on the
-   chunking), then every line goes to hdr_field and hdr_addrlist. */
+   chunking), then every line goes to hdr_field and hdr_addrlist, and to
+   hdr_addrlist_pos: each end within the list, after the previous one. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,15 @@ static int cb(void *ctx, const char *a, size_t len)
   size_t *n = ctx;
   if (len == 0 || len > HDR_ADDR_MAX || a[len] != 0) abort();
   (*n)++;
+  return 0;
+}
+
+struct posck { size_t len, last; };
+static int poscb(void *ctx, const char *a, size_t alen, size_t end)
+{
+  struct posck *c = ctx;
+  if (alen == 0 || alen > HDR_ADDR_MAX || a[alen] != 0 || !end || end > c->len || end <= c->last) abort();
+  c->last = end;
   return 0;
 }
 
@@ -56,6 +66,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     n = 0;
     (void)hdr_addrlist(a + p, l, &cb, &n);
+    {
+      struct posck c = { l, 0 };
+      (void)hdr_addrlist_pos(a + p, l, &poscb, &c);
+    }
     p += l;
   }
   free(a); free(b);

@@ -1,5 +1,5 @@
 /* libFuzzer: common/ucspitls.c, the UCSPI-TLS control reply that
-   tern-smtpd reads from its TLS process. A reply that parses must format
+   tern-smtpd and tern-remote read from their TLS process. A reply that parses must format
    back to one that parses to the same fields. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   n = ucspitls_format(buf, &a);
   if (n > UCSPITLS_REPLY_MAX || ucspitls_parse(buf, n, &b) < 0) abort();
   if (a.ok != b.ok || a.bits != b.bits || strcmp(a.protocol, b.protocol) || strcmp(a.cipher, b.cipher)
-      || strcmp(a.servername, b.servername) || strcmp(a.reason, b.reason)) abort();
+      || strcmp(a.servername, b.servername) || strcmp(a.reason, b.reason) || strcmp(a.peer, b.peer)
+      || strcmp(a.note, b.note)) abort();
   if (n != size || memcmp(buf, data, n)) abort();
   return 0;
 }

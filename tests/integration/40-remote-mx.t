@@ -4,7 +4,11 @@
 # fallback, implicit MX, null MX, MX loop, IPv6 over ::1, smtproutes,
 # per-recipient results, 8BITMIME, SIZE, long lines, and hostile servers
 # (long replies, 10 000-line reply, NULs, bad codes, close, hang, drop).
-# Every wait is bounded. Also importable (41-remote-*.t reuse Sink, Root).
+# Every wait is bounded. Also importable (41-remote-*.t and 43-remote-tls.t
+# reuse Sink, Root; Sink's tls= ssl.SSLContext offers STARTTLS, smtps=
+# starts in TLS, tls_fail= answers STARTTLS with 220 and then garbage;
+# auth= {user: password} offers AUTH (auth_mechs, default "PLAIN LOGIN")
+# inside TLS and records every attempt in Sink.auths).
 import os, shutil, socket, socketserver, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -34,6 +38,50 @@ class _Handler(socketserver.StreamRequestHandler):
         except OSError:
             pass
 
+    def auth(self, line):
+        """AUTH PLAIN [initial] or AUTH LOGIN; 235 or 535; srv.auths gets (mech, user, password, tls)"""
+        import base64
+        w = line.split()
+        mech = w[1].upper().decode() if len(w) > 1 else ""
+        try:
+            if mech == "PLAIN":
+                if len(w) > 2:
+                    raw = w[2]
+                else:
+                    self.w(b"334 \r\n")
+                    raw = self.rfile.readline(8192).strip()
+                _, user, pw = base64.b64decode(raw).split(b"\0")
+            elif mech == "LOGIN":
+                self.w(b"334 VXNlcm5hbWU6\r\n")
+                user = base64.b64decode(self.rfile.readline(8192).strip())
+                self.w(b"334 UGFzc3dvcmQ6\r\n")
+                pw = base64.b64decode(self.rfile.readline(8192).strip())
+            else:
+                self.w(b"504 5.5.4 unknown mechanism\r\n")
+                return
+        except ValueError:
+            self.w(b"501 5.5.2 cannot decode\r\n")
+            return
+        user, pw = user.decode(), pw.decode()
+        self.server.auths.append((mech, user, pw, self.tls))
+        if self.server.beh.get("auth", {}).get(user) == pw and self.tls:
+            self.w(b"235 2.7.0 authenticated\r\n")
+        else:
+            self.w(b"535 5.7.8 Error: authentication failed: bad credentials\r\n")
+
+    def finish(self):
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def starttls(self, ctx):
+        """the rest of the connection in TLS (server side of ctx)"""
+        self.request = ctx.wrap_socket(self.request, server_side=True)
+        self.rfile = self.request.makefile("rb")
+        self.wfile = self.request.makefile("wb")
+        self.tls = self.request.version()
+
     def handle1(self):
         srv = self.server
         b = srv.beh
@@ -41,10 +89,13 @@ class _Handler(socketserver.StreamRequestHandler):
         if b.get("hang"):
             time.sleep(b["hang"])
             return
+        self.tls = None
+        if b.get("smtps"):
+            self.starttls(b["smtps"])
         self.w(b.get("greet", b"220 sink.test ESMTP\r\n"))
         if b.get("close_after_greeting"):
             return
-        txn = {"from": None, "rcpt": [], "data": None, "helo": None}
+        txn = {"from": None, "rcpt": [], "data": None, "helo": None, "tls": self.tls}
         while True:
             line = self.rfile.readline(8192)
             if not line:
@@ -52,7 +103,21 @@ class _Handler(socketserver.StreamRequestHandler):
             up = line.upper()
             if up.startswith(b"EHLO"):
                 txn["helo"] = line
-                self.w(b.get("ehlo", b"250-sink.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE 10000000\r\n250 SMTPUTF8\r\n"))
+                e = b.get("ehlo", b"250-sink.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE 10000000\r\n250 SMTPUTF8\r\n")
+                if (b.get("tls") or b.get("tls_fail")) and not self.tls:
+                    e = e.replace(b"\r\n", b"\r\n250-STARTTLS\r\n", 1)
+                if b.get("auth") and self.tls:
+                    e = e.replace(b"\r\n", b"\r\n250-AUTH " + b.get("auth_mechs", b"PLAIN LOGIN") + b"\r\n", 1)
+                self.w(e)
+            elif up.startswith(b"AUTH"):
+                self.auth(line)
+            elif up.startswith(b"STARTTLS") and (b.get("tls") or b.get("tls_fail")) and not self.tls:
+                self.w(b"220 go ahead\r\n")
+                if b.get("tls_fail"):
+                    self.w(b"this is no TLS record\r\n" * 20)
+                    return
+                self.starttls(b["tls"])
+                txn = {"from": None, "rcpt": [], "data": None, "helo": None, "tls": self.tls}
             elif up.startswith(b"HELO"):
                 txn["helo"] = line
                 self.w(b.get("helo", b"250 sink.test\r\n"))
@@ -112,6 +177,7 @@ class Sink:
         self.srv = cls((ip, port), _Handler)
         self.srv.beh = beh
         self.srv.received = []
+        self.srv.auths = []
         self.srv.connections = 0
         self.t = threading.Thread(target=self.srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.t.start()
@@ -119,6 +185,10 @@ class Sink:
     @property
     def received(self):
         return self.srv.received
+
+    @property
+    def auths(self):
+        return self.srv.auths
 
     @property
     def connections(self):
@@ -212,20 +282,27 @@ def start_dnsmasq(records):
                           "--user=root", "--group=root", "--local=/test/", "--log-facility=/dev/null"] + records,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # a minimal DNS query for "x.test" A; any answer means it is up
+    if dns_up("127.0.0.1", 50):
+        return p
+    p.kill()
+    raise SystemExit("Bail out! dnsmasq did not start")
+
+
+def dns_up(ip, tries):
+    """True once the DNS server on ip:53 answers a query for x.test A (tries x 0.1 s)"""
     q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01x\x04test\x00\x00\x01\x00\x01"
-    for _ in range(50):
+    for _ in range(tries):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(0.1)
         try:
-            s.sendto(q, ("127.0.0.1", 53))
+            s.sendto(q, (ip, 53))
             s.recvfrom(512)
-            return p
+            return True
         except OSError:
             time.sleep(0.1)
         finally:
             s.close()
-    p.kill()
-    raise SystemExit("Bail out! dnsmasq did not start")
+    return False
 
 
 MSG = b"From: a@client.test\nTo: b@example.test\nSubject: test\n\nline one\n.leading dot\n..two dots\nlast line\n"

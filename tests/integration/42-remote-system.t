@@ -199,7 +199,7 @@ class Postfix:
     127.0.0.10:25 (master.cf names the address, so it need not be on an
     interface); every recipient at the virtual domains into one Maildir."""
 
-    def __init__(self, base, domains):
+    def __init__(self, base, domains, extra="", master_extra=""):
         self.dir = os.path.join(base, "postfix")
         etc, q, data, mail = (os.path.join(self.dir, x) for x in ("etc", "queue", "data", "mail"))
         for d in (etc, q, data, mail):
@@ -239,7 +239,7 @@ disable_dns_lookups = yes
 smtp_host_lookup = native
 biff = no
 """ % dict(q=q, data=data, mail=mail, uid=nobody, gid=nogroup, log=self.maillog, dir=self.dir,
-           domains=", ".join(domains)))
+           domains=", ".join(domains)) + extra)
         with open(os.path.join(etc, "master.cf"), "w") as f:
             f.write("""127.0.0.10:25 inet n - n - - smtpd
 pickup unix n - n 60 1 pickup
@@ -262,7 +262,7 @@ virtual unix - n n - - virtual
 anvil unix - - n - 1 anvil
 scache unix - - n - 1 scache
 postlog unix-dgram n - n - 1 postlogd
-""")
+""" + master_extra)
         # the queue layout postfix-script would create (postfix -c needs the
         # directory in the system main.cf's alternate_config_directories)
         for d in ("active", "bounce", "corrupt", "defer", "deferred", "flush", "hold", "incoming",

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """smtpsink.py: a small SMTP server on 127.0.0.1 for the shell tests of
-tern-send's remote channel (73, 74).
+tern-send's remote channel (73, 74) and of its bounces (76).
 
     smtpsink.py PORT OUT [DELAY [LIFETIME]]
 
@@ -8,10 +8,12 @@ Appends one JSON line {"from": ..., "rcpt": [...]} to OUT per accepted
 transaction, DELAY seconds (default 0) after the message's final dot;
 writes the largest number of simultaneous sessions so far to OUT.max.
 RCPT TO a local part starting with "reject" gets 550 5.1.1; everything
-else 250. Each session times out after 30 s of silence; the sink stops
+else 250. With SMTPSINK_DATA=1 in the environment each line also holds
+the message as "data" (latin-1, dot-unstuffed). Each session times out after 30 s of silence; the sink stops
 accepting after LIFETIME seconds (default 120).
 """
 import json
+import os
 import socket
 import sys
 import threading
@@ -20,6 +22,7 @@ import time
 port, out = int(sys.argv[1]), sys.argv[2]
 delay = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
 lifetime = float(sys.argv[4]) if len(sys.argv) > 4 else 120.0
+keep = os.environ.get("SMTPSINK_DATA") == "1"
 lock = threading.Lock()
 cur = [0]
 peak = [0]
@@ -58,10 +61,14 @@ def session(c):
                     w("250 ok")
             elif u == "DATA":
                 w("354 go")
+                data = []
                 while True:
                     l = f.readline(100000)
                     if not l or l in (b".\r\n", b".\n"):
                         break
+                    data.append(l[1:] if l.startswith(b".") else l)
+                if keep:
+                    t["data"] = b"".join(data).decode("latin-1")
                 time.sleep(delay)
                 with lock:
                     open(out, "a").write(json.dumps(t) + "\n")

@@ -251,6 +251,52 @@ static void t_domain(void **st)
   assert_int_equal(ctl_domain_match(&l, "example.com", 11), 0);   /* empty list */
 }
 
+/* ctl_relay: the relay of an smtproutes entry, as tern-remote and
+   tern-showctl -c read it */
+static void t_relay(void **state)
+{
+  char name[16];
+  unsigned long port;
+  static const char *bad[] = {
+    "[127.0.0.1", "[127.0.0.1]x", "[127.0.0.1]:", "[127.0.0.1]:0", "[127.0.0.1]:65536",
+    "[127.0.0.1]:2a", "127.0.0.1:25:25", "h:99999", "h:-1", "h: 25", "0123456789abcdef",
+  };
+  (void)state;
+  assert_int_equal(ctl_relay("relay.example", name, sizeof name, &port), 1);
+  assert_string_equal(name, "relay.example");
+  assert_int_equal(port, 25);
+  assert_int_equal(ctl_relay("[127.0.0.1]:2525", name, sizeof name, &port), 1);
+  assert_string_equal(name, "[127.0.0.1]");
+  assert_int_equal(port, 2525);
+  assert_int_equal(ctl_relay("[IPv6:::1]:65535", name, sizeof name, &port), 1);
+  assert_string_equal(name, "[IPv6:::1]");
+  assert_int_equal(port, 65535);
+  assert_int_equal(ctl_relay("h:1", name, sizeof name, &port), 1);
+  assert_int_equal(port, 1);
+  assert_int_equal(ctl_relay("0123456789abcde", name, sizeof name, &port), 1);   /* max-1 bytes */
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    port = 7;
+    assert_int_equal(ctl_relay(bad[i], name, sizeof name, &port), 0);
+    assert_int_equal(port, 0);
+    assert_string_equal(name, "");
+  }
+  assert_int_equal(ctl_relay("h", name, 0, &port), 0);
+  {
+    char auth[8];
+    assert_int_equal(ctl_relay_auth("[127.0.0.1]:587 auth=isp", name, sizeof name, &port, auth, sizeof auth), 1);
+    assert_int_equal(port, 587);
+    assert_string_equal(auth, "isp");
+    assert_int_equal(ctl_relay_auth("relay.example", name, sizeof name, &port, auth, sizeof auth), 1);
+    assert_string_equal(auth, "");
+    assert_int_equal(ctl_relay_auth("relay.example auth=", name, sizeof name, &port, auth, sizeof auth), 0);
+    assert_int_equal(ctl_relay_auth("relay.example auth=1234567", name, sizeof name, &port, auth, sizeof auth), 1);
+    assert_int_equal(ctl_relay_auth("relay.example auth=12345678", name, sizeof name, &port, auth, sizeof auth), 0);
+    assert_int_equal(ctl_relay_auth("relay.example auth=a/b", name, sizeof name, &port, auth, sizeof auth), 0);
+    assert_int_equal(ctl_relay_auth("relay.example x=y", name, sizeof name, &port, auth, sizeof auth), 0);
+    assert_int_equal(ctl_relay_auth("h:99999 auth=isp", name, sizeof name, &port, auth, sizeof auth), 0);
+  }
+}
+
 static int setup(void **st) { (void)st; return mkdtemp(dir) ? 0 : -1; }
 static int teardown(void **st)
 {
@@ -272,6 +318,7 @@ int main(void)
     cmocka_unit_test(t_list_limits),
     cmocka_unit_test(t_ulong),
     cmocka_unit_test(t_domain),
+    cmocka_unit_test(t_relay),
   };
   return cmocka_run_group_tests_name("common-ctl", tests, setup, teardown);
 }

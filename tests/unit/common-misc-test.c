@@ -10,6 +10,9 @@
 #include "common/date822.h"
 #include "common/safe.h"
 #include "common/qqcode.h"
+#include "common/say.h"
+#include <errno.h>
+#include <unistd.h>
 
 static void t_qfn(void **st)
 {
@@ -124,6 +127,33 @@ static void t_qq(void **st)
   }
 }
 
+/* say3: "prog: a b c" and LF on fd 2, null parts skipped, cut at 600
+   bytes, errno kept */
+static void t_say(void **st)
+{
+  int p[2], saved = dup(2);
+  char buf[1024], big[700];
+  ssize_t n;
+  (void)st;
+  assert_int_equal(pipe(p), 0);
+  dup2(p[1], 2);
+  errno = 42;
+  say3("prog", "fatal: ", 0, "x");
+  assert_int_equal(errno, 42);
+  memset(big, 'b', sizeof big - 1);
+  big[sizeof big - 1] = 0;
+  say3("prog", big, 0, 0);
+  dup2(saved, 2);
+  close(p[1]);
+  n = read(p[0], buf, sizeof buf);
+  assert_true(n > 0);
+  assert_memory_equal(buf, "prog: fatal: x\n", 15);
+  assert_int_equal(n, 15 + 600);
+  assert_int_equal(buf[n - 1], '\n');
+  close(p[0]);
+  close(saved);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -131,6 +161,7 @@ int main(void)
     cmocka_unit_test(t_date),
     cmocka_unit_test(t_safe),
     cmocka_unit_test(t_qq),
+    cmocka_unit_test(t_say),
   };
   return cmocka_run_group_tests_name("common-misc", tests, 0, 0);
 }

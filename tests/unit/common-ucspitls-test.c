@@ -24,6 +24,38 @@ static void t_parse_ok(void **st)
   assert_int_equal(parse("ERR handshake failed: no shared cipher\n", &i), 0);
   assert_int_equal(i.ok, 0);
   assert_string_equal(i.reason, "handshake failed: no shared cipher");
+  assert_string_equal(i.peer, "");
+}
+
+/* the client side's optional peer and note; one token after servername,
+   which the four-field form refused, is now the peer */
+static void t_parse_peer(void **st)
+{
+  struct ucspitls_info i;
+  char buf[UCSPITLS_REPLY_MAX];
+  size_t n;
+  (void)st;
+  assert_int_equal(parse("OK TLSv1.3 C 256 sni extra\n", &i), 0);
+  assert_string_equal(i.peer, "extra");
+  assert_string_equal(i.note, "");
+  assert_int_equal(parse("OK TLSv1.3 C 256 mx.example CA\n", &i), 0);
+  assert_string_equal(i.servername, "mx.example");
+  assert_string_equal(i.peer, "CA");
+  assert_int_equal(parse("OK TLSv1.3 C 256 - none certificate has expired\n", &i), 0);
+  assert_string_equal(i.peer, "none");
+  assert_string_equal(i.note, "certificate has expired");
+  n = ucspitls_format(buf, &i);
+  assert_int_equal(n, strlen("OK TLSv1.3 C 256 - none certificate has expired\n"));
+  assert_memory_equal(buf, "OK TLSv1.3 C 256 - none certificate has expired\n", n);
+  memset(&i, 'x', sizeof i);                          /* every field at its longest */
+  i.ok = 1;
+  i.bits = 99999;
+  i.protocol[UCSPITLS_FIELD_MAX] = i.cipher[UCSPITLS_FIELD_MAX] = i.servername[UCSPITLS_FIELD_MAX] = 0;
+  i.peer[UCSPITLS_FIELD_MAX] = i.note[UCSPITLS_FIELD_MAX] = 0;
+  n = ucspitls_format(buf, &i);
+  assert_true(n <= UCSPITLS_REPLY_MAX);
+  assert_int_equal(ucspitls_parse(buf, n, &i), 0);
+  assert_int_equal((int)strlen(i.note), UCSPITLS_FIELD_MAX);
 }
 
 static void t_parse_bad(void **st)
@@ -31,7 +63,8 @@ static void t_parse_bad(void **st)
   static const char *bad[] = {
     "", "\n", "OK\n", "OK \n", "ERR \n", "ERR x", "OK TLSv1.3 C 256 sni",           /* no LF */
     "OK TLSv1.3 C 256 sni \n", "OK TLSv1.3  C 256 sni\n", "OK TLSv1.3 C 256\n",
-    "OK TLSv1.3 C 256 sni extra\n", "OK TLSv1.3 C 2x6 sni\n", "OK TLSv1.3 C 123456 sni\n",
+    "OK TLSv1.3 C 256 sni ex@tra\n", "OK TLSv1.3 C 256 sni CA \n", "OK TLSv1.3 C 256 sni CA x\t\n",
+    "OK TLSv1.3 C 2x6 sni\n", "OK TLSv1.3 C 123456 sni\n",
     "OK TLS/1 C 256 sni\n", "OK TLSv1.3 C 256 s\tni\n", "ok TLSv1.3 C 256 sni\n",
     "ERR bad\x01 byte\n", "ERR x\nOK TLSv1.3 C 256 sni\n", "NO x\n",
   };
@@ -86,7 +119,8 @@ static void t_format(void **st)
 int main(void)
 {
   const struct CMUnitTest t[] = {
-    cmocka_unit_test(t_parse_ok), cmocka_unit_test(t_parse_bad), cmocka_unit_test(t_format),
+    cmocka_unit_test(t_parse_ok), cmocka_unit_test(t_parse_bad),
+    cmocka_unit_test(t_parse_peer), cmocka_unit_test(t_format),
   };
   return cmocka_run_group_tests_name("common-ucspitls", t, 0, 0);
 }

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include "queue/hdr.h"
@@ -184,6 +185,34 @@ static void test_addrlist_hostile(void **st)
   assert_int_equal(list("\xff\xfe@\x80", out), 1);
 }
 
+/* hdr_addrlist_pos: where each addr-spec ends in the text */
+static char posbuf[512];
+static int collect_pos(void *ctx, const char *a, size_t alen, size_t end)
+{
+  (void)ctx;
+  snprintf(posbuf + strlen(posbuf), sizeof posbuf - strlen(posbuf), "%.*s=%zu;", (int)alen, a, end);
+  return 0;
+}
+
+static void test_addrlist_pos(void **state)
+{
+  (void)state;
+  static const struct { const char *in, *want; } c[] = {
+    { " bob", "bob=4;" },
+    { " root (Cron Daemon)", "root=5;" },
+    { "Joe <joe>, x@y (c)", "joe=8;x@y=14;" },
+    { " \"a b\"@h, \"c d\"", "a b@h=8;c d=15;" },
+    { " u@[1.2.3.4] ", "u@[1.2.3.4]=12;" },
+    { " friends: a, b@x.+;, undisclosed-recipients:;", "a=11;b@x.+=18;" },
+    { " <@r:z>", "z=6;" },
+  };
+  for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+    posbuf[0] = 0;
+    assert_true(hdr_addrlist_pos(c[i].in, strlen(c[i].in), &collect_pos, 0) >= 0);
+    assert_string_equal(posbuf, c[i].want);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -192,6 +221,7 @@ int main(void)
     cmocka_unit_test(test_field),
     cmocka_unit_test(test_addrlist),
     cmocka_unit_test(test_addrlist_hostile),
+    cmocka_unit_test(test_addrlist_pos),
   };
   return cmocka_run_group_tests_name("queue-hdr", tests, 0, 0);
 }

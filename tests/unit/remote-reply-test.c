@@ -128,6 +128,10 @@ static void test_ehlo(void **st)
   static const char e2[] = "250-mx.example.test\r\n250-SIZE\r\n250-PIPELININGX\r\n250 8BITMIMEY\r\n";
   static const char e3[] = "250 mx.example.test\r\n";
   static const char e4[] = "250-x\r\n250 SIZE 99999999999999999999999999\r\n";
+  static const char e5[] = "250-x\r\n250-starttls\r\n250 STARTTLSX\r\n";
+  static const char e6[] = "250-x\r\n250 STARTTLSX\r\n";
+  static const char e7[] = "250-x\r\n250-AUTH cram-md5 plain\r\n250 AUTH=LOGIN\r\n";
+  static const char e8[] = "250-x\r\n250-AUTHX PLAIN\r\n250 AUTH PLAINX LOGI\r\n";
   struct reply r;
   struct ehlo e;
   size_t used;
@@ -147,6 +151,20 @@ static void test_ehlo(void **st)
   reply_ehlo(&r, &e);
   assert_true(e.size);
   assert_int_equal(e.sizemax, 0);  /* overflow: no limit rather than a wrong one */
+  assert_false(e.starttls);
+  reply_init(&r); assert_int_equal(reply_feed(&r, e5, sizeof e5 - 1, &used), REPLY_DONE);
+  reply_ehlo(&r, &e);
+  assert_true(e.starttls);
+  reply_init(&r); assert_int_equal(reply_feed(&r, e6, sizeof e6 - 1, &used), REPLY_DONE);
+  reply_ehlo(&r, &e);
+  assert_false(e.starttls);
+  assert_false(e.authplain || e.authlogin);
+  reply_init(&r); assert_int_equal(reply_feed(&r, e7, sizeof e7 - 1, &used), REPLY_DONE);
+  reply_ehlo(&r, &e);
+  assert_true(e.authplain && e.authlogin);
+  reply_init(&r); assert_int_equal(reply_feed(&r, e8, sizeof e8 - 1, &used), REPLY_DONE);
+  reply_ehlo(&r, &e);
+  assert_false(e.authplain || e.authlogin);
 }
 
 int main(void)

@@ -65,6 +65,14 @@ static void test_routes(void **state)
   ip_is(&tg[0], "127.0.0.9", 65535);
   /* no self-MX rule with a route, even to one of our own addresses */
   assert_int_equal(route("d.example", "d.example:[192.0.2.7]\n", "192.0.2.7\n", "", 0), 1);
+  assert_string_equal(tg[0].auth, "");
+  /* a credentials name after the relay and its port */
+  assert_int_equal(route("e.example", "e.example:[127.0.0.5]:587 auth=provider-1.x\n", "", "", 0), 1);
+  ip_is(&tg[0], "127.0.0.5", 587);
+  assert_string_equal(tg[0].auth, "provider-1.x");
+  assert_int_equal(route("e.example", "e.example:127.0.0.5 auth=p\n", "", "", 0), 1);
+  ip_is(&tg[0], "127.0.0.5", 25);
+  assert_string_equal(tg[0].auth, "p");
 }
 
 static void test_badroutes(void **state)
@@ -73,7 +81,9 @@ static void test_badroutes(void **state)
   static const char *bad[] = {
     "x.example:[127.0.0.1\n", "x.example:[127.0.0.1]x\n", "x.example:[127.0.0.1]:\n",
     "x.example:[127.0.0.1]:0\n", "x.example:[127.0.0.1]:65536\n", "x.example:[127.0.0.1]:2a\n",
-    "x.example:127.0.0.1:25:25\n",
+    "x.example:127.0.0.1:25:25\n", "x.example:127.0.0.1:25 auth=\n", "x.example:127.0.0.1:25 auth=a/b\n",
+    "x.example:127.0.0.1:25 user=a\n", "x.example:127.0.0.1:25  auth=a\n", "x.example:127.0.0.1: auth=a\n",
+    "x.example:[127.0.0.1]x auth=a\n",
   };
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     assert_int_equal(route("x.example", bad[i], "", "", 0), -1);

@@ -1,5 +1,6 @@
 /* send-sched-test: tern-send's pure logic (send/sched.c): classification,
-   retry schedule, log-safe text, bounce paragraphs and the bounce message. */
+   retry schedule, log-safe text, bounce paragraphs and the bounce message,
+   a message's origin and control/bouncebody. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -388,6 +389,98 @@ static void test_idmap(void **state)
   sched_idmap_free(&m);
 }
 
+/* the origin of a message from its trace header: one row per case */
+#define QL(uid) "Received: (tern 123 invoked by uid " uid "); Sun, 6 Dec 2026 21:00:00 +0000\n"
+#define SL(proto) "Received: from helo.test ([127.0.0.2])\n\tby me.test (tern-smtpd) with " proto " id 1.2.3\n\tfor <a@me.test>; Sun, 6 Dec 2026 21:00:00 +0000\n"
+static void test_origin(void **state)
+{
+  static const struct { const char *m; int more; int want; } rows[] = {
+    { QL("1000") "Subject: x\n\nbody\n", 0, SCHED_ORIGIN_LOCAL },
+    { QL("0") "\nbody\n", 0, SCHED_ORIGIN_LOCAL },
+    { QL("1000") "Subject: x\n", 0, SCHED_ORIGIN_LOCAL },                  /* no body, no empty line */
+    { QL("1000") "Subject: x\r\n\r\nbody\n", 0, SCHED_ORIGIN_LOCAL },
+    { QL("995") SL("ESMTP") "Subject: x\n\nbody\n", 0, SCHED_ORIGIN_SMTP },
+    { QL("995") SL("SMTP") "\nbody\n", 0, SCHED_ORIGIN_SMTP },
+    { QL("995") SL("UTF8SMTP") "\nbody\n", 0, SCHED_ORIGIN_SMTP },
+    { QL("995") SL("ESMTPS") "\nbody\n", 0, SCHED_ORIGIN_SMTP },
+    { QL("995") SL("ESMTPA") "\nbody\n", 0, SCHED_ORIGIN_AUTH },
+    { QL("995") SL("ESMTPSA") "\nbody\n", 0, SCHED_ORIGIN_AUTH },
+    { QL("995") SL("UTF8SMTPA") "\nbody\n", 0, SCHED_ORIGIN_AUTH },
+    { QL("995") SL("UTF8SMTPSA") "\nbody\n", 0, SCHED_ORIGIN_AUTH },
+    { QL("995") SL("ESMTPSAX") "\nbody\n", 0, SCHED_ORIGIN_SMTP },
+    /* a forward by tern-local of an outsider's message: still SMTP */
+    { QL("1000") "Delivered-To: a@me.test\n" QL("995") SL("ESMTP") "Subject: x\n\nb\n", 0, SCHED_ORIGIN_SMTP },
+    { QL("1000") "Delivered-To: a@me.test\n" QL("995") SL("ESMTPSA") "Subject: x\n\nb\n", 0, SCHED_ORIGIN_AUTH },
+    /* the client forges lines below tern's: never more trusted */
+    { QL("995") SL("ESMTP") SL("ESMTPSA") "\nb\n", 0, SCHED_ORIGIN_SMTP },
+    { QL("995") SL("ESMTP") QL("1000") "\nb\n", 0, SCHED_ORIGIN_SMTP },
+    { QL("995") SL("ESMTPSA") QL("995") "Subject: x\n\nb\n", 0, SCHED_ORIGIN_SMTP },
+    { QL("995") SL("ESMTPSA") QL("995") SL("ESMTP") "\nb\n", 0, SCHED_ORIGIN_SMTP },
+    { QL("1000") QL("995") "\nb\n", 0, SCHED_ORIGIN_SMTP },              /* no tern-smtpd line */
+    /* a HELO that spells the clause stays on the first line */
+    { QL("995") "Received: from x(tern-smtpd)with ESMTPSA ([127.0.0.2])\n\tby me.test (tern-smtpd) with ESMTP id 1\n\nb\n", 0, SCHED_ORIGIN_SMTP },
+    /* another Received field in between: not tern-smtpd's */
+    { QL("995") "Received: from relay.test by x with ESMTPSA\n" SL("ESMTPSA") "\nb\n", 0, SCHED_ORIGIN_SMTP },
+    /* a filter's field before the Received line is allowed */
+    { QL("995") "DKIM-Signature: v=1\n" SL("ESMTPSA") "\nb\n", 0, SCHED_ORIGIN_AUTH },
+    /* not written by tern-queue, cut short, unknown */
+    { "Subject: x\n" QL("1000") "\nb\n", 0, SCHED_ORIGIN_SMTP },
+    { "Received: (tern x invoked by uid 1000); d\n\nb\n", 0, SCHED_ORIGIN_SMTP },
+    { "Received: (tern 1 invoked by uid 1000x); d\n\nb\n", 0, SCHED_ORIGIN_SMTP },
+    { "Received: (tern 1 invoked by uid 99999999999999999999); d\n\nb\n", 0, SCHED_ORIGIN_SMTP },
+    { "", 0, SCHED_ORIGIN_SMTP },
+    { "\nbody\n", 0, SCHED_ORIGIN_SMTP },
+    { QL("1000") "Subject: x\n", 1, SCHED_ORIGIN_SMTP },                  /* header goes on */
+    { QL("995") "Received: from h ([1.2.3.4])\n\tby me.test (tern-smtpd) with ESMTPS", 1, SCHED_ORIGIN_SMTP },
+    { QL("995") "Received: from h ([1.2.3.4])\n\tby me.test (tern-smtpd) with ESMTPSA", 0, SCHED_ORIGIN_SMTP },
+  };
+  (void)state;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    int got = sched_origin(rows[i].m, strlen(rows[i].m), rows[i].more, 995);
+    if (got != rows[i].want) fail_msg("row %zu: origin %d, want %d", i, got, rows[i].want);
+  }
+  /* every prefix of a message reads safely, and a cut one is never more
+     trusted than SMTP unless it is complete */
+  {
+    const char *m = QL("1000") "Delivered-To: a@me.test\n" QL("995") SL("ESMTPSA") "Subject: x\n\nb\n";
+    for (size_t n = 0; n < strlen(m); n++) {
+      int got = sched_origin(m, n, 1, 995);
+      if (got != SCHED_ORIGIN_SMTP && n < (size_t)(strstr(m, "\n\n") - m) + 1) fail_msg("prefix %zu: origin %d", n, got);
+    }
+  }
+  assert_int_equal(sched_origin(QL("1000") "\nb\n", strlen(QL("1000") "\nb\n"), 0, SCHED_UID_UNKNOWN), SCHED_ORIGIN_SMTP);
+}
+
+/* control/bouncebody lines */
+static void test_bodymode(void **state)
+{
+  unsigned char m[SCHED_ORIGINS];
+  (void)state;
+  sched_bodymode_default(m);
+  assert_int_equal(m[SCHED_ORIGIN_LOCAL], SCHED_BODY_ALL);
+  assert_int_equal(m[SCHED_ORIGIN_AUTH], SCHED_BODY_ALL);
+  assert_int_equal(m[SCHED_ORIGIN_SMTP], SCHED_BODY_HEADERS);
+  assert_int_equal(sched_bodymode_line("all", 3, m), 1); assert_int_equal(m[SCHED_ORIGIN_SMTP], SCHED_BODY_ALL);
+  assert_int_equal(sched_bodymode_line(" headers\r", 9, m), 1); assert_int_equal(m[SCHED_ORIGIN_SMTP], SCHED_BODY_HEADERS);
+  assert_int_equal(sched_bodymode_line("smtp:all", 8, m), 1); assert_int_equal(m[SCHED_ORIGIN_SMTP], SCHED_BODY_ALL);
+  assert_int_equal(sched_bodymode_line("local:headers", 13, m), 1); assert_int_equal(m[SCHED_ORIGIN_LOCAL], SCHED_BODY_HEADERS);
+  assert_int_equal(sched_bodymode_line("auth:headers\t", 13, m), 1); assert_int_equal(m[SCHED_ORIGIN_AUTH], SCHED_BODY_HEADERS);
+  assert_int_equal(sched_bodymode_line("", 0, m), 1);
+  assert_int_equal(sched_bodymode_line("# smtp:all", 10, m), 1); assert_int_equal(m[SCHED_ORIGIN_SMTP], SCHED_BODY_ALL);
+  sched_bodymode_default(m);
+  assert_int_equal(sched_bodymode_line("ALL", 3, m), 0);
+  assert_int_equal(sched_bodymode_line("smtp:", 5, m), 0);
+  assert_int_equal(sched_bodymode_line(":all", 4, m), 0);
+  assert_int_equal(sched_bodymode_line("smtp: all", 9, m), 0);
+  assert_int_equal(sched_bodymode_line("remote:all", 10, m), 0);
+  assert_int_equal(sched_bodymode_line("smtp:all:all", 12, m), 0);
+  assert_int_equal(sched_bodymode_line("body", 4, m), 0);
+  assert_int_equal(sched_bodymode_line("al", 2, m), 0);
+  assert_int_equal(m[SCHED_ORIGIN_LOCAL], SCHED_BODY_ALL);
+  assert_int_equal(m[SCHED_ORIGIN_AUTH], SCHED_BODY_ALL);
+  assert_int_equal(m[SCHED_ORIGIN_SMTP], SCHED_BODY_HEADERS);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -402,6 +495,8 @@ int main(void)
     cmocka_unit_test(test_chan_complete),
     cmocka_unit_test(test_info_complete),
     cmocka_unit_test(test_idmap),
+    cmocka_unit_test(test_origin),
+    cmocka_unit_test(test_bodymode),
   };
   return cmocka_run_group_tests(tests, 0, 0);
 }
