@@ -497,8 +497,8 @@ static int queue_line(const char *f, size_t n, uint64_t *uid)
       && lit(f, n, &i, " invoked by uid ") && digits(f, n, &i, uid) && lit(f, n, &i, ")");
 }
 
-/* f[0..n) is tern-smtpd's Received field and its second line ("\tby ME
-   (tern-smtpd) with PROTO id ...": nothing of the client's is on it; the
+/* f[0..n) is tern-smtpd's Received field and its second line (or third,
+   after the TLS line) ("\tby ME (tern-smtpd) with PROTO id ...": nothing of the client's is on it; the
    first line holds the client's HELO and names without blanks or line
    ends) names an authenticated PROTO (RFC 3848, RFC 6531) */
 static int smtpd_auth(const char *f, size_t n)
@@ -508,6 +508,10 @@ static int smtpd_auth(const char *f, size_t n)
   size_t i = 0, ll;
   if (!lit(f, n, &i, "Received: from ")) return 0;
   nl = memchr(f, '\n', n);
+  /* inside TLS one line "\t(using PROTOCOL with cipher ...)" comes first
+     (tern-smtpd writes it from its TLS process's reply, Postfix's form) */
+  if (nl && n - (size_t)(nl + 1 - f) >= 8 && !memcmp(nl + 1, "\t(using ", 8))
+    nl = memchr(nl + 1, '\n', n - (size_t)(nl + 1 - f));
   if (!nl || n - (size_t)(nl + 1 - f) < 5 || memcmp(nl + 1, "\tby ", 4)) return 0;
   l = nl + 1;
   e = memchr(l, '\n', n - (size_t)(l - f));

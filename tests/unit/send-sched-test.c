@@ -408,6 +408,13 @@ static void test_origin(void **state)
     { QL("995") SL("UTF8SMTPA") "\nbody\n", 0, SCHED_ORIGIN_AUTH },
     { QL("995") SL("UTF8SMTPSA") "\nbody\n", 0, SCHED_ORIGIN_AUTH },
     { QL("995") SL("ESMTPSAX") "\nbody\n", 0, SCHED_ORIGIN_SMTP },
+    /* inside TLS: tern-smtpd's "(using ...)" line before "by" */
+    { QL("995") "Received: from h ([1.2.3.4])\n\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))\n"
+      "\tby me.test (tern-smtpd) with ESMTPSA id 1; d\n\nb\n", 0, SCHED_ORIGIN_AUTH },
+    { QL("995") "Received: from h ([1.2.3.4])\n\t(using TLSv1.3 with cipher X (256/256 bits))\n"
+      "\tby me.test (tern-smtpd) with ESMTPS id 1; d\n\nb\n", 0, SCHED_ORIGIN_SMTP },
+    { QL("995") "Received: from h ([1.2.3.4])\n\t(using a)\n\t(using b)\n"
+      "\tby me.test (tern-smtpd) with ESMTPSA id 1; d\n\nb\n", 0, SCHED_ORIGIN_SMTP },   /* one TLS line only */
     /* a forward by tern-local of an outsider's message: still SMTP */
     { QL("1000") "Delivered-To: a@me.test\n" QL("995") SL("ESMTP") "Subject: x\n\nb\n", 0, SCHED_ORIGIN_SMTP },
     { QL("1000") "Delivered-To: a@me.test\n" QL("995") SL("ESMTPSA") "Subject: x\n\nb\n", 0, SCHED_ORIGIN_AUTH },
