@@ -54,6 +54,20 @@ static int take_utf8(const unsigned char *s, size_t len, size_t *i, unsigned opt
   return ADDR_OK;
 }
 
+/* one UTF-8 character of a local part at s[*i]: taken (take_utf8), copied
+   to dst[*n] within ADDR_LOCAL_MAX, and flagged; 0 or an ADDR_E_ code */
+static int copy_utf8(const unsigned char *s, size_t len, size_t *i, unsigned opts, char *dst, size_t *n, unsigned *flags)
+{
+  size_t k, st = *i;
+  int r = take_utf8(s, len, i, opts, &k);
+  if (r) return r;
+  if (*n + k > ADDR_LOCAL_MAX) return ADDR_E_TOOLONG;
+  memcpy(dst + *n, s + st, k);
+  *n += k;
+  *flags |= ADDR_F_UTF8;
+  return 0;
+}
+
 /* Local part at s[*pos..len), wire form (dot-string or quoted-string),
    unquoted into dst (ADDR_LOCAL_MAX bytes); *pos ends just after it. */
 static int parse_local(const unsigned char *s, size_t len, size_t *pos, unsigned opts,
@@ -76,13 +90,8 @@ static int parse_local(const unsigned char *s, size_t len, size_t *pos, unsigned
         dst[n++] = (char)c;
         i += 2;
       } else if (c >= 0x80) {
-        size_t k, st = i;
-        int r = take_utf8(s, len, &i, opts, &k);
+        int r = copy_utf8(s, len, &i, opts, dst, &n, flags);
         if (r) return r;
-        if (n + k > ADDR_LOCAL_MAX) return ADDR_E_TOOLONG;
-        memcpy(dst + n, s + st, k);
-        n += k;
-        *flags |= ADDR_F_UTF8;
       } else if (c >= 32 && c <= 126) {              /* qtextSMTP (not " or \) */
         if (n >= ADDR_LOCAL_MAX) return ADDR_E_TOOLONG;
         dst[n++] = (char)c;
@@ -102,14 +111,9 @@ static int parse_local(const unsigned char *s, size_t len, size_t *pos, unsigned
         dst[n++] = '.';
         i++;
       } else if (c >= 0x80) {
-        size_t k, st = i;
-        int r = take_utf8(s, len, &i, opts, &k);
+        int r = copy_utf8(s, len, &i, opts, dst, &n, flags);
         if (r) return r;
-        if (n + k > ADDR_LOCAL_MAX) return ADDR_E_TOOLONG;
-        memcpy(dst + n, s + st, k);
-        n += k;
         dot = 0;
-        *flags |= ADDR_F_UTF8;
       } else if (is_atext(c)) {
         if (n >= ADDR_LOCAL_MAX) return ADDR_E_TOOLONG;
         dst[n++] = (char)c;

@@ -171,6 +171,18 @@ static void append(struct entry_state *st, const char *s, size_t n)
   st->blen += n;
 }
 
+/* the line at buf[*pos] (its length in *n, without LF and a CR before
+   it); *pos moves past it */
+static const char *next_line(const char *buf, size_t len, size_t *pos, size_t *n)
+{
+  const char *s = buf + *pos, *nl = memchr(s, '\n', len - *pos);
+  size_t e = nl ? (size_t)(nl - buf) : len;
+  *n = e - *pos;
+  *pos = nl ? e + 1 : len;
+  if (*n && s[*n - 1] == '\r') (*n)--;
+  return s;
+}
+
 long aliases_parse(const char *buf, size_t len, aliases_entry_fn entry, aliases_error_fn err, void *ctx)
 {
   struct entry_state st = { 0, 0, 0 };
@@ -179,12 +191,9 @@ long aliases_parse(const char *buf, size_t len, aliases_entry_fn entry, aliases_
   long good = 0;
   if (len > ALIASES_FILE_MAX) return -1;
   while (pos < len) {
-    const char *nl = memchr(buf + pos, '\n', len - pos);
-    size_t e = nl ? (size_t)(nl - buf) : len, n = e - pos, k;
-    const char *s = buf + pos;
+    size_t n, k;
+    const char *s = next_line(buf, len, &pos, &n);
     line++;
-    pos = nl ? e + 1 : len;
-    if (n && s[n - 1] == '\r') n--;
     if (n && s[0] == '#') continue;
     for (k = 0; k < n && blank(s[k]); k++) ;
     if (k == n) continue;   /* blank line */
@@ -209,12 +218,9 @@ long aliases_parse_list(const char *buf, size_t len, aliases_addr_fn addr, alias
   long good = 0;
   if (len > ALIASES_FILE_MAX) return -1;
   while (pos < len) {
-    const char *nl = memchr(buf + pos, '\n', len - pos);
-    size_t e = nl ? (size_t)(nl - buf) : len, n = e - pos, nv = 0;
-    const char *s = buf + pos, *why;
+    size_t n, nv = 0;
+    const char *s = next_line(buf, len, &pos, &n), *why;
     line++;
-    pos = nl ? e + 1 : len;
-    if (n && s[n - 1] == '\r') n--;
     if (n && s[0] == '#') continue;
     if (n > ALIASES_ENTRY_MAX) { err(ctx, line, "line too long"); continue; }
     if (memchr(s, 0, n)) { err(ctx, line, "NUL byte"); continue; }

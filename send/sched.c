@@ -326,24 +326,12 @@ static int eightbit(const char *m, size_t mlen)
   return 0;
 }
 
-size_t sched_bounce(char *dst, const struct sched_bounce_in *b)
+/* a boundary that no quoted line starts with (the only lines we do not
+   write ourselves): BOUNDARY.ID, then .0, .1, ... if needed; its length */
+static size_t bounce_boundary(char *bnd, const struct sched_bounce_in *b, const char *q, size_t qlen)
 {
-  struct out o = { dst, 0 };
-  char bnd[160], num[24], st[16];
-  size_t blen, pos, rl, tl, count, qlen;
-  const char *r, *t, *q;
-  size_t slen = strlen(b->to);
-  int whole = b->msize <= b->maxbytes && b->mlen == b->msize;
-  const char *action = b->kind == SCHED_KIND_DELAYED ? "delayed" : "failed";
-  char cls = b->kind == SCHED_KIND_DELAYED ? '4' : '5';
-
-  /* what is quoted: the whole message, or its headers */
-  q = b->message;
-  qlen = whole ? b->mlen : header_len(b->message, b->mlen);
-
-  /* a boundary that no quoted line starts with (the only lines we do not
-     write ourselves) */
-  blen = strlen(b->boundary);
+  char num[24];
+  size_t blen = strlen(b->boundary);
   if (blen > 100) blen = 100;
   memcpy(bnd, b->boundary, blen);
   num[qfn_fmtu64(num, b->id)] = 0;
@@ -361,85 +349,123 @@ size_t sched_bounce(char *dst, const struct sched_bounce_in *b)
       if (!has_boundary(q, qlen, bnd, blen)) break;
     }
   }
+  return blen;
+}
 
-  puts0(&o, "Date: "); puts0(&o, b->date); putc1(&o, '\n');
-  puts0(&o, "From: "); puts0(&o, b->bouncefrom); putc1(&o, '@'); puts0(&o, b->bouncehost); putc1(&o, '\n');
-  puts0(&o, "To: <");
+/* the report's header fields and its first, human-readable part */
+static void bounce_text(struct out *o, const struct sched_bounce_in *b, const char *bnd, size_t blen, int whole)
+{
+  size_t slen = strlen(b->to), pos, rl, tl, count;
+  const char *r, *t;
+  puts0(o, "Date: "); puts0(o, b->date); putc1(o, '\n');
+  puts0(o, "From: "); puts0(o, b->bouncefrom); putc1(o, '@'); puts0(o, b->bouncehost); putc1(o, '\n');
+  puts0(o, "To: <");
   {
     /* the wire form of the recipient, with line breaks neutralised */
     char qq[2 * ADDR_MAX + 3];
     size_t ql;
     if (slen > ADDR_MAX) slen = ADDR_MAX;
     ql = addr_quote(qq, b->to, slen);
-    put_field(&o, qq, ql, sizeof qq);
+    put_field(o, qq, ql, sizeof qq);
   }
-  puts0(&o, ">\n");
-  if (b->msgid) { puts0(&o, "Message-ID: "); puts0(&o, b->msgid); putc1(&o, '\n'); }
-  puts0(&o, b->kind == SCHED_KIND_DELAYED ? "Subject: delivery delayed (warning only)\n" : "Subject: failure notice\n");
-  puts0(&o, "Auto-Submitted: auto-replied\n");
-  puts0(&o, "MIME-Version: 1.0\n");
-  puts0(&o, "Content-Type: multipart/report; report-type=delivery-status;\n\tboundary=\"");
-  put(&o, bnd, blen);
-  puts0(&o, "\"\n\nThis is a MIME-encapsulated message.\n\n--");
-  put(&o, bnd, blen);
-  puts0(&o, "\nContent-Type: text/plain; charset=us-ascii\n\nHi. This is the tern-send program at ");
-  puts0(&o, b->bouncehost);
+  puts0(o, ">\n");
+  if (b->msgid) { puts0(o, "Message-ID: "); puts0(o, b->msgid); putc1(o, '\n'); }
+  puts0(o, b->kind == SCHED_KIND_DELAYED ? "Subject: delivery delayed (warning only)\n" : "Subject: failure notice\n");
+  puts0(o, "Auto-Submitted: auto-replied\n");
+  puts0(o, "MIME-Version: 1.0\n");
+  puts0(o, "Content-Type: multipart/report; report-type=delivery-status;\n\tboundary=\"");
+  put(o, bnd, blen);
+  puts0(o, "\"\n\nThis is a MIME-encapsulated message.\n\n--");
+  put(o, bnd, blen);
+  puts0(o, "\nContent-Type: text/plain; charset=us-ascii\n\nHi. This is the tern-send program at ");
+  puts0(o, b->bouncehost);
   if (b->kind == SCHED_KIND_DELAYED)
-    puts0(&o, ".\nYour message has not been delivered yet to the following addresses.\n"
+    puts0(o, ".\nYour message has not been delivered yet to the following addresses.\n"
               "This is only a warning: I'm still trying, and you don't need to send it again.\n\n");
   else if (b->kind == SCHED_KIND_DOUBLE)
-    puts0(&o, ".\nI tried to deliver a bounce message to this address, but the bounce bounced!\n\n");
+    puts0(o, ".\nI tried to deliver a bounce message to this address, but the bounce bounced!\n\n");
   else
-    puts0(&o, ".\nI'm afraid I wasn't able to deliver your message to the following addresses.\n"
+    puts0(o, ".\nI'm afraid I wasn't able to deliver your message to the following addresses.\n"
               "This is a permanent error; I've given up. Sorry it didn't work out.\n\n");
   for (pos = 0, count = 0; count < SCHED_BOUNCE_RCPT_MAX && para_next(b->failures, b->flen, &pos, &r, &rl, &t, &tl); count++) {
-    putc1(&o, '<'); put_field(&o, r, rl, ADDR_MAX); puts0(&o, ">:\n");
-    put_text(&o, t, tl);
-    puts0(&o, "\n\n");
+    putc1(o, '<'); put_field(o, r, rl, ADDR_MAX); puts0(o, ">:\n");
+    put_text(o, t, tl);
+    puts0(o, "\n\n");
   }
-  puts0(&o, whole ? "--- Below this line is a copy of the message.\n\n--"
-                  : "--- Below this line are the headers of the message.\n\n--");
-  put(&o, bnd, blen);
-  puts0(&o, "\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; ");
-  put_field(&o, b->mta, strlen(b->mta), 255);
-  putc1(&o, '\n');
-  if (b->arrival) { puts0(&o, "Arrival-Date: "); puts0(&o, b->arrival); putc1(&o, '\n'); }
-  for (pos = 0, count = 0; count < SCHED_BOUNCE_RCPT_MAX && para_next(b->failures, b->flen, &pos, &r, &rl, &t, &tl); count++) {
-    const char *said = 0, *mta;
-    size_t saidlen = 0, mtalen;
-    for (size_t i = 0; i + 18 <= tl; i++)
-      if (!memcmp(t + i, "Remote host said: ", 18)) {
-        const char *nl;
-        said = t + i + 18;
-        nl = memchr(said, '\n', tl - i - 18);
-        saidlen = nl ? (size_t)(nl - said) : tl - i - 18;
-        /* tern-remote's own " (#x.y.z)" after the reply is not the server's */
-        if (saidlen > 4 && said[saidlen - 1] == ')') {
-          size_t k = saidlen - 1;
-          while (k > 0 && said[k - 1] != '(') k--;
-          if (k >= 2 && said[k - 2] == ' ' && said[k] == '#' && enhanced(said + k + 1, saidlen - k - 2) == saidlen - k - 2)
-            saidlen = k - 2;
-        }
-        break;
+  puts0(o, whole ? "--- Below this line is a copy of the message.\n\n--"
+                 : "--- Below this line are the headers of the message.\n\n--");
+}
+
+/* "Remote host said: " in a failure text t[0..tl): the server's reply,
+   without tern-remote's own " (#x.y.z)" after it; 0 if none */
+static const char *bounce_said(const char *t, size_t tl, size_t *saidlen)
+{
+  for (size_t i = 0; i + 18 <= tl; i++)
+    if (!memcmp(t + i, "Remote host said: ", 18)) {
+      const char *said = t + i + 18, *nl = memchr(said, '\n', tl - i - 18);
+      size_t n = nl ? (size_t)(nl - said) : tl - i - 18;
+      if (n > 4 && said[n - 1] == ')') {
+        size_t k = n - 1;
+        while (k > 0 && said[k - 1] != '(') k--;
+        if (k >= 2 && said[k - 2] == ' ' && said[k] == '#' && enhanced(said + k + 1, n - k - 2) == n - k - 2)
+          n = k - 2;
       }
-    puts0(&o, "\nFinal-Recipient: rfc822; "); put_field(&o, r, rl, ADDR_MAX);
-    puts0(&o, "\nAction: "); puts0(&o, action);
-    puts0(&o, "\nStatus: ");
+      *saidlen = n;
+      return said;
+    }
+  *saidlen = 0;
+  return 0;
+}
+
+/* the message/delivery-status part: one block per recipient (RFC 3464) */
+static void bounce_dsn(struct out *o, const struct sched_bounce_in *b)
+{
+  const char *action = b->kind == SCHED_KIND_DELAYED ? "delayed" : "failed";
+  char cls = b->kind == SCHED_KIND_DELAYED ? '4' : '5', st[16];
+  size_t pos, rl, tl, count;
+  const char *r, *t;
+  puts0(o, "\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; ");
+  put_field(o, b->mta, strlen(b->mta), 255);
+  putc1(o, '\n');
+  if (b->arrival) { puts0(o, "Arrival-Date: "); puts0(o, b->arrival); putc1(o, '\n'); }
+  for (pos = 0, count = 0; count < SCHED_BOUNCE_RCPT_MAX && para_next(b->failures, b->flen, &pos, &r, &rl, &t, &tl); count++) {
+    const char *said, *mta;
+    size_t saidlen, mtalen;
+    said = bounce_said(t, tl, &saidlen);
+    puts0(o, "\nFinal-Recipient: rfc822; "); put_field(o, r, rl, ADDR_MAX);
+    puts0(o, "\nAction: "); puts0(o, action);
+    puts0(o, "\nStatus: ");
     sched_status_class(t, tl, cls, st);
-    puts0(&o, st);
+    puts0(o, st);
     if (sched_remote_mta(t, tl, &mta, &mtalen)) {
-      puts0(&o, "\nRemote-MTA: dns; ");
-      put_field(&o, mta, mtalen, 255);
+      puts0(o, "\nRemote-MTA: dns; ");
+      put_field(o, mta, mtalen, 255);
     }
     if (said && saidlen) {
-      puts0(&o, "\nDiagnostic-Code: smtp; ");
-      put_field(&o, said, saidlen, 900);
+      puts0(o, "\nDiagnostic-Code: smtp; ");
+      put_field(o, said, saidlen, 900);
     } else {
-      puts0(&o, "\nDiagnostic-Code: x-unix; ");
-      put_field(&o, t, tl, 900);
+      puts0(o, "\nDiagnostic-Code: x-unix; ");
+      put_field(o, t, tl, 900);
     }
-    putc1(&o, '\n');
+    putc1(o, '\n');
   }
+}
+
+size_t sched_bounce(char *dst, const struct sched_bounce_in *b)
+{
+  struct out o = { dst, 0 };
+  char bnd[160];
+  size_t blen, qlen;
+  const char *q = b->message;
+  int whole = b->msize <= b->maxbytes && b->mlen == b->msize;
+
+  /* what is quoted: the whole message, or its headers */
+  qlen = whole ? b->mlen : header_len(b->message, b->mlen);
+  blen = bounce_boundary(bnd, b, q, qlen);
+  bounce_text(&o, b, bnd, blen, whole);
+  put(&o, bnd, blen);
+  bounce_dsn(&o, b);
   puts0(&o, "\n--"); put(&o, bnd, blen);
   if (whole) {
     puts0(&o, "\nContent-Type: message/rfc822\n");

@@ -52,6 +52,22 @@ static void wire(int in, int out)
   for (int fd = 3; fd < 9; fd++) close(fd);
 }
 
+/* fork a child that runs program path (argv[0] name) with cmd on its fd 0
+   and res on its fd 1, as user u (0: stays root) */
+static void child(const char *name, const char *prog_, const char *path, int cmd, int res, const struct id *u)
+{
+  pid_t pid = fork();
+  if (pid < 0) strerr_diefu1sys(111, "fork");
+  if (!pid) {
+    char const *argv[2] = { name, 0 };
+    PROG = prog_;
+    wire(cmd, res);
+    if (u) become(u);
+    execv(path, (char *const *)argv);
+    strerr_dieexec(111, path);
+  }
+}
+
 int main(void)
 {
   struct id q = { "ternq", 0, 0 }, s = { "terns", 0, 0 }, r = { "ternr", 0, 0 };
@@ -60,7 +76,6 @@ int main(void)
   int remote;
   struct stat st;
   const char *home = home_get();
-  pid_t pid;
   PROG = "tern-start";
 
   if (geteuid()) strerr_dief1x(100, "must be started as root");
@@ -91,37 +106,9 @@ int main(void)
       || pipecoe(cres) < 0 || pipecoe(rcmd) < 0 || pipecoe(rres) < 0)
     strerr_diefu1sys(111, "create pipes");
 
-  pid = fork();
-  if (pid < 0) strerr_diefu1sys(111, "fork");
-  if (!pid) {
-    char const *argv[2] = { "tern-lspawn", 0 };
-    PROG = "tern-start (lspawn)";
-    wire(lcmd[0], lres[1]);
-    execv(prog[0], (char *const *)argv);
-    strerr_dieexec(111, prog[0]);
-  }
-  if (remote) {
-    pid = fork();
-    if (pid < 0) strerr_diefu1sys(111, "fork");
-    if (!pid) {
-      char const *argv[2] = { "tern-rspawn", 0 };
-      PROG = "tern-start (rspawn)";
-      wire(rcmd[0], rres[1]);
-      become(&r);
-      execv(prog[1], (char *const *)argv);
-      strerr_dieexec(111, prog[1]);
-    }
-  }
-  pid = fork();
-  if (pid < 0) strerr_diefu1sys(111, "fork");
-  if (!pid) {
-    char const *argv[2] = { "tern-clean", 0 };
-    PROG = "tern-start (clean)";
-    wire(ccmd[0], cres[1]);
-    become(&q);
-    execv(prog[2], (char *const *)argv);
-    strerr_dieexec(111, prog[2]);
-  }
+  child("tern-lspawn", "tern-start (lspawn)", prog[0], lcmd[0], lres[1], 0);
+  if (remote) child("tern-rspawn", "tern-start (rspawn)", prog[1], rcmd[0], rres[1], &r);
+  child("tern-clean", "tern-start (clean)", prog[2], ccmd[0], cres[1], &q);
 
   /* tern-send: 0 = /dev/null, 1 and 2 = log, 3 -> lspawn, 4 <- lspawn,
      5 -> rspawn, 6 <- rspawn (both closed when there is no tern-rspawn),

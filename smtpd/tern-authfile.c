@@ -10,26 +10,12 @@
 #include <unistd.h>
 #include "common/checkpw.h"
 #include "common/home.h"
+#include "common/say.h"
 
 #define FILE_MAX (4u << 20)    /* largest password file, bytes */
 #define LINE_MAX_ 1024         /* longest line */
 
-static void say(const char *a, const char *b)
-{
-  char buf[600];
-  size_t n = 0;
-  const char *v[3] = { "tern-authfile: ", a, b };
-  for (int i = 0; i < 3; i++) {
-    size_t k = v[i] ? strlen(v[i]) : 0;
-    if (k > sizeof buf - 2 - n) k = sizeof buf - 2 - n;
-    memcpy(buf + n, v[i], k);
-    n += k;
-  }
-  buf[n++] = '\n';
-  (void)!write(2, buf, n);
-}
-
-static void die(int code, const char *a, const char *b) { say(a, b); _exit(code); }
+static void die(int code, const char *a, const char *b) { say3("tern-authfile", a, b, 0); _exit(code); }
 
 /* read all of fd into buf (max bytes); the length, or -1 (error or too long) */
 static long readall(int fd, char *buf, size_t max)
