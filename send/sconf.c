@@ -17,6 +17,10 @@ const struct sconf *conf;
 /* why the last load failed: two parts, logged after a prefix */
 static const char *why1, *why2;
 static char whyfile[64];
+/* at start-up there is no old configuration to keep: a malformed value
+   (not an unreadable file) is logged and its default used, so that one
+   bad file never makes tern-send exit and restart in a loop */
+static int lenient;
 
 static int fail(const char *a, const char *b)
 {
@@ -55,6 +59,11 @@ static int number(const char *name, unsigned long *v, unsigned long def)
   if (r >= 0) return 1;
   strcpy(whyfile, "control/");
   strcat(whyfile, name);
+  if (r == -2 && lenient) {
+    log3("alert: ", whyfile, " is not an unsigned decimal number (or out of range): using its default; see tern-showctl -c");
+    *v = def;
+    return 1;
+  }
   if (r == -2) return fail(whyfile, " is not an unsigned decimal number (or out of range); see tern-showctl");
   return fail("unable to read ", whyfile);
 }
@@ -113,7 +122,11 @@ static int numbers(struct sconf *c)
   r = ctl_readline(ctlpath("delaywarning"), dw, sizeof dw, &len);
   if (r < 0) return fail("unable to read control/delaywarning", "");
   c->delaywarn = 0;
-  if (r && len && !sched_hours(dw, &c->delaywarn)) return fail("bad control/delaywarning (hours, e.g. 4 or 0.5)", "");
+  if (r && len && !sched_hours(dw, &c->delaywarn)) {
+    if (!lenient) return fail("bad control/delaywarning (hours, e.g. 4 or 0.5)", "");
+    log1("alert: bad control/delaywarning (hours, e.g. 4 or 0.5): no delay warnings until it is fixed; see tern-showctl -c");
+    c->delaywarn = 0;
+  }
   return 1;
 }
 
@@ -130,7 +143,10 @@ static int bodymode(struct sconf *c, int warn)
   while ((line = ctl_listnext(&l, &pos)))
     if (!sched_bodymode_line(line, strlen(line), c->bodymode)) {
       ctl_listfree(&l);
-      return fail("bad control/bouncebody (lines all, headers, or local:, auth:, smtp: followed by one of them)", "");
+      if (!lenient) return fail("bad control/bouncebody (lines all, headers, or local:, auth:, smtp: followed by one of them)", "");
+      log1("alert: bad control/bouncebody: using its defaults (smtp:headers local:all auth:all); see tern-showctl -c");
+      sched_bodymode_default(c->bodymode);
+      break;
     }
   ctl_listfree(&l);
   pw = getpwnam("ternd");
@@ -167,7 +183,10 @@ err:
 
 int sconf_start(void)
 {
-  struct sconf *c = load(1);
+  struct sconf *c;
+  lenient = 1;
+  c = load(1);
+  lenient = 0;
   if (!c) { log3("alert: cannot start: ", why1, why2); return 0; }
   conf = c;
   return 1;
