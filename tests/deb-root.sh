@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/deb-root.sh ROOT DEB: the Debian package in a fresh Debian root
-# (made by debootstrap, e.g. fresh-chroot ROOT), not part of make check
-# (it takes minutes and needs the network to the Debian mirror). TAP.
+# (made by debootstrap; tests/integration/90-deb.t makes one and runs this
+# in make check: it needs the Debian mirror and takes a few minutes). TAP.
 # Inside ROOT: Postfix and bsd-mailx are installed, then `apt-get install
 # ./DEB` replaces Postfix and keeps bsd-mailx; postinst takes me from
 # /etc/mailname; the services are started the way tern.service does

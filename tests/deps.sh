@@ -17,10 +17,10 @@ test_pkgs="$test_pkgs ldnsutils"       # ldns-keygen and ldns-signzone sign its 
 test_pkgs="$test_pkgs nmap"                # 62-open-relay.t (smtp-open-relay script)
 test_pkgs="$test_pkgs testssl.sh"          # 63-testssl.t
 # make deb: Debian's packaging tools (dpkg-buildpackage, debhelper, lintian)
-deb_pkgs="$build_pkgs dpkg-dev debhelper fakeroot lintian"
+deb_pkgs="$build_pkgs dpkg-dev debhelper fakeroot lintian debootstrap"
 case $stage in
   build) want=$build_pkgs ;;
-  test) want="$test_pkgs dpkg-dev debhelper fakeroot lintian" ;;
+  test) want="$test_pkgs dpkg-dev debhelper fakeroot lintian debootstrap" ;;
   deb) want=$deb_pkgs ;;
   *) echo "usage: tests/deps.sh build|test|deb" >&2; exit 100 ;;
 esac

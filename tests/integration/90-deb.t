@@ -16,7 +16,7 @@ for t in dpkg-buildpackage dh lintian dpkg-deb; do
 done
 W=$(mktemp -d /tmp/tern-debtest.XXXXXX)
 trap '[ -n "${TERN_KEEP:-}" ] || rm -rf "$W"' EXIT
-tap_plan 18
+tap_plan 34
 
 make -C "$SRC" --no-print-directory deb DEB_BUILD="$W/build" > "$W/make.log" 2>&1
 rc=$?
@@ -89,4 +89,25 @@ tap_ok $r "postrm purge removes /etc/tern, the queue, state, logs, the users and
 # the unpacked install.sh is the tree's, and it keeps edited control files
 cmp -s "$W/x/usr/share/tern/queue/install.sh" "$SRC/queue/install.sh" && grep -q '\[ -e "$H/control/$1" \] ||' "$SRC/queue/install.sh"
 tap_ok $? "the packaged install.sh is the tree's, which never overwrites a control file"
+
+# the package in a fresh Debian root (debootstrap from the mirror this
+# machine's apt uses; kept in /var/tmp/tern-debroot for later runs, and
+# made again when it is not a Debian root): tests/deb-root.sh
+FR=${TERN_DEB_ROOT:-/var/tmp/tern-debroot}
+mirror=$(sed -n 's/^URIs: *\(http[^ ]*\/debian\)$/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
+[ -n "$mirror" ] || mirror=$(awk '$1=="deb" && $2 ~ /debian$/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+if [ ! -x "$FR/usr/bin/apt-get" ] && command -v debootstrap >/dev/null && [ -n "$mirror" ]; then
+  rm -rf "$FR"; mkdir -p "$FR"
+  debootstrap --variant=minbase bookworm "$FR" "$mirror" > "$W/debootstrap.log" 2>&1 || tail -n 5 "$W/debootstrap.log" | sed 's/^/# /'
+  cp /etc/resolv.conf "$FR/etc/resolv.conf" 2>/dev/null
+  cp /etc/apt/sources.list.d/debian.sources "$FR/etc/apt/sources.list.d/" 2>/dev/null && : > "$FR/etc/apt/sources.list"
+fi
+[ -x "$FR/usr/bin/apt-get" ]; tap_ok $? "a fresh Debian root in $FR (debootstrap)"
+if [ -x "$FR/usr/bin/apt-get" ]; then
+  for m in proc sys dev dev/pts; do mountpoint -q "$FR/$m" || mount --bind "/$m" "$FR/$m"; done
+  sh "$SRC/tests/deb-root.sh" "$FR" "$deb" 2>&1 | tap_relay
+  for m in dev/pts dev sys proc; do umount "$FR/$m" 2>/dev/null; done
+else
+  for i in $(seq 15); do TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP no Debian root"; done
+fi
 tap_done
