@@ -8,6 +8,7 @@ sends garbage instead of a ClientHello gets no session; tern-tlsd (run as
 nobody) is not dumpable, so its /proc files belong to root."""
 import os
 import pwd
+import shutil
 import socket
 import ssl
 import subprocess
@@ -26,8 +27,13 @@ if os.geteuid() != 0:
     print('1..0 # SKIP needs root (runs tern-tlsd as nobody)')
     sys.exit(0)
 
-tmp = tempfile.mkdtemp(prefix='tern-tlsd34.')
+tmp = tempfile.mkdtemp(prefix='tern-tlsd36.')
 os.chmod(tmp, 0o755)
+# a copy nobody can run even when the checkout is not reachable (a clone
+# under /root, mode 0700)
+shutil.copy(TLSD, os.path.join(tmp, 'tern-tlsd'))
+TLSD = os.path.join(tmp, 'tern-tlsd')
+os.chmod(TLSD, 0o755)
 tlsdir = os.path.join(tmp, 'tls')
 os.mkdir(tlsdir)
 nobody = pwd.getpwnam('nobody')
