@@ -45,11 +45,13 @@
 #define MODE_PLAIN 0      /* no TLS */
 #define MODE_STARTTLS 1   /* tern-tlsd beside tern-smtpd, started on request */
 #define MODE_SMTPS 2      /* tern-tlsd beside tern-smtpd, TLS from the start (RFC 8314) */
-struct listener { const char *name; unsigned short port; int mode; const char *rules; };
+/* nkids: its sessions; each listener has the limits (-c, -C, -R, stress)
+   to itself, so a flood on one never takes another's slots */
+struct listener { const char *name; unsigned short port; int mode; const char *rules; unsigned long nkids; };
 static struct listener lns[LISTENERS_MAX];
 static unsigned nlns;
 
-struct lsock { int fd; int v6; const struct listener *l; };
+struct lsock { int fd; int v6; struct listener *l; };
 static struct lsock ls[SOCK_MAX];
 static unsigned nls;
 
@@ -63,9 +65,9 @@ static const char *tlsd;
 
 /* fd: tern-listen's own copy of the client socket, kept for TCP_INFO
    (stress mode) and for the 421 after an eviction; closed at reap */
-struct child { pid_t pid; int fd; char relay, evicted; time_t start; char ip[16]; };
+struct child { pid_t pid; int fd; char relay, evicted; time_t start; char ip[16]; struct listener *l; };
 static struct child *kids;
-static unsigned long maxconn = 120, perip = 50, reserve = 10, nkids;
+static unsigned long maxconn = 120, perip = 50, reserve = 10, nslots;
 /* stress mode (tern-listen.8 STRESS): while 3/4 of the slots open to
    non-relay clients are taken, a non-relay session that has received
    nothing for stresssecs, or that is older than 3 x stresssecs and has
@@ -150,11 +152,12 @@ static void ipfmt(char *dst, const char ip[16])
   dst[n] = 0;
 }
 
-static unsigned long count_ip(const char ip[16])
+/* sessions of listener l from ip */
+static unsigned long count_ip(const char ip[16], const struct listener *l)
 {
   unsigned long n = 0;
-  for (unsigned long i = 0; i < maxconn; i++)
-    if (kids[i].pid && byte_equal(kids[i].ip, 16, ip)) n++;
+  for (unsigned long i = 0; i < nslots; i++)
+    if (kids[i].pid && kids[i].l == l && byte_equal(kids[i].ip, 16, ip)) n++;
   return n;
 }
 
@@ -165,13 +168,13 @@ static void reap(void)
     pid_t p = waitpid(-1, &st, WNOHANG);
     char pb[24], sb[24];
     if (p <= 0) return;
-    for (unsigned long i = 0; i < maxconn; i++)
+    for (unsigned long i = 0; i < nslots; i++)
       if (kids[i].pid == p) {
         static const char m[] = "421 4.3.2 server busy, closing idle or slow connection\r\n";
         if (kids[i].evicted) (void)!send(kids[i].fd, m, sizeof m - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
         close(kids[i].fd);
         kids[i].pid = 0;
-        nkids--;
+        kids[i].l->nkids--;
         break;
       }
     ulongfmt(pb, (unsigned long)p);
@@ -496,27 +499,35 @@ static int penalized(const char ip[16])
   return p && time(0) - p->t < (time_t)(6 * stresssecs);
 }
 
-/* 1 when 3/4 of the slots open to non-relay clients are taken */
-static int stressed(void)
+/* 1 when 3/4 of listener l's slots open to non-relay clients are taken */
+static int stressed(const struct listener *l)
 {
-  return stresssecs && nkids * 4 >= (maxconn - reserve) * 3;
+  return stresssecs && l->nkids * 4 >= (maxconn - reserve) * 3;
 }
 
-/* stress mode: end the non-relay sessions that are idle or slow (see
-   stresssecs). Runs at most once a second; the 421 is sent at reap. */
+/* any listener in stress mode */
+static int any_stressed(void)
+{
+  for (unsigned j = 0; j < nlns; j++) if (stressed(lns + j)) return 1;
+  return 0;
+}
+
+/* stress mode: end the non-relay sessions of the stressed listeners that
+   are idle or slow (see stresssecs). Runs at most once a second; the 421
+   is sent at reap. */
 static void sweep(void)
 {
   static time_t last;
   time_t now = time(0);
   if (now == last) return;
   last = now;
-  for (unsigned long i = 0; i < maxconn; i++) {
+  for (unsigned long i = 0; i < nslots; i++) {
     struct tcp_info ti;
     socklen_t l = sizeof ti;
     unsigned long age;
     char ipb[IP6_FMT + 1], pb[24];
     const char *why;
-    if (!kids[i].pid || kids[i].relay || kids[i].evicted) continue;
+    if (!kids[i].pid || kids[i].relay || kids[i].evicted || !stressed(kids[i].l)) continue;
     byte_zero(&ti, sizeof ti);
     if (getsockopt(kids[i].fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0) continue;
     age = now > kids[i].start ? (unsigned long)(now - kids[i].start) : 0;
@@ -541,15 +552,15 @@ static int is_relay(const char *ipb)
 }
 
 /* admission (tern-listen.8 LIMITS): 0 admitted, else why not */
-static const char *admit(const char ip[16], int relay, unsigned long same)
+static const char *admit(const char ip[16], int relay, unsigned long same, const struct listener *l)
 {
   unsigned long open = maxconn - reserve;   /* slots for non-relay clients */
-  if (nkids >= maxconn) return "total connection limit (-c)";
+  if (l->nkids >= maxconn) return "total connection limit (-c)";
   if (same >= perip) return "per-IP connection limit (-C)";
   if (relay) return 0;
-  if (nkids >= open) return "limit for non-relay clients (-c minus -R)";
-  if (same >= open - nkids) return "per-IP share of the free slots";
-  if (stressed() && same >= (open >= 32 ? open / 16 : 2)) return "per-IP limit under stress";
+  if (l->nkids >= open) return "limit for non-relay clients (-c minus -R)";
+  if (same >= open - l->nkids) return "per-IP share of the free slots";
+  if (stressed(l) && same >= (open >= 32 ? open / 16 : 2)) return "per-IP limit under stress";
   if (stresssecs && penalized(ip)) return "sessions recently ended by stress mode";
   return 0;
 }
@@ -574,14 +585,14 @@ static void take(struct lsock l, char **prog)
   ipfmt(ipb, ip);
   rules_path = l.l->rules;
   relay = is_relay(ipb);
-  same = count_ip(ip);
-  why = admit(ip, relay, same);
+  same = count_ip(ip, l.l);
+  why = admit(ip, relay, same, l.l);
   if (why) { refuse(fd, ipb, why); return; }
   pid = fork();
   if (pid < 0) { refuse(fd, ipb, "fork failed"); return; }
   if (pid == 0) child(fd, l.l, ip, rport, same + 1, prog);
   fcntl(fd, F_SETFD, FD_CLOEXEC);
-  for (k = 0; k < maxconn; k++)
+  for (k = 0; k < nslots; k++)
     if (!kids[k].pid) {
       kids[k].pid = pid;
       kids[k].fd = fd;
@@ -589,13 +600,14 @@ static void take(struct lsock l, char **prog)
       kids[k].evicted = 0;
       kids[k].start = time(0);
       byte_copy(kids[k].ip, 16, ip);
-      nkids++;
+      kids[k].l = l.l;
+      l.l->nkids++;
       break;
     }
   {
     char line[200];
     size_t m = 0;
-    const char *parts[] = { " port ", ulongfmt(portb, rport), " status ", ulongfmt(nb, nkids), "/", ulongfmt(cb, maxconn), relay ? " relay" : "", " ", l.l->name };
+    const char *parts[] = { " port ", ulongfmt(portb, rport), " status ", ulongfmt(nb, l.l->nkids), "/", ulongfmt(cb, maxconn), relay ? " relay" : "", " ", l.l->name };
     for (unsigned q = 0; q < 9; q++) { size_t n = strlen(parts[q]); if (m + n > sizeof line - 1) n = sizeof line - 1 - m; memcpy(line + m, parts[q], n); m += n; }
     line[m] = 0;
     logs("info: start pid ", ulongfmt(pb, (unsigned long)pid), " from ", ipb, line);
@@ -715,13 +727,14 @@ static void bind_all(char *hosts)
 
 static void setup(void)
 {
-  kids = calloc(maxconn, sizeof *kids);
+  nslots = maxconn * nlns;
+  kids = calloc(nslots, sizeof *kids);
   if (!kids) die(111, "out of memory", 0);
   {
     /* one descriptor per session is kept (struct child) */
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < maxconn + 64) {
-      rl.rlim_cur = rl.rlim_max < maxconn + 64 ? rl.rlim_max : maxconn + 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < nslots + 64) {
+      rl.rlim_cur = rl.rlim_max < nslots + 64 ? rl.rlim_max : nslots + 64;
       setrlimit(RLIMIT_NOFILE, &rl);
     }
   }
@@ -793,7 +806,7 @@ int main(int argc, char **argv)
     }
     pf[n].fd = selfpipe[0]; pf[n].events = POLLIN; pf[n].revents = 0; n++;
     for (unsigned i = 0; i < nls; i++) { pf[n].fd = ls[i].fd; pf[n].events = POLLIN; pf[n].revents = 0; n++; }
-    if (poll(pf, n, stressed() ? 1000 : -1) < 0) {
+    if (poll(pf, n, any_stressed() ? 1000 : -1) < 0) {
       if (errno == EINTR) continue;
       diesys(111, "poll", 0);
     }
@@ -804,6 +817,6 @@ int main(int argc, char **argv)
     }
     for (unsigned i = 0; i < nls; i++)
       if (pf[i + 1].revents) take(ls[i], argv + first + 2);
-    if (stressed()) sweep();
+    if (any_stressed()) sweep();
   }
 }

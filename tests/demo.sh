@@ -130,7 +130,7 @@ if [ -n "$f" ]; then echo "demo: the welcome message was delivered to $f"
 else echo "demo: the welcome message was not delivered within 30 s:" >&2; diagnose; fi
 echo "demo: running. Try:  echo test | $ROOT/bin/sendmail demo@demo.test"
 echo "demo: SMTP on 127.0.0.1 and ::1 port $PORT (STARTTLS), SMTPS on $TERN_SMTPS_PORT, submission on $TERN_SUBMISSION_PORT:"
-echo "demo:   swaks --server 127.0.0.1:$TERN_SUBMISSION_PORT --tls --auth-user demo@demo.test --auth-password $DEMO_PASSWORD --to someone@example.net"
+echo "demo:   swaks --server 127.0.0.1:$TERN_SUBMISSION_PORT --tls --auth-user demo@demo.test --auth-password $DEMO_PASSWORD --from demo@demo.test --to someone@example.net"
 echo "demo: Ctrl-C stops."
 tail -n +1 -F "$ROOT"/log/send/current "$ROOT"/log/queue/current "$ROOT"/log/smtpd/current 2>/dev/null &
 pids="$pids $!"

@@ -16,7 +16,7 @@ tern_init
 tern_install || exit 1
 [ -x "$ROOT/bin/tern-tlsd" ] || tap_skip_all "tern-tlsd not built"
 tern_start || exit 1
-tap_plan 21
+tap_plan 23
 
 tap_is "$(stat -c '%U:%G %a' "$ROOT/tls/default.key")" "root:terntls 640" "the key: root:terntls 0640"
 tap_is "$(stat -c '%U:%G %a' "$ROOT/tls")" "root:terntls 750" "HOME/tls: root:terntls 0750"
@@ -81,3 +81,31 @@ tap_is "$(ask ternd bob@demo.test hunter2)" 0 "ternd through control/authcheck: 
 tap_is "$(ask ternd bob@demo.test hunter3)" 1 "ternd through control/authcheck: wrong password, 1"
 r=$(ask nobody bob@demo.test hunter2)
 tap_ok "$([ "$r" != 0 ] && [ "$r" != 1 ]; echo $?)" "nobody is not let in to the password socket (exit $r)"
+
+# each listener has its slots to itself: with the mx listener full of idle
+# strangers, submission and smtps still greet (a flood on 25 never locks
+# authenticated users out)
+printf '8\n' > "$ROOT/control/concurrencyincoming"; printf '2\n' > "$ROOT/control/concurrencyrelay"
+printf '0\n' > "$ROOT/control/timeoutstress"
+s6-svc -r "$ROOT/service/smtpd"; sleep 1; wait_for 10 tcp_up "$TERN_PORT"
+r=$(python3 - "$TERN_PORT" "$TERN_SUBMISSION_PORT" "$TERN_SMTPS_PORT" <<'PY'
+import socket, ssl, sys
+mx, sub, smtps = (int(a) for a in sys.argv[1:])
+held = []
+for i in range(12):
+    try:
+        c = socket.create_connection(('127.0.0.1', mx), 5, source_address=('127.0.0.%d' % (20 + i), 0))
+        held.append((c, c.recv(200)))
+    except OSError:
+        pass
+full = sum(1 for c, g in held if g.startswith(b'220')) == 6 and any(g.startswith(b'421') for c, g in held)
+s = socket.create_connection(('127.0.0.1', sub), 5, source_address=('127.0.0.40', 0))
+g1 = s.recv(200)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+t = ctx.wrap_socket(socket.create_connection(('127.0.0.1', smtps), 5, source_address=('127.0.0.41', 0)))
+g2 = t.recv(200)
+print('%s %s %s' % ('full' if full else 'notfull', g1[:3].decode(), g2[:3].decode()))
+PY
+)
+tap_is "${r%% *}" full "the mx listener is full for strangers (6 of 8 slots, 2 kept for relay clients)"
+tap_is "${r#* }" "220 220" "submission and smtps still greet: their slots are their own"
