@@ -45,9 +45,14 @@ int authrun(char *const *argv, const char *req, size_t n, unsigned timeout)
   if (pid < 0) { close(p[0]); close(p[1]); return CHECKPW_TEMP; }
   if (!pid) { close(p[1]); child(argv, p[0]); }
   close(p[0]);
-  /* the request fits a pipe's buffer (CHECKPW_REQ_MAX < PIPE_BUF) */
-  if (write(p[1], req, n) != (ssize_t)n) { close(p[1]); kill(pid, SIGKILL); }
-  else close(p[1]);
+  /* the request fits a pipe's buffer (CHECKPW_REQ_MAX < PIPE_BUF); a
+     checker that exits before reading it must not kill us with SIGPIPE */
+  {
+    void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+    if (write(p[1], req, n) != (ssize_t)n) { close(p[1]); kill(pid, SIGKILL); }
+    else close(p[1]);
+    signal(SIGPIPE, old);
+  }
   for (;;) {
     r = waitpid(pid, &st, WNOHANG);
     if (r == pid) break;
