@@ -5,9 +5,14 @@
    forwards, tern-send's bounces) goes through it, so that the transport to
    the queue is decided in one file.
 
-   Transport today: the qmail-queue interface (qmail-queue(8)). The queue
-   program is $QMAILQUEUE when the caller passes it (a filter chain), else
-   `s6-sudo -e HOME/sock/queue` (the queue socket, served by tern-queue).
+   Two transports, chosen by qclient_open:
+   - no program given: the queue socket HOME/sock/queue directly, served by
+     tern-queued(8), in the byte format of common/qproto.h (message frames,
+     envelope frames, one answer: qmail-queue's exit code and the id).
+     Nothing is forked; q->pid stays 0 and q->status is made to look like
+     the exit status of a program that exited with the answer's code.
+   - a program ($QMAILQUEUE as the caller passes it, a filter chain): the
+     qmail-queue interface (qmail-queue(8)).
    The message goes to the program's fd 0, the envelope to its fd 1; fd 2 is
    read back (tern-queue -i reports "msg N qp P" there; anything else is a
    diagnostic); fd 6 is the write end of a pipe a filter may use with exit
@@ -31,9 +36,13 @@
 #define QCLIENT_TEXTMAX 256     /* diagnostic or fd-6 text kept, bytes */
 
 /* flags for qclient_open */
-#define QCLIENT_WANTID 1        /* run s6-sudo with -i, so tern-queue reports its id */
+#define QCLIENT_WANTID 1        /* fill q->id (the socket always tells it; a program gets -i) */
 
 struct qclient {
+  int sock;           /* the queue socket (socket transport): >= 0 while
+                         connected; -1 otherwise (and with the program) */
+  int sockerr;        /* socket transport: errno of a failed connect, else 0 */
+  int viasock;        /* 1: socket transport in use (until close or abort) */
   pid_t pid;          /* the queue program; 0 when none */
   int msgfd;          /* its fd 0 (the message) */
   int envfd;          /* its fd 1 (the envelope) */
@@ -59,7 +68,9 @@ struct qclient {
 /* Start the queue program. qqprog: a program to run instead of the queue
    socket ($QMAILQUEUE as the caller read it; 0 or "" for the socket).
    timeout: seconds for the whole injection (open to exit), 0 for none.
-   0 on success; -1 with errno set if no pipe or no fork (nothing started). */
+   0 on success; -1 with errno set if no pipe or no fork (nothing started).
+   A socket that cannot be reached is not an error here: qclient_close then
+   returns 111 (q->sockerr says why). */
 extern int qclient_open(struct qclient *q, const char *qqprog, unsigned int flags, unsigned int timeout);
 
 /* Append message bytes. 0, or -1 once any write has failed (q->werr says
@@ -81,12 +92,15 @@ extern int qclient_close(struct qclient *q, const char *env, size_t envlen);
 
 /* Queue nothing: close the pipes before any envelope byte (the queue
    program then removes what it wrote) and reap the program. Idempotent;
-   a no-op when q->pid is 0 (a zeroed struct, or one already closed), so
-   the descriptors mean something only while q->pid > 0. */
+   a no-op when q->pid is 0 and q->viasock is 0 (a zeroed struct, or one
+   already closed), so the descriptors mean something only while one is
+   set. On the socket: closed before the final envelope byte, so the
+   server removes what it wrote. */
 extern void qclient_abort(struct qclient *q);
 
 /* Describe a code qclient_close returned, for a log line or an SMTP reply:
-   qq_describe()'s table, plus 111 ("cannot reach the queue socket") and
+   qq_describe()'s table, plus 111 ("cannot reach the queue socket": the
+   socket transport, or s6-sudo as a $QMAILQUEUE program) and
    q->text for QQ_CUSTOM. *permanent: 1 for a 5xx, 0 for a 4xx. Never 0. */
 extern const char *qclient_describe(const struct qclient *q, int code, int *permanent);
 

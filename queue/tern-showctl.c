@@ -84,7 +84,7 @@ static const struct ctl ctls[] = {
   { "timeoutstress", NUM, "10", "smtpd service (tern-listen -s)" },
   { "smtprules", LIST, "none (source of smtprules.cdb)", "tern-rules" },
   { "smtprules.cdb", EXISTS, "none: the smtpd service cannot start", "tern-listen" },
-  { "queue.rules", EXISTS, "none: nobody may inject", "queue service (s6-ipcserver-access)" },
+  { "queueusers", LIST, "every uid, 20 injections at once, no byte limit", "tern-queued (WHO:CONCURRENCY:BYTES)" },
 };
 #define NCTLS (sizeof ctls / sizeof ctls[0])
 

@@ -154,7 +154,6 @@ static int prep_parse(struct prep *x, const char *env, size_t elen)
   for (;;) {
     r = envelope_next(env, elen, &pos, &type, &v, &vlen);
     if (r <= 0) break;
-    if (memchr(v, '\n', vlen)) { r = -1; break; }
     if (state == 0 && type == 'u') x->u = v;
     else if (state == 0 && type == 'p') x->p = v;
     else if (state == 0 && type == 'F') { x->sender = v; x->slen = vlen; state = 1; }
