@@ -411,13 +411,14 @@ const char *qclient_describe(const struct qclient *q, int code, int *permanent)
 /* ---- the text parser (pure) ---- */
 
 static int digit(char c) { return c >= '0' && c <= '9'; }
+static int idchar(char c) { return digit(c) || (c >= 'a' && c <= 'z'); }
 
 int qclient_parseid(char *id, const char *s, size_t n)
 {
   size_t i = 4, j;
   id[0] = 0;
   if (n < 4 || n >= QCLIENT_IDMAX || s[n - 1] != '\n' || memcmp(s, "msg ", 4)) return 0;
-  while (i < n && digit(s[i])) i++;
+  while (i < n && idchar(s[i])) i++;
   if (i == 4 || i + 4 >= n || memcmp(s + i, " qp ", 4)) return 0;
   j = i + 4;
   while (j < n && digit(s[j])) j++;

@@ -53,7 +53,7 @@ struct qclient {
                          whole injection is given up and the program killed */
   size_t blen;
   char buf[QCLIENT_BUFSIZE];
-  char id[QCLIENT_IDMAX];     /* after close: "msg N qp P", or "" */
+  char id[QCLIENT_IDMAX];     /* after close: "msg ID qp P", or "" */
   char text[QCLIENT_TEXTMAX]; /* after close: fd-6 text (82) or fd-2 diagnostic, printable, or "" */
   int textperm;       /* after close with QQ_CUSTOM: 1 if the filter's text said permanent ('D') */
   int status;         /* after close or abort: the program's waitpid status (WIFEXITED,
@@ -106,7 +106,9 @@ extern const char *qclient_describe(const struct qclient *q, int code, int *perm
 
 /* The text parser qclient_close runs on what fds 2 and 6 said (pure, so the
    unit tests and the fuzz harness call it directly).
-   qclient_parseid: 1 if s[0..n) is exactly "msg DIGITS qp DIGITS\n" and
+   qclient_parseid: 1 if s[0..n) is exactly "msg ID qp DIGITS\n" (ID: digits
+   and lowercase letters, the queue id of common/qid.h, or a plain
+   message number from an older tern-queue) and
    n < QCLIENT_IDMAX; then id (QCLIENT_IDMAX bytes) gets it without the LF,
    NUL-terminated. Otherwise 0 and id is "".
    qclient_settext: fills q->id, q->text and q->textperm from err (fd 2)

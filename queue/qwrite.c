@@ -57,6 +57,7 @@ void qwrite_undo(struct qwrite *w)
 int qwrite_open(struct qwrite *w, uint64_t pid, uint64_t uid, time_t now)
 {
   char received[128];
+  struct timespec ts;
   struct stat st;
   int seq;
   w->fd = -1;
@@ -75,8 +76,10 @@ int qwrite_open(struct qwrite *w, uint64_t pid, uint64_t uid, time_t now)
   }
   if (w->fd < 0) return QQ_PID;
   w->madepid = 1;
+  clock_gettime(CLOCK_REALTIME, &ts);
   if (fstat(w->fd, &st) < 0) return QQ_PID;
   w->n = (uint64_t)st.st_ino;
+  qid_fmt(w->qid, (uint64_t)ts.tv_sec, (uint32_t)(ts.tv_nsec / 1000), w->n);
   qfn_split(w->fnmess, "mess", w->n);
   qfn_flat(w->fnintd, "intd", w->n);
   qfn_flat(w->fntodo, "todo", w->n);
@@ -97,7 +100,7 @@ int qwrite_mess(struct qwrite *w, const char *s, size_t len)
 /* the message durable with its directory entry; intd/N begun: u uid, p pid */
 int qwrite_endmess(struct qwrite *w)
 {
-  char dir[QFN_MAX], head[2 * (2 + 20 + 1)];
+  char dir[QFN_MAX], head[2 * (2 + 20 + 1) + 2 + QID_MAX];
   size_t l;
   int fd = w->fd;
   w->fd = -1;
@@ -115,6 +118,7 @@ int qwrite_endmess(struct qwrite *w)
   l = 0;
   head[l++] = 'u'; l += qfn_fmtu64(head + l, w->uid); head[l++] = 0;
   head[l++] = 'p'; l += qfn_fmtu64(head + l, w->pid); head[l++] = 0;
+  head[l++] = 'i'; memcpy(head + l, w->qid, strlen(w->qid) + 1); l += strlen(w->qid) + 1;
   return put(&w->out, head, l) ? 0 : QQ_WRITE;
 }
 
@@ -143,7 +147,7 @@ size_t qwrite_id(const struct qwrite *w, char *id)
 {
   size_t l = 0;
   memcpy(id, "msg ", 4); l = 4;
-  l += qfn_fmtu64(id + l, w->n);
+  memcpy(id + l, w->qid, strlen(w->qid)); l += strlen(w->qid);
   memcpy(id + l, " qp ", 4); l += 4;
   l += qfn_fmtu64(id + l, w->pid);
   id[l] = 0;

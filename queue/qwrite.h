@@ -6,10 +6,11 @@
 
    Order (the caller's cwd is HOME/queue):
      qwrite_open     pid/PID.TIME.SEQ (O_EXCL), linked to mess/S/N (N its
-                     inode), pid name removed, our Received line written
+                     inode), pid name removed, our Received line written;
+                     the id from the time of the creation and N
      qwrite_mess     message bytes (buffered), as often as needed
      qwrite_endmess  flush, fsync mess/S/N, fsync mess/S; intd/N created
-                     with the u and p records
+                     with the u, p and i (the id) records
      qwrite_env      envelope bytes (already validated: envelope_feed),
                      without the final NUL, as often as needed
      qwrite_commit   flush, fsync intd/N, link todo/N, fsync todo/: safely
@@ -23,11 +24,13 @@
 #include <time.h>
 #include <skalibs/buffer.h>
 #include "common/qfn.h"
+#include "common/qid.h"
 
 #define QWRITE_BUF 65536
 
 struct qwrite {
   uint64_t n, pid, uid;
+  char qid[QID_MAX];   /* the id that never repeats (common/qid.h) */
   int fd;
   int madepid, mademess, madeintd, madetodo;
   char fnpid[QFN_MAX + 32], fnmess[QFN_MAX], fnintd[QFN_MAX], fntodo[QFN_MAX];
@@ -43,6 +46,6 @@ extern int qwrite_endmess(struct qwrite *w);
 extern int qwrite_env(struct qwrite *w, const char *s, size_t len);
 extern int qwrite_commit(struct qwrite *w);
 extern void qwrite_undo(struct qwrite *w);
-/* "msg N qp P" into id (at least 64 bytes), NUL-terminated; its length */
+/* "msg ID qp P" into id (at least 64 bytes), NUL-terminated; its length */
 extern size_t qwrite_id(const struct qwrite *w, char *id);
 #endif

@@ -37,8 +37,8 @@ const char *PROG = "tern-queued";
 struct rule { uint64_t uid; int any; unsigned long conc; uint64_t bytes; };
 static struct rule policy[POLICY_MAX];
 static size_t npolicy;
-static struct client { pid_t pid; uint64_t uid; } clients[CLIENTS_MAX];
-static size_t nclients;
+static struct client { pid_t pid; uint64_t uid; int fd; } clients[CLIENTS_MAX], pending[CLIENTS_MAX];
+static size_t nclients, npending;
 static unsigned int maxclients = 200, idle = 3600;
 static int sigfd[2];
 static struct qwrite w;
@@ -225,8 +225,8 @@ static size_t count_uid(uint64_t uid)
 }
 
 /* the client on fd: its uid from the kernel, then control/queueusers.
-   The rule that admits it (and *uid), or 0 after a refusal was answered
-   and fd closed */
+   The rule that admits it (and *uid), or 0 after a refusal (a uid that
+   may not inject: 31) was answered and fd closed */
 static const struct rule *admit(int fd, uint64_t *uid)
 {
   struct ucred cr;
@@ -241,26 +241,18 @@ static const struct rule *admit(int fd, uint64_t *uid)
   }
   *uid = cr.uid;
   ru = policy_for(cr.uid);
-  if (ru && ru->conc && count_uid(cr.uid) < ru->conc) return ru;
+  if (ru && ru->conc) return ru;
   u[uint64_fmt(u, cr.uid)] = 0;
-  strerr_warnw3x("refused uid ", u, ru && ru->conc ? ": too many injections at once" : ": not allowed (control/queueusers)");
-  answer(fd, ru && ru->conc ? QQ_REMOTE_REFUSED : QQ_PERM_REFUSED, 0, 0);
+  strerr_warnw3x("refused uid ", u, ": not allowed (control/queueusers)");
+  answer(fd, QQ_PERM_REFUSED, 0, 0);
   close(fd);
   return 0;
 }
 
-static void accept_one(int lfd)
+/* a process for the client on fd */
+static void start(int lfd, int fd, uint64_t uid, uint64_t maxbytes)
 {
-  const struct rule *ru;
-  uint64_t uid;
-  pid_t pid;
-  int fd = accept4(lfd, 0, 0, SOCK_CLOEXEC);
-  if (fd < 0) {
-    if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) strerr_warnwu1sys("accept");
-    return;
-  }
-  if (!(ru = admit(fd, &uid))) return;
-  pid = fork();
+  pid_t pid = fork();
   if (pid < 0) { strerr_warnwu1sys("fork"); answer(fd, QQ_NOMEM, 0, 0); close(fd); return; }
   if (!pid) {
     struct sigaction sa;
@@ -270,11 +262,54 @@ static void accept_one(int lfd)
     sa.sa_handler = sigalrm;
     sigaction(SIGALRM, &sa, 0);
     close(lfd); close(sigfd[0]); close(sigfd[1]);
-    serve(fd, uid, ru->bytes);
+    for (size_t i = 0; i < npending; i++) close(pending[i].fd);
+    serve(fd, uid, maxbytes);
   }
   clients[nclients].pid = pid;
   clients[nclients].uid = uid;
   nclients++;
+  close(fd);
+}
+
+/* clients of a uid at its concurrency wait here, in order, until one of
+   that uid's processes ends (a burst from cron is served, not refused) */
+static void start_pending(int lfd)
+{
+  for (size_t i = 0; i < npending && nclients < maxclients; i++) {
+    const struct rule *ru = policy_for(pending[i].uid);
+    struct client p = pending[i];
+    if (ru && ru->conc && count_uid(p.uid) >= ru->conc) continue;
+    memmove(pending + i, pending + i + 1, (npending - i - 1) * sizeof *pending);
+    npending--;
+    i--;
+    if (!ru || !ru->conc) { answer(p.fd, QQ_PERM_REFUSED, 0, 0); close(p.fd); continue; }
+    start(lfd, p.fd, p.uid, ru->bytes);
+  }
+}
+
+static void accept_one(int lfd)
+{
+  const struct rule *ru;
+  uint64_t uid;
+  int fd = accept4(lfd, 0, 0, SOCK_CLOEXEC);
+  if (fd < 0) {
+    if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) strerr_warnwu1sys("accept");
+    return;
+  }
+  if (!(ru = admit(fd, &uid))) return;
+  if (count_uid(uid) < ru->conc) { start(lfd, fd, uid, ru->bytes); return; }
+  if (npending < maxclients) {
+    pending[npending].fd = fd;
+    pending[npending].uid = uid;
+    npending++;
+    return;
+  }
+  {
+    char u[UINT64_FMT];
+    u[uint64_fmt(u, uid)] = 0;
+    strerr_warnw3x("refused uid ", u, ": too many injections at once and too many waiting");
+  }
+  answer(fd, QQ_REMOTE_REFUSED, 0, 0);
   close(fd);
 }
 
@@ -321,7 +356,7 @@ int main(int argc, char const *const *argv)
   if (notif) { if (write((int)notif, "\n", 1) < 0) { /* s6 gone: run anyway */ } close((int)notif); }
   while (!stop) {
     struct pollfd p[2] = { { sigfd[0], POLLIN, 0 }, { 0, POLLIN, 0 } };
-    nfds_t n = nclients < maxclients ? 2 : 1;
+    nfds_t n = nclients < maxclients && npending < maxclients ? 2 : 1;
     char c;
     if (poll(p, n, -1) < 0 && errno != EINTR) strerr_diefu1sys(111, "poll");
     while (read(sigfd[0], &c, 1) == 1) {
@@ -329,6 +364,7 @@ int main(int argc, char const *const *argv)
       if (c == SIGHUP) policy_load();
     }
     reap();
+    start_pending(0);
     if (n == 2 && (p[1].revents & POLLIN)) accept_one(0);
   }
   return 0;

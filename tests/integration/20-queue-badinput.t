@@ -106,9 +106,9 @@ ok(re.match(rb'^Received: \(tern \d+ invoked by uid %d\); \w{3}, \d{1,2} \w{3} \
    'Received line names the pid, the uid and the date', first)
 ok(rest == MSG, 'message stored byte for byte after the Received line', rest)
 tdata = open(os.path.join(ROOT, 'queue', todo[0]), 'rb').read() if todo else b''
-m = re.match(rb'^u(\d+)\0p(\d+)\0(.*)$', tdata, re.S)
-ok(m is not None and int(m.group(1)) == os.getuid() and m.group(3) == ENV[:-1],
-   'todo/N = u uid, p pid, the envelope without the final NUL', tdata)
+m = re.match(rb'^u(\d+)\0p(\d+)\0i([0-9a-z]{12,24})\0(.*)$', tdata, re.S)
+ok(m is not None and int(m.group(1)) == os.getuid() and m.group(4) == ENV[:-1],
+   'todo/N = u uid, p pid, i id, the envelope without the final NUL', tdata)
 ok(os.path.samefile(os.path.join(ROOT, 'queue', todo[0]), os.path.join(ROOT, 'queue', intd[0])) if todo and intd else False,
    'todo/N is a hard link of intd/N')
 ok(not os.listdir(os.path.join(ROOT, 'queue', 'pid')), 'pid/ is empty after the injection')

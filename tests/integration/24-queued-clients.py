@@ -131,7 +131,7 @@ for t in threads: t.join(120)
 
 for tok, uid in good:
     r = results.get(tok)
-    okay = r is not None and r[0] == 0 and re.match(r'^msg \d+ qp \d+$', r[1] or '')
+    okay = r is not None and r[0] == 0 and re.match(r'^msg [0-9a-z]{12,24} qp \d+$', r[1] or '')
     ok(okay, '%s (uid %d): answer 0 with an id' % (tok, uid), r)
 want = {'oversized': 91, 'malformed': 91, 'lf': 91, 'trailing': 91}
 for k in kinds:

@@ -339,7 +339,7 @@ static void t_parseid(void **st)
     { "msg 12 qp 34\n", 1 }, { "msg 0 qp 0\n", 1 },
     { "msg 12 qp 34", 0 }, { "msg 12 qp 34\n\n", 0 }, { "msg 12 qp 34 \n", 0 },
     { "msg  qp 34\n", 0 }, { "msg 12 qp \n", 0 }, { "msg 12 qp\n", 0 }, { "msg 12\n", 0 },
-    { "MSG 12 qp 34\n", 0 }, { "msg 1a qp 34\n", 0 }, { "msg 12  qp 34\n", 0 },
+    { "MSG 12 qp 34\n", 0 }, { "msg 1a qp 34\n", 1 }, { "msg 1A qp 34\n", 0 }, { "msg 1m8vf7k0g3a2h4c qp 34\n", 1 }, { "msg 1-a qp 34\n", 0 }, { "msg 12  qp 34\n", 0 },
     { "msg -1 qp 34\n", 0 }, { "x msg 12 qp 34\n", 0 }, { "msg\n", 0 }, { "\n", 0 }, { "", 0 },
   };
   char id[QCLIENT_IDMAX], s[128];
