@@ -9,6 +9,8 @@ COMMON_OBJS += common/ctl.o
 COMMON_OBJS += common/addr.o
 COMMON_OBJS += common/envelope.o
 COMMON_OBJS += common/qclient.o
+COMMON_OBJS += common/qproto.o
+COMMON_OBJS += common/qid.o
 COMMON_OBJS += common/ucspitls.o
 COMMON_OBJS += common/base64.o
 COMMON_OBJS += common/checkpw.o
@@ -42,3 +44,7 @@ UNIT_TESTS += tests/unit/common-qclient-test
 UNIT_TESTS += tests/unit/common-priv-test
 
 FUZZERS += tests/fuzz/addr-fuzz tests/fuzz/envelope-fuzz tests/fuzz/ctl-fuzz tests/fuzz/qclient-fuzz
+# the queue socket's reader (tern-queued): frames and the envelope in them
+FUZZERS += tests/fuzz/qproto-fuzz
+UNIT_TESTS += tests/unit/common-qproto-test
+UNIT_TESTS += tests/unit/common-qid-test

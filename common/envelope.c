@@ -14,6 +14,8 @@ static int result(unsigned st)
   return ENVELOPE_MORE;
 }
 
+int envelope_valbyte(char c) { return c != 0 && c != '\n'; }
+
 int envelope_feed(struct envelope_reader *r, const char *s, size_t len, size_t *used)
 {
   size_t i;
@@ -34,6 +36,7 @@ int envelope_feed(struct envelope_reader *r, const char *s, size_t len, size_t *
           r->state = S_TYPE;
           break;
         }
+        if (!envelope_valbyte(c)) { r->state = S_EFORMAT; goto out; }
         if (++r->field > ENVELOPE_ADDR_MAX) { r->state = S_ETOOLONG; goto out; }
         break;
       case S_TYPE:
@@ -62,6 +65,8 @@ int envelope_next(const char *buf, size_t len, size_t *pos, char *type, const ch
   nul = memchr(buf + p + 1, 0, len - p - 1);
   if (!nul) return -1;
   if ((size_t)(nul - (buf + p + 1)) > ENVELOPE_ADDR_MAX) return -1;
+  for (const char *c = buf + p + 1; c < nul; c++)
+    if (!envelope_valbyte(*c)) return -1;
   *type = buf[p];
   *value = buf + p + 1;
   *vlen = (size_t)(nul - (buf + p + 1));

@@ -8,7 +8,11 @@
    (no final extra NUL, as in qmail). Every address is at most
    ENVELOPE_ADDR_MAX bytes and holds no NUL. The sender may be empty (the
    null reverse-path); a recipient may not (envelope_feed: EFORMAT), since
-   the spawner protocol ends a recipient list with an empty string. */
+   the spawner protocol ends a recipient list with an empty string.
+   No value holds a LF either (envelope_valbyte): a LF would let one
+   address forge a record in the line-based spawner requests and logs. The
+   injector (envelope_feed) and tern-send (envelope_next) refuse it with the
+   same function, so what one accepts the other accepts. */
 #include <stddef.h>
 
 #define ENVELOPE_ADDR_MAX 1000     /* bytes, without type letter and NUL */
@@ -23,8 +27,12 @@ struct envelope_reader {
 
 #define ENVELOPE_MORE 0      /* need more bytes */
 #define ENVELOPE_DONE 1      /* the final NUL was consumed */
-#define ENVELOPE_EFORMAT -1  /* not F first, a type other than T, too many recipients: qmail-queue exit 91 */
+#define ENVELOPE_EFORMAT -1  /* not F first, a type other than T, too many recipients, a LF in an address: qmail-queue exit 91 */
 #define ENVELOPE_ETOOLONG -2 /* an address over ENVELOPE_ADDR_MAX: qmail-queue exit 11 */
+
+/* 1 if byte c may stand inside an envelope value (any byte but NUL and
+   LF), 0 if not. The one rule shared by envelope_feed and envelope_next. */
+extern int envelope_valbyte(char c);
 
 /* Validate the qmail-queue envelope incrementally. Consumes s[0..len) up to
    and including the final NUL; *used receives the number of bytes consumed
@@ -40,7 +48,7 @@ extern int envelope_feed(struct envelope_reader *r, const char *s, size_t len, s
    letter+value+NUL records) in buf[0..len). Start with *pos = 0. Returns 1
    and sets *type and value (pointing into buf, NUL-terminated) and *vlen;
    0 at the clean end; -1 if the rest is malformed (no NUL, empty record,
-   value over ENVELOPE_ADDR_MAX). A single NUL as the very last byte (the
+   value over ENVELOPE_ADDR_MAX, a byte envelope_valbyte refuses). A single NUL as the very last byte (the
    qmail-queue wire form's terminator) also counts as the clean end. */
 extern int envelope_next(const char *buf, size_t len, size_t *pos, char *type, const char **value, size_t *vlen);
 #endif

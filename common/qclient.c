@@ -1,5 +1,6 @@
-/* qclient: the one queue-injection client (common/qclient.h). Runs the
-   queue program with the qmail-queue(8) interface: message on its fd 0,
+/* qclient: the one queue-injection client (common/qclient.h). Talks to
+   tern-queued on the queue socket (common/qproto.h), or runs a queue
+   program with the qmail-queue(8) interface: message on its fd 0,
    envelope on its fd 1, its fd 2 and fd 6 read back. Every descriptor the
    parent keeps is close-on-exec and nonblocking; every wait is bounded by
    the caller's deadline. */
@@ -8,11 +9,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "common/home.h"
 #include "common/qclient.h"
+#include "common/qproto.h"
 #include "common/qqcode.h"
 
 #define DRAIN_MS 1000   /* reading fds 2 and 6 after the program exited */
@@ -97,11 +101,55 @@ static int putall(struct qclient *q, int fd, const char *s, size_t n)
   return 0;
 }
 
+/* s[0..n) to the queue: as frames of type t on the socket, else raw to
+   the program's fd (message or envelope) */
+static int send_bytes(struct qclient *q, char t, const char *s, size_t n)
+{
+  if (!q->viasock) return putall(q, t == 'M' ? q->msgfd : q->envfd, s, n);
+  while (n) {
+    unsigned char h[QPROTO_HDR];
+    size_t c = n < QPROTO_FRAME_MAX ? n : QPROTO_FRAME_MAX;
+    qproto_hdr(h, t, (uint32_t)c);
+    if (putall(q, q->sock, (const char *)h, sizeof h) < 0 || putall(q, q->sock, s, c) < 0) return -1;
+    s += c;
+    n -= c;
+  }
+  return 0;
+}
+
 static int flush(struct qclient *q)
 {
   size_t n = q->blen;
   q->blen = 0;
-  return putall(q, q->msgfd, q->buf, n);
+  return send_bytes(q, 'M', q->buf, n);
+}
+
+/* connect to HOME/sock/queue (nonblocking, close-on-exec); retried while
+   the server's backlog is full, within the deadline or 10 s. The
+   descriptor, or -1 with errno */
+static int sock_connect(struct qclient *q)
+{
+  struct sockaddr_un a;
+  const char *h = home_get();
+  size_t hl = strlen(h);
+  long long give_up = now_ms() + 10000;
+  int fd;
+  memset(&a, 0, sizeof a);
+  a.sun_family = AF_UNIX;
+  if (hl + sizeof "/sock/queue" > sizeof a.sun_path) { errno = ENAMETOOLONG; return -1; }
+  memcpy(a.sun_path, h, hl);
+  memcpy(a.sun_path + hl, "/sock/queue", sizeof "/sock/queue");
+  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -1;
+  while (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+    int e = errno;
+    if (e == EINTR) continue;
+    if (e == EAGAIN && left_ms(q) != 0 && now_ms() < give_up) { poll(0, 0, 20); continue; }
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
 }
 
 /* pipe with both ends close-on-exec and the parent's end nonblocking */
@@ -137,9 +185,11 @@ static void child(const int ends[4], char *const *argv, int search)
 
 int qclient_open(struct qclient *q, const char *qqprog, unsigned int flags, unsigned int timeout)
 {
-  static char sock[4096 + sizeof "/sock/queue"];
-  char *argv[5];
-  int p[4][2], ends[4], e, i, search = 0;
+  char *argv[3];
+  int p[4][2], ends[4], e, i;
+  q->sock = -1;
+  q->sockerr = 0;
+  q->viasock = 0;
   q->pid = 0;
   q->msgfd = q->envfd = q->errfd = q->txtfd = -1;
   q->werr = 0;
@@ -149,29 +199,23 @@ int qclient_open(struct qclient *q, const char *qqprog, unsigned int flags, unsi
   q->status = -1;
   q->deadline = 0;
   if (timeout) q->deadline = (time_t)(now_ms() / 1000) + (time_t)timeout;
-  if (qqprog && *qqprog) {
-    argv[0] = (char *)qqprog;
-    argv[1] = 0;
-  } else {
-    const char *h = home_get();
-    size_t hl = strlen(h);
-    if (hl + sizeof "/sock/queue" > sizeof sock) { errno = ENAMETOOLONG; return -1; }
-    memcpy(sock, h, hl);
-    memcpy(sock + hl, "/sock/queue", sizeof "/sock/queue");
-    argv[0] = "s6-sudo";
-    search = 1;
-    argv[1] = "-e";
-    argv[2] = sock;
-    argv[3] = (flags & QCLIENT_WANTID) ? "-i" : 0;  /* s6-sudod appends it to tern-queue's argv */
-    argv[4] = 0;
+  if (!qqprog || !*qqprog) {
+    q->viasock = 1;
+    q->sock = sock_connect(q);
+    if (q->sock < 0) q->sockerr = errno ? errno : ECONNREFUSED;
+    return 0;
   }
+  argv[0] = (char *)qqprog;
+  argv[1] = 0;  /* a filter gets no -i: the qmail-queue interface has none */
+  argv[2] = 0;
+  (void)flags;
   /* the message and envelope pipes: the parent writes; fds 2 and 6: it reads */
   for (i = 0; i < 4; i++)
     if (pipe_coe(p[i], i < 2 ? 1 : 0) < 0) goto fail;
   for (i = 0; i < 4; i++) ends[i] = p[i][i < 2 ? 0 : 1];
   q->pid = fork();
   if (q->pid < 0) { q->pid = 0; goto fail; }
-  if (!q->pid) child(ends, argv, search);
+  if (!q->pid) child(ends, argv, 0);
   for (i = 0; i < 4; i++) close(ends[i]);
   q->msgfd = p[0][1];
   q->envfd = p[1][1];
@@ -188,14 +232,14 @@ fail:
 int qclient_write(struct qclient *q, const char *s, size_t n)
 {
   if (q->werr) return -1;
-  if (q->pid <= 0 || q->msgfd < 0) { q->werr = EBADF; return -1; }
+  if (q->viasock ? q->sock < 0 : (q->pid <= 0 || q->msgfd < 0)) { q->werr = q->sockerr ? q->sockerr : EBADF; return -1; }
   if (n <= sizeof q->buf - q->blen) {
     memcpy(q->buf + q->blen, s, n);
     q->blen += n;
     return 0;
   }
   if (flush(q) < 0) return -1;
-  if (n >= sizeof q->buf) return putall(q, q->msgfd, s, n);
+  if (n >= sizeof q->buf) return send_bytes(q, 'M', s, n);
   memcpy(q->buf, s, n);
   q->blen = n;
   return 0;
@@ -249,9 +293,68 @@ static void drain_rest(struct qclient *q)
   closefd(&q->txtfd);
 }
 
+/* the server's answer: read until EOF or a whole answer, within the
+   deadline (or DRAIN_MS when no complete request was sent: then only an
+   early refusal can be waiting). The code, or -1 if none came. */
+static int sock_answer(struct qclient *q, int complete)
+{
+  char r[QPROTO_REPLY_MAX + 1];
+  size_t n = 0;
+  long long end = now_ms() + DRAIN_MS;
+  int code;
+  for (;;) {
+    struct pollfd p;
+    ssize_t got;
+    int ms = complete ? left_ms(q) : (int)(end - now_ms());
+    if (!complete && ms <= 0) return -1;
+    p.fd = q->sock; p.events = POLLIN; p.revents = 0;
+    if (ms == 0) return -2;  /* the deadline */
+    if (poll(&p, 1, ms) == 0) continue;
+    got = read(q->sock, r + n, sizeof r - n);
+    if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (got <= 0) break;
+    n += (size_t)got;
+    if (n >= 2 && n >= 2 + (size_t)(unsigned char)r[1]) break;
+    if (n == sizeof r) break;
+  }
+  if (!qproto_parsereply(r, n, &code, q->id)) { q->id[0] = 0; return -1; }
+  return code;
+}
+
+static int sock_close(struct qclient *q, const char *env, size_t envlen)
+{
+  int code, sent = 0;
+  if (q->sock < 0) code = 111;
+  else {
+    if (!q->werr) flush(q);
+    if (!q->werr && envlen) sent = send_bytes(q, 'E', env, envlen) == 0;
+    if (!sent) shutdown(q->sock, SHUT_WR);  /* no request: the server cleans up and closes */
+    code = sock_answer(q, sent);
+    if (code == -2) code = QQ_TIMEOUT;
+    else if (code < 0) code = q->werr ? QQ_WRITE : sent ? QQ_BUG : QQ_READ;
+    if (code == 0 && q->werr) code = QQ_WRITE;
+    if (code == 0 && q->id[0]) {  /* checked as a program's -i line is */
+      char line[QCLIENT_IDMAX + 1];
+      size_t l = strlen(q->id);
+      memcpy(line, q->id, l);
+      line[l] = '\n';
+      qclient_parseid(q->id, line, l + 1);
+    }
+    close(q->sock);
+  }
+  q->sock = -1;
+  q->viasock = 0;
+  q->text[0] = 0;
+  q->textperm = 0;
+  q->status = code << 8;  /* as waitpid would report "exited with code" */
+  q->blen = 0;
+  return code;
+}
+
 int qclient_close(struct qclient *q, const char *env, size_t envlen)
 {
   int code;
+  if (q->viasock) return sock_close(q, env, envlen);
   if (q->pid <= 0) return QQ_BUG;
   if (!q->werr) flush(q);
   closefd(&q->msgfd);
@@ -269,6 +372,20 @@ int qclient_close(struct qclient *q, const char *env, size_t envlen)
 
 void qclient_abort(struct qclient *q)
 {
+  if (q->viasock) {
+    /* no envelope: the server removes what it wrote and closes; waiting
+       for that (at most DRAIN_MS) means nothing of it is left once we
+       return, while the server runs */
+    if (q->sock >= 0) {
+      shutdown(q->sock, SHUT_WR);
+      sock_answer(q, 0);
+      close(q->sock);
+    }
+    q->sock = -1;
+    q->viasock = 0;
+    q->blen = 0;
+    return;
+  }
   if (q->pid <= 0) return;
   closefd(&q->msgfd);
   closefd(&q->envfd);
@@ -280,7 +397,7 @@ void qclient_abort(struct qclient *q)
 
 const char *qclient_describe(const struct qclient *q, int code, int *permanent)
 {
-  if (code == 111) {  /* s6-sudo's exit code when it cannot connect */
+  if (code == 111) {  /* no socket (ours, or s6-sudo's exit code) */
     *permanent = 0;
     return "cannot reach the queue socket (#4.3.0)";
   }
@@ -294,13 +411,14 @@ const char *qclient_describe(const struct qclient *q, int code, int *permanent)
 /* ---- the text parser (pure) ---- */
 
 static int digit(char c) { return c >= '0' && c <= '9'; }
+static int idchar(char c) { return digit(c) || (c >= 'a' && c <= 'z'); }
 
 int qclient_parseid(char *id, const char *s, size_t n)
 {
   size_t i = 4, j;
   id[0] = 0;
   if (n < 4 || n >= QCLIENT_IDMAX || s[n - 1] != '\n' || memcmp(s, "msg ", 4)) return 0;
-  while (i < n && digit(s[i])) i++;
+  while (i < n && idchar(s[i])) i++;
   if (i == 4 || i + 4 >= n || memcmp(s + i, " qp ", 4)) return 0;
   j = i + 4;
   while (j < n && digit(s[j])) j++;

@@ -5,9 +5,14 @@
    forwards, tern-send's bounces) goes through it, so that the transport to
    the queue is decided in one file.
 
-   Transport today: the qmail-queue interface (qmail-queue(8)). The queue
-   program is $QMAILQUEUE when the caller passes it (a filter chain), else
-   `s6-sudo -e HOME/sock/queue` (the queue socket, served by tern-queue).
+   Two transports, chosen by qclient_open:
+   - no program given: the queue socket HOME/sock/queue directly, served by
+     tern-queued(8), in the byte format of common/qproto.h (message frames,
+     envelope frames, one answer: qmail-queue's exit code and the id).
+     Nothing is forked; q->pid stays 0 and q->status is made to look like
+     the exit status of a program that exited with the answer's code.
+   - a program ($QMAILQUEUE as the caller passes it, a filter chain): the
+     qmail-queue interface (qmail-queue(8)).
    The message goes to the program's fd 0, the envelope to its fd 1; fd 2 is
    read back (tern-queue -i reports "msg N qp P" there; anything else is a
    diagnostic); fd 6 is the write end of a pipe a filter may use with exit
@@ -31,9 +36,13 @@
 #define QCLIENT_TEXTMAX 256     /* diagnostic or fd-6 text kept, bytes */
 
 /* flags for qclient_open */
-#define QCLIENT_WANTID 1        /* run s6-sudo with -i, so tern-queue reports its id */
+#define QCLIENT_WANTID 1        /* fill q->id (the socket always tells it; a program gets -i) */
 
 struct qclient {
+  int sock;           /* the queue socket (socket transport): >= 0 while
+                         connected; -1 otherwise (and with the program) */
+  int sockerr;        /* socket transport: errno of a failed connect, else 0 */
+  int viasock;        /* 1: socket transport in use (until close or abort) */
   pid_t pid;          /* the queue program; 0 when none */
   int msgfd;          /* its fd 0 (the message) */
   int envfd;          /* its fd 1 (the envelope) */
@@ -44,7 +53,7 @@ struct qclient {
                          whole injection is given up and the program killed */
   size_t blen;
   char buf[QCLIENT_BUFSIZE];
-  char id[QCLIENT_IDMAX];     /* after close: "msg N qp P", or "" */
+  char id[QCLIENT_IDMAX];     /* after close: "msg ID qp P", or "" */
   char text[QCLIENT_TEXTMAX]; /* after close: fd-6 text (82) or fd-2 diagnostic, printable, or "" */
   int textperm;       /* after close with QQ_CUSTOM: 1 if the filter's text said permanent ('D') */
   int status;         /* after close or abort: the program's waitpid status (WIFEXITED,
@@ -59,7 +68,9 @@ struct qclient {
 /* Start the queue program. qqprog: a program to run instead of the queue
    socket ($QMAILQUEUE as the caller read it; 0 or "" for the socket).
    timeout: seconds for the whole injection (open to exit), 0 for none.
-   0 on success; -1 with errno set if no pipe or no fork (nothing started). */
+   0 on success; -1 with errno set if no pipe or no fork (nothing started).
+   A socket that cannot be reached is not an error here: qclient_close then
+   returns 111 (q->sockerr says why). */
 extern int qclient_open(struct qclient *q, const char *qqprog, unsigned int flags, unsigned int timeout);
 
 /* Append message bytes. 0, or -1 once any write has failed (q->werr says
@@ -81,18 +92,23 @@ extern int qclient_close(struct qclient *q, const char *env, size_t envlen);
 
 /* Queue nothing: close the pipes before any envelope byte (the queue
    program then removes what it wrote) and reap the program. Idempotent;
-   a no-op when q->pid is 0 (a zeroed struct, or one already closed), so
-   the descriptors mean something only while q->pid > 0. */
+   a no-op when q->pid is 0 and q->viasock is 0 (a zeroed struct, or one
+   already closed), so the descriptors mean something only while one is
+   set. On the socket: closed before the final envelope byte, so the
+   server removes what it wrote. */
 extern void qclient_abort(struct qclient *q);
 
 /* Describe a code qclient_close returned, for a log line or an SMTP reply:
-   qq_describe()'s table, plus 111 ("cannot reach the queue socket") and
+   qq_describe()'s table, plus 111 ("cannot reach the queue socket": the
+   socket transport, or s6-sudo as a $QMAILQUEUE program) and
    q->text for QQ_CUSTOM. *permanent: 1 for a 5xx, 0 for a 4xx. Never 0. */
 extern const char *qclient_describe(const struct qclient *q, int code, int *permanent);
 
 /* The text parser qclient_close runs on what fds 2 and 6 said (pure, so the
    unit tests and the fuzz harness call it directly).
-   qclient_parseid: 1 if s[0..n) is exactly "msg DIGITS qp DIGITS\n" and
+   qclient_parseid: 1 if s[0..n) is exactly "msg ID qp DIGITS\n" (ID: digits
+   and lowercase letters, the queue id of common/qid.h, or a plain
+   message number from an older tern-queue) and
    n < QCLIENT_IDMAX; then id (QCLIENT_IDMAX bytes) gets it without the LF,
    NUL-terminated. Otherwise 0 and id is "".
    qclient_settext: fills q->id, q->text and q->textperm from err (fd 2)

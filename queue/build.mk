@@ -1,6 +1,10 @@
 # queue/: tern-queue (the qmail-queue interface), tern-clean, tern-inject
 # and sendmail (one module, two entry points). Core side: skalibs only.
 CORE += queue/tern-queue
+# tern-queued: the injection server on the queue socket; queue/qwrite.c is
+# the queue writer (moved here from tern-queue, which is now its client)
+CORE += queue/tern-queued
+queue/tern-queued: queue/qwrite.o
 CORE += queue/tern-clean
 # tern-inject and sendmail: one module (queue/inject.c), two names; sendmail
 # is also installed as mailq (-bp) and newaliases (exit 0), chosen by argv[0].

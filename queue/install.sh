@@ -25,7 +25,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 # programs(BINDIR): every built program of the tree into BINDIR, each
 # replaced atomically; sendmail, mailq and newaliases links if missing
 programs() {
-  for p in queue/tern-queue queue/tern-clean queue/tern-inject queue/sendmail queue/tern-qstat queue/tern-qread \
+  for p in queue/tern-queue queue/tern-queued queue/tern-clean queue/tern-inject queue/sendmail queue/tern-qstat queue/tern-qread \
            queue/tern-showctl queue/tern-reload send/tern-start send/tern-send send/tern-lspawn send/tern-rspawn send/tern-remote \
            send/tern-tlsc local/tern-local local/tern-newu local/tern-newaliases \
            smtpd/tern-listen smtpd/tern-smtpd smtpd/tern-rules smtpd/tern-tlsd smtpd/tern-authfile smtpd/tern-authdovecot; do
@@ -136,8 +136,10 @@ c smtpport 25
 c smtprules ':allow'
 c submissionrules ':allow'
 c smtpsrules ':allow'
-d 0755 root:root "$H/control/queue.rules" "$H/control/queue.rules/uid" "$H/control/queue.rules/uid/default"
-: > "$H/control/queue.rules/uid/default/allow"
+# who may inject through the queue socket, how many at once, how many bytes
+# (tern-queued.8): tern-smtpd (ternd) as many as tern-listen runs sessions,
+# every other local user 20 at once; no byte limit (tern-smtpd has its own)
+c queueusers "$(printf 'ternd:300:0\n*:20:0')"
 # the password socket: only ternd (tern-smtpd) may ask
 d 0755 root:root "$H/control/auth.rules" "$H/control/auth.rules/uid" "$H/control/auth.rules/uid/$(id -u ternd)"
 : > "$H/control/auth.rules/uid/$(id -u ternd)/allow"

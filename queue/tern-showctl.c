@@ -101,7 +101,7 @@ static const struct ctl ctls[] = {
   { "tlscafile", LINE, "/etc/ssl/certs/ca-certificates.crt", "tern-remote", 0 },
   { "submissionrules", LIST, "none (source of submissionrules.cdb)", "tern-rules", 0 },
   { "smtpsrules", LIST, "none (source of smtpsrules.cdb)", "tern-rules", 0 },
-  { "queue.rules", EXISTS, "none: nobody may inject", "queue service (s6-ipcserver-access)", 0 },
+  { "queueusers", LIST, "every uid, 20 injections at once, no byte limit", "tern-queued (WHO:CONCURRENCY:BYTES)", 0 },
 };
 #define NCTLS (sizeof ctls / sizeof ctls[0])
 

@@ -28,34 +28,33 @@
 
 /* inject message msg with envelope env through the queue client (the
    queue socket, or $QMAILQUEUE), all within INJECT_TIMEOUT seconds (the
-   queue program is killed after that). 1 queued and *qp the queue
-   program's pid; 0 not (logged). */
-static int inject(uint64_t id, const char *what, const char *msg, size_t mlen, const char *env, size_t elen, pid_t *qp)
+   queue program is killed after that). 1 queued and newid the new
+   message's "msg ID qp P" as the queue told it ("" if it did not);
+   0 not (logged). qid: the message the report is about. */
+static int inject(const char *qid, const char *what, const char *msg, size_t mlen, const char *env, size_t elen, char *newid)
 {
   struct qclient q;
-  char num[24];
   const char *t;
   int code, perm;
 
   log_flush();
   if (qclient_open(&q, getenv("QMAILQUEUE"), 0, INJECT_TIMEOUT) < 0) {
-    log5("warning: unable to inject ", what, " for msg ", fmtu(num, id), ": unable to run the queue program");
+    log5("warning: unable to inject ", what, " for msg ", qid, ": unable to run the queue program");
     return 0;
   }
-  *qp = q.pid;
   qclient_write(&q, msg, mlen);
   code = qclient_close(&q, env, elen);
-  if (!code) return 1;
-  if (q.status == -1) { log4("warning: unable to inject ", what, " for msg ", fmtu(num, id)); return 0; }
+  if (!code) { strcpy(newid, q.id); return 1; }
+  if (q.status == -1) { log4("warning: unable to inject ", what, " for msg ", qid); return 0; }
   if (code == QQ_TIMEOUT && !WIFEXITED(q.status)) t = "the queue program timed out";
   else if (!WIFEXITED(q.status)) t = "queue program crashed";
   else if (!WEXITSTATUS(q.status)) t = "write to the queue program failed";
   else t = qclient_describe(&q, code, &perm);
   if (q.text[0] && code != QQ_CUSTOM) {
-    const char *v[] = { "warning: unable to inject ", what, " for msg ", fmtu(num, id), ": ", t, "; the queue program said: ", q.text };
+    const char *v[] = { "warning: unable to inject ", what, " for msg ", qid, ": ", t, "; the queue program said: ", q.text };
     logn(8, v);
   } else {
-    const char *v[] = { "warning: unable to inject ", what, " for msg ", fmtu(num, id), ": ", t };
+    const char *v[] = { "warning: unable to inject ", what, " for msg ", qid, ": ", t };
     logn(6, v);
   }
   return 0;
@@ -116,7 +115,7 @@ static int report_inject(const struct msg *m, int kind, const char *esender, con
   char date[DATE822_MAX], arrival[DATE822_MAX], msgid[CTL_LINE_MAX + 100];
   struct sched_bounce_in b;
   int ok;
-  pid_t qp;
+  char newid[QCLIENT_IDMAX] = "";
 
   read_original(m->id, &mess, &mlen, &b.msize);
   date822_fmt(date, time(0));
@@ -153,14 +152,20 @@ static int report_inject(const struct msg *m, int kind, const char *esender, con
   env[sl + 2] = 'T';
   memcpy(env + sl + 3, rcpt, rl + 1);
   env[sl + rl + 4] = 0;
-  ok = inject(m->id, what[kind], out, olen, env, sl + rl + 5, &qp);
+  ok = inject(m->qid, what[kind], out, olen, env, sl + rl + 5, newid);
   free(env);
   free(out);
   if (ok) {
-    char a[24], q[24], safer[TEXT_MAX + 1];
-    const char *v[] = { kind == SCHED_KIND_DELAYED ? "delay warning msg " : "bounce msg ", fmtu(a, m->id), " qp ", fmtu(q, (uint64_t)qp),
-                        kind == SCHED_KIND_DOUBLE ? " (double bounce) to <" : " to <", safe(safer, rcpt, rl), ">" };
-    logn(7, v);
+    /* "... msg ID qp P to <rcpt>", where qp P is the report's own queue
+       process, and then the report's own id, so that one grep for either
+       message finds the line */
+    char safer[TEXT_MAX + 1];
+    char *sp = strstr(newid, " qp ");
+    const char *v[] = { kind == SCHED_KIND_DELAYED ? "delay warning msg " : "bounce msg ", m->qid, " qp ", sp ? sp + 4 : "0",
+                        kind == SCHED_KIND_DOUBLE ? " (double bounce) to <" : " to <", safe(safer, rcpt, rl), ">",
+                        sp ? " as " : "", newid };
+    if (sp) *sp = 0;   /* " as msg NEWID" */
+    logn(9, v);
   }
   return ok;
 }
@@ -169,10 +174,10 @@ static int report_inject(const struct msg *m, int kind, const char *esender, con
    the file bounce/N.delayed; never to a null sender */
 void bounce_delaywarn(struct msg *m, const char *zb, size_t zl)
 {
-  char num[24], wf[QFN_MAX + 16];
+  char wf[QFN_MAX + 16];
   int fd;
   if (!m->sender[0] || !strcmp(m->sender, "#@[]")) {
-    log3("delay warning msg ", fmtu(num, m->id), ": not sent (null sender)");
+    log3("delay warning msg ", m->qid, ": not sent (null sender)");
     m->warned = 1;
     return;
   }
@@ -216,10 +221,10 @@ static int bounce_send(const struct msg *m, const char *fail, size_t flen)
   char num[24];
   int ok = 1;
   if (!strcmp(m->sender, "#@[]"))
-    log4("triple bounce: discarding bounce/", fmtu(num, m->id), " of msg ", num);
+    log4("triple bounce: discarding bounce/", fmtu(num, m->id), " of msg ", m->qid);
   else if (!m->sender[0]) {
     if (conf->dbto_empty)
-      log4("double bounce: discarding bounce/", fmtu(num, m->id), " (control/doublebounceto is empty) of msg ", num);
+      log4("double bounce: discarding bounce/", fmtu(num, m->id), " (control/doublebounceto is empty) of msg ", m->qid);
     else {
       char *to = xrealloc(0, strlen(conf->doublebounceto) + strlen(conf->doublebouncehost) + 2);
       strcpy(to, conf->doublebounceto);
@@ -235,7 +240,7 @@ static int bounce_send(const struct msg *m, const char *fail, size_t flen)
 void messdone(size_t i)
 {
   struct msg *m = MSG(i);
-  char fn[QFN_MAX], num[24];
+  char fn[QFN_MAX];
   char *fail = 0;
   size_t flen = 0;
   int r;
@@ -257,7 +262,7 @@ void messdone(size_t i)
       return;
     }
   }
-  if (!m->ended) log2("end msg ", fmtu(num, m->id));
+  if (!m->ended) log2("end msg ", m->qid);
   m->ended = 1;
   /* todo/N, intd/N, mess/S/N first: until todo/N is gone our files are the
      state of a queued message (a crash here resumes from them); after it

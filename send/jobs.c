@@ -298,13 +298,13 @@ static void result(struct job *jb, size_t off, unsigned long dno, char letter, c
   }
   fmtu(num, dno);
   if (letter == 'K') {
-    log4("delivery ", num, ": success: ", safe(safeb, text, tlen));
+    log6("delivery ", num, ": success: ", safe(safeb, text, tlen), " msg ", MSG(jb->m)->qid);
     mark_done(jb, off);
   } else if (letter == 'Z') {
-    log4("delivery ", num, ": deferral: ", safe(safeb, text, tlen));
+    log6("delivery ", num, ": deferral: ", safe(safeb, text, tlen), " msg ", MSG(jb->m)->qid);
     defer_note(jb, rcpt, text, tlen);
   } else {
-    log4("delivery ", num, ": failure: ", safe(safeb, text, tlen));
+    log6("delivery ", num, ": failure: ", safe(safeb, text, tlen), " msg ", MSG(jb->m)->qid);
     if (bounce_add(MSG(jb->m), rcpt, text, tlen)) mark_done(jb, off);
   }
   free(t2);
@@ -315,11 +315,11 @@ static void cmd_append(int c, const char *s, size_t len)
   if (!stralloc_catb(&io[c].out, s, len)) die_nomem();
 }
 
-/* log "starting delivery D: msg N to local|remote R" */
-static void log_start(unsigned long d, uint64_t id, int c, const char *r)
+/* log "starting delivery D: msg ID to local|remote R" */
+static void log_start(unsigned long d, const char *qid, int c, const char *r)
 {
-  char dn[24], idn[24], safer[TEXT_MAX + 1];
-  const char *v[] = { "starting delivery ", fmtu(dn, d), ": msg ", fmtu(idn, id), c ? " to remote " : " to local ",
+  char dn[24], safer[TEXT_MAX + 1];
+  const char *v[] = { "starting delivery ", fmtu(dn, d), ": msg ", qid, c ? " to remote " : " to local ",
                       safe(safer, r, strlen(r)) };
   logn(6, v);
 }
@@ -332,12 +332,12 @@ static void unit_start(size_t j)
   int c = jb->chan;
   size_t u = jb->nextunit++, a = jb->ustart[u], b = jb->ustart[u + 1];
   unsigned slot;
-  char num[24], dn[24], idn[24];
+  char num[24], dn[24];
   size_t nl;
 
   if (c == 0 && strlen(jb->buf + jb->recs[a] + 1) > ADDR_MAX) {
     unsigned long d = dnext++;
-    log5("starting delivery ", fmtu(dn, d), ": msg ", fmtu(idn, m->id), " to local (address too long)");
+    log5("starting delivery ", fmtu(dn, d), ": msg ", m->qid, " to local (address too long)");
     result(jb, jb->recs[a], d, 'D', "Sorry, address too long. (#5.1.3)", 33);
     return;
   }
@@ -359,7 +359,7 @@ static void unit_start(size_t j)
   for (size_t k = a; k < b; k++) {
     const char *r = jb->buf + jb->recs[k] + 1;
     cmd_append(c, r, strlen(r) + 1);
-    log_start(dnext++, m->id, c, r);
+    log_start(dnext++, m->qid, c, r);
   }
   cmd_append(c, "", 1);
   jobs_status();
@@ -372,7 +372,7 @@ static void remote_unavailable(size_t j)
   for (size_t k = 0; k < jb->nrecs; k++) {
     char dn[24];
     unsigned long d = dnext++;
-    log_start(d, MSG(jb->m)->id, 1, jb->buf + jb->recs[k] + 1);
+    log_start(d, MSG(jb->m)->qid, 1, jb->buf + jb->recs[k] + 1);
     log3("delivery ", fmtu(dn, d), ": deferral: remote_delivery_not_available_yet/");
   }
   jb->nextunit = jb->nunits;

@@ -38,12 +38,20 @@ size_t msg_new(uint64_t id, time_t birth, const char *sender, size_t slen)
   memset(m, 0, sizeof *m);
   m->used = 1;
   m->id = id;
+  m->qid[qfn_fmtu64(m->qid, id)] = 0;
   m->birth = birth;
   m->sender = xrealloc(0, slen + 1);
   memcpy(m->sender, sender, slen);
   m->sender[slen] = 0;
   if (!sched_idmap_put(&msgmap, id, i)) die_nomem();
   return i;
+}
+
+void msg_setqid(size_t i, const char *q, size_t len)
+{
+  if (!qid_ok(q, len)) return;
+  memcpy(MSG(i)->qid, q, len);
+  MSG(i)->qid[len] = 0;
 }
 
 int msg_find(uint64_t id, size_t *i)

@@ -3,6 +3,7 @@
 /* tern-send's message table: one entry per queued message in memory,
    found by number through a hash (sched_idmap), and per channel a heap of
    retry times of the messages whose channel waits. */
+#include "common/qid.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -18,7 +19,10 @@ struct msg {
   int done_pending;
   time_t donenext;
   int warned;          /* a delay warning went out (2) or is not wanted (1) */
-  int ended;           /* "end msg N" logged */
+  int ended;           /* "end msg ID" logged */
+  char qid[QID_MAX];   /* the id that never repeats (common/qid.h), from
+                          the envelope's i record; the number N (decimal)
+                          for a message without one */
 };
 
 /* a heap entry: message i (number id) waits until next */
@@ -30,6 +34,9 @@ extern genalloc msgtab;   /* struct msg; entries with used == 0 are free */
 
 /* a new entry for message id (sender copied); returns its index */
 extern size_t msg_new(uint64_t id, time_t birth, const char *sender, size_t slen);
+/* message i's queue id: q[0..len) if it is well-formed (qid_ok), else
+   the number stays */
+extern void msg_setqid(size_t i, const char *q, size_t len);
 /* 1 and *i when message id is in the table, else 0 */
 extern int msg_find(uint64_t id, size_t *i);
 extern void msg_free(size_t i);

@@ -18,6 +18,7 @@ extern void logn(unsigned n, const char *const *v);
 #define log3(a, b, c) do { const char *v_[] = { a, b, c }; logn(3, v_); } while (0)
 #define log4(a, b, c, d) do { const char *v_[] = { a, b, c, d }; logn(4, v_); } while (0)
 #define log5(a, b, c, d, e) do { const char *v_[] = { a, b, c, d, e }; logn(5, v_); } while (0)
+#define log6(a, b, c, d, e, f) do { const char *v_[] = { a, b, c, d, e, f }; logn(6, v_); } while (0)
 
 /* flush the log and _exit(code); never returns */
 extern void die_exit(int code) __attribute__((noreturn));

@@ -43,11 +43,34 @@ static int64_t todo_notbefore;     /* ms, CLOCK_MONOTONIC */
 /* the channels and the info of one message being preprocessed */
 struct prep {
   uint64_t id;
-  const char *sender, *u, *p;
-  size_t slen;
+  const char *sender, *u, *p, *qid;
+  size_t slen, qlen;
   stralloc cb[2];                  /* channel files */
   size_t nrec[2], nrcpt[2];
 };
+
+/* message mi's id from the head of todo/N: its records u, p and i come
+   first, within 128 bytes. Without one, the number stays (msg_new) */
+static void qid_from_todo(size_t mi, uint64_t id)
+{
+  char fn[QFN_MAX], buf[128];
+  size_t pos = 0, vlen, len = 0;
+  const char *v;
+  char type;
+  int fd;
+  qfn_flat(fn, "todo", id);
+  fd = open(fn, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  for (;;) {
+    ssize_t r = read(fd, buf + len, sizeof buf - len);
+    if (r > 0 && (len += (size_t)r) < sizeof buf) continue;
+    if (r < 0 && errno == EINTR) continue;
+    break;
+  }
+  close(fd);
+  while (envelope_next(buf, len, &pos, &type, &v, &vlen) == 1 && (type == 'u' || type == 'p' || type == 'i'))
+    if (type == 'i') { msg_setqid(mi, v, vlen); return; }
+}
 
 /* message mi's channel files: has[c] (a file with something to do) and
    next[c] (its retry time); with neither, its end is due */
@@ -105,6 +128,7 @@ static int resume(uint64_t id)
   {
     size_t mi = msg_new(id, st.st_mtime, sender, slen);
     free(info);
+    qid_from_todo(mi, id);
     msg_warned(mi, id);
     msg_channels(mi, ntodo, next);
   }
@@ -144,7 +168,7 @@ static void prep_rcpt(struct prep *x, const char *v, size_t vlen)
 }
 
 /* validate todo/N (written by ternq, read by terns) and classify its
-   recipients: records u and p, then one F, then T records. 1 ok, 0 malformed */
+   recipients: records u, p and i, then one F, then T records. 1 ok, 0 malformed */
 static int prep_parse(struct prep *x, const char *env, size_t elen)
 {
   size_t pos = 0, vlen;
@@ -154,9 +178,9 @@ static int prep_parse(struct prep *x, const char *env, size_t elen)
   for (;;) {
     r = envelope_next(env, elen, &pos, &type, &v, &vlen);
     if (r <= 0) break;
-    if (memchr(v, '\n', vlen)) { r = -1; break; }
     if (state == 0 && type == 'u') x->u = v;
     else if (state == 0 && type == 'p') x->p = v;
+    else if (state == 0 && type == 'i') { x->qid = v; x->qlen = vlen; }
     else if (state == 0 && type == 'F') { x->sender = v; x->slen = vlen; state = 1; }
     else if (state == 1 && type == 'T') prep_rcpt(x, v, vlen);
     else { r = -1; break; }
@@ -220,10 +244,10 @@ static int prep_write(struct prep *x, time_t birth)
   return 1;
 }
 
-static void prep_log(const struct prep *x, const struct stat *ms)
+static void prep_log(const struct prep *x, const char *qid, const struct stat *ms)
 {
-  char num[24], bytes[24], safes[TEXT_MAX + 1], su[64], sp[64];
-  const char *vv[] = { "info msg ", fmtu(num, x->id), ": bytes ", fmtu(bytes, (uint64_t)ms->st_size), " from <",
+  char bytes[24], safes[TEXT_MAX + 1], su[64], sp[64];
+  const char *vv[] = { "info msg ", qid, ": bytes ", fmtu(bytes, (uint64_t)ms->st_size), " from <",
                        safe(safes, x->sender, x->slen), "> qp ", safe(sp, x->p, strlen(x->p) > 20 ? 20 : strlen(x->p)),
                        " uid ", safe(su, x->u, strlen(x->u) > 20 ? 20 : strlen(x->u)) };
   logn(10, vv);
@@ -261,10 +285,14 @@ static void todo_one(uint64_t id)
   x.u = x.p = "?";
   if (!prep_parse(&x, env, elen)) log3("warning: malformed envelope in ", fn, "; left in place");
   else if (prep_clear(id, fn)) {
-    log2("new msg ", fmtu(num, id));
+    char qid[QID_MAX];
+    if (x.qid && qid_ok(x.qid, x.qlen)) { memcpy(qid, x.qid, x.qlen); qid[x.qlen] = 0; }
+    else fmtu(qid, id);
+    log2("new msg ", qid);
     if (prep_write(&x, st.st_mtime)) {
-      prep_log(&x, &ms);
+      prep_log(&x, qid, &ms);
       mi = msg_new(id, st.st_mtime, x.sender, x.slen);
+      msg_setqid(mi, qid, strlen(qid));
       for (int c = 0; c < 2; c++) { MSG(mi)->ch[c].has = x.cb[c].len ? 1 : 0; MSG(mi)->ch[c].next = 0; msg_due(mi, c); }
       if (!x.cb[0].len && !x.cb[1].len) messdone(mi);
     }

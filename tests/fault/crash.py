@@ -2,7 +2,8 @@
 """crash.py: the systematic crash test (run by tests/fault/crash.t, which
 installs a private instance in $ROOT first). See tests/fault/README.
 
-For each program P of tern-queue (one injection), tern-send (one delivery
+For each program P of tern-queued (one injection: the process that serves
+one client, run alone with -1 on the connection tern-queue made), tern-send (one delivery
 cycle of one message: preprocessing, delivery, cleanup), tern-clean (its
 requests in that cycle) and tern-local (one Maildir delivery):
 
@@ -41,6 +42,7 @@ import os
 import pwd
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -62,7 +64,7 @@ Q = ROOT + '/queue'
 FAULT = ROOT + '/fault'
 TRACES = FAULT + '/trace'
 SENDLOG = ROOT + '/send-by-hand.log'
-WRAPPED = ['tern-queue', 'tern-send', 'tern-clean', 'tern-local']
+WRAPPED = ['tern-queued', 'tern-send', 'tern-clean', 'tern-local']
 
 # ---------- the instance ----------
 
@@ -209,23 +211,41 @@ def body(token):
 
 
 def inject(token, spec=None, rcpt=None):
-    """tern-queue as ternq (as s6-sudod runs it), message on fd 0, envelope
-    on fd 1. Returns the exit code (negative: killed by that signal)."""
+    """tern-queue as ternq, message on fd 0, envelope on fd 1, connected to
+    a socket bound here at HOME/sock/queue; the connection is served by
+    tern-queued -1 as ternq (the code its per-client process runs), under
+    the fault spec. Returns tern-queue's exit code (negative: killed)."""
     mfn = FAULT + '/msg.' + token
     efn = FAULT + '/env.' + token
     with open(mfn, 'wb') as f:
         f.write(body(token))
     with open(efn, 'wb') as f:
         f.write(b'Fsender@crash.test\0T' + (rcpt or token + '@demo.test').encode() + b'\0\0')
-    setspec('tern-queue', spec)
-    env = {'PATH': '/usr/bin:/bin', 'IPCREMOTEEUID': '0'}
+    sock = ROOT + '/sock/queue'
+    try:
+        os.unlink(sock)
+    except OSError:
+        pass
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(sock)
+    os.chmod(sock, 0o777)
+    srv.listen(5)
+    srv.settimeout(30)
+    env = {'PATH': '/usr/bin:/bin'}
     with open(mfn, 'rb') as m, open(efn, 'rb') as e:
-        p = subprocess.run(['s6-setuidgid', 'ternq', ROOT + '/bin/tern-queue'], stdin=m, stdout=e,
-                           stderr=subprocess.DEVNULL, env=env, cwd='/', timeout=30)
-    setspec('tern-queue', None)
+        p = subprocess.Popen(['s6-setuidgid', 'ternq', ROOT + '/bin/tern-queue'], stdin=m, stdout=e,
+                             stderr=subprocess.DEVNULL, env=env, cwd='/')
+        conn, _ = srv.accept()
+        srv.close()
+        setspec('tern-queued', spec)
+        subprocess.run(['s6-setuidgid', 'ternq', ROOT + '/bin/tern-queued', '-1'], stdin=conn.fileno(),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd='/', timeout=30)
+        conn.close()
+        setspec('tern-queued', None)
+        rc = p.wait(timeout=30)
     os.unlink(mfn)
     os.unlink(efn)
-    return p.returncode
+    return rc
 
 
 def deliveries():
@@ -384,8 +404,8 @@ def check_state(label, k, ok_tokens, bad_tokens, problems):
 
 
 def run_queue():
-    """tern-queue: one injection per kill point"""
-    label = 'tern-queue'
+    """tern-queued: one injection per kill point"""
+    label = 'tern-queued'
     ref = TRACES + '/queue.ref'
     rc = inject('qref', tracespec(ref))
     s = Send()
@@ -418,8 +438,14 @@ def run_queue():
             committed += commit
         elif idx < len(pts):
             missed += 1
-        if rc == 0 and was_killed:
-            problems.append('%s k=%d: killed, yet exit code 0' % (label, k))
+        # killed after the answer 0 went out (its log line, its exit): the
+        # client rightly saw 0. Killed before it: the client must not
+        answered = False
+        if was_killed:
+            with open(tr, encoding='latin-1') as f:
+                answered = re.search(r'^sendto\(0<[^>]*>, "\\0', f.read(), re.M) is not None
+        if rc == 0 and was_killed and not answered:
+            problems.append('%s k=%d: killed before its answer, yet exit code 0' % (label, k))
         if rc == 0:
             # still queued intact: todo/N and the complete message in mess/S/N
             todo = os.listdir(Q + '/todo')
@@ -569,7 +595,7 @@ def main():
         assert os.path.isdir(MAILDIR + '/' + d)
     plan = []
     if 'queue' in ONLY:
-        plan.append(('queue', 'tern-queue: killed at every syscall of one injection', run_queue))
+        plan.append(('queue', 'tern-queued: killed at every syscall of one injection', run_queue))
     if 'send' in ONLY:
         plan.append(('send', 'tern-send: killed at every syscall of one delivery cycle',
                      lambda: run_cycle('tern-send', 'tern-send', send_points)))
@@ -604,7 +630,7 @@ def main():
         r = subprocess.run([sys.executable, dur] + queue_exempt + [ref or '/nonexistent'],
                            capture_output=True, text=True)
         diag(r.stdout.strip())
-        ok(r.returncode == 0, 'durability: tern-queue synced every file and directory before exit 0')
+        ok(r.returncode == 0, 'durability: tern-queued synced every file and directory before its answer 0')
         # self test: without the fsync of mess/S the check must fail and name it
         bad = TRACES + '/queue.nodirsync'
         if ref:

@@ -11,7 +11,7 @@ tern_start). See tests/fault/README.
   both are allowed). Meanwhile a killer sends SIGKILL to a random process of
   the instance every 200-800 ms: tern-send, tern-lspawn, tern-rspawn,
   tern-clean, tern-queue, tern-local, tern-smtpd, tern-listen, tern-start,
-  and the s6 programs of the queue service (s6-ipcserver*, s6-sudod,
+  tern-queued (server and per-client processes), the first version's queue service programs (s6-ipcserver*, s6-sudod,
   s6-sudoc), whatever their uid; never s6-svscan, s6-supervise or s6-log
   (the supervision tree itself). s6 restarts what it supervises.
 
@@ -52,7 +52,7 @@ KILL = os.environ.get('LK_KILL', '1') != '0'
 Q = ROOT + '/queue'
 T0 = time.time()
 
-VICTIMS = {'tern-send', 'tern-lspawn', 'tern-rspawn', 'tern-clean', 'tern-queue', 'tern-local',
+VICTIMS = {'tern-send', 'tern-lspawn', 'tern-rspawn', 'tern-clean', 'tern-queue', 'tern-queued', 'tern-local',
            'tern-smtpd', 'tern-listen', 'tern-start', 'tern-remote', 's6-ipcserver', 's6-ipcserverd',
            's6-ipcserver-access', 's6-ipcserver-socketbinder', 's6-sudod', 's6-sudoc', 's6-sudo'}
 

@@ -9,6 +9,7 @@
 #include "common/qqcode.h"
 
 static int isdig(char c) { return c >= '0' && c <= '9'; }
+static int isidc(char c) { return isdig(c) || (c >= 'a' && c <= 'z'); }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -28,12 +29,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   memset(&q, 'x', sizeof q);
   qclient_settext(&q, code, err, errlen, txt, txtlen);
 
-  /* the id: "" or exactly "msg DIGITS qp DIGITS", and then fd 2 said it */
+  /* the id: "" or exactly "msg ID qp DIGITS" (ID: [0-9a-z]+), and then fd 2 said it */
   n = strnlen(q.id, QCLIENT_IDMAX);
   if (n == QCLIENT_IDMAX) abort();
   if (n) {
     if (n + 1 != errlen || memcmp(q.id, err, n) || err[n] != '\n' || memcmp(q.id, "msg ", 4)) abort();
-    for (i = 4; isdig(q.id[i]); i++) {}
+    for (i = 4; isidc(q.id[i]); i++) {}
     if (i == 4 || memcmp(q.id + i, " qp ", 4)) abort();
     for (i += 4; isdig(q.id[i]); i++) {}
     if (i != n || !isdig(q.id[n - 1])) abort();

@@ -243,7 +243,7 @@ try:
 except Exception as e:
     ok(False, "127.0.0.1 (RELAYCLIENT): x@example.net accepted", e)
 end = time.time() + 20
-pat = re.compile(r"starting delivery \d+: msg \d+ to remote x@example\.net$")
+pat = re.compile(r"starting delivery \d+: msg [0-9a-z]+ to remote x@example\.net$")
 hit = False
 while time.time() < end and not hit:
     hit = any(pat.search(l) for l in sender_log().splitlines())

@@ -5,23 +5,27 @@ included), for 70-send-bounce.t.
 
     70-send-bounce.py SOCKET SENDER RCPT < MESSAGE
 
-s6-sudo -e SOCKET with the message on fd 0 and the envelope
-"Fsender\\0Trcpt\\0\\0" on fd 1 (the qmail-queue interface); exits with the
-queue's exit code.
+The queue socket's protocol (tern-queued(8)): the message in 'M' frames,
+the envelope "Fsender\\0Trcpt\\0\\0" in an 'E' frame; exits with the code
+tern-queued answers.
 """
-import os
-import subprocess
+import socket
+import struct
 import sys
 
 sock, sender, rcpt = sys.argv[1], sys.argv[2], sys.argv[3]
 msg = sys.stdin.buffer.read()
-r0, w0 = os.pipe()
-r1, w1 = os.pipe()
-p = subprocess.Popen(["s6-sudo", "-e", sock], stdin=r0, stdout=r1)
-os.close(r0)
-os.close(r1)
-os.write(w0, msg)
-os.close(w0)
-os.write(w1, b"F" + sender.encode() + b"\0T" + rcpt.encode() + b"\0\0")
-os.close(w1)
-sys.exit(p.wait(timeout=20))
+env = b"F" + sender.encode() + b"\0T" + rcpt.encode() + b"\0\0"
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(20)
+s.connect(sock)
+for i in range(0, len(msg), 65536):
+    s.sendall(b"M" + struct.pack(">I", len(msg[i:i + 65536])) + msg[i:i + 65536])
+s.sendall(b"E" + struct.pack(">I", len(env)) + env)
+ans = b""
+while True:
+    b = s.recv(100)
+    if not b:
+        break
+    ans += b
+sys.exit(ans[0] if ans else 81)

@@ -37,9 +37,9 @@ tap_ok $? "a delay warning arrived after delaywarning"
 w=$(reports "$tok" | head -n 1)
 facts "$w" > "$ROOT/w.txt" 2>&1; sed 's/^/# /' "$ROOT/w.txt"
 tap_is "$(sed -n 2p "$ROOT/w.txt")" "rfc822; defer@demo.test delayed 4.2.1" "Action: delayed, Status 4.2.1"
-grep -q " delay warning msg [0-9]* qp [0-9]* to <joe@demo.test>" "$LOG"
+grep -q " delay warning msg [0-9a-z]* qp [0-9]* to <joe@demo.test>" "$LOG"
 tap_ok $? "the warning is logged"
-wait_for 10 grep -q "delay warning msg [0-9]*: not sent (null sender)" "$LOG"; tap_ok $? "no warning to <>"
+wait_for 10 grep -q "delay warning msg [0-9a-z]*: not sent (null sender)" "$LOG"; tap_ok $? "no warning to <>"
 # a restart of tern-send and another retry: no second warning
 n=$(grep -c "deferral: mailbox_busy" "$LOG")
 s6-svc -t "$ROOT/service/send"
@@ -49,7 +49,7 @@ sleep 1
 s6-svc -a "$ROOT/service/send"
 wait_for 10 sh -c "[ \$(grep -c 'deferral: mailbox_busy' '$LOG') -ge $((n + 2)) ]"
 sleep 1
-tap_is "$(grep -c ' delay warning msg [0-9]* qp' "$LOG")" 1 "one warning per message, also across a restart"
+tap_is "$(grep -c ' delay warning msg [0-9a-z]* qp' "$LOG")" 1 "one warning per message, also across a restart"
 
 # past queuelifetime: the next retry bounces
 now=$(date +%s); [ $((now - start)) -lt 11 ] && sleep $((11 - (now - start)))

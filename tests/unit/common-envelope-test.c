@@ -29,7 +29,11 @@ static const struct frow feeds[] = {
   { L("Fa\0Xb\0\0"), ENVELOPE_EFORMAT, 3, 0 },                   /* other type */
   { L("Fa\0Fb\0\0"), ENVELOPE_EFORMAT, 3, 0 },
   { L("Fa\0T\0\0"), ENVELOPE_EFORMAT, 4, 1 },                    /* empty recipient */
-  { L("Fa\r\nb\0Tc\0\0"), ENVELOPE_DONE, 10, 1 },                /* bytes are the caller's problem */
+  { L("Fa\rb\0Tc\0\0"), ENVELOPE_DONE, 9, 1 },                  /* CR: the caller's problem */
+  /* a LF in an address: tern-send's reader (envelope_next) refuses it, so
+     the injector must too, or an accepted message is never delivered */
+  { L("Fa\r\nb\0Tc\0\0"), ENVELOPE_EFORMAT, 3, 0 },
+  { L("Fmallory@demo.test\0Talice@demo.test\nX: y\0\0"), ENVELOPE_EFORMAT, 35, 1 },
 };
 
 static void run_row(const struct frow *r, int bytewise)
@@ -140,6 +144,7 @@ static void t_next(void **st)
       { L("T"), -1 },
       { L("\0"), 0 },
       { L(""), 0 },
+      { L("Fa\0Tb\nX: y\0"), -1 },   /* a LF in a value: refused as envelope_feed refuses it */
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
       int r, k = 0;
