@@ -59,10 +59,17 @@ user() { # name group home
   useradd --system --no-create-home --home-dir "$3" --shell $nologin -g "$2" "$1" || die "useradd $1"
 }
 group tern; group ternnofiles; group ternl; group terntls; group ternauth
+group ternr
 user ternd ternnofiles /nonexistent
 user ternq tern /nonexistent
 user terns tern /nonexistent
-user ternr tern /nonexistent
+# ternr (tern-rspawn, tern-remote: they parse what remote servers say) has
+# a group of its own and is no member of tern, so nothing in the queue
+# opens for it: tern-send hands it each message as a descriptor. An older
+# install made tern its group: moved here.
+user ternr ternr /nonexistent
+[ "$(id -gn ternr)" = ternr ] || usermod -g ternr ternr || die "usermod -g ternr ternr"
+if id -nG ternr | tr ' ' '\n' | grep -qx tern; then gpasswd -d ternr tern >/dev/null || die "gpasswd -d ternr tern"; fi
 user ternl ternl /nonexistent
 user ternalias ternnofiles /nonexistent
 user terntls terntls /nonexistent
@@ -84,10 +91,13 @@ d() { # mode owner:group path...
 
 d 0755 root:root "$H" "$H/bin" "$H/control" "$H/users" "$H/sock" "$H/service" "$H/log" "$H/mail"
 d 0755 ternalias:ternnofiles "$H/alias"
-# tern-remote's private files (remote/auth: relay credentials), ternr's only
-d 0700 ternr:tern "$H/remote"
+# tern-remote's private files (remote/auth: relay credentials; remote/tcpto:
+# the connect timeout table, tern-remote(8)), ternr's only
+d 0700 ternr:ternr "$H/remote"
 [ -e "$H/remote/auth" ] || : > "$H/remote/auth"
-chown ternr:tern "$H/remote/auth"; chmod 0600 "$H/remote/auth"
+chown ternr:ternr "$H/remote/auth"; chmod 0600 "$H/remote/auth"
+[ -e "$H/remote/tcpto" ] || head -c 1024 /dev/zero > "$H/remote/tcpto"
+chown ternr:ternr "$H/remote/tcpto"; chmod 0600 "$H/remote/tcpto"
 
 # --- the queue: qmail's layout and modes (tern-queue(8)) ---
 Q=$H/queue
@@ -105,8 +115,8 @@ done
 chown terns:tern "$Q/lock/sendmutex"; chmod 0600 "$Q/lock/sendmutex"
 [ -p "$Q/lock/trigger" ] || mkfifo "$Q/lock/trigger"
 chown terns:tern "$Q/lock/trigger"; chmod 0622 "$Q/lock/trigger"
-[ -e "$Q/lock/tcpto" ] || head -c 1024 /dev/zero > "$Q/lock/tcpto"
-chown ternr:tern "$Q/lock/tcpto"; chmod 0644 "$Q/lock/tcpto"
+# an older install's table in the queue: tern-remote keeps it in remote/ now
+rm -f "$Q/lock/tcpto"
 
 # --- programs ---
 programs "$H/bin"

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,6 +69,13 @@ struct chio {
 };
 static struct chio io[2] = { { FD_LCMD, FD_LRES, -1, -1, STRALLOC_ZERO, 0, 0 },
                              { FD_RCMD, FD_RRES, -1, -1, STRALLOC_ZERO, 0, 0 } };
+
+/* the remote channel's requests in io[1].out, oldest first: the bytes of
+   each not yet written and the message descriptor that goes with its
+   first byte (-1 once sent). At most one request per slot is unwritten. */
+struct rpend { size_t left; int fd; };
+static struct rpend rq[256];
+static unsigned rqhead, rqlen;
 
 /* the concurrency of channel c in force */
 static unsigned conc(int c)
@@ -324,21 +332,48 @@ static void log_start(unsigned long d, const char *qid, int c, const char *r)
   logn(6, v);
 }
 
+/* the message file of m, read-only, for tern-rspawn (tern-remote reads
+   it on fd 0 and can open nothing of the queue itself); -1 if it cannot
+   be opened. The one place that names the message file for delivery. */
+static int mess_open(const struct msg *m)
+{
+  char fn[QFN_MAX];
+  qfn_split(fn, "mess", m->id);
+  return open(fn, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+}
+
+/* the message of a remote unit could not be opened: Z for each recipient */
+static void unit_noopen(struct job *jb, size_t a, size_t b)
+{
+  static const char t[] = "Unable to open the message file. (#4.3.0)";
+  const char *qid = MSG(jb->m)->qid;
+  for (size_t k = a; k < b; k++) {
+    unsigned long d = dnext++;
+    log_start(d, qid, 1, jb->buf + jb->recs[k] + 1);
+    result(jb, jb->recs[k], d, 'Z', t, sizeof t - 1);
+  }
+}
+
 /* start the next unit of job j on its channel (a slot is free) */
 static void unit_start(size_t j)
 {
   struct job *jb = JOB(j);
   struct msg *m = MSG(jb->m);
-  int c = jb->chan;
+  int c = jb->chan, mfd = -1;
   size_t u = jb->nextunit++, a = jb->ustart[u], b = jb->ustart[u + 1];
   unsigned slot;
   char num[24], dn[24];
-  size_t nl;
+  size_t nl, before = io[c].out.len;
 
   if (c == 0 && strlen(jb->buf + jb->recs[a] + 1) > ADDR_MAX) {
     unsigned long d = dnext++;
     log5("starting delivery ", fmtu(dn, d), ": msg ", m->qid, " to local (address too long)");
     result(jb, jb->recs[a], d, 'D', "Sorry, address too long. (#5.1.3)", 33);
+    return;
+  }
+  if (c == 1 && (mfd = mess_open(m)) < 0) {
+    log3("warning: unable to open the message file of msg ", m->qid, "");
+    unit_noopen(jb, a, b);
     return;
   }
   for (slot = 0; slot < conc(c); slot++) if (!dlvs[c][slot].used) break;
@@ -362,6 +397,10 @@ static void unit_start(size_t j)
     log_start(dnext++, m->qid, c, r);
   }
   cmd_append(c, "", 1);
+  if (c == 1) {
+    rq[(rqhead + rqlen) % 256].left = io[c].out.len - before;
+    rq[(rqhead + rqlen++) % 256].fd = mfd;
+  }
   jobs_status();
 }
 
@@ -489,10 +528,56 @@ static void readres(int c)
   replies(c);
 }
 
+/* send len bytes of one request on the socket s, with the descriptor fd
+   (SCM_RIGHTS) unless it is -1. As send(2). */
+static ssize_t sendreq(int s, const char *buf, size_t len, int fd)
+{
+  union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } cb;
+  struct iovec v = { (void *)buf, len };
+  struct msghdr mh;
+  memset(&mh, 0, sizeof mh);
+  mh.msg_iov = &v;
+  mh.msg_iovlen = 1;
+  if (fd >= 0) {
+    struct cmsghdr *h;
+    memset(&cb, 0, sizeof cb);
+    mh.msg_control = cb.b;
+    mh.msg_controllen = sizeof cb.b;
+    h = CMSG_FIRSTHDR(&mh);
+    h->cmsg_level = SOL_SOCKET;
+    h->cmsg_type = SCM_RIGHTS;
+    h->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(h), &fd, sizeof fd);
+  }
+  return sendmsg(s, &mh, MSG_NOSIGNAL);
+}
+
+/* the remote channel: one request per sendmsg, its descriptor with its
+   first byte, so that tern-rspawn pairs them in order */
+static ssize_t writeremote(struct chio *x)
+{
+  size_t off = 0;
+  while (rqlen) {
+    struct rpend *p = rq + rqhead;
+    ssize_t r = sendreq(x->cmd, x->out.s + off, p->left, p->fd);
+    if (r < 0) {
+      if (off) break;
+      return -1;
+    }
+    if (p->fd >= 0) { close(p->fd); p->fd = -1; }
+    p->left -= (size_t)r;
+    off += (size_t)r;
+    if (p->left) break;
+    rqhead = (rqhead + 1) % 256;
+    rqlen--;
+  }
+  return (ssize_t)off;
+}
+
 static void writecmd(int c)
 {
   struct chio *x = io + c;
-  ssize_t r = write(x->cmd, x->out.s, x->out.len);
+  ssize_t r = c == 1 ? writeremote(x) : write(x->cmd, x->out.s, x->out.len);
   if (r < 0) {
     if (errno == EINTR || errno == EAGAIN) return;
     log1("alert: oh no! lost spawn connection! dying...");

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,6 +33,11 @@ static struct slot slots[SPAWN_SLOTS];
 static const struct spawn_plug *plug;
 static char req[SPAWNREQ_MAX];
 static size_t reqlen;
+/* passfd: the descriptors received and not yet paired with a request, in
+   the order they came (one per request, sent with its first byte) */
+#define FDQ_MAX 256
+static int fdq[FDQ_MAX];
+static unsigned fdqhead, fdqlen;
 
 void spawn_reply(unsigned char slot, const char *body, size_t len)
 {
@@ -70,24 +76,38 @@ pid_t spawn_fork(int in, int *fd)
   return pid;
 }
 
+/* the next received descriptor, for a request just framed (passfd) */
+static int fdq_pop(void)
+{
+  int fd;
+  if (!fdqlen) strerr_dief1x(111, "protocol error from tern-send: a request without its descriptor");
+  fd = fdq[fdqhead];
+  fdqhead = (fdqhead + 1) % FDQ_MAX;
+  fdqlen--;
+  return fd;
+}
+
 /* one framed request: refused, answered at once, or a child started */
 static void request(const struct spawnreq *r)
 {
   struct slot *s;
   pid_t pid;
-  int fd = -1;
+  int fd = -1, msg = plug->passfd ? fdq_pop() : -1;
   if (r->slot >= SPAWN_SLOTS) {
     strerr_warnw1x("request for a slot out of range");
     plug->refuse(r, 0);
+    if (msg >= 0) close(msg);
     return;
   }
   s = slots + r->slot;
   if (s->pid) {
     strerr_warnw1x("request for a busy slot");
     plug->refuse(r, 1);
+    if (msg >= 0) close(msg);
     return;
   }
-  pid = plug->start(r, &fd);
+  pid = plug->start(r, msg, &fd);
+  if (msg >= 0) close(msg);
   if (!pid) return;
   s->pid = pid;
   s->fd = fd;
@@ -97,11 +117,42 @@ static void request(const struct spawnreq *r)
   s->overflow = 0;
 }
 
+/* passfd: recvmsg on fd 0 into buf; each descriptor that came with the
+   bytes goes to the end of fdq. As read(2). */
+static ssize_t recvfds(char *buf, size_t len)
+{
+  union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int) * 4)]; } cb;
+  struct iovec v = { buf, len };
+  struct msghdr mh;
+  struct cmsghdr *c;
+  ssize_t r;
+  memset(&mh, 0, sizeof mh);
+  mh.msg_iov = &v;
+  mh.msg_iovlen = 1;
+  mh.msg_control = cb.b;
+  mh.msg_controllen = sizeof cb.b;
+  r = recvmsg(0, &mh, MSG_CMSG_CLOEXEC);
+  if (r <= 0) return r;
+  for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+    size_t n;
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < n; i++) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      if (fdqlen == FDQ_MAX) strerr_dief1x(111, "protocol error from tern-send: too many descriptors ahead of their requests");
+      fdq[(fdqhead + fdqlen++) % FDQ_MAX] = fd;
+    }
+  }
+  if (mh.msg_flags & MSG_CTRUNC) strerr_dief1x(111, "descriptors from tern-send were dropped (MSG_CTRUNC)");
+  return r;
+}
+
 /* read what tern-send wrote and act on every whole request; 0 at end of file */
 static int readreq(void)
 {
   size_t pos = 0;
-  ssize_t r = read(0, req + reqlen, sizeof req - reqlen);
+  ssize_t r = plug->passfd ? recvfds(req + reqlen, sizeof req - reqlen) : read(0, req + reqlen, sizeof req - reqlen);
   if (r == -1) {
     if (errno == EINTR || errno == EAGAIN) return 1;
     strerr_diefu1sys(111, "read requests from tern-send");

@@ -15,10 +15,15 @@
 
 struct spawn_plug {
   size_t outmax;                 /* bytes of a child's output kept */
+  /* 1: fd 0 is a Unix socket and every request comes with one descriptor
+     (SCM_RIGHTS, sent with the request's first byte): the message to
+     deliver. 0: fd 0 is read plainly and no descriptor comes. */
+  int passfd;
   /* r->slot is in range and free. Either start one child (spawn_fork) and
      return its pid with *fd = the read end of its output pipe, or write
-     the reply now (spawn_reply) and return 0. */
-  pid_t (*start)(const struct spawnreq *r, int *fd);
+     the reply now (spawn_reply) and return 0. msg is the request's
+     descriptor (passfd) or -1; the loop closes it after start returns. */
+  pid_t (*start)(const struct spawnreq *r, int msg, int *fd);
   /* r->slot is out of range (busy = 0) or has a child still (busy = 1):
      write the reply now (spawn_reply) */
   void (*refuse)(const struct spawnreq *r, int busy);
@@ -30,7 +35,10 @@ struct spawn_plug {
 
 /* Run the loop until end of file on fd 0 and no child is left: returns 0
    then. Dies (exit 111, a message on fd 2) on a request spawnreq cannot
-   frame, a failed write to tern-send, or a system error. */
+   frame, a failed write to tern-send, or a system error; with passfd also
+   on a request that came without its descriptor, or descriptors the
+   kernel dropped (MSG_CTRUNC): requests and descriptors would no longer
+   pair up. */
 extern int spawn_main(const struct spawn_plug *p);
 
 /* write slot and body[0..len) to tern-send (fd 1); dies (111) on failure */

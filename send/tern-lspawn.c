@@ -249,7 +249,7 @@ static int lookup(unsigned char slot, const char *local, size_t llen, struct who
 
 /* the spawn.h start step: check the request, look the recipient up, open
    the message, start tern-local */
-static pid_t start(const struct spawnreq *q, int *outfd)
+static pid_t start(const struct spawnreq *q, int msg, int *outfd)
 {
   unsigned char slot = q->slot;
   const char *n = q->num, *rcpt, *at;
@@ -261,6 +261,7 @@ static pid_t start(const struct spawnreq *q, int *outfd)
   struct stat st;
   int fd;
 
+  (void)msg;   /* tern-lspawn opens the message itself (passfd 0) */
   if (q->nrcpt != 1) {
     replys(slot, 'D', "Internal error: a local request needs exactly one recipient. (#5.3.5)");
     return 0;
@@ -343,7 +344,7 @@ static void done(unsigned char slot, int st, char *text, size_t len, int truncat
 
 int main(void)
 {
-  static const struct spawn_plug plug = { TEXT_MAX, start, refuse, done };
+  static const struct spawn_plug plug = { TEXT_MAX, 0, start, refuse, done };
   struct passwd *pw;
   size_t ddlen;
   PROG = "tern-lspawn";

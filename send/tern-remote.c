@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -935,13 +936,13 @@ static void deliver(void)
 {
   static struct txt t;
   why.n = 0;
-  tcptofd = open("queue/lock/tcpto", O_RDWR | O_CLOEXEC | O_NOFOLLOW);   /* -1: no table */
+  tcptofd = open(TCPTO_PATH, O_RDWR | O_CLOEXEC | O_NOFOLLOW);   /* -1: no table */
   for (int i = 0; i < ntg; i++) {
     cur = &tg[i];
     if (tcpto_file_dead(tcptofd, cur->ip, (uint64_t)time(0), (unsigned long)getpid())) {
       why.n = 0; why.s[0] = 0;
       tcat(&why, "Skipped "); hostip(&why);
-      tcat(&why, ": its connections timed out recently (queue/lock/tcpto).");
+      tcat(&why, ": its connections timed out recently (remote/tcpto).");
       continue;
     }
     if ((curlvl = danelevel()) < 0) { lvlfail(curlvl); continue; }
@@ -984,6 +985,7 @@ static void daneprep(void)
 int main(int argc, char **argv)
 {
   signal(SIGPIPE, SIG_IGN);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);   /* no other ternr process reads our fd 0 through /proc */
   args(argc, argv);
   if (chdir(home_get()) == -1) finish1('Z', "Unable to switch to the home directory. (#4.3.0)");
   readcontrols();

@@ -1,6 +1,8 @@
 /* tern-rspawn: start one tern-remote per request from tern-send and turn its
-   reports into spawner replies. Runs as ternr, cwd HOME, started by
-   tern-start; core program (skalibs only). See tern-rspawn.8. */
+   reports into spawner replies. Runs as ternr (not in group tern: it
+   cannot open anything in the queue), cwd HOME, started by tern-start;
+   each request comes with the message as an open descriptor from
+   tern-send. Core program (skalibs only). See tern-rspawn.8. */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -9,6 +11,7 @@
 #include <pwd.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <skalibs/strerr.h>
@@ -107,30 +110,25 @@ static void replypre(unsigned char slot, const struct job *j)
   spawn_reply(slot, outbuf, w);
 }
 
-/* the spawn.h start step: check the request, open the message, start
-   tern-remote domain sender size recipient... */
-static pid_t start(const struct spawnreq *q, int *outfd)
+/* the spawn.h start step: check the request and the message descriptor
+   tern-send sent with it, start tern-remote domain sender size
+   recipient... with the message on fd 0 */
+static pid_t start(const struct spawnreq *q, int fd, int *outfd)
 {
   unsigned char slot = q->slot;
   struct job *j = jobs + slot;
   uint64_t num;
-  char fn[QFN_MAX];
   const char *domain;
   const char *argv[RREPORT_RCPT_MAX + 5];
   size_t argc = 0;
   char sizebuf[24];
   struct stat st;
-  int fd;
   pid_t pid;
 
   if (!qfn_scanu64(q->num, strlen(q->num), &num)) { replyall(slot, q->nrcpt, 'D', "Internal error: bad message number. (#5.3.5)"); return 0; }
   domain = precheck(q, j);
   if (!domain) { replypre(slot, j); return 0; }
-  qfn_split(fn, "queue/mess", num);
-  fd = open(fn, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-  if (fd == -1) { replyall(slot, q->nrcpt, 'Z', "Unable to open the message file. (#4.3.0)"); return 0; }
   if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_uid != ternq) {
-    close(fd);
     replyall(slot, q->nrcpt, 'Z', "Message file has the wrong type or owner. (#4.3.0)");
     return 0;
   }
@@ -146,7 +144,6 @@ static pid_t start(const struct spawnreq *q, int *outfd)
     execv(remote, (char *const *)argv);
     _exit(111);
   }
-  close(fd);
   if (pid == -1) { replyall(slot, q->nrcpt, 'Z', "Out of resources: unable to start tern-remote. (#4.3.0)"); return 0; }
   if (pid == -2) { replyall(slot, q->nrcpt, 'Z', "Unable to fork tern-remote. (#4.3.0)"); return 0; }
   return pid;
@@ -154,9 +151,13 @@ static pid_t start(const struct spawnreq *q, int *outfd)
 
 int main(void)
 {
-  static const struct spawn_plug plug = { RREPORT_IN_MAX, start, refuse, done };
+  static const struct spawn_plug plug = { RREPORT_IN_MAX, 1, start, refuse, done };
   struct passwd *pw;
   PROG = "tern-rspawn";
+  /* the tern-remote children run as the same user and parse what remote
+     servers say: none of them may trace this process (and take the
+     descriptors tern-send passes it) */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) strerr_diefu1sys(111, "prctl PR_SET_DUMPABLE");
   {
     const char *h = home_get();
     size_t hl = strlen(h);
@@ -166,11 +167,7 @@ int main(void)
     if (chdir(h) == -1) strerr_diefu2sys(111, "chdir to ", h);
   }
   pw = getpwnam("ternq");
-  if (pw) ternq = pw->pw_uid;
-  else {
-    struct stat st;
-    if (stat("queue/mess", &st) == -1) strerr_diefu1sys(111, "find user ternq or stat queue/mess");
-    ternq = st.st_uid;
-  }
+  if (!pw) strerr_dief1x(111, "unknown user ternq");
+  ternq = pw->pw_uid;
   return spawn_main(&plug);
 }

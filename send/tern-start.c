@@ -1,13 +1,15 @@
 /* tern-start: runs as root from the send service. Creates the pipes between
-   tern-send and its helpers, starts tern-lspawn (root), tern-rspawn (ternr,
-   if installed) and tern-clean (ternq), then becomes terns and execs
-   tern-send. Reads nothing, writes only error lines on fd 2. See
-   tern-start.8. */
+   tern-send and its helpers (a socket pair to tern-rspawn, which gets each
+   message as a descriptor), starts tern-lspawn (root), tern-rspawn (ternr,
+   its own group only, if installed) and tern-clean (ternq), then becomes
+   terns and execs tern-send. Reads nothing, writes only error lines on
+   fd 2. See tern-start.8. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -36,10 +38,17 @@ static void getid(struct id *u)
   u->gid = pw->pw_gid;
 }
 
-/* gid tern, groups tern plus the user's own; returns only as u */
+/* gid tern, groups tern plus the user's own; returns only as u. ternr
+   (tern-rspawn, tern-remote: they talk to remote servers) gets its own
+   group only, so that nothing in the queue opens for it. */
 static void become(const struct id *u)
 {
   gid_t g[2];
+  if (!strcmp(u->name, "ternr")) {
+    if (u->gid == tern_gid) strerr_dief1x(111, "user ternr has group tern: rerun install.sh, which gives it its own group");
+    priv_drop(PROG, u->uid, u->gid, 1, &u->gid);
+    return;
+  }
   g[0] = tern_gid;
   g[1] = u->gid;
   priv_drop(PROG, u->uid, tern_gid, u->gid == tern_gid ? 1 : 2, g);
@@ -103,8 +112,13 @@ int main(void)
     if (fd >= 9) { close(fd); break; }
   }
   if (pipecoe(lcmd) < 0 || pipecoe(lres) < 0 || pipecoe(ccmd) < 0
-      || pipecoe(cres) < 0 || pipecoe(rcmd) < 0 || pipecoe(rres) < 0)
+      || pipecoe(cres) < 0 || pipecoe(rres) < 0)
     strerr_diefu1sys(111, "create pipes");
+  /* tern-send -> tern-rspawn: a Unix socket, one way, so that each request
+     can carry its message as a descriptor (SCM_RIGHTS) */
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, rcmd) < 0
+      || shutdown(rcmd[0], SHUT_WR) < 0 || shutdown(rcmd[1], SHUT_RD) < 0)
+    strerr_diefu1sys(111, "create the socket pair to tern-rspawn");
 
   child("tern-lspawn", "tern-start (lspawn)", prog[0], lcmd[0], lres[1], 0);
   if (remote) child("tern-rspawn", "tern-start (rspawn)", prog[1], rcmd[0], rres[1], &r);

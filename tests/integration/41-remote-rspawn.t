@@ -2,10 +2,12 @@
 # 41-remote-rspawn.t: tern-rspawn speaking the spawner protocol (tern-rspawn(8)):
 # start-up byte, requests, replies; conversion of tern-remote's reports
 # (r/h/s + K/Z/D) with a fake tern-remote that misbehaves on purpose
-# (crash, garbage, no output, too much output, exit codes); message file
-# checks; and one end-to-end delivery with the real tern-remote to a sink on
+# (crash, garbage, no output, too much output, exit codes); the message
+# comes as a descriptor with each request (SCM_RIGHTS on the socket pair
+# tern-start makes), and its checks; a request without one is a protocol
+# error; and one end-to-end delivery with the real tern-remote to a sink on
 # 127.0.0.1 through smtproutes. Every read has a deadline.
-import importlib.machinery, os, select, shutil, subprocess, sys, tempfile, time
+import importlib.machinery, os, select, shutil, socket, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -34,8 +36,11 @@ esac
 
 class Spawner:
     def __init__(self, root):
+        self.root = root
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.p = subprocess.Popen([os.path.join(root, "bin", "tern-rspawn")], cwd=root,
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                  stdin=theirs, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        theirs.close()
         self.buf = b""
 
     def read(self, n, deadline):
@@ -67,11 +72,22 @@ class Spawner:
             recs.append((rec[:1].decode(), rec[1:].decode("utf-8", "replace")))
         return slot, recs
 
-    def send(self, slot, n, sender, rcpts):
+    def send(self, slot, n, sender, rcpts, path=None, fd=True):
+        """a request for message n, with queue/mess/S/n (or path) as its
+        descriptor; fd=False: without one"""
         req = bytes([slot]) + str(n).encode() + b"\0" + sender.encode() + b"\0"
         req += b"".join(r.encode() + b"\0" for r in rcpts) + b"\0"
-        self.p.stdin.write(req)
-        self.p.stdin.flush()
+        if not fd:
+            self.sock.sendall(req)
+            return
+        if path is None:
+            path = os.path.join(self.root, "queue/mess/%d/%d" % (int(n) % 23, int(n)))
+        d = os.open(path, os.O_RDONLY)
+        try:
+            sent = socket.send_fds(self.sock, [req], [d])
+            self.sock.sendall(req[sent:])
+        finally:
+            os.close(d)
 
 
 def main():
@@ -81,7 +97,7 @@ def main():
     if not (os.path.exists(RSPAWN) and os.path.exists(REMOTE)):
         print("1..0 # SKIP send/tern-rspawn or send/tern-remote not built")
         return 0
-    tap.plan(19)
+    tap.plan(20)
     root = tempfile.mkdtemp(prefix="tern-rspawn-")
     try:
         os.makedirs(os.path.join(root, "bin"))
@@ -147,10 +163,10 @@ def main():
         sp.send(5, 101, "ok@x.test", ["a@example.test"])
         slot, r = sp.reply(1)
         tap.ok(r[0][0] == "Z" and "owner" in r[0][1], "message file with the wrong owner: Z", r)
-        sp.send(5, 999999, "ok@x.test", ["a@example.test"])
+        sp.send(5, 999999, "ok@x.test", ["a@example.test"], path="/dev/null")
         slot, r = sp.reply(1)
-        tap.ok(r[0][0] == "Z" and "open" in r[0][1], "missing message file: Z", r)
-        sp.send(5, "12x", "ok@x.test", ["a@example.test"])
+        tap.ok(r[0][0] == "Z" and "type" in r[0][1], "a descriptor that is no regular file (/dev/null): Z", r)
+        sp.send(5, "12x", "ok@x.test", ["a@example.test"], path=mess(100))
         slot, r = sp.reply(1)
         tap.ok(r[0][0] == "D" and "number" in r[0][1], "bad message number: D", r)
         sp.send(200, 100, "ok@x.test", ["a@example.test"])
@@ -185,13 +201,27 @@ def main():
         finally:
             sink.stop()
 
-        sp.p.stdin.close()
+        sp.sock.close()
         try:
             rc = sp.p.wait(timeout=10)
         except subprocess.TimeoutExpired:
             sp.p.kill()
             rc = None
-        tap.ok(rc == 0, "EOF on the command pipe: exits 0", rc)
+        tap.ok(rc == 0, "EOF on the command socket: exits 0", rc)
+
+        # a request without its descriptor: requests and descriptors no
+        # longer pair up, so tern-rspawn stops (111), as on any protocol error
+        shutil.copy(RSPAWN, fake)   # any program: it must never run
+        sp = Spawner(root)
+        sp.read(1, time.time() + 5)
+        sp.send(0, 100, "ok@x.test", ["a@example.test"], fd=False)
+        try:
+            rc = sp.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            sp.p.kill()
+            rc = None
+        err = sp.p.stderr.read().decode(errors="replace")
+        tap.ok(rc == 111 and "without its descriptor" in err, "a request without a descriptor: exit 111, logged", (rc, err))
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return 1 if tap.failed else 0

@@ -35,7 +35,7 @@ m=$(grep '<sender@demo.test>' "$ROOT/qr1" | sed 's/.*#\([0-9]*\)  \([0-9]*\) .*/
 n=${m% *}; sz=${m#* }
 tap_is "$sz" "$(stat -c %s "$ROOT/queue/mess/$((n % 23))/$n" 2>/dev/null)" "qread: #id is the mess file's inode, size its size"
 
-tap_is "$(s6-setuidgid ternr "$B/tern-qstat" | head -n 1)" "messages in queue: 2" "qstat works for a member of group tern"
+tap_is "$(s6-setuidgid terns "$B/tern-qstat" | head -n 1)" "messages in queue: 2" "qstat works for a member of group tern"
 s6-setuidgid nobody "$B/tern-qstat" > "$ROOT/qs.out" 2>&1
 rc=$?
 tap_ok "$( [ $rc = 111 ] && grep -q 'group tern' "$ROOT/qs.out"; echo $?)" "qstat as nobody: exit 111 with a hint ($rc)"
