@@ -1,6 +1,6 @@
 # local/: programs of this family (see the top Makefile)
 CORE += local/tern-local local/tern-newu
-local/tern-local: local/dotfile.o
+local/tern-local: local/deliver.o local/dotfile.o
 
 UNIT_TESTS += tests/unit/local-dotfile-test
 UNIT_EXTRA_local-dotfile := local/dotfile.o

@@ -16,7 +16,7 @@ CORE += send/tern-start send/tern-lspawn send/tern-send
 # and tern-clean (files.*)
 send/tern-send: send/sched.o send/slog.o send/files.o send/sconf.o send/msgs.o send/todo.o send/jobs.o send/bounce.o
 # the spawner loop and the request framer, shared by tern-lspawn and tern-rspawn
-send/tern-lspawn: send/spawn.o send/spawnreq.o
+send/tern-lspawn: send/spawn.o send/spawnreq.o local/deliver.o local/dotfile.o
 # the spawner request framer: unit test and fuzz harness
 UNIT_TESTS += tests/unit/send-spawnreq-test
 UNIT_EXTRA_send-spawnreq := send/spawnreq.o

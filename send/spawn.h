@@ -51,4 +51,10 @@ extern void spawn_reply(unsigned char slot, const char *body, size_t len);
    (non-blocking, close-on-exec); in stays open. -1: no pipe, -2: no fork
    (errno set; nothing left open but in). */
 extern pid_t spawn_fork(int in, int *fd);
+
+/* In a child of spawn_fork that will not exec: forget what the parent
+   holds of other deliveries (the request buffer, every slot's collected
+   output: zeroed) and close every descriptor from 3 up, as the
+   close-on-exec flags would have at an exec. Never fails. */
+extern void spawn_nexec(void);
 #endif

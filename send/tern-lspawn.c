@@ -1,7 +1,8 @@
 /* tern-lspawn: the local delivery spawner. Runs as root (started by
    tern-start), reads tern-send's requests on fd 0, looks each recipient up
-   (users/cdb, else the password database, else ternalias), runs
-   HOME/bin/tern-local as that user with the message on fd 0, and writes one
+   (users/cdb, else the password database, else ternalias), forks a child
+   that drops to that user and delivers with the message on fd 0 (tern-local's
+   delivery, local/deliver.c, called without an exec), and writes one
    reply per request on fd 1. Log on fd 2. See tern-lspawn.8. */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,13 +24,13 @@
 #include "common/addr.h"
 #include "common/priv.h"
 #include "send/spawn.h"
+#include "local/deliver.h"
 
 #define TEXT_MAX 4000              /* reply text cap, bytes */
 #define NAME_MAX_PW 32             /* passwd names we try (qmail-getpw: < 32) */
 
 static uid_t ternq_uid;
 static char defaultdelivery[CTL_LINE_MAX];
-static char localprog[4200];
 static char aliashome[1024];
 
 /* ---- replies ---- */
@@ -193,8 +194,11 @@ static int lookup_pw(const char *local, size_t llen, struct who *w)
 
 /* ---- requests ---- */
 
-/* start tern-local as user w with fd 0 = the message fd (closed here):
-   its pid, or 0 when a reply was written */
+/* deliver as user w in a forked child with fd 0 = the message fd (closed
+   here): the child forgets the other deliveries and every other
+   descriptor, drops to w's uid, gid and group (priv_drop: checked, never
+   root), then runs tern-local's delivery as a function, without an exec.
+   The child's pid, or 0 when a reply was written */
 static pid_t deliver(unsigned char slot, const struct who *w, const char *local, const char *domain,
                      const char *sender, int fd, int *outfd)
 {
@@ -204,7 +208,15 @@ static pid_t deliver(unsigned char slot, const struct who *w, const char *local,
   if (!pid) {
     char const *argv[11];
     gid_t g = w->gid;
+    /* domain and sender point into the request buffer spawn_nexec zeroes */
+    static char dom[SPAWNREQ_ADDR_MAX + 1], snd[SPAWNREQ_ADDR_MAX + 1];
+    strncpy(dom, domain, SPAWNREQ_ADDR_MAX);
+    strncpy(snd, sender, SPAWNREQ_ADDR_MAX);
+    domain = dom;
+    sender = snd;
+    spawn_nexec();
     priv_drop("tern-lspawn", w->uid, w->gid, 1, &g);
+    PROG = "tern-local";
     argv[0] = "tern-local";
     argv[1] = "--";
     argv[2] = w->user;
@@ -216,9 +228,7 @@ static pid_t deliver(unsigned char slot, const struct who *w, const char *local,
     argv[8] = sender;
     argv[9] = defaultdelivery;
     argv[10] = 0;
-    execv(localprog, (char *const *)argv);
-    fd_write(2, "Unable to run tern-local. (#4.3.0)\n", 35);
-    _exit(111);
+    _exit(local_deliver(10, (char *const *)argv));
   }
   close(fd);
   return pid;
@@ -350,9 +360,6 @@ int main(void)
   PROG = "tern-lspawn";
 
   if (chdir(home_get()) < 0) strerr_diefu2sys(111, "chdir to ", home_get());
-  if (strlen(home_get()) > sizeof localprog - 20) strerr_dief1x(111, "home directory name too long");
-  strcpy(localprog, home_get());
-  strcat(localprog, "/bin/tern-local");
   if (strlen(home_get()) + 7 > sizeof aliashome) strerr_dief1x(111, "home directory name too long");
   strcpy(aliashome, home_get());
   strcat(aliashome, "/alias");
