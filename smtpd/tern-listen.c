@@ -45,9 +45,11 @@
 #define MODE_PLAIN 0      /* no TLS */
 #define MODE_STARTTLS 1   /* tern-tlsd beside tern-smtpd, started on request */
 #define MODE_SMTPS 2      /* tern-tlsd beside tern-smtpd, TLS from the start (RFC 8314) */
-/* nkids: its sessions; each listener has the limits (-c, -C, -R, stress)
-   to itself, so a flood on one never takes another's slots */
-struct listener { const char *name; unsigned short port; int mode; const char *rules; unsigned long nkids; };
+/* nkids: its live sessions (children not yet reaped); each listener has
+   the limits (-c, -C, -R, stress) to itself, so a flood on one never
+   takes another's slots; paused: at -c, its sockets are not polled (new
+   connections wait in the kernel's listen queue) */
+struct listener { const char *name; unsigned short port; int mode; const char *rules; unsigned long nkids; int paused; };
 static struct listener lns[LISTENERS_MAX];
 static unsigned nlns;
 
@@ -614,6 +616,22 @@ static void take(struct lsock l, char **prog)
   }
 }
 
+/* at the total limit (-c) a listener stops accepting instead of answering
+   421: the clients wait in the kernel's listen queue (-b) until a session
+   ends. Logged when it pauses and when it resumes. */
+static void pause_full(void)
+{
+  for (unsigned j = 0; j < nlns; j++) {
+    struct listener *l = lns + j;
+    int full = l->nkids >= maxconn;
+    char cb[24];
+    if (full == l->paused) continue;
+    l->paused = full;
+    if (full) logs("warning: ", l->name, ": total connection limit (-c) of ", ulongfmt(cb, maxconn), " reached; accept paused");
+    else logs("info: ", l->name, ": accepting again", 0, 0);
+  }
+}
+
 /* -L name:port:mode:rules.cdb (port 0: no such listener) */
 static void add_listener(char *spec)
 {
@@ -805,7 +823,11 @@ int main(int argc, char **argv)
       return 0;
     }
     pf[n].fd = selfpipe[0]; pf[n].events = POLLIN; pf[n].revents = 0; n++;
-    for (unsigned i = 0; i < nls; i++) { pf[n].fd = ls[i].fd; pf[n].events = POLLIN; pf[n].revents = 0; n++; }
+    pause_full();
+    for (unsigned i = 0; i < nls; i++) {
+      pf[n].fd = ls[i].l->paused ? -1 : ls[i].fd;   /* poll skips a negative fd */
+      pf[n].events = POLLIN; pf[n].revents = 0; n++;
+    }
     if (poll(pf, n, any_stressed() ? 1000 : -1) < 0) {
       if (errno == EINTR) continue;
       diesys(111, "poll", 0);
@@ -815,8 +837,8 @@ int main(int argc, char **argv)
       while (read(selfpipe[0], buf, sizeof buf) > 0) {}
       reap();
     }
-    for (unsigned i = 0; i < nls; i++)
-      if (pf[i + 1].revents) take(ls[i], argv + first + 2);
+    for (unsigned i = 0; i < nls; i++)   /* an earlier socket of the listener may have filled it */
+      if (pf[i + 1].revents && ls[i].l->nkids < maxconn) take(ls[i], argv + first + 2);
     if (any_stressed()) sweep();
   }
 }
