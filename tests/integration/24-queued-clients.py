@@ -5,7 +5,9 @@ the kernel's credentials are what tern-queued reads), inject at once
 through HOME/sock/queue, 14 speaking the socket protocol themselves and 6
 through tern-queue (the qmail-queue interface); between them hostile
 clients, also ordinary uids: truncated, oversized, malformed, slow,
-disconnecting, a LF in a recipient, a byte after the final NUL. Prints TAP
+disconnecting, a LF in a recipient, a byte after the final NUL, a message
+over its uid's byte limit (uid 41999, control/queueusers), one that stalls
+half-way and holds its connection while the good ones run. Prints TAP
 lines (numbering continued by the caller: prints "ok"/"not ok" only)."""
 import os, socket, struct, subprocess, sys, threading, time, glob, re
 
@@ -107,6 +109,21 @@ def hostile(kind, tok):
             s.sendall(fr(b'M', m) + fr(b'E', b'Fmallory@demo.test\0T' + tok.encode() + b'@demo.test\nX: y\0\0')); return answer(s)
         if kind == 'trailing':
             s.sendall(fr(b'M', m) + fr(b'E', env + b'x')); return answer(s)
+        if kind == 'overlimit':          # uid 41999 may inject 50000 bytes
+            big = m * 4
+            for i in range(0, len(big), 60000):
+                try:
+                    s.sendall(fr(b'M', big[i:i + 60000]))
+                except OSError:
+                    break
+            try:
+                s.sendall(fr(b'E', env))
+            except OSError:
+                pass
+            return answer(s)
+        if kind == 'stalled':            # half the message, then silence while the others run
+            s.sendall(fr(b'M', m[:len(m) // 2]))
+            time.sleep(8); s.close(); return 'closed'
     return f
 
 results = {}
@@ -115,7 +132,7 @@ def run(name, uid, fn):
 
 threads = []
 good = []
-kinds = ['truncated', 'oversized', 'malformed', 'slow', 'disconnecting', 'lf', 'trailing']
+kinds = ['truncated', 'oversized', 'malformed', 'slow', 'disconnecting', 'lf', 'trailing', 'overlimit', 'stalled']
 for i in range(20):
     tok = 'good%02d' % i
     good.append((tok, 40001 + i))
@@ -125,7 +142,8 @@ for i in range(20):
         threads.append(threading.Thread(target=run, args=('bad-' + k, 41001 + i, hostile(k, 'bad%s' % k))))
 for k in kinds:
     if 'bad-' + k not in [t._args[0] for t in threads]:
-        threads.append(threading.Thread(target=run, args=('bad-' + k, 42000 + len(threads), hostile(k, 'bad%s' % k))))
+        uid = 41999 if k == 'overlimit' else 42000 + len(threads)
+        threads.append(threading.Thread(target=run, args=('bad-' + k, uid, hostile(k, 'bad%s' % k))))
 for t in threads: t.start()
 for t in threads: t.join(120)
 
@@ -133,7 +151,7 @@ for tok, uid in good:
     r = results.get(tok)
     okay = r is not None and r[0] == 0 and re.match(r'^msg [0-9a-z]{12,24} qp \d+$', r[1] or '')
     ok(okay, '%s (uid %d): answer 0 with an id' % (tok, uid), r)
-want = {'oversized': 91, 'malformed': 91, 'lf': 91, 'trailing': 91}
+want = {'oversized': 91, 'malformed': 91, 'lf': 91, 'trailing': 91, 'overlimit': 31}
 for k in kinds:
     r = results.get('bad-' + k)
     if k in want: ok(r is not None and r[0] == want[k], 'hostile %s: refused with %d' % (k, want[k]), r)
