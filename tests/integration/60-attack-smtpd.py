@@ -15,7 +15,7 @@ HWM_MAX_KB = 4096          # tern-smtpd and tern-listen peak RSS bound
 if os.environ.get("TERN_SANITIZE"):
     HWM_MAX_KB += 6144     # tests/sanitize.sh: the ASan/UBSan runtime's own RSS
 T0 = time.time()
-tap.plan(26)
+tap.plan(27)
 resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192))
 
 
@@ -136,16 +136,27 @@ kids = procs("tern-smtpd")
 ok(len(kids) >= 1000, "1,000 tern-smtpd processes wait", len(kids))
 mx = max([hwm(p) for p in kids] or [-1])
 ok(0 < mx < HWM_MAX_KB, "largest idle tern-smtpd VmHWM %d kB < %d kB" % (mx, HWM_MAX_KB))
+# at the total limit tern-listen stops accepting (tern-listen.8 LIMITS):
+# the 1,001st client waits in the listen queue, unanswered, not refused
+w1001 = None
 try:
-    c = Conn("127.0.0.4", 10)
-    r = c.reply()
-    c.close()
+    w1001 = connect("127.0.0.4", 2)
+    r = w1001.recv(512)
+except socket.timeout:
+    r = b"(nothing)"
 except OSError as e:
     r = str(e).encode()
-ok(r.startswith(b"421 4.3.2"), "the 1,001st connection gets 421 4.3.2 at once", r)
+ok(r == b"(nothing)", "the 1,001st connection is not answered (no 421): it waits while 1,000 are open", r)
 for c in idle[:100]:
     c.close()
 idle = idle[100:]
+try:
+    w1001.settimeout(10)
+    r = w1001.recv(512)
+    w1001.close()
+except (OSError, AttributeError) as e:
+    r = str(e).encode()
+ok(r.startswith(b"220 "), "once some of them close, the 1,001st is greeted", r)
 time.sleep(0.5)
 good, r = normal_client(b"idle")
 ok(good, "with 900 idle connections open a normal client is served", r)

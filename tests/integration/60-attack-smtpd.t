@@ -7,9 +7,10 @@
 #  1. 1,000 idle connections. control/concurrencyincoming and
 #     concurrencyperip are set to 1000 (tern-listen -c 1000 -C 1000, its
 #     maximum; they come from 127.0.0.1, a relay client) before tern_start, so all
-#     1,000 get the 220 greeting and sit idle; the 1,001st gets
-#     "421 4.3.2" at once (the listener is not blocked); after 100 idle
-#     ones close, a normal client is served while 900 stay idle.
+#     1,000 get the 220 greeting and sit idle; the 1,001st is not
+#     answered (no 421: tern-listen pauses accept at the total limit and
+#     the client waits in the listen queue); after 100 idle ones close, it
+#     is greeted, and a normal client is served while 900 stay idle.
 #  2. one byte per second: the session cap (control/timeoutsession 4)
 #     ends it with 421 4.4.2 although every read succeeds in time.
 #  3. a 100 MiB line with no newline, streamed: one 500 5.5.6 when the
