@@ -1,6 +1,7 @@
 /* smtp.c: SMTP command parsing and the DATA/BDAT content state machine
    (RFC 5321 4.1, 4.5.2; RFC 1870; RFC 6152; RFC 6531; RFC 3030).
    libc + common/ only. */
+#include <stdint.h>
 #include <string.h>
 #include "smtpd/smtp.h"
 
@@ -223,11 +224,52 @@ static void mid(struct smtp_data *d, char c, char *out, size_t *o)
   d->state = S_MID;
 }
 
+/* the fast path: the length of the run of ordinary bytes (no CR, LF or
+   NUL) at in[i..len). *cr caches the index of the next CR at or after i
+   (len: none; SIZE_MAX: not searched yet), so that the CR is searched once
+   per line and the LF and NUL searches stop at it: every byte is looked at
+   a bounded number of times, whatever the input. */
+static size_t plain_run(const char *in, size_t i, size_t len, size_t *cr)
+{
+  const char *s = in + i, *e, *x;
+  if (*cr == SIZE_MAX || *cr < i) {
+    x = memchr(s, '\r', len - i);
+    *cr = x ? (size_t)(x - in) : len;
+  }
+  e = in + *cr;
+  if ((x = memchr(s, '\n', (size_t)(e - s)))) e = x;
+  if ((x = memchr(s, 0, (size_t)(e - s)))) e = x;
+  return (size_t)(e - s);
+}
+
+/* n ordinary bytes inside a line, past the header name kept in hbuf: what
+   mid() does for each of them, at once */
+static void mid_run(struct smtp_data *d, const char *s, size_t n, char *out, size_t *o)
+{
+  d->linelen += n;
+  if (d->flags & SMTP_D_TOOBIG) return;
+  if (d->maxbytes) {
+    uint64_t room = d->size < d->maxbytes ? d->maxbytes - d->size : 0;
+    if (n > room) { n = (size_t)room; d->flags |= SMTP_D_TOOBIG; }
+  }
+  memcpy(out + *o, s, n);
+  *o += n;
+  d->size += n;
+}
+
 size_t smtp_data_feed(struct smtp_data *d, const char *in, size_t len, char *out, size_t *outlen)
 {
   size_t i, o = 0;
+  size_t cr = SIZE_MAX;   /* the next CR: not searched yet */
   for (i = 0; i < len && !d->done; i++) {
-    char c = in[i];
+    char c;
+    if (d->state == S_MID && !(d->inheader && d->hlen < sizeof d->hbuf)) {
+      size_t n = plain_run(in, i, len, &cr);
+      mid_run(d, in + i, n, out, &o);
+      i += n;
+      if (i == len) break;
+    }
+    c = in[i];
     d->linelen++;
     switch (d->state) {
     case S_BOL:

@@ -583,6 +583,7 @@ static void take(struct lsock l, char **prog)
     fd = socket_accept4(l.fd, ip + 12, &rport);
   }
   if (fd < 0) return;
+  reap();   /* a session that has just ended no longer counts */
   ndelay_off(fd);
   ipfmt(ipb, ip);
   rules_path = l.l->rules;
