@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -32,6 +33,8 @@
 static uid_t ternq_uid;
 static char defaultdelivery[CTL_LINE_MAX];
 static char aliashome[1024];
+static char localprog[4200];   /* HOME/bin/tern-local, run when localexec */
+static int localexec;          /* TERN_LOCAL_EXEC set: exec tern-local per delivery */
 
 /* ---- replies ---- */
 
@@ -197,7 +200,9 @@ static int lookup_pw(const char *local, size_t llen, struct who *w)
 /* deliver as user w in a forked child with fd 0 = the message fd (closed
    here): the child forgets the other deliveries and every other
    descriptor, drops to w's uid, gid and group (priv_drop: checked, never
-   root), then runs tern-local's delivery as a function, without an exec.
+   root), then runs tern-local's delivery as a function, without an exec
+   (with TERN_LOCAL_EXEC in the environment: execs HOME/bin/tern-local, so
+   that a wrapper or strace sees one delivery as a program of its own).
    The child's pid, or 0 when a reply was written */
 static pid_t deliver(unsigned char slot, const struct who *w, const char *local, const char *domain,
                      const char *sender, int fd, int *outfd)
@@ -228,6 +233,11 @@ static pid_t deliver(unsigned char slot, const struct who *w, const char *local,
     argv[8] = sender;
     argv[9] = defaultdelivery;
     argv[10] = 0;
+    if (localexec) {
+      execv(localprog, (char *const *)argv);
+      fd_write(2, "Unable to run tern-local. (#4.3.0)\n", 35);
+      _exit(111);
+    }
     _exit(local_deliver(10, (char *const *)argv));
   }
   close(fd);
@@ -362,6 +372,10 @@ int main(void)
   if (chdir(home_get()) < 0) strerr_diefu2sys(111, "chdir to ", home_get());
   if (strlen(home_get()) + 7 > sizeof aliashome) strerr_dief1x(111, "home directory name too long");
   strcpy(aliashome, home_get());
+  if (strlen(home_get()) > sizeof localprog - 20) strerr_dief1x(111, "home directory name too long");
+  strcpy(localprog, home_get());
+  strcat(localprog, "/bin/tern-local");
+  localexec = !!getenv("TERN_LOCAL_EXEC");
   strcat(aliashome, "/alias");
   pw = getpwnam("ternq");
   if (!pw) strerr_dief1x(111, "unknown user ternq");

@@ -138,11 +138,14 @@ def pids_of(prog):
 
 class Send:
     """tern-start run by hand as the send service runs it (root, env -,
-    stdin /dev/null, stdout and stderr to a log, cwd /)"""
+    stdin /dev/null, stdout and stderr to a log, cwd /), local deliveries
+    exec'd (TERN_LOCAL_EXEC)"""
 
     def __init__(self):
         self.logf = open(SENDLOG, 'ab')
-        self.p = subprocess.Popen(['env', '-', 'PATH=/usr/bin:/bin', ROOT + '/bin/tern-start'],
+        # TERN_LOCAL_EXEC: tern-lspawn execs the (wrapped) tern-local for
+        # each delivery instead of delivering in its forked child
+        self.p = subprocess.Popen(['env', '-', 'PATH=/usr/bin:/bin', 'TERN_LOCAL_EXEC=1', ROOT + '/bin/tern-start'],
                                   stdin=subprocess.DEVNULL, stdout=self.logf, stderr=subprocess.STDOUT,
                                   cwd='/')
 
