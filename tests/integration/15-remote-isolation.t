@@ -19,14 +19,26 @@ SINK=$!
 trap 'kill $SINK 2>/dev/null; tern_cleanup' EXIT
 wait_for 10 tcp_up "$SPORT" || diag "sink not listening"
 
-# as_ternr CMD...: run as ternr with its own groups, as login(1) would
-as_ternr() { setpriv --reuid=ternr --regid="$(id -g ternr)" --init-groups "$@"; }
+# rspawn_pid: the instance's tern-rspawn
+rspawn_pid() {
+  pgrep -f "^tern-rspawn" | while read -r p; do [ "$(readlink /proc/$p/cwd)" = "$ROOT" ] && echo "$p"; done | head -n 1
+}
+# as_ternr CMD...: run with the uid, gid and groups the instance gives
+# tern-rspawn and tern-remote (taken from the running tern-rspawn)
+as_ternr() { setpriv --reuid="$RU" --regid="$RG" --groups="$RGS" "$@"; }
 
 tap_ok "$(id -nG ternr | tr ' ' '\n' | grep -cx tern | grep -qx 0; echo $?)" "user ternr is not in group tern ($(id ternr))"
 tap_is "$(stat -c '%U:%G %a' "$ROOT/remote/tcpto" "$ROOT/remote")" "$(printf 'ternr:ternr 600\nternr:ternr 700')" \
   "the timeout table is ternr's own, in remote/, outside the queue"
 
 tern_start || diag "services not up"
+wait_for 50 sh -c "pgrep -f '^tern-rspawn' > /dev/null"
+rs=$(rspawn_pid)
+RU=$(awk '/^Uid:/ { print $2 }' "/proc/$rs/status" 2>/dev/null)
+RG=$(awk '/^Gid:/ { print $2 }' "/proc/$rs/status" 2>/dev/null)
+RGS=$(awk '/^Groups:/ { $1 = ""; print }' "/proc/$rs/status" 2>/dev/null | tr -s ' ' ',' | sed 's/^,//; s/,$//')
+diag "tern-rspawn $rs: uid $RU gid $RG groups $RGS"
+[ -n "$RGS" ] || RGS=$RG
 # a message held in the queue: the send service stopped, one injected
 s6-svc -d "$ROOT/service/send"
 wait_for 20 sh -c "s6-svstat -o up '$ROOT/service/send' | grep -qx false"
@@ -36,7 +48,7 @@ files=$(find "$ROOT/queue" -type f | tr '\n' ' ')
 tap_ok "$([ -n "$files" ]; echo $?)" "a message is queued ($files)"
 
 # every queued file, the trigger, and a new file in each queue directory:
-# each attempt as ternr must end in EACCES
+# each attempt with tern-rspawn's credentials must end in EACCES
 cat > "$ROOT/probe.py" <<'EOF'
 import errno, os, sys
 q = sys.argv[1]
@@ -66,7 +78,7 @@ tap_ok $? "the remote delivery reached the sink"
 wait_for 20 sh -c "[ \$(find '$ROOT/queue/mess' -type f | wc -l) -eq 0 ]"
 tap_ok $? "the message left the queue"
 
-rs=$(pgrep -f "^tern-rspawn" | while read -r p; do [ "$(readlink /proc/$p/cwd)" = "$ROOT" ] && echo "$p"; done | head -n 1)
+rs=$(rspawn_pid)
 tern_gid=$(getent group tern | cut -d: -f3)
 g=$(awk '/^Groups:/ { $1 = ""; print }' "/proc/$rs/status" 2>/dev/null)
 u=$(awk '/^Uid:/ { print $2 }' "/proc/$rs/status" 2>/dev/null)
