@@ -14,9 +14,9 @@
    regard to ASCII case. The client then half-closes or waits.
 
    Reply: text lines. The first says the outcome: "ok" (LF), "no: REASON"
-   (refused: unknown id, not permitted, a delivery running) or "error:
-   REASON" (the server could not do it); the output follows an "ok"
-   line. For "show" the first bytes of the reply carry (SCM_RIGHTS) an open
+   (refused: unknown id, not permitted), "busy: REASON" (a delivery of the
+   message is running: ask again in a moment) or "error: REASON" (the
+   server could not do it); the output follows an "ok" line. For "show" the first bytes of the reply carry (SCM_RIGHTS) an open
    read-only descriptor of the message's file. The server closes the
    connection after the reply. */
 #include <stddef.h>
