@@ -50,6 +50,7 @@ struct client {
   int64_t deadline;        /* CLOCK_MONOTONIC ms */
 };
 static struct client cl[CTL_CLIENTS];
+static stralloc holds = STRALLOC_ZERO;   /* ids of hold/ not yet in the table: "ID\0"... */
 static int ctl_on, ip_listen = -1;
 static gid_t tern_gid;
 static int tern_gid_known;
@@ -267,6 +268,8 @@ static void do_hold(struct client *c, const char *q, int on)
   put(c, "ok\n");
 }
 
+/* at start-up, before the first message enters the table: the ids of
+   hold/, each held once its message comes (ctl_adopt) */
 void ctl_start(void)
 {
   DIR *d;
@@ -277,15 +280,30 @@ void ctl_start(void)
   if (!d) { if (errno != ENOENT) log1("warning: unable to read queue/hold; no message is held"); return; }
   for (;;) {
     struct dirent *de;
-    size_t k;
     errno = 0;
     if (!(de = readdir(d))) break;
-    if (!qid_ok(de->d_name, strlen(de->d_name))) continue;
-    for (k = 0; k < MSG_N(); k++) if (MSG(k)->used && !strcmp(MSG(k)->qid, de->d_name)) break;
-    if (k < MSG_N()) { MSG(k)->held = 1; log3("held msg ", de->d_name, ""); }
-    else if (unlinkat(dirfd(d), de->d_name, 0) == 0) log3("queuectl: removed the hold of a message no longer queued: ", de->d_name, "");
+    if (qid_ok(de->d_name, strlen(de->d_name)) && !stralloc_catb(&holds, de->d_name, strlen(de->d_name) + 1)) die_nomem();
   }
   closedir(d);
+}
+
+void ctl_adopt(size_t i)
+{
+  struct msg *m = MSG(i);
+  for (size_t p = 0; p < holds.len; p += strlen(holds.s + p) + 1) {
+    size_t n = strlen(holds.s + p) + 1;
+    if (strcmp(holds.s + p, m->qid)) continue;
+    m->held = 1;
+    log2("held msg ", m->qid);
+    memmove(holds.s + p, holds.s + p + n, holds.len - p - n);
+    holds.len -= n;
+    return;
+  }
+}
+
+void ctl_ended(const struct msg *m)
+{
+  if (m->held) hold_file(m, 0);
 }
 
 /* ---- delete and retry ---- */
@@ -300,8 +318,6 @@ static int delete_msg(struct client *c, size_t i)
   logcmd(c, "delete", m, "");
   qfn_flat(fn, "bounce", m->id);
   unlink(fn);
-  if (m->held) hold_file(m, 0);
-  m->held = 0;
   m->ch[0].has = m->ch[1].has = 0;
   messdone(i);
   return 1;

@@ -19,9 +19,13 @@
 
 /* very first thing: is fd 9 a listening socket? (If not, no commands.) */
 extern void ctl_probe(void);
-/* once the message table is filled: the held messages from hold/ (stale
-   entries removed) */
+/* at start-up, before any message enters the table: the ids held in
+   hold/ */
 extern void ctl_start(void);
+/* message i has its queue id: held if hold/ named it at start-up */
+extern void ctl_adopt(size_t i);
+/* message m ends: its hold file, if any, goes */
+extern void ctl_ended(const struct msg *m);
 /* the listening socket (while a client slot is free) and the clients into
    the poll set, with their deadline */
 extern void ctl_prepare(struct loop *l);

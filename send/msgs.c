@@ -12,6 +12,7 @@
 #include "send/files.h"
 #include "send/bounce.h"
 #include "send/msgs.h"
+#include "send/ctl.h"
 
 genalloc msgtab = GENALLOC_ZERO;
 static struct sched_idmap msgmap;   /* id -> index in msgtab */
@@ -53,6 +54,7 @@ void msg_setqid(size_t i, const char *q, size_t len)
   if (!qid_ok(q, len)) return;
   memcpy(MSG(i)->qid, q, len);
   MSG(i)->qid[len] = 0;
+  ctl_adopt(i);
 }
 
 void msg_setuid(size_t i, const char *u, size_t len)

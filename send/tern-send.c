@@ -133,8 +133,8 @@ int main(void)
   }
   todo_init();
   if (!jobs_start()) return 111;
-  todo_start();
   ctl_start();
+  todo_start();
   jobs_status();
   for (;;) turn();
 }
