@@ -1,5 +1,6 @@
 /* qctl: the queue command protocol (common/qctl.h). */
 #include <string.h>
+#include <strings.h>
 #include "common/qctl.h"
 
 static const struct { const char *name; int cmd; unsigned targets; } cmds[] = {
@@ -87,13 +88,7 @@ int qctl_domain_is(const char *a, size_t len, const char *d)
   size_t dl = strlen(d), k;
   for (k = len; k > 0; k--) if (a[k - 1] == '@') { at = a + k; break; }
   if (!at || (size_t)(a + len - at) != dl) return 0;
-  for (k = 0; k < dl; k++) {
-    unsigned char x = (unsigned char)at[k], y = (unsigned char)d[k];
-    if (x >= 'A' && x <= 'Z') x = (unsigned char)(x + 32);
-    if (y >= 'A' && y <= 'Z') y = (unsigned char)(y + 32);
-    if (x != y) return 0;
-  }
-  return 1;
+  return !strncasecmp(at, d, dl);   /* tern never sets a locale: ASCII case only */
 }
 
 size_t qctl_age(char *dst, uint64_t secs)
