@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -352,12 +354,28 @@ static void mode_q(const char *arg)
   _exit(0);
 }
 
+/* does tern-send answer on HOME/sock/send (tern-queuectl's socket)? */
+static int send_up(void)
+{
+  struct sockaddr_un sa;
+  int fd, ok;
+  memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  if (strlen(home) + sizeof "/sock/send" > sizeof sa.sun_path) return 0;
+  homepath(sa.sun_path, sizeof sa.sun_path, "sock/send");
+  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+  close(fd);
+  return ok;
+}
+
 static void mode_bp(void)
 {
   char dn[4200];
   unsigned long count = 0;
   int s;
-  queuectl("list", 0);
+  if (send_up()) queuectl("list", 0);
   homepath(dn, sizeof dn, "bin/tern-qread");
   if (access(dn, X_OK) == 0) { char const *argv[2] = { dn, 0 }; xexec(argv); }
   for (s = 0; s < 23; s++) {
