@@ -5,11 +5,12 @@
 # (one, a domain, all; sendmail -q, -qR, -qI), delete (one: no bounce; a
 # domain; all), mailq for an ordinary user, and the policy (a user sees
 # and acts on its own messages only; hold, release and the domain forms
-# are root's and group tern's). The remote peer is the SMTP sink, which
+# are root's and group tern's), silent clients, and tern-send stopped.
+# The remote peer is the SMTP sink, which
 # answers 451 to every recipient "defer*", so the messages stay queued.
 . "$(dirname "$0")/lib.sh"
 tern_init
-tap_plan 40
+tap_plan 45
 tern_install || { diag "install failed"; exit 1; }
 [ -x "$ROOT/bin/tern-queuectl" ] && [ -x "$ROOT/bin/tern-remote" ] || tap_abort "tern-queuectl or tern-remote not built"
 B=$ROOT/bin
@@ -130,5 +131,36 @@ import socket,sys
 s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'delete all\r\n'); s.shutdown(socket.SHUT_WR)
 print(s.recv(200).decode().strip())" "$ROOT/sock/send")
 tap_is "$r" "no: malformed request (see tern-queuectl(8))" "a malformed request is refused"
+
+# clients that connect and say nothing (or half a line) take the 4 slots
+# for 30 s at most: deliveries go on meanwhile, and the next client waits
+python3 -c "
+import socket,sys,time
+ss=[]
+for i in range(6):
+    s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); ss.append(s)
+ss[0].sendall(b'li')
+time.sleep(4)" "$ROOT/sock/send" &
+IDLE=$!
+sleep 0.5
+printf 'Subject: %s-idle
+
+while idle
+' "$tok" | inject_as root demo@demo.test
+wait_for 10 sh -c "grep -l '$tok-idle' '$MAILDIR'/new/* 2>/dev/null | grep -q ."
+tap_ok $? "silent clients on every slot do not stop deliveries"
+s=$(date +%s); "$B/tern-queuectl" list > "$ROOT/qc.out" 2>&1; rc=$?; e=$(( $(date +%s) - s ))
+wait $IDLE
+tap_ok "$([ $rc = 0 ] && [ $e -lt 30 ]; echo $?)" "a command waits for a free slot and is answered ($rc, $e s)"
+
+# tern-send stopped: tern-queuectl says so; mailq falls back to tern-qread
+s6-svc -d "$ROOT/service/send"
+wait_for 20 sh -c "s6-svstat -o up '$ROOT/service/send' | grep -qx false"
+"$B/tern-queuectl" list > "$ROOT/qc.out" 2>&1; rc=$?
+tap_ok "$([ $rc = 111 ] && grep -q 'is tern-send running' "$ROOT/qc.out"; echo $?)" "tern-send down: exit 111 with a hint ($rc)"
+tap_is "$("$B/mailq" 2>&1)" "Mail queue is empty" "tern-send down: mailq reads the queue itself (tern-qread)"
+s6-svc -u "$ROOT/service/send"
+wait_for 20 sh -c "'$B/tern-queuectl' list >/dev/null 2>&1"
+tap_ok $? "tern-send back: commands work again"
 [ "$TAP_FAIL" -eq 0 ] || tail -n 40 "$LOG" | sed 's/^/# /'
 exit "$TAP_FAIL"
