@@ -163,4 +163,4 @@ s6-svc -u "$ROOT/service/send"
 wait_for 20 sh -c "'$B/tern-queuectl' list >/dev/null 2>&1"
 tap_ok $? "tern-send back: commands work again"
 [ "$TAP_FAIL" -eq 0 ] || tail -n 40 "$LOG" | sed 's/^/# /'
-exit "$TAP_FAIL"
+tap_done

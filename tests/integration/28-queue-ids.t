@@ -59,4 +59,4 @@ python3 "$SRC/tests/integration/28-queue-ids.py" check "$ROOT/ids.txt" "$ROOT/lo
 rc=$?
 sed 's/^/# /' "$ROOT/check.out"
 tap_ok $rc "$N distinct ids; a grep for each finds exactly its lines, injection to end, in order"
-exit "$TAP_FAIL"
+tap_done
