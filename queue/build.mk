@@ -24,3 +24,5 @@ queue/tern-showctl: send/sched.o
 SCRIPTS += queue/tern-reload
 queue/tern-reload: queue/tern-reload.sh
 	cp queue/tern-reload.sh $@ && chmod 0755 $@
+# tern-queuectl: the queue commands, a client of tern-send's command socket
+CORE += queue/tern-queuectl

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -328,11 +330,52 @@ static void mode_bs(const char *env, size_t envlen)
   _exit(WIFEXITED(st) ? WEXITSTATUS(st) : EX_TEMPFAIL);
 }
 
+/* exec HOME/bin/tern-queuectl with a1 and a2 (0 for none) if installed */
+static void queuectl(const char *a1, const char *a2)
+{
+  char fn[4200];
+  char const *argv[4] = { fn, a1, a2, 0 };
+  homepath(fn, sizeof fn, "bin/tern-queuectl");
+  if (access(fn, X_OK) == 0) xexec(argv);
+}
+
+/* -q: "" or "f" retry every message (the caller's own, for an ordinary
+   user), "RDOMAIN" the recipients at DOMAIN, "IID" one message, through
+   tern-queuectl; without it, or with anything else (an interval), exit 0:
+   the queue is always being run */
+static void mode_q(const char *arg)
+{
+  char t[300];
+  if (!arg[0] || !strcmp(arg, "f")) queuectl("retry", "all");
+  else if ((arg[0] == 'R' || arg[0] == 'I') && arg[1] && strlen(arg) < sizeof t - 1) {
+    if (arg[0] == 'R') { t[0] = '@'; strcpy(t + 1, arg + 1); queuectl("retry", t); }
+    else queuectl("retry", arg + 1);
+  }
+  _exit(0);
+}
+
+/* does tern-send answer on HOME/sock/send (tern-queuectl's socket)? */
+static int send_up(void)
+{
+  struct sockaddr_un sa;
+  int fd, ok;
+  memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  if (strlen(home) + sizeof "/sock/send" > sizeof sa.sun_path) return 0;
+  homepath(sa.sun_path, sizeof sa.sun_path, "sock/send");
+  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+  close(fd);
+  return ok;
+}
+
 static void mode_bp(void)
 {
   char dn[4200];
   unsigned long count = 0;
   int s;
+  if (send_up()) queuectl("list", 0);
   homepath(dn, sizeof dn, "bin/tern-qread");
   if (access(dn, X_OK) == 0) { char const *argv[2] = { dn, 0 }; xexec(argv); }
   for (s = 0; s < 23; s++) {
@@ -380,6 +423,7 @@ int inject_main(int argc, char const *const *argv)
   const char *me = argv[0] ? argv[0] : "sendmail";
   const char *base = strrchr(me, '/');
   char mode = 'm';
+  const char *qarg = 0;   /* -q's argument */
   int i;
 
   base = base ? base + 1 : me;
@@ -407,7 +451,16 @@ int inject_main(int argc, char const *const *argv)
       if (ignored_flag(c)) continue;
       if (c == 'f' || c == 'r') o.sender = arg;
       else if (c == 'F') o.fullname = arg;
-      else if (c == 'q') return 0;  /* the queue is always being run */
+      else if (c == 'q') {
+        if (!strcmp(arg, "R") || !strcmp(arg, "I")) {   /* -qR DOMAIN, -qI ID */
+          static char qa[300];
+          if (i + 1 >= argc || strlen(argv[i + 1]) >= sizeof qa - 1) usage("option requires an argument: -q", arg);
+          qa[0] = arg[0];
+          strcpy(qa + 1, argv[++i]);
+          arg = qa;
+        }
+        qarg = arg;
+      }
       else if (c == 'o') { if (arg[0] == 'i' && !arg[1]) o.dotok = 1; }
       else if (c == 'b') {
         if (!strcmp(arg, "m")) mode = 'm';
@@ -426,6 +479,7 @@ int inject_main(int argc, char const *const *argv)
     if (h >= sizeof home) strerr_dief1x(EX_SOFTWARE, "installation path too long");
     memcpy(home, home_get(), h + 1);
   }
+  if (qarg) mode_q(qarg);
   if (mode == 'p') mode_bp();
   if (mode == 'a') {  /* newaliases, -bi, -I: rebuild the aliases (Debian policy 11.6) */
     char fn[4200];

@@ -28,7 +28,8 @@ programs() {
   for p in queue/tern-queue queue/tern-queued queue/tern-clean queue/tern-inject queue/sendmail queue/tern-qstat queue/tern-qread \
            queue/tern-showctl queue/tern-reload send/tern-start send/tern-send send/tern-lspawn send/tern-rspawn send/tern-remote \
            send/tern-tlsc local/tern-local local/tern-newu local/tern-newaliases \
-           smtpd/tern-listen smtpd/tern-smtpd smtpd/tern-rules smtpd/tern-tlsd smtpd/tern-authfile smtpd/tern-authdovecot; do
+           smtpd/tern-listen smtpd/tern-smtpd smtpd/tern-rules smtpd/tern-tlsd smtpd/tern-authfile smtpd/tern-authdovecot \
+           queue/tern-queuectl; do
     [ -f "$src/$p" ] || continue
     b=$(basename "$p")
     cp -f "$src/$p" "$1/.$b.new"
@@ -105,6 +106,8 @@ d 0750 ternq:tern "$Q"
 d 0700 ternq:tern "$Q/pid" "$Q/intd"
 d 0750 ternq:tern "$Q/mess" "$Q/todo" "$Q/lock"
 d 0700 terns:tern "$Q/info" "$Q/local" "$Q/remote" "$Q/bounce"
+# held messages (tern-queuectl hold): one empty file per id, tern-send's
+d 0700 terns:tern "$Q/hold"
 i=0
 while [ $i -lt $SPLIT ]; do
   d 0750 ternq:tern "$Q/mess/$i"

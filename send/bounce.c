@@ -22,6 +22,7 @@
 #include "send/sconf.h"
 #include "send/msgs.h"
 #include "send/bounce.h"
+#include "send/ctl.h"
 
 #define HEADREAD_MAX (SCHED_BOUNCE_HEADERS_MAX + 4096)
 #define INJECT_TIMEOUT 60        /* seconds a bounce injection may take */
@@ -263,6 +264,7 @@ void messdone(size_t i)
     }
   }
   if (!m->ended) log2("end msg ", m->qid);
+  ctl_ended(m);
   m->ended = 1;
   /* todo/N, intd/N, mess/S/N first: until todo/N is gone our files are the
      state of a queued message (a crash here resumes from them); after it

@@ -15,6 +15,8 @@ CORE += send/tern-start send/tern-lspawn send/tern-send
 # bounces (bounce.*), configuration (sconf.*), log (slog.*), queue files
 # and tern-clean (files.*)
 send/tern-send: send/sched.o send/slog.o send/files.o send/sconf.o send/msgs.o send/todo.o send/jobs.o send/bounce.o
+# the command socket (tern-queuectl)
+send/tern-send: send/ctl.o
 # the spawner loop and the request framer, shared by tern-lspawn and tern-rspawn
 send/tern-lspawn: send/spawn.o send/spawnreq.o local/deliver.o local/dotfile.o
 # the spawner request framer: unit test and fuzz harness

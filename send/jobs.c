@@ -20,6 +20,7 @@
 #include "send/msgs.h"
 #include "send/bounce.h"
 #include "send/jobs.h"
+#include "send/ctl.h"
 
 #define REPLY_MAX (1 + 100 * 4003)   /* slot + 100 x (letter, 4000 text, NUL) */
 #define UNIT_RCPT_MAX 100
@@ -311,6 +312,7 @@ static void result(struct job *jb, size_t off, unsigned long dno, char letter, c
   } else if (letter == 'Z') {
     log6("delivery ", num, ": deferral: ", safe(safeb, text, tlen), " msg ", MSG(jb->m)->qid);
     defer_note(jb, rcpt, text, tlen);
+    ctl_deferred(MSG(jb->m), jb->buf + off + 1, text, tlen);
   } else {
     log6("delivery ", num, ": failure: ", safe(safeb, text, tlen), " msg ", MSG(jb->m)->qid);
     if (bounce_add(MSG(jb->m), rcpt, text, tlen)) mark_done(jb, off);

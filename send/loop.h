@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define LOOP_FDS 8
+#define LOOP_FDS 16   /* self-pipe, trigger, 4 spawner fds, command socket and its clients (ctl.h) */
 #define LOOP_NEVER ((time_t)INT64_MAX)   /* no wake-up time (time_t is 64-bit here) */
 
 struct loop {

@@ -12,6 +12,7 @@
 #include "send/files.h"
 #include "send/bounce.h"
 #include "send/msgs.h"
+#include "send/ctl.h"
 
 genalloc msgtab = GENALLOC_ZERO;
 static struct sched_idmap msgmap;   /* id -> index in msgtab */
@@ -40,6 +41,7 @@ size_t msg_new(uint64_t id, time_t birth, const char *sender, size_t slen)
   m->id = id;
   m->qid[qfn_fmtu64(m->qid, id)] = 0;
   m->birth = birth;
+  m->uid = UINT64_MAX;
   m->sender = xrealloc(0, slen + 1);
   memcpy(m->sender, sender, slen);
   m->sender[slen] = 0;
@@ -52,6 +54,13 @@ void msg_setqid(size_t i, const char *q, size_t len)
   if (!qid_ok(q, len)) return;
   memcpy(MSG(i)->qid, q, len);
   MSG(i)->qid[len] = 0;
+  ctl_adopt(i);
+}
+
+void msg_setuid(size_t i, const char *u, size_t len)
+{
+  uint64_t v;
+  if (qfn_scanu64(u, len, &v)) MSG(i)->uid = v;
 }
 
 int msg_find(uint64_t id, size_t *i)
@@ -64,7 +73,9 @@ void msg_free(size_t i)
   struct msg *m = MSG(i);
   sched_idmap_del(&msgmap, m->id);
   free(m->sender);
-  m->sender = 0;
+  free(m->why);
+  m->sender = m->why = 0;
+  m->whylen = 0;
   m->used = 0;
 }
 
@@ -73,7 +84,7 @@ static int due_valid(int c, const struct due *e)
   const struct msg *m;
   if (e->i >= MSG_N()) return 0;
   m = MSG(e->i);
-  return m->used && m->id == e->id && m->ch[c].has && !m->ch[c].active && m->ch[c].next == e->next;
+  return m->used && m->id == e->id && m->ch[c].has && !m->ch[c].active && !m->held && m->ch[c].next == e->next;
 }
 
 static void due_push1(int c, size_t i)
@@ -110,12 +121,12 @@ void msg_duepop(int c)
 void msg_due(size_t i, int c)
 {
   size_t n = MSG_N();
-  if (!MSG(i)->ch[c].has || MSG(i)->ch[c].active) return;
+  if (!MSG(i)->ch[c].has || MSG(i)->ch[c].active || MSG(i)->held) return;
   if (genalloc_len(struct due, &dueh[c]) > 4 * n + 1024) {   /* mostly stale: rebuild */
     genalloc_setlen(struct due, &dueh[c], 0);
     for (size_t j = 0; j < n; j++) {
       const struct msg *m = MSG(j);
-      if (j != i && m->used && m->ch[c].has && !m->ch[c].active) due_push1(c, j);
+      if (j != i && m->used && m->ch[c].has && !m->ch[c].active && !m->held) due_push1(c, j);
     }
   }
   due_push1(c, i);

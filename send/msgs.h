@@ -23,6 +23,11 @@ struct msg {
   char qid[QID_MAX];   /* the id that never repeats (common/qid.h), from
                           the envelope's i record; the number N (decimal)
                           for a message without one */
+  uint64_t uid;        /* the injecting uid (the envelope's u record, which
+                          tern-queued takes from the kernel), UINT64_MAX unknown */
+  int held;            /* on hold (tern-queuectl hold): never due (ctl.c) */
+  char *why;           /* per recipient the last deferral: "rcpt\0text\0"... (ctl.c) */
+  size_t whylen;
 };
 
 /* a heap entry: message i (number id) waits until next */
@@ -37,12 +42,15 @@ extern size_t msg_new(uint64_t id, time_t birth, const char *sender, size_t slen
 /* message i's queue id: q[0..len) if it is well-formed (qid_ok), else
    the number stays */
 extern void msg_setqid(size_t i, const char *q, size_t len);
+/* message i's injecting uid: the decimal u[0..len) (else it stays unknown) */
+extern void msg_setuid(size_t i, const char *u, size_t len);
 /* 1 and *i when message id is in the table, else 0 */
 extern int msg_find(uint64_t id, size_t *i);
 extern void msg_free(size_t i);
 
 /* message i's channel c waits until MSG(i)->ch[c].next: remember it (a
-   no-op unless the channel has a file and no pass running) */
+   no-op unless the channel has a file and no pass running, and the
+   message is not held) */
 extern void msg_due(size_t i, int c);
 /* the earliest waiting message of channel c (stale entries dropped), or 0 */
 extern const struct due *msg_duetop(int c);

@@ -31,6 +31,7 @@
 #include "send/todo.h"
 #include "send/jobs.h"
 #include "send/loop.h"
+#include "send/ctl.h"
 
 static int sfd, ip_sig;
 static int stopping, flagalrm, flaghup;
@@ -95,6 +96,7 @@ static void turn(void)
   todo_prepare(&l, stopping);
   jobs_prepare(&l, stopping);
   if (!stopping) msg_prepare(&l);
+  ctl_prepare(&l);
   log_flush();
   if (poll(l.p, (nfds_t)l.n, loop_timeout(&l)) < 0) {
     if (errno == EINTR) return;
@@ -104,6 +106,7 @@ static void turn(void)
   signals_run(&l);
   todo_run(&l);
   jobs_run(&l);
+  ctl_run(&l);
 }
 
 int main(void)
@@ -114,6 +117,7 @@ int main(void)
 
   if (!jobs_probe() || fcntl(FD_CCMD, F_GETFD) < 0 || fcntl(FD_CRES, F_GETFD) < 0)
     strerr_dief1x(111, "fds 3, 4, 7 and 8 must be open: run me from tern-start");
+  ctl_probe();
   if (chdir(home_get()) < 0) { log1("alert: cannot start: unable to chdir to home"); return 111; }
   if (!sconf_start()) return 111;
   if (chdir("queue") < 0) { log1("alert: cannot start: unable to chdir to queue"); return 111; }
@@ -129,6 +133,7 @@ int main(void)
   }
   todo_init();
   if (!jobs_start()) return 111;
+  ctl_start();
   todo_start();
   jobs_status();
   for (;;) turn();

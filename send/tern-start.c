@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -77,6 +78,27 @@ static void child(const char *name, const char *prog_, const char *path, int cmd
   }
 }
 
+/* the command socket HOME/sock/send (tern-queuectl(8)), listening, close
+   on exec; anyone may connect (mode 0777): tern-send decides from the
+   client's uid. -1 when it cannot be made (logged; tern-send then runs
+   without commands) */
+static int ctl_socket(void)
+{
+  struct sockaddr_un sa;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  strcpy(sa.sun_path, "sock/send");
+  if (fd < 0) { strerr_warnwu1sys("create the command socket"); return -1; }
+  if ((unlink(sa.sun_path) < 0 && errno != ENOENT) || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0
+      || chmod(sa.sun_path, 0777) < 0 || listen(fd, 16) < 0) {
+    strerr_warnwu2sys("bind and listen on ", "sock/send");
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 int main(void)
 {
   struct id q = { "ternq", 0, 0 }, s = { "terns", 0, 0 }, r = { "ternr", 0, 0 };
@@ -126,9 +148,11 @@ int main(void)
 
   /* tern-send: 0 = /dev/null, 1 and 2 = log, 3 -> lspawn, 4 <- lspawn,
      5 -> rspawn, 6 <- rspawn (both closed when there is no tern-rspawn),
-     7 -> clean, 8 <- clean */
+     7 -> clean, 8 <- clean, 9 the command socket (closed when there is
+     none) */
   {
     char const *argv[2] = { "tern-send", 0 };
+    int ctl = ctl_socket();
     int nul = open("/dev/null", O_RDONLY);
     if (nul < 0 || dup2(nul, 0) < 0 || dup2(1, 2) < 0 || dup2(lcmd[1], 3) < 0 || dup2(lres[0], 4) < 0
         || dup2(ccmd[1], 7) < 0 || dup2(cres[0], 8) < 0)
@@ -140,6 +164,7 @@ int main(void)
       close(6);
     }
     close(nul);
+    if (ctl >= 0 && dup2(ctl, 9) < 0) strerr_diefu1sys(111, "dup2");
     become(&s);
     execv(prog[3], (char *const *)argv);
     strerr_dieexec(111, prog[3]);

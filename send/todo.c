@@ -49,8 +49,8 @@ struct prep {
   size_t nrec[2], nrcpt[2];
 };
 
-/* message mi's id from the head of todo/N: its records u, p and i come
-   first, within 128 bytes. Without one, the number stays (msg_new) */
+/* message mi's id and uid from the head of todo/N: its records u, p and
+   i come first, within 128 bytes. Without one, the number stays (msg_new) */
 static void qid_from_todo(size_t mi, uint64_t id)
 {
   char fn[QFN_MAX], buf[128];
@@ -69,7 +69,8 @@ static void qid_from_todo(size_t mi, uint64_t id)
   }
   close(fd);
   while (envelope_next(buf, len, &pos, &type, &v, &vlen) == 1 && (type == 'u' || type == 'p' || type == 'i'))
-    if (type == 'i') { msg_setqid(mi, v, vlen); return; }
+    if (type == 'u') msg_setuid(mi, v, vlen);
+    else if (type == 'i') { msg_setqid(mi, v, vlen); return; }
 }
 
 /* message mi's channel files: has[c] (a file with something to do) and
@@ -293,6 +294,7 @@ static void todo_one(uint64_t id)
       prep_log(&x, qid, &ms);
       mi = msg_new(id, st.st_mtime, x.sender, x.slen);
       msg_setqid(mi, qid, strlen(qid));
+      msg_setuid(mi, x.u, strlen(x.u));
       for (int c = 0; c < 2; c++) { MSG(mi)->ch[c].has = x.cb[c].len ? 1 : 0; MSG(mi)->ch[c].next = 0; msg_due(mi, c); }
       if (!x.cb[0].len && !x.cb[1].len) messdone(mi);
     }

@@ -14,7 +14,7 @@ B=$ROOT/bin
 
 tap_is "$("$B/tern-qstat")" "$(printf 'messages in queue: 0\nmessages in queue but not yet preprocessed: 0')" "qstat: empty queue"
 tap_is "$("$B/tern-qread")" "Mail queue is empty" "qread: Mail queue is empty"
-tap_is "$("$B/sendmail" -bp)" "Mail queue is empty" "sendmail -bp runs tern-qread"
+tap_is "$("$B/sendmail" -bp)" "Mail queue is empty" "sendmail -bp lists the queue (tern-queuectl)"
 tap_is "$("$B/mailq")" "Mail queue is empty" "mailq too"
 
 s6-svc -d "$ROOT/service/send"

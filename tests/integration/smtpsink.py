@@ -7,8 +7,10 @@ tern-send's remote channel (73, 74) and of its bounces (76).
 Appends one JSON line {"from": ..., "rcpt": [...]} to OUT per accepted
 transaction, DELAY seconds (default 0) after the message's final dot;
 writes the largest number of simultaneous sessions so far to OUT.max.
-RCPT TO a local part starting with "reject" gets 550 5.1.1; everything
-else 250. With SMTPSINK_DATA=1 in the environment each line also holds
+RCPT TO a local part starting with "reject" gets 550 5.1.1; one starting
+with "deferonce" gets 451 4.3.0 the first time the sink sees that address
+and 250 after; one starting with "defer" (otherwise) always 451 4.3.0;
+everything else 250. With SMTPSINK_DATA=1 in the environment each line also holds
 the message as "data" (latin-1, dot-unstuffed). Each session times out after 30 s of silence; the sink stops
 accepting after LIFETIME seconds (default 120).
 """
@@ -26,6 +28,7 @@ keep = os.environ.get("SMTPSINK_DATA") == "1"
 lock = threading.Lock()
 cur = [0]
 peak = [0]
+seen = set()
 
 
 def session(c):
@@ -56,6 +59,11 @@ def session(c):
                 a = cmd[8:].strip("<>")
                 if a.startswith("reject"):
                     w("550 5.1.1 no such user here")
+                elif a.startswith("deferonce") and a not in seen:
+                    seen.add(a)
+                    w("451 4.3.0 try again later")
+                elif a.startswith("defer") and not a.startswith("deferonce"):
+                    w("451 4.3.0 try again later")
                 else:
                     t["rcpt"].append(a)
                     w("250 ok")
