@@ -73,6 +73,19 @@ struct qclient {
    returns 111 (q->sockerr says why). */
 extern int qclient_open(struct qclient *q, const char *qqprog, unsigned int flags, unsigned int timeout);
 
+/* The same for a caller that knows how the message came in: src is a
+   source of common/filters.h (FILTERS_SMTP ... FILTERS_FORWARD).
+   - $QMAILQUEUE set and not empty: that program, as qclient_open (set by
+     hand, it wins over control/filters, as in qmail);
+   - else HOME/control/filters has a line for src (or cannot be read, or is
+     malformed): HOME/bin/tern-qnext, with TERN_FILTER_SOURCE=NAME and
+     TERN_FILTER_NEXT=0 in its environment; it runs the chain (and refuses
+     the message with a temporary error if the file is bad);
+   - else the queue socket, as qclient_open with no program.
+   Returns as qclient_open. A filter handing a message on does not call
+   this: it runs $QMAILQUEUE_NEXT with qclient_open. */
+extern int qclient_open_source(struct qclient *q, int src, unsigned int flags, unsigned int timeout);
+
 /* Append message bytes. 0, or -1 once any write has failed (q->werr says
    why; later calls are no-ops that return -1, and qclient_close then
    reports QQ_WRITE unless the program itself failed first). */

@@ -24,3 +24,5 @@ queue/tern-showctl: send/sched.o
 SCRIPTS += queue/tern-reload
 queue/tern-reload: queue/tern-reload.sh
 	cp queue/tern-reload.sh $@ && chmod 0755 $@
+# tern-qnext: the next stage of a control/filters chain (libc and common/)
+CORE += queue/tern-qnext

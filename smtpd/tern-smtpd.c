@@ -22,6 +22,7 @@
 #include "common/checkpw.h"
 #include "common/ctl.h"
 #include "common/home.h"
+#include "common/filters.h"
 #include "common/qclient.h"
 #include "common/qqcode.h"
 #include "common/ucspitls.h"
@@ -146,6 +147,20 @@ static void content(struct tx *t, const char *s, size_t n)
   dtscan_feed(&t->dt, s, n, &t->dtset);
 }
 
+/* the control/filters source of each listener */
+static const int sources[] = { [L_MX] = FILTERS_SMTP, [L_SUBMISSION] = FILTERS_SUBMISSION, [L_SMTPS] = FILTERS_SMTPS };
+
+/* what the filters learn of the session besides TCPREMOTEIP (set by
+   tern-listen): TERN_LISTENER, TERN_HELO, TERN_AUTHUSER (unset when the
+   client has not authenticated). 0, or -1 out of memory */
+static int filter_env(const struct session *s)
+{
+  static const char *const lnames[] = { [L_MX] = "mx", [L_SUBMISSION] = "submission", [L_SMTPS] = "smtps" };
+  if (setenv("TERN_LISTENER", lnames[cfg.listener], 1) < 0 || setenv("TERN_HELO", s->helo, 1) < 0) return -1;
+  if (s->user[0]) return setenv("TERN_AUTHUSER", s->user, 1);
+  return unsetenv("TERN_AUTHUSER");
+}
+
 /* Start the queue program and write the Received line: 0, or -1 (the
    transaction holds no queue program) */
 static int message_start(struct session *s, int mode)
@@ -157,7 +172,8 @@ static int message_start(struct session *s, int mode)
      of the message one timeoutsmtpd more */
   unsigned long timeout = (unsigned long)(io_deadline > now ? io_deadline - now : 0) + cfg.timeoutsmtpd;
   if (loop_start(t) < 0) return -1;
-  if (qclient_open(&t->q, getenv("QMAILQUEUE"), QCLIENT_WANTID, (unsigned)timeout) < 0) return -1;
+  if (filter_env(s) < 0) return -1;
+  if (qclient_open_source(&t->q, sources[cfg.listener], QCLIENT_WANTID, (unsigned)timeout) < 0) return -1;
   trace_received(&l, s, &client, cfg.me, now);
   qclient_write(&t->q, l.s, l.n);
   smtp_data_init(&t->data, mode, cfg.databytes);
