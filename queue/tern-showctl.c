@@ -103,6 +103,9 @@ static const struct ctl ctls[] = {
   { "submissionrules", LIST, "none (source of submissionrules.cdb)", "tern-rules", 0 },
   { "smtpsrules", LIST, "none (source of smtpsrules.cdb)", "tern-rules", 0 },
   { "queueusers", LIST, "every uid, 20 injections at once, no byte limit", "tern-queued (WHO:CONCURRENCY:BYTES)", 0 },
+  { "rspamd", LINE, "127.0.0.1:11333", "tern-rspamc (IPv4:PORT, [IPv6]:PORT or /path of a Unix socket)", 0 },
+  { "rspamddown", LINE, "accept (tempfail: 451 while rspamd cannot answer)", "tern-rspamc", 0 },
+  { "timeoutrspamd", NUM, "30", "tern-rspamc", 1 },
   { "filters", LIST, "none (every way in goes straight to the queue)", "tern-qnext (SOURCE:PROGRAM [ARG...]; the chain of each of smtp, submission, smtps, local, bounce, forward, in file order)", 0 },
 };
 #define NCTLS (sizeof ctls / sizeof ctls[0])
