@@ -79,35 +79,6 @@ static void spool_message(void)
   }
 }
 
-/* fd 1, validated up to its final NUL */
-static void read_envelope(void)
-{
-  struct envelope_reader er = ENVELOPE_READER_ZERO;
-  size_t cap = 0;
-  char buf[IOBUF];
-  for (;;) {
-    size_t used;
-    int e;
-    ssize_t r = read(1, buf, sizeof buf);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) _exit(QQ_READ);
-    if (r == 0) _exit(QQ_ENVELOPE);
-    e = envelope_feed(&er, buf, (size_t)r, &used);
-    if (e == ENVELOPE_ETOOLONG) _exit(QQ_TOOLONG);
-    if (e < 0) _exit(QQ_ENVELOPE);
-    if (envlen + used > cap) {
-      char *n;
-      cap = (envlen + used) * 2;
-      n = realloc(env, cap);
-      if (!n) _exit(QQ_NOMEM);
-      env = n;
-    }
-    memcpy(env + envlen, buf, used);
-    envlen += used;
-    if (e == ENVELOPE_DONE) return;
-  }
-}
-
 /* ---- the talk with rspamd ---- */
 
 struct req { char *s; size_t n, cap; };
@@ -275,9 +246,10 @@ int main(void)
   const char *h = home_get(), *why = 0;
   unsigned long timeout;
   size_t len;
+  int code;
   signal(SIGPIPE, SIG_IGN);
   spool_message();
-  read_envelope();
+  if ((code = envelope_readfd(1, &env, &envlen))) _exit(code);
   snprintf(fn, sizeof fn, "%s/control/rspamd", h);
   if (ctl_readline(fn, addr, sizeof addr, &len) < 0) _exit(QQ_CONFIG);
   if (!addr[0]) strcpy(addr, "127.0.0.1:11333");
