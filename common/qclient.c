@@ -434,6 +434,27 @@ void qclient_abort(struct qclient *q)
   q->blen = 0;
 }
 
+void qclient_relay(const struct qclient *q, int code)
+{
+  char t[QCLIENT_TEXTMAX + 2];
+  size_t n;
+  int fd = 2;
+  if (code == QQ_CUSTOM) {
+    t[0] = q->textperm ? 'D' : 'Z';
+    n = strlen(q->text);
+    memcpy(t + 1, q->text, n);
+    n++;
+    fd = 6;
+  } else {
+    const char *s = !code ? q->id : q->text;
+    n = strlen(s);
+    if (!n) return;
+    memcpy(t, s, n);
+    t[n++] = '\n';
+  }
+  if (write(fd, t, n) < 0) { /* the exit code still tells */ }
+}
+
 const char *qclient_describe(const struct qclient *q, int code, int *permanent)
 {
   if (code == 111) {  /* no socket (ours, or s6-sudo's exit code) */
@@ -485,6 +506,12 @@ void qclient_settext(struct qclient *q, int code, const char *err, size_t errlen
 {
   q->textperm = 0;
   if (qclient_parseid(q->id, err, errlen)) errlen = 0;
+  else if (errlen > 1 && err[errlen - 1] == '\n') {
+    /* a filter's diagnostic lines, then the id as the last line */
+    size_t s = errlen - 1;
+    while (s > 0 && err[s - 1] != '\n') s--;
+    if (s > 0 && qclient_parseid(q->id, err + s, errlen - s)) errlen = s;
+  }
   if (code == QQ_CUSTOM) {
     if (txtlen) {
       q->textperm = txt[0] == 'D';

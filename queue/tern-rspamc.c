@@ -231,12 +231,7 @@ static void pass_on(const char *top, size_t toplen)
   if (toplen) qclient_write(&q, top, toplen);
   if (send_message(-1, &q) < 0 && !q.werr) { qclient_abort(&q); _exit(QQ_READ); }
   code = qclient_close(&q, env, envlen);
-  if (code == 0 && q.id[0]) {
-    size_t l = strlen(q.id);
-    q.id[l] = '\n';
-    if (write(2, q.id, l + 1) < 0) { /* queued all the same */ }
-  } else if (code == QQ_CUSTOM) refuse(q.textperm ? 'D' : 'Z', q.text);
-  else if (code && q.text[0]) say("the next stage said: ", q.text);
+  qclient_relay(&q, code);
   _exit(code);
 }
 
