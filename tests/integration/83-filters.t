@@ -3,8 +3,8 @@
 # in. Three test filters (shell scripts: each logs what it saw, adds a
 # header and hands the message to $QMAILQUEUE_NEXT) on a full instance:
 # the chain of a source runs in file order, each source gets its own chain
-# (smtp, local, forward, bounce), tern-smtpd gives the filters the client
-# address, listener and HELO, the queue id still reaches the 250 reply, a
+# (smtp, local, forward, bounce, smtps), tern-smtpd gives the filters the
+# client address, listener, HELO and AUTH user, the queue id still reaches the 250 reply, a
 # filter's own refusal (82 and fd 6) becomes tern-smtpd's 554 with its text
 # and nothing is queued, $QMAILQUEUE set by hand wins over the file, a
 # malformed file refuses mail (451) and tern-showctl -c names the line.
@@ -44,6 +44,7 @@ local:$F/filt local
 smtp:$F/filt two
 forward:$F/filt fwd
 bounce:$F/filt bounce
+smtps:$F/filt smtps
 EOS
 # a forward and a failing program among the catch-all's extensions
 printf '&fwdto@demo.test\n' > "$ROOT/mail/demo/.tern-fwd"
@@ -51,7 +52,7 @@ printf '|exit 100\n' > "$ROOT/mail/demo/.tern-fail"
 chown ternalias "$ROOT/mail/demo/.tern-fwd" "$ROOT/mail/demo/.tern-fail"
 chmod 0644 "$ROOT/mail/demo/.tern-fwd" "$ROOT/mail/demo/.tern-fail"
 tern_start || exit 1
-tap_plan 21
+tap_plan 24
 
 # smtp NAME HELO SUBJECT RCPT: one message on port 25; prints the DATA reply
 smtp() {
@@ -113,6 +114,27 @@ tap_is "$(grep '^X-Filter:' "$m" 2>/dev/null | tr '\n' ' ')" "X-Filter: fwd X-Fi
 printf 'Subject: fail-one\n\nbody\n' | "$ROOT/bin/sendmail" -f sender@demo.test fail@demo.test
 bounced() { grep -l '^X-Filter: bounce' "$MAILDIR"/new/* >/dev/null 2>&1; }
 wait_for 30 bounced; tap_ok $? "the bounce passes the bounce chain"
+
+# smtps with AUTH: the smtps chain, and the filter learns the user
+printf 'bob@demo.test:%s\n' "$(printf 'hunter2\n' | "$ROOT/bin/tern-authfile" -m)" > "$ROOT/auth/passwd"
+wait_for 10 test -S "$ROOT/sock/auth"
+: > "$LOG"
+r=$(python3 - "$TERN_SMTPS_PORT" <<'EOP'
+import smtplib, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+s = smtplib.SMTP_SSL('127.0.0.1', int(sys.argv[1]), context=ctx, timeout=30)
+s.ehlo('laptop.example')
+s.login('bob@demo.test', 'hunter2')
+s.mail('bob@demo.test')
+s.rcpt('c@demo.test')
+code, msg = s.data(b'Subject: via-smtps\r\n\r\nbody\r\n')
+print(code, msg.decode())
+s.quit()
+EOP
+)
+case $r in "250 "*) tap_ok 0 "smtps with AUTH: 250" ;; *) tap_ok 1 "smtps: $r" ;; esac
+tap_is "$(cut -d' ' -f1-2 "$LOG")" "smtps src=smtps" "only the smtps chain ran"
+tap_is "$(cut -d' ' -f4-5,7 "$LOG")" "l=smtps helo=laptop.example user=bob@demo.test" "the filter learns the listener, HELO and AUTH user"
 
 # a malformed file: mail refused with a temporary error; showctl -c says where
 printf 'smtp:%s/filt one\nmx:nonsense\n' "$F" > "$ROOT/control/filters"
