@@ -17,6 +17,7 @@ COMMON_OBJS += common/checkpw.o
 COMMON_OBJS += common/priv.o
 COMMON_OBJS += common/say.o
 COMMON_OBJS += common/qctl.o
+COMMON_OBJS += common/filters.o
 
 common/home.o: common/home.c
 	$(CC) -MMD -MP -DCONF_HOME='"$(HOME_DIR)"' -c -o $@ $<
@@ -51,3 +52,5 @@ UNIT_TESTS += tests/unit/common-qproto-test
 UNIT_TESTS += tests/unit/common-qid-test
 UNIT_TESTS += tests/unit/common-qctl-test
 FUZZERS += tests/fuzz/qctl-fuzz
+UNIT_TESTS += tests/unit/common-filters-test
+FUZZERS += tests/fuzz/filters-fuzz

@@ -1,8 +1,12 @@
 /* envelope: the qmail-queue envelope on the wire (validated byte by byte,
    so a reader needs no buffer for it) and the records of a queue envelope
    file. */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "common/envelope.h"
+#include "common/qqcode.h"
 
 enum { S_F, S_SENDER, S_TYPE, S_RCPT, S_DONE, S_EFORMAT, S_ETOOLONG };
 
@@ -72,4 +76,41 @@ int envelope_next(const char *buf, size_t len, size_t *pos, char *type, const ch
   *vlen = (size_t)(nul - (buf + p + 1));
   *pos = (size_t)(nul - buf) + 1;
   return 1;
+}
+
+static int readfd_fail(char **buf, int code)
+{
+  free(*buf);
+  *buf = 0;
+  return code;
+}
+
+int envelope_readfd(int fd, char **buf, size_t *len)
+{
+  struct envelope_reader er = ENVELOPE_READER_ZERO;
+  size_t cap = 0;
+  char b[65536];
+  *buf = 0;
+  *len = 0;
+  for (;;) {
+    size_t used;
+    int e;
+    ssize_t r = read(fd, b, sizeof b);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return readfd_fail(buf, QQ_READ);
+    if (r == 0) return readfd_fail(buf, QQ_ENVELOPE);
+    e = envelope_feed(&er, b, (size_t)r, &used);
+    if (e == ENVELOPE_ETOOLONG) return readfd_fail(buf, QQ_TOOLONG);
+    if (e < 0) return readfd_fail(buf, QQ_ENVELOPE);
+    if (*len + used > cap) {
+      char *n;
+      cap = (*len + used) * 2;
+      n = realloc(*buf, cap);
+      if (!n) return readfd_fail(buf, QQ_NOMEM);
+      *buf = n;
+    }
+    memcpy(*buf + *len, b, used);
+    *len += used;
+    if (e == ENVELOPE_DONE) return 0;
+  }
 }

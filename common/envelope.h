@@ -44,6 +44,15 @@ extern int envelope_valbyte(char c);
    *used is the index of the offending byte. */
 extern int envelope_feed(struct envelope_reader *r, const char *s, size_t len, size_t *used);
 
+/* Read a qmail-queue envelope from fd (a qmail-queue program's
+   descriptor 1) up to and including its final NUL, validated by
+   envelope_feed, into *buf (malloc'd, *len bytes; the caller frees it;
+   bytes after the final NUL are not read). 0, or the qmail-queue exit
+   code of common/qqcode.h: QQ_READ (a read error), QQ_ENVELOPE (end of
+   file before the final NUL, or malformed), QQ_TOOLONG (an address over
+   ENVELOPE_ADDR_MAX), QQ_NOMEM; then *buf is 0. */
+extern int envelope_readfd(int fd, char **buf, size_t *len);
+
 /* Walk the records of a queue envelope file (or any sequence of
    letter+value+NUL records) in buf[0..len). Start with *pos = 0. Returns 1
    and sets *type and value (pointing into buf, NUL-terminated) and *vlen;

@@ -14,6 +14,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "common/ctl.h"
+#include "common/filters.h"
 #include "common/home.h"
 #include "common/qclient.h"
 #include "common/qproto.h"
@@ -166,7 +170,7 @@ static int pipe_coe(int p[2], int parent)
 
 /* the child: its ends of the pipes become fds 0, 1, 2 and 6 (copied above
    6 first, so that no dup2 overwrites a descriptor still to be moved) */
-static void child(const int ends[4], char *const *argv, int search)
+static void child(const int ends[4], char *const *argv, const char *source)
 {
   static const int to[4] = { 0, 1, 2, 6 };
   int hi[4];
@@ -178,14 +182,17 @@ static void child(const int ends[4], char *const *argv, int search)
   signal(SIGPIPE, SIG_DFL);
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, 0);
-  if (search) execvp(argv[0], argv);
-  else execv(argv[0], argv);
+  if (source && (setenv("TERN_FILTER_SOURCE", source, 1) < 0 || setenv("TERN_FILTER_NEXT", "0", 1) < 0))
+    _exit(QQ_NOMEM);
+  execv(argv[0], argv);
   _exit(QQ_CANTRUN);
 }
 
-int qclient_open(struct qclient *q, const char *qqprog, unsigned int flags, unsigned int timeout)
+/* qclient_open, and for a filter chain the name of its source (tern-qnext
+   is then the program) */
+static int start(struct qclient *q, const char *qqprog, const char *source, unsigned int timeout)
 {
-  char *argv[3];
+  char *argv[2];
   int p[4][2], ends[4], e, i;
   q->sock = -1;
   q->sockerr = 0;
@@ -207,15 +214,13 @@ int qclient_open(struct qclient *q, const char *qqprog, unsigned int flags, unsi
   }
   argv[0] = (char *)qqprog;
   argv[1] = 0;  /* a filter gets no -i: the qmail-queue interface has none */
-  argv[2] = 0;
-  (void)flags;
   /* the message and envelope pipes: the parent writes; fds 2 and 6: it reads */
   for (i = 0; i < 4; i++)
     if (pipe_coe(p[i], i < 2 ? 1 : 0) < 0) goto fail;
   for (i = 0; i < 4; i++) ends[i] = p[i][i < 2 ? 0 : 1];
   q->pid = fork();
   if (q->pid < 0) { q->pid = 0; goto fail; }
-  if (!q->pid) child(ends, argv, 0);
+  if (!q->pid) child(ends, argv, source);
   for (i = 0; i < 4; i++) close(ends[i]);
   q->msgfd = p[0][1];
   q->envfd = p[1][1];
@@ -227,6 +232,40 @@ fail:
   while (i-- > 0) { close(p[i][0]); close(p[i][1]); }
   errno = e;
   return -1;
+}
+
+int qclient_open(struct qclient *q, const char *qqprog, unsigned int flags, unsigned int timeout)
+{
+  (void)flags;
+  return start(q, qqprog, 0, timeout);
+}
+
+/* 1 if control/filters has a chain for src, or cannot be read or checked
+   (tern-qnext then refuses the message, rather than skip a filter) */
+static int has_chain(int src)
+{
+  struct ctl_list l = CTL_LIST_ZERO;
+  char fn[4096];
+  size_t bad;
+  int r;
+  if (snprintf(fn, sizeof fn, "%s/control/filters", home_get()) >= (int)sizeof fn) return 1;
+  r = ctl_readlist(fn, &l);
+  if (r == 0) return 0;
+  if (r < 0) return 1;
+  r = filters_check(l.s, l.len, l.n, &bad) < 0 || filters_nth(l.s, l.len, l.n, src, 0) != 0;
+  ctl_listfree(&l);
+  return r;
+}
+
+int qclient_open_source(struct qclient *q, int src, unsigned int flags, unsigned int timeout)
+{
+  const char *qq = getenv("QMAILQUEUE");
+  char next[4096];
+  if (qq && *qq) return start(q, qq, 0, timeout);
+  if (!filters_name(src) || !has_chain(src)) return start(q, 0, 0, timeout);
+  if (snprintf(next, sizeof next, "%s/bin/tern-qnext", home_get()) >= (int)sizeof next) { errno = ENAMETOOLONG; return -1; }
+  (void)flags;
+  return start(q, next, filters_name(src), timeout);
 }
 
 int qclient_write(struct qclient *q, const char *s, size_t n)
@@ -395,6 +434,27 @@ void qclient_abort(struct qclient *q)
   q->blen = 0;
 }
 
+void qclient_relay(const struct qclient *q, int code)
+{
+  char t[QCLIENT_TEXTMAX + 2];
+  size_t n;
+  int fd = 2;
+  if (code == QQ_CUSTOM) {
+    t[0] = q->textperm ? 'D' : 'Z';
+    n = strlen(q->text);
+    memcpy(t + 1, q->text, n);
+    n++;
+    fd = 6;
+  } else {
+    const char *s = !code ? q->id : q->text;
+    n = strlen(s);
+    if (!n) return;
+    memcpy(t, s, n);
+    t[n++] = '\n';
+  }
+  if (write(fd, t, n) < 0) { /* the exit code still tells */ }
+}
+
 const char *qclient_describe(const struct qclient *q, int code, int *permanent)
 {
   if (code == 111) {  /* no socket (ours, or s6-sudo's exit code) */
@@ -446,6 +506,12 @@ void qclient_settext(struct qclient *q, int code, const char *err, size_t errlen
 {
   q->textperm = 0;
   if (qclient_parseid(q->id, err, errlen)) errlen = 0;
+  else if (errlen > 1 && err[errlen - 1] == '\n') {
+    /* a filter's diagnostic lines, then the id as the last line */
+    size_t s = errlen - 1;
+    while (s > 0 && err[s - 1] != '\n') s--;
+    if (s > 0 && qclient_parseid(q->id, err + s, errlen - s)) errlen = s;
+  }
   if (code == QQ_CUSTOM) {
     if (txtlen) {
       q->textperm = txt[0] == 'D';

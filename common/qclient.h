@@ -73,6 +73,19 @@ struct qclient {
    returns 111 (q->sockerr says why). */
 extern int qclient_open(struct qclient *q, const char *qqprog, unsigned int flags, unsigned int timeout);
 
+/* The same for a caller that knows how the message came in: src is a
+   source of common/filters.h (FILTERS_SMTP ... FILTERS_FORWARD).
+   - $QMAILQUEUE set and not empty: that program, as qclient_open (set by
+     hand, it wins over control/filters, as in qmail);
+   - else HOME/control/filters has a line for src (or cannot be read, or is
+     malformed): HOME/bin/tern-qnext, with TERN_FILTER_SOURCE=NAME and
+     TERN_FILTER_NEXT=0 in its environment; it runs the chain (and refuses
+     the message with a temporary error if the file is bad);
+   - else the queue socket, as qclient_open with no program.
+   Returns as qclient_open. A filter handing a message on does not call
+   this: it runs $QMAILQUEUE_NEXT with qclient_open. */
+extern int qclient_open_source(struct qclient *q, int src, unsigned int flags, unsigned int timeout);
+
 /* Append message bytes. 0, or -1 once any write has failed (q->werr says
    why; later calls are no-ops that return -1, and qclient_close then
    reports QQ_WRITE unless the program itself failed first). */
@@ -104,6 +117,15 @@ extern void qclient_abort(struct qclient *q);
    q->text for QQ_CUSTOM. *permanent: 1 for a 5xx, 0 for a 4xx. Never 0. */
 extern const char *qclient_describe(const struct qclient *q, int code, int *permanent);
 
+/* For a filter (a qmail-queue program that ran its next stage with this
+   client): tell its own caller what the next stage said, after
+   qclient_close returned code: 0 with an id: "ID\n" on descriptor 2 (the
+   caller's client reads it as the id, also after diagnostic lines the
+   filter wrote before); QQ_CUSTOM: 'D' or 'Z' and q->text on descriptor
+   6; any other code with a text: "TEXT\n" on descriptor 2. The filter
+   then exits with code. Write errors are ignored (the code says enough). */
+extern void qclient_relay(const struct qclient *q, int code);
+
 /* The text parser qclient_close runs on what fds 2 and 6 said (pure, so the
    unit tests and the fuzz harness call it directly).
    qclient_parseid: 1 if s[0..n) is exactly "msg ID qp DIGITS\n" (ID: digits
@@ -112,8 +134,9 @@ extern const char *qclient_describe(const struct qclient *q, int code, int *perm
    n < QCLIENT_IDMAX; then id (QCLIENT_IDMAX bytes) gets it without the LF,
    NUL-terminated. Otherwise 0 and id is "".
    qclient_settext: fills q->id, q->text and q->textperm from err (fd 2)
-   and txt (fd 6) for exit code `code`: fd 2 is either the id or a
-   diagnostic; for QQ_CUSTOM, q->text is txt after its first byte ('D':
+   and txt (fd 6) for exit code `code`: fd 2 is the id, a diagnostic, or
+   diagnostic lines followed by the id as the last line (a filter that
+   says something and then relays the next stage's id); for QQ_CUSTOM, q->text is txt after its first byte ('D':
    permanent, anything else temporary; "" if txt is empty), else the
    diagnostic. q->text keeps bytes 0x20..0x7e, turns TAB, CR and LF into
    spaces and any other byte into '?', drops trailing spaces and is cut at

@@ -24,6 +24,7 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/types.h>
 #include "common/home.h"
+#include "common/filters.h"
 #include "common/qclient.h"
 #include "local/deliver.h"
 #include "local/dotfile.h"
@@ -411,7 +412,7 @@ static pid_t forward(void)
   for (i = 0; i < fwd.len; i += strlen(fwd.s + i) + 1)
     if (!stralloc_catb(&env, "T", 1) || !stralloc_cats(&env, fwd.s + i) || !stralloc_catb(&env, "", 1)) nomem();
   if (!stralloc_catb(&env, "", 1)) nomem();
-  if (qclient_open(&q, getenv("QMAILQUEUE"), 0, 0) < 0)
+  if (qclient_open_source(&q, FILTERS_FORWARD, 0, 0) < 0)
     die5("4.3.0", errno == EMFILE || errno == ENFILE ? "Unable to create a pipe" : "Unable to fork", 0, 0, errno);
   pid = q.pid;
   wb_init(-1);

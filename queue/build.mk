@@ -26,3 +26,13 @@ queue/tern-reload: queue/tern-reload.sh
 	cp queue/tern-reload.sh $@ && chmod 0755 $@
 # tern-queuectl: the queue commands, a client of tern-send's command socket
 CORE += queue/tern-queuectl
+# tern-qnext: the next stage of a control/filters chain (libc and common/)
+CORE += queue/tern-qnext
+# tern-rspamc: the rspamd filter (queue/rspamc.c: its answer's reader, pure)
+CORE += queue/tern-rspamc
+queue/tern-rspamc: queue/rspamc.o
+UNIT_TESTS += tests/unit/queue-rspamc-test
+UNIT_EXTRA_queue-rspamc := queue/rspamc.o
+tests/unit/queue-rspamc-test: queue/rspamc.o
+FUZZERS += tests/fuzz/rspamc-fuzz
+FUZZ_EXTRA_rspamc := queue/rspamc.c

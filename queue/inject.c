@@ -29,6 +29,7 @@
 #include "common/date822.h"
 #include "common/envelope.h"
 #include "common/home.h"
+#include "common/filters.h"
 #include "common/qclient.h"
 #include "common/qfn.h"
 #include "common/qqcode.h"
@@ -233,7 +234,7 @@ static struct qclient qc;
 
 static void queue_start(void)
 {
-  if (qclient_open(&qc, getenv("QMAILQUEUE"), 0, 0) < 0) {
+  if (qclient_open_source(&qc, FILTERS_LOCAL, 0, 0) < 0) {
     if (errno == EMFILE || errno == ENFILE) strerr_diefu1sys(EX_TEMPFAIL, "create pipes");
     strerr_diefu1sys(EX_TEMPFAIL, "fork");
   }

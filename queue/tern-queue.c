@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <skalibs/sig.h>
-#include <skalibs/stralloc.h>
 #include "common/envelope.h"
 #include "common/qclient.h"
 #include "common/qqcode.h"
@@ -33,35 +32,17 @@ static void copy_message(void)
   }
 }
 
-/* fd 1, validated up to and including the final NUL, into env */
-static void read_envelope(stralloc *env)
-{
-  struct envelope_reader er = ENVELOPE_READER_ZERO;
-  char buf[IOBUF];
-  for (;;) {
-    size_t used;
-    int e;
-    ssize_t r = read(1, buf, sizeof buf);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) die(QQ_READ);
-    if (r == 0) die(QQ_ENVELOPE);  /* EOF before the final NUL */
-    e = envelope_feed(&er, buf, (size_t)r, &used);
-    if (e == ENVELOPE_ETOOLONG) die(QQ_TOOLONG);
-    if (e < 0) die(QQ_ENVELOPE);
-    if (!stralloc_catb(env, buf, used)) die(QQ_NOMEM);
-    if (e == ENVELOPE_DONE) return;
-  }
-}
-
 int main(int argc, char const *const *argv)
 {
-  stralloc env = STRALLOC_ZERO;
+  char *env;
+  size_t envlen;
   int code;
   sig_ignore(SIGPIPE);
   if (qclient_open(&q, 0, QCLIENT_WANTID, DEATH) < 0) _exit(QQ_NOMEM);
   copy_message();
-  read_envelope(&env);
-  code = qclient_close(&q, env.s, env.len);
+  /* fd 1, validated up to and including the final NUL */
+  if ((code = envelope_readfd(1, &env, &envlen))) die(code);
+  code = qclient_close(&q, env, envlen);
   /* -i: tell the client the message id on fd 2 (as tern-queued told it) */
   if (!code && argc > 1 && !strcmp(argv[1], "-i") && q.id[0]) {
     size_t l = strlen(q.id);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "common/addr.h"
 #include "common/ctl.h"
+#include "common/filters.h"
 #include "common/home.h"
 #include "send/sched.h"
 
@@ -102,6 +103,10 @@ static const struct ctl ctls[] = {
   { "submissionrules", LIST, "none (source of submissionrules.cdb)", "tern-rules", 0 },
   { "smtpsrules", LIST, "none (source of smtpsrules.cdb)", "tern-rules", 0 },
   { "queueusers", LIST, "every uid, 20 injections at once, no byte limit", "tern-queued (WHO:CONCURRENCY:BYTES)", 0 },
+  { "rspamd", LINE, "127.0.0.1:11333", "tern-rspamc (IPv4:PORT, [IPv6]:PORT or /path of a Unix socket)", 0 },
+  { "rspamddown", LINE, "accept (tempfail: 451 while rspamd cannot answer)", "tern-rspamc", 0 },
+  { "timeoutrspamd", NUM, "30", "tern-rspamc", 1 },
+  { "filters", LIST, "none (every way in goes straight to the queue)", "tern-qnext (SOURCE:PROGRAM [ARG...]; the chain of each of smtp, submission, smtps, local, bounce, forward, in file order)", 0 },
 };
 #define NCTLS (sizeof ctls / sizeof ctls[0])
 
@@ -230,6 +235,28 @@ static void check_route(const char *fn, const char *e, size_t k)
   complain(1, fn, entryline(fn, k), "not an address literal ([a.b.c.d] or [IPv6:...]): tern-remote finds no address for it", e);
 }
 
+/* one control/filters entry, as tern-qnext reads it (common/filters.h);
+   a chain too long is reported at its first line past the limit */
+static void check_filter(const char *fn, const char *e, size_t k)
+{
+  static size_t count[FILTERS_NSOURCES];
+  char words[CTL_LINE_MAX], path[4096], *argv[FILTERS_ARGV_MAX + 1];
+  const char *prog;
+  int src;
+  if (k == 0) memset(count, 0, sizeof count);
+  if (filters_line(e, &src, &prog) < 0 || filters_split(prog, words, sizeof words, argv) < 1) {
+    complain(1, fn, entryline(fn, k), "not SOURCE:PROGRAM [ARG...] (SOURCE: smtp, submission, smtps, local, bounce or forward; PROGRAM a name in HOME/bin or an absolute path): tern-qnext refuses every message", e);
+    return;
+  }
+  if (++count[src] > FILTERS_CHAIN_MAX) {
+    complain(1, fn, entryline(fn, k), "more than 8 filters for one source: tern-qnext refuses every message", e);
+    return;
+  }
+  if (argv[0][0] == '/') snprintf(path, sizeof path, "%s", argv[0]);
+  else snprintf(path, sizeof path, "bin/%s", argv[0]);
+  if (access(path, X_OK) < 0) complain(1, fn, entryline(fn, k), "the program cannot be run: the messages of its source are refused", path);
+}
+
 /* what a single-line file's readers refuse */
 static void check_value(const char *name, const char *fn, const char *v)
 {
@@ -287,6 +314,7 @@ static void check(const struct ctl *c)
       r = ctl_readlist(fn, &l);
       if (r < 0) complain(1, fn, 0, errno == EFBIG ? "over 16 MiB" : errno == EINVAL ? "a NUL byte" : strerror(errno), 0);
       else if (!strcmp(c->name, "smtproutes")) while ((e = ctl_listnext(&l, &pos))) check_route(fn, e, k++);
+      else if (!strcmp(c->name, "filters")) while ((e = ctl_listnext(&l, &pos))) check_filter(fn, e, k++);
       ctl_listfree(&l);
       break;
     }

@@ -13,6 +13,7 @@
 #include <skalibs/allreadwrite.h>
 
 #include "common/qfn.h"
+#include "common/filters.h"
 #include "common/qclient.h"
 #include "common/date822.h"
 #include "common/qqcode.h"
@@ -39,7 +40,7 @@ static int inject(const char *qid, const char *what, const char *msg, size_t mle
   int code, perm;
 
   log_flush();
-  if (qclient_open(&q, getenv("QMAILQUEUE"), 0, INJECT_TIMEOUT) < 0) {
+  if (qclient_open_source(&q, FILTERS_BOUNCE, 0, INJECT_TIMEOUT) < 0) {
     log5("warning: unable to inject ", what, " for msg ", qid, ": unable to run the queue program");
     return 0;
   }

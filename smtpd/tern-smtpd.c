@@ -22,6 +22,7 @@
 #include "common/checkpw.h"
 #include "common/ctl.h"
 #include "common/home.h"
+#include "common/filters.h"
 #include "common/qclient.h"
 #include "common/qqcode.h"
 #include "common/ucspitls.h"
@@ -146,6 +147,22 @@ static void content(struct tx *t, const char *s, size_t n)
   dtscan_feed(&t->dt, s, n, &t->dtset);
 }
 
+/* the control/filters source of each listener */
+static const int sources[] = { [L_MX] = FILTERS_SMTP, [L_SUBMISSION] = FILTERS_SUBMISSION, [L_SMTPS] = FILTERS_SMTPS };
+
+/* what the filters learn of the session besides TCPREMOTEIP (set by
+   tern-listen): TERN_LISTENER, TERN_HELO, TERN_TRANSID (the transaction
+   id of the log lines), TERN_AUTHUSER (unset when the client has not
+   authenticated). 0, or -1 out of memory */
+static int filter_env(const struct session *s)
+{
+  static const char *const lnames[] = { [L_MX] = "mx", [L_SUBMISSION] = "submission", [L_SMTPS] = "smtps" };
+  if (setenv("TERN_LISTENER", lnames[cfg.listener], 1) < 0 || setenv("TERN_HELO", s->helo, 1) < 0
+      || setenv("TERN_TRANSID", s->tx.id, 1) < 0) return -1;
+  if (s->user[0]) return setenv("TERN_AUTHUSER", s->user, 1);
+  return unsetenv("TERN_AUTHUSER");
+}
+
 /* Start the queue program and write the Received line: 0, or -1 (the
    transaction holds no queue program) */
 static int message_start(struct session *s, int mode)
@@ -157,7 +174,8 @@ static int message_start(struct session *s, int mode)
      of the message one timeoutsmtpd more */
   unsigned long timeout = (unsigned long)(io_deadline > now ? io_deadline - now : 0) + cfg.timeoutsmtpd;
   if (loop_start(t) < 0) return -1;
-  if (qclient_open(&t->q, getenv("QMAILQUEUE"), QCLIENT_WANTID, (unsigned)timeout) < 0) return -1;
+  if (filter_env(s) < 0) return -1;
+  if (qclient_open_source(&t->q, sources[cfg.listener], QCLIENT_WANTID, (unsigned)timeout) < 0) return -1;
   trace_received(&l, s, &client, cfg.me, now);
   qclient_write(&t->q, l.s, l.n);
   smtp_data_init(&t->data, mode, cfg.databytes);
@@ -189,6 +207,24 @@ static void queue_said(const char *text)
   lg_log(&l);
 }
 
+/* 1 if a filter's text d starts with its own enhanced status code (RFC
+   3463: "5.x.y " when permanent, "4.x.y " when temporary; x and y 1 to 3
+   digits), which then stands in the reply instead of 5.3.0 or 4.3.0 */
+static int has_status(const char *d, int perm)
+{
+  size_t i = 2;
+  if (d[0] != (perm ? '5' : '4') || d[1] != '.') return 0;
+  for (int part = 0; part < 2; part++) {
+    size_t k = 0;
+    while (d[i + k] >= '0' && d[i + k] <= '9' && k < 4) k++;
+    if (k < 1 || k > 3) return 0;
+    i += k;
+    if (d[i] != (part ? ' ' : '.')) return 0;
+    i++;
+  }
+  return 1;
+}
+
 /* reply to the end of a message; the transaction is over afterwards */
 static void message_end(struct session *s)
 {
@@ -209,7 +245,8 @@ static void message_end(struct session *s)
       lg_cats(&l, t->q.id[0] ? t->q.id : t->id);
     } else {
       const char *d = qclient_describe(&t->q, code, &perm);
-      lg_cats(&l, perm ? "554 5.3.0 " : "451 4.3.0 ");
+      lg_cats(&l, perm ? "554 " : "451 ");
+      if (!(code == QQ_CUSTOM && has_status(d, perm))) lg_cats(&l, perm ? "5.3.0 " : "4.3.0 ");
       lg_cat(&l, d, strlen(d) > 200 ? 200 : strlen(d));
     }
     if (t->q.text[0] && code != QQ_CUSTOM) queue_said(t->q.text);

@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   static struct qclient q;
   const char *s = (const char *)data + 1, *err, *txt, *z;
-  size_t errlen, txtlen, n, i;
+  size_t errlen, txtlen, n, i, idline;
   int code, perm = -1;
   const char *d;
   if (!size) return 0;
@@ -29,17 +29,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   memset(&q, 'x', sizeof q);
   qclient_settext(&q, code, err, errlen, txt, txtlen);
 
-  /* the id: "" or exactly "msg ID qp DIGITS" (ID: [0-9a-z]+), and then fd 2 said it */
+  /* the id: "" or exactly "msg ID qp DIGITS" (ID: [0-9a-z]+), and then
+     fd 2's last line said it (all of fd 2, or after other lines) */
   n = strnlen(q.id, QCLIENT_IDMAX);
   if (n == QCLIENT_IDMAX) abort();
+  idline = 0;
   if (n) {
-    if (n + 1 != errlen || memcmp(q.id, err, n) || err[n] != '\n' || memcmp(q.id, "msg ", 4)) abort();
+    if (n + 1 > errlen || memcmp(q.id, err + errlen - n - 1, n) || err[errlen - 1] != '\n' || memcmp(q.id, "msg ", 4)) abort();
+    if (n + 1 < errlen && err[errlen - n - 2] != '\n') abort();
+    idline = n + 1;
     for (i = 4; isidc(q.id[i]); i++) {}
     if (i == 4 || memcmp(q.id + i, " qp ", 4)) abort();
     for (i += 4; isdig(q.id[i]); i++) {}
     if (i != n || !isdig(q.id[n - 1])) abort();
   }
-  if (qclient_parseid(q.id, err, errlen) != (n != 0)) abort();
+  if (qclient_parseid(q.id, err, errlen) && !n) abort();
+  if (n && qclient_parseid(q.id, err + errlen - idline, idline) != 1) abort();
 
   /* the text: printable, bounded, no trailing space, a prefix of its source */
   n = strnlen(q.text, QCLIENT_TEXTMAX);
@@ -47,8 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (n && q.text[n - 1] == ' ') abort();
   for (i = 0; i < n; i++) if (q.text[i] < 0x20 || q.text[i] > 0x7e) abort();
   {
-    const char *src = code == QQ_CUSTOM ? (txtlen ? txt + 1 : "") : (q.id[0] ? "" : err);
-    size_t srclen = code == QQ_CUSTOM ? (txtlen ? txtlen - 1 : 0) : (q.id[0] ? 0 : errlen);
+    const char *src = code == QQ_CUSTOM ? (txtlen ? txt + 1 : "") : err;
+    size_t srclen = code == QQ_CUSTOM ? (txtlen ? txtlen - 1 : 0) : errlen - idline;
     if (n > srclen) abort();
     for (i = 0; i < n; i++) {
       unsigned char c = (unsigned char)src[i];

@@ -7,8 +7,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "common/envelope.h"
+#include "common/qqcode.h"
 
 #define L(s) s, sizeof(s) - 1
 struct frow { const char *in; size_t n; int rc; size_t used; size_t nrcpt; };
@@ -172,6 +174,39 @@ static void t_next(void **st)
   }
 }
 
+/* envelope_readfd on a pipe holding s[0..n) then end of file */
+static int readfd(const char *s, size_t n, char **buf, size_t *len)
+{
+  int p[2], r;
+  assert_int_equal(pipe(p), 0);
+  assert_int_equal(write(p[1], s, n), (ssize_t)n);
+  close(p[1]);
+  r = envelope_readfd(p[0], buf, len);
+  close(p[0]);
+  return r;
+}
+
+static void t_readfd(void **st)
+{
+  char *b, big[1100];
+  size_t n;
+  (void)st;
+  assert_int_equal(readfd("Fa@b\0Tc@d\0\0extra", 16, &b, &n), 0);
+  assert_int_equal(n, 11);
+  assert_memory_equal(b, "Fa@b\0Tc@d\0\0", 11);
+  free(b);
+  assert_int_equal(readfd("Fa@b\0Tc@d\0", 10, &b, &n), QQ_ENVELOPE);
+  assert_null(b);
+  assert_int_equal(readfd("Xa@b\0\0", 6, &b, &n), QQ_ENVELOPE);
+  assert_null(b);
+  memset(big, 'a', sizeof big);
+  big[0] = 'F';
+  assert_int_equal(readfd(big, sizeof big, &b, &n), QQ_TOOLONG);
+  assert_null(b);
+  assert_int_equal(envelope_readfd(-1, &b, &n), QQ_READ);
+  assert_null(b);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -179,6 +214,7 @@ int main(void)
     cmocka_unit_test(t_feed_limits),
     cmocka_unit_test(t_feed_rcptmax),
     cmocka_unit_test(t_next),
+    cmocka_unit_test(t_readfd),
   };
   return cmocka_run_group_tests_name("common-envelope", tests, 0, 0);
 }

@@ -388,6 +388,55 @@ static void t_settext(void **st)
   assert_int_equal(strlen(q.text), QCLIENT_TEXTMAX - 1);
   qclient_settext(&q, 1, "   ", 3, "", 0);
   assert_string_equal(q.text, "");
+  /* diagnostic lines, then the id as the last line: both kept */
+  qclient_settext(&q, 0, "filter: said\nthis\nmsg 5 qp 6\n", 29, "", 0);
+  assert_string_equal(q.id, "msg 5 qp 6");
+  assert_string_equal(q.text, "filter: said this");
+  /* an id not on the last line is not one */
+  qclient_settext(&q, 0, "msg 5 qp 6\nmore\n", 16, "", 0);
+  assert_string_equal(q.id, "");
+  assert_string_equal(q.text, "msg 5 qp 6 more");
+  /* nor one without its line end */
+  qclient_settext(&q, 0, "x\nmsg 5 qp 6", 12, "", 0);
+  assert_string_equal(q.id, "");
+}
+
+/* qclient_relay's bytes on descriptor fd for code */
+static char *relayed(const struct qclient *q, int code, int fd)
+{
+  static char got[512];
+  int p[2], saved = dup(fd);
+  ssize_t n;
+  assert_int_equal(pipe(p), 0);
+  assert_true(dup2(p[1], fd) == fd);
+  close(p[1]);
+  qclient_relay(q, code);
+  if (saved >= 0) {   /* descriptor 6 is not open here: closed again */
+    assert_true(dup2(saved, fd) == fd);
+    close(saved);
+  } else close(fd);
+  n = read(p[0], got, sizeof got - 1);
+  close(p[0]);
+  got[n > 0 ? n : 0] = 0;
+  return got;
+}
+
+static void t_relay(void **st)
+{
+  struct qclient q;
+  (void)st;
+  memset(&q, 0, sizeof q);
+  strcpy(q.id, "msg 5 qp 6");
+  assert_string_equal(relayed(&q, 0, 2), "msg 5 qp 6\n");
+  strcpy(q.text, "spam");
+  q.textperm = 1;
+  assert_string_equal(relayed(&q, QQ_CUSTOM, 6), "Dspam");
+  q.textperm = 0;
+  assert_string_equal(relayed(&q, QQ_CUSTOM, 6), "Zspam");
+  strcpy(q.text, "disk full");
+  assert_string_equal(relayed(&q, QQ_WRITE, 2), "disk full\n");
+  q.text[0] = 0;
+  assert_string_equal(relayed(&q, QQ_WRITE, 2), "");
 }
 
 static int setup(void **st)
@@ -422,6 +471,7 @@ int main(void)
     cmocka_unit_test(t_abort),
     cmocka_unit_test(t_parseid),
     cmocka_unit_test(t_settext),
+    cmocka_unit_test(t_relay),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
