@@ -16,6 +16,8 @@ COMMON_OBJS += common/base64.o
 COMMON_OBJS += common/checkpw.o
 COMMON_OBJS += common/priv.o
 COMMON_OBJS += common/say.o
+# DKIM relaxed canonicalisation (tern-dkimsign)
+COMMON_OBJS += common/dkimcanon.o
 
 common/home.o: common/home.c
 	$(CC) -MMD -MP -DCONF_HOME='"$(HOME_DIR)"' -c -o $@ $<
@@ -48,3 +50,5 @@ FUZZERS += tests/fuzz/addr-fuzz tests/fuzz/envelope-fuzz tests/fuzz/ctl-fuzz tes
 FUZZERS += tests/fuzz/qproto-fuzz
 UNIT_TESTS += tests/unit/common-qproto-test
 UNIT_TESTS += tests/unit/common-qid-test
+UNIT_TESTS += tests/unit/common-dkimcanon-test
+FUZZERS += tests/fuzz/dkimcanon-fuzz
