@@ -24,3 +24,9 @@ queue/tern-showctl: send/sched.o
 SCRIPTS += queue/tern-reload
 queue/tern-reload: queue/tern-reload.sh
 	cp queue/tern-reload.sh $@ && chmod 0755 $@
+# DKIM signing: the filter (tern-dkimsign, no key access), the signing
+# service run as ternk (tern-dkimkeyd) and the key maker (tern-dkimkey).
+# libcrypto and libc only, so they sit with the TLS programs.
+TLSPROGS += queue/tern-dkimsign
+TLSPROGS += queue/tern-dkimkeyd
+TLSPROGS += queue/tern-dkimkey

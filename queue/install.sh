@@ -28,7 +28,8 @@ programs() {
   for p in queue/tern-queue queue/tern-queued queue/tern-clean queue/tern-inject queue/sendmail queue/tern-qstat queue/tern-qread \
            queue/tern-showctl queue/tern-reload send/tern-start send/tern-send send/tern-lspawn send/tern-rspawn send/tern-remote \
            send/tern-tlsc local/tern-local local/tern-newu local/tern-newaliases \
-           smtpd/tern-listen smtpd/tern-smtpd smtpd/tern-rules smtpd/tern-tlsd smtpd/tern-authfile smtpd/tern-authdovecot; do
+           smtpd/tern-listen smtpd/tern-smtpd smtpd/tern-rules smtpd/tern-tlsd smtpd/tern-authfile smtpd/tern-authdovecot \
+           queue/tern-dkimsign queue/tern-dkimkeyd queue/tern-dkimkey; do
     [ -f "$src/$p" ] || continue
     b=$(basename "$p")
     cp -f "$src/$p" "$1/.$b.new"
@@ -59,6 +60,7 @@ user() { # name group home
   useradd --system --no-create-home --home-dir "$3" --shell $nologin -g "$2" "$1" || die "useradd $1"
 }
 group tern; group ternnofiles; group ternl; group terntls; group ternauth
+group ternk
 user ternd ternnofiles /nonexistent
 user ternq tern /nonexistent
 user terns tern /nonexistent
@@ -67,6 +69,8 @@ user ternl ternl /nonexistent
 user ternalias ternnofiles /nonexistent
 user terntls terntls /nonexistent
 user ternauth ternauth /nonexistent
+# ternk: the only user that can read the DKIM private keys (tern-dkimkeyd)
+user ternk ternk /nonexistent
 
 # --- refuse to run over something we do not recognise ---
 if [ -d "$H/queue" ]; then
@@ -119,6 +123,9 @@ d 0750 root:ternauth "$H/auth"
 d 0700 ternd:ternnofiles "$H/auth-fail"
 [ -e "$H/auth/passwd" ] || : > "$H/auth/passwd"
 chown root:ternauth "$H/auth/passwd"; chmod 0640 "$H/auth/passwd"
+# dkim/DOMAIN/: tern-dkimkey's keys (ternk, 0600) beside the public
+# selector and DNS records, so that tern-dkimsign sees which domains sign
+d 0755 ternk:ternk "$H/dkim"
 
 # --- control files with working defaults (kept if present) ---
 c() { [ -e "$H/control/$1" ] || printf '%s\n' "$2" > "$H/control/$1"; chmod 0644 "$H/control/$1"; }

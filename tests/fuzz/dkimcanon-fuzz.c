@@ -26,10 +26,14 @@ static void check_header(const char *f, size_t n)
   if (l > n + 2) abort();
   if (l) {
     if (l < 3 || out[l - 2] != '\r' || out[l - 1] != '\n') abort();
-    for (size_t i = 0; i + 2 < l; i++) {
-      if (out[i] == '\n' || (out[i] == ' ' && out[i + 1] == ' ')) abort();
-      if (out[i] >= 'A' && out[i] <= 'Z' && !memchr(out, ':', i)) abort();
-    }
+    const char *colon = memchr(out, ':', l);
+    size_t c;
+    if (!colon) abort();
+    c = (size_t)(colon - out);
+    for (size_t i = 0; i < c; i++)  /* the name: lowercased, as it was otherwise */
+      if ((out[i] >= 'A' && out[i] <= 'Z') || out[i] == '\n') abort();
+    for (size_t i = c; i + 2 < l; i++)  /* the value: unfolded, single spaces */
+      if (out[i] == '\n' || (out[i] == ' ' && (out[i + 1] == ' ' || i == c + 1 || i + 3 == l))) abort();
   }
   l = dkim_from_domain(dom, sizeof dom, f, n);
   if (l != strlen(dom) || (l && !dkim_name_ok(dom))) abort();
