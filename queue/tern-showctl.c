@@ -102,6 +102,7 @@ static const struct ctl ctls[] = {
   { "submissionrules", LIST, "none (source of submissionrules.cdb)", "tern-rules", 0 },
   { "smtpsrules", LIST, "none (source of smtpsrules.cdb)", "tern-rules", 0 },
   { "queueusers", LIST, "every uid, 20 injections at once, no byte limit", "tern-queued (WHO:CONCURRENCY:BYTES)", 0 },
+  { "dkimbytes", NUM, "67108864 (0: the same; larger messages are refused)", "tern-dkimsign", 0 },
 };
 #define NCTLS (sizeof ctls / sizeof ctls[0])
 
