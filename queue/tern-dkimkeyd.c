@@ -15,7 +15,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -28,15 +30,40 @@
 #define SIGMAX 1024          /* signature bytes (RSA up to 8192 bits) */
 #define TIMEOUT 10           /* seconds for the whole request */
 
+static char what[300];  /* "d=DOMAIN s=SELECTOR a=ALG" once parsed, for the log */
+
+/* one log line on fd 2 (the service's log): who asked, what, the outcome */
+static void logline(int code, const char *s)
+{
+  const char *uid = getenv("IPCREMOTEEUID");
+  char l[512];
+  int n = snprintf(l, sizeof l, "tern-dkimkeyd: uid %s: %s%s%s", uid ? uid : "?", code ? "refused: " : "signed ",
+                   code ? s + 1 : what, code ? "" : "\n");
+  if (n > 0 && write(2, l, (size_t)n < sizeof l ? (size_t)n : sizeof l - 1) < 0) { /* no log: the answer still goes */ }
+}
+
 static void answer(int code, const char *s)
 {
   size_t n = strlen(s);
+  logline(code, s);
   while (n) {
     ssize_t w = write(1, s, n);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) break;
     s += w;
     n -= (size_t)w;
+  }
+  if (code) {
+    /* what the client still sends (at most 64 KiB, within TIMEOUT) is read
+       and dropped, so that closing with unread bytes does not reset the
+       connection before the client has read the answer */
+    char junk[4096];
+    shutdown(1, SHUT_WR);
+    for (int i = 0; i < 16; i++) {
+      ssize_t r = read(0, junk, sizeof junk);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+    }
   }
   _exit(code);
 }
@@ -94,6 +121,7 @@ static void parse(char *r, int *ed, char **dom, char **sel, unsigned char dig[32
   }
   *dom = f[1];
   *sel = f[2];
+  snprintf(what, sizeof what, "d=%s s=%s a=%s", f[1], f[2], f[0]);
 }
 
 static EVP_PKEY *load_key(const char *dom, const char *sel, int ed)

@@ -16,6 +16,7 @@ test_pkgs="$test_pkgs unbound"         # a validating resolver for the DANE test
 test_pkgs="$test_pkgs ldnsutils"       # ldns-keygen and ldns-signzone sign its test zone
 test_pkgs="$test_pkgs nmap"                # 62-open-relay.t (smtp-open-relay script)
 test_pkgs="$test_pkgs testssl.sh"          # 63-testssl.t
+test_pkgs="$test_pkgs python3-dkim python3-dnspython"  # 80-dkim-sign.t: dkimpy verifies the signatures
 # make deb: Debian's packaging tools (dpkg-buildpackage, debhelper, lintian)
 deb_pkgs="$build_pkgs dpkg-dev debhelper fakeroot lintian debootstrap"
 case $stage in
