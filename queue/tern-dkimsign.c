@@ -30,6 +30,7 @@
 #define SERVICE_TIMEOUT 10        /* seconds for one answer of tern-dkimkeyd */
 #define REPLYMAX 2048             /* bytes of one answer */
 #define HDRMAX 4096               /* the DKIM-Signature field without b= */
+#define PERNAME 8                 /* instances of one field name signed, at most (bottom up) */
 #define SIGNED "from", "to", "subject", "date", "message-id", "mime-version", \
   "content-type", "content-transfer-encoding", "cc", "reply-to"
 
@@ -172,6 +173,17 @@ static size_t from_domain(const struct message *m, char *dom, size_t cap)
   return k == 1 ? l : 0;
 }
 
+/* name onto the h= list, folded (after a colon) before the line passes
+   70 bytes: SMTP lines stay short however many fields are signed */
+static void add_name(struct buf *h, const char *eol, const char *name)
+{
+  const char *last = h->n ? strrchr(h->s, '\n') : 0;
+  size_t col = last ? h->n - (size_t)(last - h->s) : h->n + 10;
+  if (h->n) cat(h, ":", 1);
+  if (h->n && col + strlen(name) > 70) { cat(h, eol, strlen(eol)); cat(h, "\t", 1); }
+  cat(h, name, strlen(name));
+}
+
 /* The relaxed form of the fields to sign into hin, bottom-up per name
    (RFC 6376 5.4.2), and their names into h (From once more than it
    occurs: no From can be added after signing) */
@@ -181,17 +193,18 @@ static void signed_fields(const struct message *m, struct buf *hin, struct buf *
   char *tmp = 0;
   size_t tcap = 0;
   for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+    int seen = 0;
     for (size_t i = m->nf; i-- > 0;) {
       const char *f = m->s + m->f[i].off;
       size_t len = m->f[i].len, rl;
       if (!dkim_field_is(f, len, names[k])) continue;
+      if (++seen > PERNAME) break;  /* the last PERNAME instances are signed */
       if (len + 2 > tcap) { tcap = len + 2; if (!(tmp = realloc(tmp, tcap))) die(QQ_NOMEM, "out of memory", 0); }
       rl = dkim_relax_header(tmp, f, len, 1);
       cat(hin, tmp, rl);
-      if (h->n) cat(h, ":", 1);
-      cat(h, names[k], strlen(names[k]));
+      add_name(h, m->eol, names[k]);
     }
-    if (!k) { if (h->n) cat(h, ":", 1); cat(h, "from", 4); }
+    if (!k) add_name(h, m->eol, "from");
   }
   free(tmp);
 }
@@ -249,8 +262,8 @@ static int sign_one(struct buf *out, const struct message *m, const char *alg, c
   unsigned char dig[32];
   struct hash hh;
   size_t fl, rl;
-  int l = snprintf(f, sizeof f, "DKIM-Signature: v=1; a=%s; c=relaxed/relaxed; d=%s; s=%s;%s\tt=%lld; h=%s;%s\tbh=%s;%s\tb=",
-                   alg, dom, sel, m->eol, (long long)time(0), h->s, m->eol, bh, m->eol);
+  int l = snprintf(f, sizeof f, "DKIM-Signature: v=1; a=%s; c=relaxed/relaxed;%s\td=%s; s=%s; t=%lld;%s\th=%s;%s\tbh=%s;%s\tb=",
+                   alg, m->eol, dom, sel, (long long)time(0), m->eol, h->s, m->eol, bh, m->eol);
   if (l < 0 || (size_t)l >= HDRMAX) { snprintf(why, whymax, "too many fields to sign"); return 0; }
   fl = (size_t)l;
   rl = dkim_relax_header(rel, f, fl, 0);

@@ -133,7 +133,7 @@ while [ $n -gt 0 ]; do
   sleep 0.1; n=$((n - 1))
 done
 if [ -n "$f" ]; then echo "demo: the welcome message was delivered to $f"
-  echo "demo: signed: $(sed -n 's/^DKIM-Signature: v=1; \(a=[a-z0-9-]*\);.* d=\([^;]*\); s=\([^;]*\);.*/\1 d=\2 s=\3/p' "$f" | tr '\n' ' ')"
+  echo "demo: signed: $(grep -A1 '^DKIM-Signature:' "$f" | grep -o ' a=[a-z0-9-]*\|d=[^;]*\|s=[^;]*' | tr -d ' ' | tr '\n' ' ')"
 else echo "demo: the welcome message was not delivered within 30 s:" >&2; diagnose; fi
 echo "demo: running. Try:  echo test | $ROOT/bin/sendmail demo@demo.test"
 echo "demo: SMTP on 127.0.0.1 and ::1 port $PORT (STARTTLS), SMTPS on $TERN_SMTPS_PORT, submission on $TERN_SUBMISSION_PORT:"
