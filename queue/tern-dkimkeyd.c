@@ -1,6 +1,7 @@
-/* tern-dkimkeyd: sign one DKIM digest with a key only its user can read.
+/* tern-dkimkeyd: sign DKIM digests with keys only its user can read.
    Run per connection by s6-ipcserver on HOME/sock/dkim as ternk (the
-   dkim service); the socket is fd 0 and fd 1. Reads one request line
+   dkim service); the socket is fd 0 and fd 1. Reads up to DKIMKEYD_REQS
+   request lines, one after the other, each
 
      ALG SP DOMAIN SP SELECTOR SP HEX LF      (at most DKIMKEYD_REQMAX bytes)
 
@@ -10,8 +11,9 @@
    hold a key of ALG's type (RSA of at least 1024 bits, or Ed25519), and
    answers "+BASE64 LF" (the b= value: RSASSA-PKCS1-v1_5 over the digest
    with SHA-256's DigestInfo, or Ed25519 over the 32 digest bytes, RFC
-   8463) or "-TEXT LF". Exit 0 signed, 100 bad request or no such key,
-   111 a temporary failure. See queue/tern-dkimsign.8. */
+   8463) or "-TEXT LF"; a refusal ends the connection. Exit 0 every
+   request signed, 100 a bad request or no such key, 111 a temporary
+   failure. See queue/tern-dkimsign.8. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,7 +30,8 @@
 
 #define DKIMKEYD_REQMAX 600  /* request bytes, LF included */
 #define SIGMAX 1024          /* signature bytes (RSA up to 8192 bits) */
-#define TIMEOUT 10           /* seconds for the whole request */
+#define DKIMKEYD_REQS 4      /* requests on one connection, at most */
+#define TIMEOUT 10           /* seconds for the whole connection */
 
 static char what[300];  /* "d=DOMAIN s=SELECTOR a=ALG" once parsed, for the log */
 
@@ -42,10 +45,10 @@ static void logline(int code, const char *s)
   if (n > 0 && write(2, l, (size_t)n < sizeof l ? (size_t)n : sizeof l - 1) < 0) { /* no log: the answer still goes */ }
 }
 
-static void answer(int code, const char *s)
+/* all of s to fd 1 (the client); a failed write is the client's loss */
+static void put(const char *s)
 {
   size_t n = strlen(s);
-  logline(code, s);
   while (n) {
     ssize_t w = write(1, s, n);
     if (w < 0 && errno == EINTR) continue;
@@ -53,39 +56,55 @@ static void answer(int code, const char *s)
     s += w;
     n -= (size_t)w;
   }
-  if (code) {
-    /* what the client still sends (at most 64 KiB, within TIMEOUT) is read
-       and dropped, so that closing with unread bytes does not reset the
-       connection before the client has read the answer */
-    char junk[4096];
-    shutdown(1, SHUT_WR);
-    for (int i = 0; i < 16; i++) {
-      ssize_t r = read(0, junk, sizeof junk);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) break;
-    }
+}
+
+/* answer "-TEXT LF" (s), log it, end the connection with exit code */
+static void refuse(int code, const char *s)
+{
+  char junk[4096];
+  logline(code, s);
+  put(s);
+  /* what the client still sends (at most 64 KiB, within TIMEOUT) is read
+     and dropped, so that closing with unread bytes does not reset the
+     connection before the client has read the answer */
+  shutdown(1, SHUT_WR);
+  for (int i = 0; i < 16; i++) {
+    ssize_t r = read(0, junk, sizeof junk);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
   }
   _exit(code);
 }
 
-/* the request line into r (NUL instead of the LF) */
-static void read_request(char *r)
+static char in[2 * DKIMKEYD_REQMAX];  /* bytes read and not yet used */
+static size_t inlen;
+
+/* the next request line into r (NUL instead of the LF): 1, or 0 at end of
+   file between requests */
+static int read_request(char *r)
 {
-  size_t n = 0;
   for (;;) {
-    ssize_t got = read(0, r + n, DKIMKEYD_REQMAX - n);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) answer(111, "-cannot read the request\n");
-    if (got == 0) answer(100, "-request without LF\n");
-    n += (size_t)got;
-    char *lf = memchr(r, '\n', n);
+    char *lf = memchr(in, '\n', inlen);
+    ssize_t got;
     if (lf) {
-      if ((size_t)(lf - r) + 1 != n) answer(100, "-bytes after the request\n");
-      *lf = 0;
-      if (strlen(r) != n - 1) answer(100, "-NUL in the request\n");
-      return;
+      size_t l = (size_t)(lf - in);
+      if (l + 1 > DKIMKEYD_REQMAX) refuse(100, "-request too long\n");
+      memcpy(r, in, l);
+      r[l] = 0;
+      if (strlen(r) != l) refuse(100, "-NUL in the request\n");
+      memmove(in, lf + 1, inlen - l - 1);
+      inlen -= l + 1;
+      return 1;
     }
-    if (n == DKIMKEYD_REQMAX) answer(100, "-request too long\n");
+    if (inlen >= DKIMKEYD_REQMAX) refuse(100, "-request too long\n");
+    got = read(0, in + inlen, sizeof in - inlen);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) refuse(111, "-cannot read the request\n");
+    if (got == 0) {
+      if (!inlen) return 0;
+      refuse(100, "-request without LF\n");
+    }
+    inlen += (size_t)got;
   }
 }
 
@@ -104,19 +123,19 @@ static void parse(char *r, int *ed, char **dom, char **sel, unsigned char dig[32
     f[i] = p;
     p = strchr(p, ' ');
     if (i < 3) {
-      if (!p) answer(100, "-request needs four fields\n");
+      if (!p) refuse(100, "-request needs four fields\n");
       *p++ = 0;
-    } else if (p) answer(100, "-request has more than four fields\n");
+    } else if (p) refuse(100, "-request has more than four fields\n");
   }
   if (!strcmp(f[0], "rsa-sha256")) *ed = 0;
   else if (!strcmp(f[0], "ed25519-sha256")) *ed = 1;
-  else answer(100, "-unknown algorithm\n");
-  if (!dkim_name_ok(f[1])) answer(100, "-bad domain\n");
-  if (!dkim_name_ok(f[2])) answer(100, "-bad selector\n");
-  if (strlen(f[3]) != 64) answer(100, "-digest is not 32 bytes in hex\n");
+  else refuse(100, "-unknown algorithm\n");
+  if (!dkim_name_ok(f[1])) refuse(100, "-bad domain\n");
+  if (!dkim_name_ok(f[2])) refuse(100, "-bad selector\n");
+  if (strlen(f[3]) != 64) refuse(100, "-digest is not 32 bytes in hex\n");
   for (int i = 0; i < 32; i++) {
     int h = hexval(f[3][2 * i]), l = hexval(f[3][2 * i + 1]);
-    if (h < 0 || l < 0) answer(100, "-digest is not lowercase hex\n");
+    if (h < 0 || l < 0) refuse(100, "-digest is not lowercase hex\n");
     dig[i] = (unsigned char)(h * 16 + l);
   }
   *dom = f[1];
@@ -131,16 +150,16 @@ static EVP_PKEY *load_key(const char *dom, const char *sel, int ed)
   FILE *f;
   EVP_PKEY *k;
   if ((size_t)snprintf(path, sizeof path, "%s/dkim/%s/%s.key", home, dom, sel) >= sizeof path)
-    answer(100, "-key path too long\n");
+    refuse(100, "-key path too long\n");
   f = fopen(path, "r");
-  if (!f && errno == ENOENT) answer(100, "-no such key\n");
-  if (!f) answer(111, "-cannot open the key\n");
+  if (!f && errno == ENOENT) refuse(100, "-no such key\n");
+  if (!f) refuse(111, "-cannot open the key\n");
   k = PEM_read_PrivateKey(f, 0, 0, 0);
   fclose(f);
-  if (!k) answer(111, "-cannot parse the key\n");
+  if (!k) refuse(111, "-cannot parse the key\n");
   if (ed ? !EVP_PKEY_is_a(k, "ED25519") : !EVP_PKEY_is_a(k, "RSA"))
-    answer(100, "-the key is not of the algorithm asked for\n");
-  if (!ed && EVP_PKEY_get_bits(k) < 1024) answer(100, "-RSA key shorter than 1024 bits\n");
+    refuse(100, "-the key is not of the algorithm asked for\n");
+  if (!ed && EVP_PKEY_get_bits(k) < 1024) refuse(100, "-RSA key shorter than 1024 bits\n");
   return k;
 }
 
@@ -169,19 +188,24 @@ int main(void)
   char out[BASE64_ENCODED_LEN(SIGMAX) + 3];
   unsigned char dig[32], sig[SIGMAX];
   size_t n;
-  int ed;
+  int ed, i;
   EVP_PKEY *k;
   signal(SIGPIPE, SIG_IGN);
   alarm(TIMEOUT);
-  read_request(r);
-  parse(r, &ed, &dom, &sel, dig);
-  k = load_key(dom, sel, ed);
-  n = sign(k, ed, dig, sig);
-  EVP_PKEY_free(k);
-  if (!n) answer(111, "-signing failed\n");
-  out[0] = '+';
-  n = base64_encode((const char *)sig, n, out + 1);
-  out[n + 1] = '\n';
-  out[n + 2] = 0;
-  answer(0, out);
+  for (i = 0; read_request(r); i++) {
+    if (i == DKIMKEYD_REQS) refuse(100, "-too many requests on one connection\n");
+    parse(r, &ed, &dom, &sel, dig);
+    k = load_key(dom, sel, ed);
+    n = sign(k, ed, dig, sig);
+    EVP_PKEY_free(k);
+    if (!n) refuse(111, "-signing failed\n");
+    out[0] = '+';
+    n = base64_encode((const char *)sig, n, out + 1);
+    out[n + 1] = '\n';
+    out[n + 2] = 0;
+    logline(0, out);
+    put(out);
+  }
+  if (!i) refuse(100, "-no request\n");
+  _exit(0);
 }

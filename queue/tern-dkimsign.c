@@ -209,22 +209,53 @@ static void signed_fields(const struct message *m, struct buf *hin, struct buf *
   free(tmp);
 }
 
-/* Ask tern-dkimkeyd to sign dig: the base64 signature into sig (REPLYMAX
-   bytes), or "" with the reason in why */
-static void keyd(const char *alg, const char *dom, const char *sel, const unsigned char dig[32], char *sig, char *why, size_t whymax)
+/* One signature to make: its field without the b= value, the digest
+   tern-dkimkeyd signs, and the answer */
+struct sig {
+  const char *alg;           /* rsa-sha256, ed25519-sha256 */
+  char sel[96];              /* the DNS selector: SELECTOR-rsa, SELECTOR-ed25519 */
+  char f[HDRMAX + 64];       /* "DKIM-Signature: ... b=" */
+  size_t fl;
+  unsigned char dig[32];     /* SHA-256 of the header hash input */
+  char b[REPLYMAX];          /* the b= value, or "" */
+};
+
+/* the field for s (all but b=) and the digest of the header hash input:
+   the signed fields (hin) and the field itself, relaxed, without its CRLF
+   (RFC 6376 section 3.7). 0 if the field would be too long. */
+static int prepare(struct sig *s, const struct message *m, const char *dom, const char *bh, const struct buf *hin, const struct buf *h)
+{
+  char rel[HDRMAX + 64], f[HDRMAX + 64];
+  struct hash hh;
+  int l = snprintf(f, sizeof f, "DKIM-Signature: v=1; a=%s; c=relaxed/relaxed;%s\td=%s; s=%s; t=%lld;%s\th=%s;%s\tbh=%s;%s\tb=",
+                   s->alg, m->eol, dom, s->sel, (long long)time(0), m->eol, h->s, m->eol, bh, m->eol);
+  if (l < 0 || (size_t)l >= HDRMAX) return 0;
+  s->fl = (size_t)l;
+  memcpy(s->f, f, s->fl);
+  hash_init(&hh);
+  hash_put(&hh, hin->s, hin->n);
+  hash_put(&hh, rel, dkim_relax_header(rel, s->f, s->fl, 0));
+  hash_end(&hh, s->dig);
+  return 1;
+}
+
+/* Ask tern-dkimkeyd, on one connection, to sign the n digests: each
+   s[i].b gets its signature, or stays "" (why says why) */
+static void keyd(struct sig *s, int n, const char *dom, char *why, size_t whymax)
 {
   struct sockaddr_un a;
   struct timeval tv = { SERVICE_TIMEOUT, 0 };
-  char req[600], *lf;
-  size_t n = 0;
-  int fd, l;
-  sig[0] = 0;
+  char req[4 * 600], ans[4 * REPLYMAX], *p;
+  size_t got = 0;
+  int fd, l = 0;
   memset(&a, 0, sizeof a);
   a.sun_family = AF_UNIX;
   if ((size_t)snprintf(a.sun_path, sizeof a.sun_path, "%s/sock/dkim", home) >= sizeof a.sun_path) { snprintf(why, whymax, "socket path too long"); return; }
-  l = snprintf(req, sizeof req, "%s %s %s ", alg, dom, sel);
-  for (int i = 0; i < 32; i++) l += snprintf(req + l, sizeof req - (size_t)l, "%02x", dig[i]);
-  req[l++] = '\n';
+  for (int i = 0; i < n; i++) {
+    l += snprintf(req + l, sizeof req - (size_t)l, "%s %s %s ", s[i].alg, dom, s[i].sel);
+    for (int j = 0; j < 32; j++) l += snprintf(req + l, sizeof req - (size_t)l, "%02x", s[i].dig[j]);
+    req[l++] = '\n';
+  }
   fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0
       || connect(fd, (struct sockaddr *)&a, sizeof a) < 0 || write(fd, req, (size_t)l) != l) {
@@ -232,54 +263,38 @@ static void keyd(const char *alg, const char *dom, const char *sel, const unsign
     if (fd >= 0) close(fd);
     return;
   }
+  shutdown(fd, SHUT_WR);  /* no more requests: the service ends after the answers */
   for (;;) {
-    ssize_t r = read(fd, sig + n, REPLYMAX - 1 - n);
+    ssize_t r = read(fd, ans + got, sizeof ans - 1 - got);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) break;
-    n += (size_t)r;
-    if (n == REPLYMAX - 1) break;
+    got += (size_t)r;
+    if (got == sizeof ans - 1) break;
   }
   close(fd);
-  sig[n] = 0;
-  lf = memchr(sig, '\n', n);
-  if (!lf || sig[0] != '+' || lf == sig + 1) {
-    const char *t = !n ? "no answer" : !lf ? "answer without LF" : sig + (sig[0] == '-');
-    if (lf) *lf = 0;
-    snprintf(why, whymax, "%s %s: %.200s", alg, sel, t);
-    sig[0] = 0;
-    return;
+  ans[got] = 0;
+  snprintf(why, whymax, "no answer");
+  p = ans;
+  for (int i = 0; i < n; i++) {
+    char *lf = strchr(p, '\n');
+    if (!lf) break;
+    *lf = 0;
+    if (p[0] == '+' && p[1] && (size_t)(lf - p) < REPLYMAX) memcpy(s[i].b, p + 1, (size_t)(lf - p));
+    else snprintf(why, whymax, "%s %s: %.200s", s[i].alg, s[i].sel, p + (p[0] == '-'));
+    p = lf + 1;
   }
-  *lf = 0;
-  memmove(sig, sig + 1, (size_t)(lf - sig));
 }
 
-/* One DKIM-Signature field for alg into out (appended), or nothing when
-   the service does not sign (why says why) */
-static int sign_one(struct buf *out, const struct message *m, const char *alg, const char *dom, const char *sel,
-                    const char *bh, const struct buf *hin, const struct buf *h, char *why, size_t whymax)
+/* s as a whole field onto out, b= folded every 64 characters */
+static void put_sig(struct buf *out, const struct message *m, const struct sig *s)
 {
-  char f[HDRMAX + 64], rel[HDRMAX + 64], sig[REPLYMAX];
-  unsigned char dig[32];
-  struct hash hh;
-  size_t fl, rl;
-  int l = snprintf(f, sizeof f, "DKIM-Signature: v=1; a=%s; c=relaxed/relaxed;%s\td=%s; s=%s; t=%lld;%s\th=%s;%s\tbh=%s;%s\tb=",
-                   alg, m->eol, dom, sel, (long long)time(0), m->eol, h->s, m->eol, bh, m->eol);
-  if (l < 0 || (size_t)l >= HDRMAX) { snprintf(why, whymax, "too many fields to sign"); return 0; }
-  fl = (size_t)l;
-  rl = dkim_relax_header(rel, f, fl, 0);
-  hash_init(&hh);
-  hash_put(&hh, hin->s, hin->n);
-  hash_put(&hh, rel, rl);
-  hash_end(&hh, dig);
-  keyd(alg, dom, sel, dig, sig, why, whymax);
-  if (!sig[0]) return 0;
-  cat(out, f, fl);
-  for (size_t i = 0, sl = strlen(sig); i < sl; i += 64) {
-    if (i) { cat(out, m->eol, strlen(m->eol)); cat(out, "\t", 1); }
-    cat(out, sig + i, sl - i < 64 ? sl - i : 64);
+  size_t sl = strlen(s->b), el = strlen(m->eol);
+  cat(out, s->f, s->fl);
+  for (size_t i = 0; i < sl; i += 64) {
+    if (i) { cat(out, m->eol, el); cat(out, "\t", 1); }
+    cat(out, s->b + i, sl - i < 64 ? sl - i : 64);
   }
-  cat(out, m->eol, strlen(m->eol));
-  return 1;
+  cat(out, m->eol, el);
 }
 
 /* Is there a key file HOME/dkim/DOMAIN/SEL-ALG.key (the name only: the
@@ -296,14 +311,15 @@ static int have_key(const char *dom, const char *sel, const char *alg)
    at all is a temporary failure. */
 static void sign(struct buf *out, struct message *m)
 {
-  char dom[256], sel[64], ssel[2][96], path[1024], bh[BASE64_ENCODED_LEN(32) + 1], why[2][400];
+  static struct sig sg[2];
   static const char *const alg[2] = { "rsa-sha256", "ed25519-sha256" }, *const file[2] = { "rsa", "ed25519" };
+  char dom[256], sel[64], path[1024], bh[BASE64_ENCODED_LEN(32) + 1], why[400];
   struct buf hin = { 0, 0, 0 }, h = { 0, 0, 0 };
   struct dkim_body b = DKIM_BODY_ZERO;
   struct hash bhash;
   unsigned char d[32];
   size_t sl;
-  int r, tried = 0, done = 0;
+  int r, n = 0, done = 0;
   cut(m);
   if (!from_domain(m, dom, sizeof dom)) return;
   snprintf(path, sizeof path, "%s/dkim/%s/selector", home, dom);
@@ -316,14 +332,19 @@ static void sign(struct buf *out, struct message *m)
   hash_end(&bhash, d);
   base64_encode((const char *)d, 32, bh);
   signed_fields(m, &hin, &h);
+  snprintf(why, sizeof why, "too many fields to sign");
   for (int i = 0; i < 2; i++) {
-    why[i][0] = 0;
-    snprintf(ssel[i], sizeof ssel[i], "%s-%s", sel, file[i]);
     if (!have_key(dom, sel, file[i])) continue;
-    tried++;
-    done += sign_one(out, m, alg[i], dom, ssel[i], bh, &hin, &h, why[i], sizeof why[i]);
+    sg[n].alg = alg[i];
+    sg[n].b[0] = 0;
+    snprintf(sg[n].sel, sizeof sg[n].sel, "%s-%s", sel, file[i]);
+    if (prepare(&sg[n], m, dom, bh, &hin, &h)) n++;
   }
-  if (tried && !done) die(QQ_NETWORK, "no signature from the signing service: ", why[0][0] ? why[0] : why[1]);
+  if (n) keyd(sg, n, dom, why, sizeof why);
+  for (int i = 0; i < n; i++)
+    if (sg[i].b[0]) { put_sig(out, m, &sg[i]); done++; }
+  if ((n || have_key(dom, sel, "rsa") || have_key(dom, sel, "ed25519")) && !done)
+    die(QQ_NETWORK, "no signature from the signing service: ", why);
   free(hin.s);
   free(h.s);
 }

@@ -12,7 +12,7 @@ tern_install || tap_abort "install failed"
 "$ROOT/bin/tern-dkimkey" demo.test > /dev/null 2> "$ROOT/dkimkey.err" || tap_abort "tern-dkimkey: $(cat "$ROOT/dkimkey.err")"
 tern_start || tap_abort "instance did not come up"
 wait_for 10 test -S "$ROOT/sock/dkim" || diag "no socket $ROOT/sock/dkim"
-tap_plan 26
+tap_plan 28
 K=$ROOT/dkim/demo.test
 
 # --- nobody but ternk reads a key ---
@@ -61,7 +61,12 @@ bad "ed25519-sha256 demo.test tern-rsa $D\n" "an RSA key asked for an Ed25519 si
 bad "rsa-sha256 ../demo.test tern-rsa $D\n" "a domain that climbs out of the keys directory"
 bad "rsa-sha256 demo.test ../demo.test/tern-rsa $D\n" "a selector with a slash"
 bad "rsa-sha256 demo.test tern-rsa $D" "no LF"
-bad "rsa-sha256 demo.test tern-rsa $D\nmore\n" "bytes after the request"
+r=$(ask "rsa-sha256 demo.test tern-rsa $D\ned25519-sha256 demo.test tern-ed25519 $D\n")
+echo "$r" | grep -qE '^\+[A-Za-z0-9+/]{342}==\|\+[A-Za-z0-9+/]{86}==\|$'; tap_ok $? "two requests on one connection: two signatures, in order"
+r=$(ask "rsa-sha256 demo.test tern-rsa $D\nmore\n")
+echo "$r" | grep -qE '^\+[A-Za-z0-9+/]{342}==\|-request needs four fields\|$'; tap_ok $? "a malformed second request: the first signed, the second refused ($(echo "$r" | cut -c 1-10)...$(echo "$r" | sed 's/.*==|//'))"
+r=$(ask "$(for i in 1 2 3 4 5; do printf 'ed25519-sha256 demo.test tern-ed25519 %s\\n' "$D"; done)")
+tap_is "$(echo "$r" | tr '|' '\n' | cut -c 1 | tr -d '\n')" "++++-" "a fifth request on one connection is refused"
 bad "rsa-sha256 demo.test tern-rsa\x00 $D\n" "a NUL byte"
 bad "$(printf '%0700d' 0)\n" "700 bytes without LF"
 bad "\n" "an empty line"
