@@ -124,8 +124,9 @@ d 0700 ternd:ternnofiles "$H/auth-fail"
 [ -e "$H/auth/passwd" ] || : > "$H/auth/passwd"
 chown root:ternauth "$H/auth/passwd"; chmod 0640 "$H/auth/passwd"
 # dkim/DOMAIN/: tern-dkimkey's keys (ternk, 0600) beside the public
-# selector and DNS records, so that tern-dkimsign sees which domains sign
-d 0755 ternk:ternk "$H/dkim"
+# selector and DNS records, so that tern-dkimsign sees which domains sign;
+# the directories are root's: the signer reads there and writes nothing
+d 0755 root:root "$H/dkim"
 
 # --- control files with working defaults (kept if present) ---
 c() { [ -e "$H/control/$1" ] || printf '%s\n' "$2" > "$H/control/$1"; chmod 0644 "$H/control/$1"; }

@@ -2,7 +2,8 @@
    DNS records to publish. SELECTOR (default "tern") names the pair: a
    2048-bit RSA key with DNS selector SELECTOR-rsa and an Ed25519 key with
    DNS selector SELECTOR-ed25519, in HOME/dkim/DOMAIN/SELECTOR-rsa.key and
-   SELECTOR-ed25519.key (PEM, owner ternk, mode 0600). Writes the records
+   SELECTOR-ed25519.key (PEM, owner ternk, mode 0600; the directories and
+   the public files are root's). Writes the records
    (name line, value line, for each key) to HOME/dkim/DOMAIN/SELECTOR.txt
    and stdout, then SELECTOR into HOME/dkim/DOMAIN/selector, which is what
    makes tern-dkimsign sign for DOMAIN. Keys that exist are kept and their
@@ -31,11 +32,16 @@ static void die(int code, const char *a, const char *b)
   _exit(code);
 }
 
-/* directory p, owner uid, mode 0755 (public: the records and selector) */
-static void mkdir_owned(const char *p, uid_t uid, gid_t gid)
+/* directory p, root's, mode 0755: ternk reads its keys there but can
+   change nothing (so a subverted signer cannot plant a link that this
+   program, as root, would follow); a link or non-directory is refused */
+static void mkdir_root(const char *p)
 {
+  struct stat st;
   if (mkdir(p, 0755) < 0 && errno != EEXIST) die(111, "cannot create ", p);
-  if (chown(p, uid, gid) < 0 || chmod(p, 0755) < 0) die(111, "cannot set the owner of ", p);
+  if (lstat(p, &st) < 0) die(111, "cannot stat ", p);
+  if (!S_ISDIR(st.st_mode)) die(111, "not a directory: ", p);
+  if (chown(p, 0, 0) < 0 || chmod(p, 0755) < 0) die(111, "cannot set the owner of ", p);
 }
 
 /* s into path atomically (path.tmp, fsync, rename), owner uid, mode */
@@ -114,9 +120,9 @@ int main(int argc, char **argv)
   if (!(pw = getpwnam("ternk"))) die(111, "no user ternk (queue/install.sh creates it)", 0);
   umask(077);
   snprintf(dir, sizeof dir, "%s/dkim", home);
-  mkdir_owned(dir, pw->pw_uid, pw->pw_gid);
+  mkdir_root(dir);
   if ((size_t)snprintf(dir, sizeof dir, "%s/dkim/%s", home, dom) >= sizeof dir) die(100, "domain too long: ", dom);
-  mkdir_owned(dir, pw->pw_uid, pw->pw_gid);
+  mkdir_root(dir);
   snprintf(path, sizeof path, "%s/%s-rsa.key", dir, sel);
   rk = key(path, 0, pw->pw_uid, pw->pw_gid);
   snprintf(path, sizeof path, "%s/%s-ed25519.key", dir, sel);
@@ -125,10 +131,10 @@ int main(int argc, char **argv)
   record(ev, ek, 1);
   tl = (size_t)snprintf(txt, sizeof txt, "%s-rsa._domainkey.%s\n%s\n%s-ed25519._domainkey.%s\n%s\n", sel, dom, rv, sel, dom, ev);
   snprintf(path, sizeof path, "%s/%s.txt", dir, sel);
-  put_file(path, txt, tl, pw->pw_uid, pw->pw_gid, 0644);
+  put_file(path, txt, tl, 0, 0, 0644);
   snprintf(path, sizeof path, "%s/selector", dir);
   snprintf(rv, sizeof rv, "%s\n", sel);
-  put_file(path, rv, strlen(rv), pw->pw_uid, pw->pw_gid, 0644);
+  put_file(path, rv, strlen(rv), 0, 0, 0644);
   if (fwrite(txt, 1, tl, stdout) != tl || fflush(stdout)) die(111, "cannot write to stdout", 0);
   return 0;
 }

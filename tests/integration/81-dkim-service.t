@@ -12,7 +12,7 @@ tern_install || tap_abort "install failed"
 "$ROOT/bin/tern-dkimkey" demo.test > /dev/null 2> "$ROOT/dkimkey.err" || tap_abort "tern-dkimkey: $(cat "$ROOT/dkimkey.err")"
 tern_start || tap_abort "instance did not come up"
 wait_for 10 test -S "$ROOT/sock/dkim" || diag "no socket $ROOT/sock/dkim"
-tap_plan 28
+tap_plan 29
 K=$ROOT/dkim/demo.test
 
 # --- nobody but ternk reads a key ---
@@ -21,8 +21,10 @@ for u in ternd nobody terns ternq; do
   tap_is "$r" "" "$u cannot read the private keys"
 done
 s6-setuidgid ternd sh -c "cat '$K/selector' '$K/tern.txt'" > /dev/null 2>&1; tap_ok $? "ternd reads the selector and the public records"
-w=$(s6-setuidgid ternd sh -c "( : > '$K/selector' ) 2>/dev/null && echo selector; ( : > '$K/new' ) 2>/dev/null && echo new")
-tap_is "$w" "" "ternd can change nothing in the keys directory"
+for u in ternd ternk; do
+  w=$(s6-setuidgid $u sh -c "( : > '$K/selector' ) 2>/dev/null && echo selector; ( : > '$K/new' ) 2>/dev/null && echo new; ( : > '$ROOT/dkim/new' ) 2>/dev/null && echo dkim/new")
+  tap_is "$w" "" "$u can change nothing in the keys directories"
+done
 s6-setuidgid ternk sh -c "head -c 10 '$K/tern-rsa.key'" > "$ROOT/k" 2>/dev/null
 tap_is "$(cat "$ROOT/k")" "-----BEGIN" "ternk reads them (the signing service's user)"
 tap_is "$(stat -c '%U %a' "$ROOT/sock/dkim")" "root 777" "the signing socket is open to every local user"
