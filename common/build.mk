@@ -18,6 +18,8 @@ COMMON_OBJS += common/priv.o
 COMMON_OBJS += common/say.o
 COMMON_OBJS += common/qctl.o
 COMMON_OBJS += common/filters.o
+# DKIM relaxed canonicalisation (tern-dkimsign)
+COMMON_OBJS += common/dkimcanon.o
 
 common/home.o: common/home.c
 	$(CC) -MMD -MP -DCONF_HOME='"$(HOME_DIR)"' -c -o $@ $<
@@ -54,3 +56,5 @@ UNIT_TESTS += tests/unit/common-qctl-test
 FUZZERS += tests/fuzz/qctl-fuzz
 UNIT_TESTS += tests/unit/common-filters-test
 FUZZERS += tests/fuzz/filters-fuzz
+UNIT_TESTS += tests/unit/common-dkimcanon-test
+FUZZERS += tests/fuzz/dkimcanon-fuzz

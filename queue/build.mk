@@ -36,3 +36,9 @@ UNIT_EXTRA_queue-rspamc := queue/rspamc.o
 tests/unit/queue-rspamc-test: queue/rspamc.o
 FUZZERS += tests/fuzz/rspamc-fuzz
 FUZZ_EXTRA_rspamc := queue/rspamc.c
+# DKIM signing: the filter (tern-dkimsign, no key access), the signing
+# service run as ternk (tern-dkimkeyd) and the key maker (tern-dkimkey).
+# libcrypto and libc only, so they sit with the TLS programs.
+TLSPROGS += queue/tern-dkimsign
+TLSPROGS += queue/tern-dkimkeyd
+TLSPROGS += queue/tern-dkimkey

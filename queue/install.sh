@@ -32,6 +32,9 @@ programs() {
            queue/tern-queuectl \
            queue/tern-qnext \
            queue/tern-rspamc \
+           queue/tern-dkimsign \
+           queue/tern-dkimkeyd \
+           queue/tern-dkimkey \
            ; do
     [ -f "$src/$p" ] || continue
     b=$(basename "$p")
@@ -64,6 +67,7 @@ user() { # name group home
 }
 group tern; group ternnofiles; group ternl; group terntls; group ternauth
 group ternr
+group ternk
 user ternd ternnofiles /nonexistent
 user ternq tern /nonexistent
 user terns tern /nonexistent
@@ -78,6 +82,8 @@ user ternl ternl /nonexistent
 user ternalias ternnofiles /nonexistent
 user terntls terntls /nonexistent
 user ternauth ternauth /nonexistent
+# ternk: the only user that can read the DKIM private keys (tern-dkimkeyd)
+user ternk ternk /nonexistent
 
 # --- refuse to run over something we do not recognise ---
 if [ -d "$H/queue" ]; then
@@ -135,6 +141,10 @@ d 0750 root:ternauth "$H/auth"
 d 0700 ternd:ternnofiles "$H/auth-fail"
 [ -e "$H/auth/passwd" ] || : > "$H/auth/passwd"
 chown root:ternauth "$H/auth/passwd"; chmod 0640 "$H/auth/passwd"
+# dkim/DOMAIN/: tern-dkimkey's keys (ternk, 0600) beside the public
+# selector and DNS records, so that tern-dkimsign sees which domains sign;
+# the directories are root's: the signer reads there and writes nothing
+d 0755 root:root "$H/dkim"
 
 # --- control files with working defaults (kept if present) ---
 c() { [ -e "$H/control/$1" ] || printf '%s\n' "$2" > "$H/control/$1"; chmod 0644 "$H/control/$1"; }

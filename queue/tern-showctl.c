@@ -107,6 +107,7 @@ static const struct ctl ctls[] = {
   { "rspamddown", LINE, "accept (tempfail: 451 while rspamd cannot answer)", "tern-rspamc", 0 },
   { "timeoutrspamd", NUM, "30", "tern-rspamc", 1 },
   { "filters", LIST, "none (every way in goes straight to the queue)", "tern-qnext (SOURCE:PROGRAM [ARG...]; the chain of each of smtp, submission, smtps, local, bounce, forward, in file order)", 0 },
+  { "dkimbytes", NUM, "67108864 (0: the same; larger messages are refused)", "tern-dkimsign", 0 },
 };
 #define NCTLS (sizeof ctls / sizeof ctls[0])
 

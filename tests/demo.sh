@@ -6,9 +6,11 @@
 # TLS on DEMO_SMTPS_PORT, default 2465; submission with STARTTLS and AUTH on
 # DEMO_SUBMISSION_PORT, default 2587, for the user demo@demo.test, whose
 # password is made once, kept in ROOT/demo-password (root only) and
-# printed at every start), runs s6-svscan over
-# ROOT/service in the foreground, injects a welcome message to
-# demo@demo.test, prints where it landed, then follows the logs. SIGINT or
+# printed at every start), makes DKIM keys for demo.test once and prints
+# their DNS TXT records, runs s6-svscan over ROOT/service in the
+# foreground, injects a welcome message to demo@demo.test through
+# tern-dkimsign (signed with both keys), prints where it landed and its
+# signatures, then follows the logs. SIGINT or
 # SIGTERM stops every process it started.
 #
 # The tern users must reach ROOT: every directory above it must let others
@@ -85,6 +87,10 @@ grep -q '^demo@demo.test:' "$ROOT/auth/passwd" 2>/dev/null || \
   printf 'demo@demo.test:%s\n' "$(printf '%s\n' "$DEMO_PASSWORD" | "$ROOT/bin/tern-authfile" -m)" >> "$ROOT/auth/passwd" \
   || { echo "demo: making the submission user failed" >&2; exit 111; }
 echo "demo: submission user demo@demo.test password $DEMO_PASSWORD"
+# DKIM: demo.test's keys (made once, kept) and the records to publish
+"$ROOT/bin/tern-dkimkey" demo.test > "$ROOT/dkim-records" || { echo "demo: tern-dkimkey demo.test failed (its message above)" >&2; exit 111; }
+echo "demo: DKIM: mail from demo.test is signed with rsa-sha256 and ed25519-sha256; the DNS TXT records to publish (name, then value):"
+sed 's/^/demo:   /' "$ROOT/dkim-records"
 
 pids=
 stop() {
@@ -118,8 +124,8 @@ if [ -d "$ROOT/service/smtpd" ] && ! s6-svwait -U -t 10000 "$ROOT/service/smtpd"
 fi
 
 token=welcome-$(date +%s)-$$
-printf 'To: demo@demo.test\nSubject: Welcome to tern (%s)\n\nThis message went through sendmail, the queue socket, tern-queue,\nthe queue, tern-send, tern-lspawn and tern-local, each as its own user.\n' "$token" \
-  | "$ROOT/bin/sendmail" demo@demo.test || { echo "demo: injecting the welcome message with $ROOT/bin/sendmail failed (its message above):" >&2; diagnose; exit 111; }
+printf 'From: demo@demo.test\nTo: demo@demo.test\nSubject: Welcome to tern (%s)\n\nThis message went through sendmail, tern-dkimsign (which signed it), the queue\nsocket, the queue, tern-send, tern-lspawn and tern-local, each as its own user.\n' "$token" \
+  | QMAILQUEUE=$ROOT/bin/tern-dkimsign "$ROOT/bin/sendmail" demo@demo.test || { echo "demo: injecting the welcome message with $ROOT/bin/sendmail failed (its message above):" >&2; diagnose; exit 111; }
 n=300; f=
 while [ $n -gt 0 ]; do
   f=$(grep -l "$token" "$ROOT"/mail/demo/Maildir/new/* 2>/dev/null | head -n 1)
@@ -127,6 +133,7 @@ while [ $n -gt 0 ]; do
   sleep 0.1; n=$((n - 1))
 done
 if [ -n "$f" ]; then echo "demo: the welcome message was delivered to $f"
+  echo "demo: signed: $(grep -A1 '^DKIM-Signature:' "$f" | grep -o ' a=[a-z0-9-]*\|d=[^;]*\|s=[^;]*' | tr -d ' ' | tr '\n' ' ')"
 else echo "demo: the welcome message was not delivered within 30 s:" >&2; diagnose; fi
 echo "demo: running. Try:  echo test | $ROOT/bin/sendmail demo@demo.test"
 echo "demo: SMTP on 127.0.0.1 and ::1 port $PORT (STARTTLS), SMTPS on $TERN_SMTPS_PORT, submission on $TERN_SUBMISSION_PORT:"

@@ -18,6 +18,8 @@ test_pkgs="$test_pkgs nmap"                # 62-open-relay.t (smtp-open-relay sc
 test_pkgs="$test_pkgs testssl.sh"          # 63-testssl.t
 test_pkgs="$test_pkgs rspamd"              # 84-rspamc.t (a real rspamd, private configuration)
 test_pkgs="$test_pkgs python3-dkim"        # 84-rspamc.t signs a message (Debian's /usr/bin/python3)
+test_pkgs="$test_pkgs python3-dkim python3-dnspython"  # 80-dkim-sign.t: dkimpy verifies the signatures
+test_pkgs="$test_pkgs opendkim"           # 82-dkim-opendkim.t: a verifying milter on a private Postfix
 # make deb: Debian's packaging tools (dpkg-buildpackage, debhelper, lintian)
 deb_pkgs="$build_pkgs dpkg-dev debhelper fakeroot lintian debootstrap"
 case $stage in
