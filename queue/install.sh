@@ -166,6 +166,11 @@ c smtpsrules ':allow'
 # (tern-queued.8): tern-smtpd (ternd) as many as tern-listen runs sessions,
 # every other local user 20 at once; no byte limit (tern-smtpd has its own)
 c queueusers "$(printf 'ternd:300:0\n*:20:0')"
+# the qmail-queue filters of each way in (tern-qnext.8): DKIM signing of
+# everything that leaves from here (submission, smtps, local injection,
+# bounces); tern-dkimsign passes on unchanged the mail of a domain without
+# keys (tern-dkimkey DOMAIN makes them). Port 25 and forwards: none.
+c filters "$(printf 'submission:tern-dkimsign\nsmtps:tern-dkimsign\nlocal:tern-dkimsign\nbounce:tern-dkimsign')"
 # the password socket: only ternd (tern-smtpd) may ask
 d 0755 root:root "$H/control/auth.rules" "$H/control/auth.rules/uid" "$H/control/auth.rules/uid/$(id -u ternd)"
 : > "$H/control/auth.rules/uid/$(id -u ternd)/allow"

@@ -80,26 +80,6 @@ static void read_message(struct buf *m, unsigned long max)
   }
 }
 
-/* fd 1, validated up to and including the final NUL */
-static void read_envelope(struct buf *e)
-{
-  struct envelope_reader er = ENVELOPE_READER_ZERO;
-  char tmp[65536];
-  for (;;) {
-    size_t used;
-    int r2;
-    ssize_t r = read(1, tmp, sizeof tmp);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) die(QQ_READ, "cannot read the envelope", 0);
-    if (!r) die(QQ_ENVELOPE, "envelope ends early", 0);
-    r2 = envelope_feed(&er, tmp, (size_t)r, &used);
-    if (r2 == ENVELOPE_ETOOLONG) die(QQ_TOOLONG, "address too long", 0);
-    if (r2 < 0) die(QQ_ENVELOPE, "envelope format error", 0);
-    cat(e, tmp, used);
-    if (r2 == ENVELOPE_DONE) return;
-  }
-}
-
 /* SHA-256 through a buffer, so that the canonicaliser's small writes do
    not each cost a digest call */
 struct hash { EVP_MD_CTX *c; size_t n; char b[8192]; };
@@ -349,24 +329,11 @@ static void sign(struct buf *out, struct message *m)
   free(h.s);
 }
 
-/* the next stage's answer to our caller: the id line or the diagnostic
-   on fd 2, the reply text of code 82 on fd 6 */
-static void pass_on(int code)
-{
-  char t[QCLIENT_TEXTMAX + 2];
-  int n = 0;
-  if (!code && q.id[0]) n = snprintf(t, sizeof t, "%s\n", q.id);
-  else if (code == QQ_CUSTOM) {
-    n = snprintf(t, sizeof t, "%c%s", q.textperm ? 'D' : 'Z', q.text);
-    if (write(6, t, (size_t)n) < 0) { /* no fd 6: the code alone */ }
-    return;
-  } else if (q.text[0]) n = snprintf(t, sizeof t, "%s\n", q.text);
-  if (n > 0 && write(2, t, (size_t)n) < 0) { /* the code says it all */ }
-}
-
 int main(void)
 {
-  struct buf msg = { 0, 0, 0 }, env = { 0, 0, 0 }, sigs = { 0, 0, 0 };
+  struct buf msg = { 0, 0, 0 }, sigs = { 0, 0, 0 };
+  char *env;
+  size_t envlen;
   static struct message m;
   const char *next = getenv("QMAILQUEUE_NEXT");
   unsigned long max;
@@ -378,14 +345,15 @@ int main(void)
   if (ctl_readulong(path, &max, BYTES_DEFAULT) < 0) die(QQ_CONFIG, "cannot read ", path);
   if (!max) max = BYTES_DEFAULT;
   read_message(&msg, max);
-  read_envelope(&env);
+  if ((code = envelope_readfd(1, &env, &envlen)))
+    die(code, code == QQ_TOOLONG ? "address too long" : code == QQ_ENVELOPE ? "envelope format error" : code == QQ_NOMEM ? "out of memory" : "cannot read the envelope", 0);
   m.s = msg.s ? msg.s : "";
   m.n = msg.n;
   sign(&sigs, &m);
   if (qclient_open(&q, next && *next ? next : 0, QCLIENT_WANTID, DEATH) < 0) die(QQ_NOMEM, "cannot start the next stage", 0);
   if (sigs.n) qclient_write(&q, sigs.s, sigs.n);
   qclient_write(&q, m.s, m.n);
-  code = qclient_close(&q, env.s, env.n);
-  pass_on(code);
+  code = qclient_close(&q, env, envlen);
+  qclient_relay(&q, code);
   _exit(code);
 }
