@@ -10,6 +10,9 @@
 #  - rotation as documented (80 new bytes in front of the old key): a
 #    session sealed under the old key still resumes; once the old key is
 #    dropped it does not (a full handshake, "New");
+#  - SNI: openssl s_client -starttls smtp -servername NAME gets
+#    HOME/tls/NAME.crt (put there while the service runs), an unknown
+#    name the default certificate;
 #  - without the key file no ticket is issued, nothing resumes, and mail
 #    is still taken over TLS.
 . "$(dirname "$0")/lib.sh"
@@ -17,7 +20,7 @@ tern_init
 tern_install || exit 1
 tern_start || exit 1
 for p in "$TERN_SUBMISSION_PORT" "$TERN_SMTPS_PORT"; do wait_for 10 tcp_up "$p"; done
-tap_plan 16
+tap_plan 18
 
 K=$ROOT/tls/ticketkey
 tap_is "$(stat -c '%U:%G %a %s' "$K")" "root:terntls 640 80" "install made HOME/tls/ticketkey: root:terntls 0640, 80 bytes"
@@ -64,6 +67,17 @@ for v in -tls1_2 -tls1_3; do
   grep -q "^New, $(proto $v)" "$ROOT/second"
   tap_ok $? "$(proto $v): once the old key is dropped it does not (New)"
 done
+
+# SNI on the installed instance: a second certificate, in place without a restart
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other.test -addext subjectAltName=DNS:other.test \
+  -keyout "$ROOT/tls/other.test.key" -out "$ROOT/tls/other.test.crt" >/dev/null 2>&1
+chown root:terntls "$ROOT/tls/other.test.key" "$ROOT/tls/other.test.crt"; chmod 0640 "$ROOT/tls/other.test.key"
+sclient "$ROOT/first" -tls1_3 "$TERN_PORT" -starttls smtp -servername other.test
+grep -q "^subject=CN *= *other.test" "$ROOT/first"
+tap_ok $? "openssl s_client -starttls smtp -servername other.test: the other.test certificate"
+sclient "$ROOT/first" -tls1_3 "$TERN_PORT" -starttls smtp -servername unknown.test
+grep -q "^subject=" "$ROOT/first" && ! grep -q "^subject=CN *= *other.test" "$ROOT/first"
+tap_ok $? "-servername unknown.test: the default certificate"
 
 # no key file: no tickets, no resumption, TLS still works
 rm -f "$K"
