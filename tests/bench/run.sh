@@ -137,14 +137,15 @@ rc=$?
 # perf follows the children of the instance's processes (-p: inherit), so
 # other tern or Postfix instances on the machine do not count
 # profile NAME PORT MAILDIR CGROUP ROOTPID [LOAD]: LOAD (a command sending
-# 1000 x 4 KiB from 10 clients to 127.0.0.1:$_port; default smtp-source)
+# 1000 x 4 KiB from 10 clients to 127.0.0.1:$_port; default smtp-source).
+# PROFILE_CALLGRAPH: perf's call graph option (default -g, frame pointers)
 profile() {
     _name=$1 _port=$2 _md=$3 _cg=$4 _root=$5
     _load=${6:-"smtp-source -l 4096 -m 1000 -s 10 -f bench@sender.test -t bench@demo.test 127.0.0.1:$_port"}
     if [ -n "$_cg" ]; then _pids=$(tr '\n' ',' < "$_cg/cgroup.procs")
     else _pids=$(python3 -c "import sys; sys.path.insert(0,'$here'); import bench; print(','.join(map(str, bench.descendants($_root))))"); fi
     _before=$(maildir_count "$_md")
-    perf record -q -g -F 999 -p "${_pids%,}" -o "$ROOT/perf.$_name.data" -- sh -c "
+    perf record -q ${PROFILE_CALLGRAPH:--g} -F 999 -p "${_pids%,}" -o "$ROOT/perf.$_name.data" -- sh -c "
       $_load >/dev/null 2>&1
       n=0; while [ \$n -lt 1200 ] && [ \$(find '$_md/new' -type f | wc -l) -lt $((_before + 1000)) ]; do sleep 0.1; n=\$((n + 1)); done
       sleep 1" 2>/dev/null
@@ -195,6 +196,7 @@ EOP
     echo "Load average of the machine at the start: $LOADAVG, at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine makes the absolute figures move)."
     echo "Loads: $BENCH_ROUNDS rounds in alternation; $BENCH_N_SMALL x 4 KiB and $BENCH_N_LARGE x 100 KiB per load, smtp-source one message per connection; CPU from per-instance cgroups ($CG_KIND)."
     cat "$ROOT/table.md"
+    PROFILE_CALLGRAPH=
     for _s in tern postfix; do
       [ -s "$ROOT/profile.$_s.md" ] || continue
       echo
@@ -226,6 +228,9 @@ if [ "$BENCH_TLS" = 1 ]; then
   perfs=
   if [ "$BENCH_PROFILE" = 1 ] && command -v perf >/dev/null; then
     tload() { echo "python3 -c 'import sys; sys.path.insert(0, \"$here\"); import bench; sys.exit(0 if bench.tls_source($1, 4096, 1000, 10, 600)[0] else 1)'"; }
+    # DWARF call graphs: Debian's libcrypto has no frame pointers, and only a
+    # whole chain says which of tern-tlsd's steps a sample in it serves
+    PROFILE_CALLGRAPH="--call-graph dwarf,16384"
     profile tern-tls "$TERN_PORT" "$MAILDIR" "$CG_TERN" "$SVSCAN_PID" "$(tload "$TERN_PORT")"
     profile postfix-tls "$PF_PORT" "$PF_MAILDIR" "$CG_PF" "$(pf_master_pid)" "$(tload "$PF_PORT")"
     for _s in tern postfix; do

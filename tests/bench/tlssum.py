@@ -3,7 +3,12 @@
 part (run.sh, BENCH_TLS=1): the table of bench.py --starttls (its JSON)
 and, from a perf profile of each server under the same load, the share
 of the server's CPU spent in the TLS library (samples whose innermost
-frame is in libssl or libcrypto) and in the TLS process (tern-tlsd).
+frame is in libssl or libcrypto) and in the TLS process (tern-tlsd), and
+tern-tlsd's samples by step: the outermost of its own functions in the
+call chain (a DWARF call graph) says whether a sample served the
+handshake, loading the context (certificate, key, ticket keys), the
+relay, or none of them (starting and ending the process: exec, the
+dynamic loader, OpenSSL's initialisation, exit).
 
   tlssum.py --json tls.json --msgs 1000 --hz 999 \\
       --perf tern=perf-tern.txt --perf postfix=perf-postfix.txt
@@ -16,10 +21,26 @@ import json
 import re
 
 
+STEPS = (("handshake", re.compile(r"^(tlspolicy_handshake|report)$")),
+         ("context", re.compile(r"^(load|on_sni|tickets|load_ticketkeys|tlspolicy_server_ctx|tlspolicy_load)$")),
+         ("relay", re.compile(r"^(tlspolicy_relay|relay_in|relay_out)$")))
+
+
+def step(frames):
+    """the step of tern-tlsd that a sample (frames innermost first) serves"""
+    for sym, dso in reversed(frames):
+        if dso.endswith("/tern-tlsd"):
+            for name, rx in STEPS:
+                if rx.match(sym):
+                    return name
+    return "process"
+
+
 def shares(path):
-    """(samples, samples in libssl/libcrypto, {comm: samples}) of a perf script text"""
-    total, tls, by = 0, 0, {}
-    comm, first = None, None
+    """(samples, samples in libssl/libcrypto, {comm: samples}, {tern-tlsd step: samples})
+    of a perf script text"""
+    total, tls, by, steps = 0, 0, {}, {}
+    comm, frames = None, []
 
     def flush():
         nonlocal total, tls
@@ -27,21 +48,25 @@ def shares(path):
             return
         total += 1
         by[comm] = by.get(comm, 0) + 1
-        if first and re.search(r"lib(ssl|crypto)\.so", first):
+        if frames and re.search(r"lib(ssl|crypto)\.so", frames[0][1]):
             tls += 1
+        if comm == "tern-tlsd":
+            k = step(frames)
+            steps[k] = steps.get(k, 0) + 1
 
     with open(path, errors="replace") as fh:
         for line in fh:
             if not line.strip():
                 flush()
-                comm, first = None, None
+                comm, frames = None, []
             elif not line.startswith((" ", "\t")):
                 comm = line.split()[0]
-            elif first is None:
-                m = re.match(r"\s*[0-9a-f]+ .* \((.*)\)\s*$", line)
-                first = m.group(1) if m else ""
+            else:
+                m = re.match(r"\s*[0-9a-f]+ (.*) \((.*)\)\s*$", line)
+                if m:
+                    frames.append((m.group(1).split("+")[0], m.group(2)))
     flush()
-    return total, tls, by
+    return total, tls, by, steps
 
 
 def main():
@@ -72,7 +97,7 @@ def main():
     for spec in a.perf:
         name, path = spec.split("=", 1)
         try:
-            total, tls, by = shares(path)
+            total, tls, by, steps = shares(path)
         except OSError:
             continue
         if not total:
@@ -85,6 +110,11 @@ def main():
                    % (name, a.msgs, total * per, tls * per, 100.0 * tls / total,
                       "; in tern-tlsd %.1f ms/msg (%.0f %%)" % (tlsd * per, 100.0 * tlsd / total) if tlsd else "",
                       top))
+        if tlsd:
+            out.append("")
+            out.append("tern-tlsd by step (ms/msg): " + ", ".join(
+                "%s %.2f (%.0f %%)" % (k, steps.get(k, 0) * per, 100.0 * steps.get(k, 0) / tlsd)
+                for k in ("handshake", "context", "relay", "process")))
     print("\n".join(out))
 
 
