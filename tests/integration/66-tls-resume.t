@@ -13,6 +13,7 @@
 #  - SNI: openssl s_client -starttls smtp -servername NAME gets
 #    HOME/tls/NAME.crt (put there while the service runs), an unknown
 #    name the default certificate;
+#  - a key file of the wrong size is logged and gives no tickets;
 #  - without the key file no ticket is issued, nothing resumes, and mail
 #    is still taken over TLS.
 . "$(dirname "$0")/lib.sh"
@@ -20,7 +21,7 @@ tern_init
 tern_install || exit 1
 tern_start || exit 1
 for p in "$TERN_SUBMISSION_PORT" "$TERN_SMTPS_PORT"; do wait_for 10 tcp_up "$p"; done
-tap_plan 18
+tap_plan 20
 
 K=$ROOT/tls/ticketkey
 tap_is "$(stat -c '%U:%G %a %s' "$K")" "root:terntls 640 80" "install made HOME/tls/ticketkey: root:terntls 0640, 80 bytes"
@@ -28,12 +29,14 @@ s6-setuidgid ternd cat "$K" >/dev/null 2>&1
 tap_is "$?" 1 "ternd cannot read the ticket key"
 
 # sclient OUTFILE PROTO PORT [-starttls smtp] [-sess_in|-sess_out FILE]: one
-# session (QUIT after a second, so a TLS 1.3 ticket arrives first), at most 15 s
+# session (QUIT after a second, so a TLS 1.3 ticket arrives first), at most 30 s
 sclient() {
   _o=$1; _v=$2; _p=$3; shift 3
-  (sleep 1; printf 'QUIT\r\n') | timeout 15 openssl s_client -connect "127.0.0.1:$_p" "$_v" -ign_eof "$@" \
+  (sleep 1; printf 'QUIT\r\n') | timeout 30 openssl s_client -connect "127.0.0.1:$_p" "$_v" -ign_eof "$@" \
     > "$_o" 2>&1
 }
+# why FILE...: the lines of s_client's output that say what happened, as diagnostics
+why() { grep -hE '^(New|Reused)|^CONNECTED|rror|^Post-Handshake|^ *TLS session ticket lifetime|^---$' "$@" 2>/dev/null | sort | uniq -c | sed 's/^/#   /'; }
 proto() { case $1 in -tls1_2) echo TLSv1.2 ;; *) echo TLSv1.3 ;; esac; }
 for v in -tls1_2 -tls1_3; do
   rm -f "$ROOT/sess"
@@ -41,13 +44,13 @@ for v in -tls1_2 -tls1_3; do
   sclient "$ROOT/second" "$v" "$TERN_SMTPS_PORT" -sess_in "$ROOT/sess"
   grep -q "^New, $(proto $v)" "$ROOT/first"
   tap_ok $? "$(proto $v) on smtps: the first session is new"
-  grep -q "^Reused, $(proto $v)" "$ROOT/second"
-  tap_ok $? "$(proto $v) on smtps: a second connection (another tern-tlsd) resumes it: Reused"
+  grep -q "^Reused, $(proto $v)" "$ROOT/second"; r=$?
+  tap_ok $r "$(proto $v) on smtps: a second connection (another tern-tlsd) resumes it: Reused"; [ $r = 0 ] || why "$ROOT/first" "$ROOT/second"
   rm -f "$ROOT/sess"
   sclient "$ROOT/first" "$v" "$TERN_PORT" -starttls smtp -sess_out "$ROOT/sess"
   sclient "$ROOT/second" "$v" "$TERN_PORT" -starttls smtp -sess_in "$ROOT/sess"
-  grep -q "^Reused, $(proto $v)" "$ROOT/second"
-  tap_ok $? "$(proto $v) with STARTTLS on the mx port: Reused"
+  grep -q "^Reused, $(proto $v)" "$ROOT/second"; r=$?
+  tap_ok $r "$(proto $v) with STARTTLS on the mx port: Reused"; [ $r = 0 ] || why "$ROOT/first" "$ROOT/second"
 done
 
 # rotation: new key in front, the old one second
@@ -78,6 +81,15 @@ tap_ok $? "openssl s_client -starttls smtp -servername other.test: the other.tes
 sclient "$ROOT/first" -tls1_3 "$TERN_PORT" -starttls smtp -servername unknown.test
 grep -q "^subject=" "$ROOT/first" && ! grep -q "^subject=CN *= *other.test" "$ROOT/first"
 tap_ok $? "-servername unknown.test: the default certificate"
+
+# a malformed key file (81 bytes): logged, no tickets, TLS still works
+head -c 81 /dev/urandom > "$ROOT/tls/.ticketkey.new"; rotate "$ROOT/tls/.ticketkey.new"
+rm -f "$ROOT/sess"
+sclient "$ROOT/first" -tls1_3 "$TERN_SMTPS_PORT" -sess_out "$ROOT/sess"
+grep -q "^New, TLSv1.3" "$ROOT/first" && [ ! -s "$ROOT/sess" ]
+tap_ok $? "an 81-byte ticketkey: a full handshake and no ticket"
+wait_for 5 grep -q "tern-tlsd: warning: no session tickets: not 1 to 4 records of 80 bytes" "$ROOT/log/smtpd/current"
+tap_ok $? "and tern-tlsd logs why"
 
 # no key file: no tickets, no resumption, TLS still works
 rm -f "$K"
