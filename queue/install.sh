@@ -185,6 +185,13 @@ if [ ! -e "$H/tls/default.crt" ] && command -v openssl >/dev/null; then
   mv -f "$H/tls/.default.key.new" "$H/tls/default.key"
   mv -f "$H/tls/.default.crt.new" "$H/tls/default.crt"
 fi
+# the session ticket key every tern-tlsd shares (tern-tlsd.8 SESSION
+# RESUMPTION: 80 random bytes; rotated by putting 80 new ones in front)
+if [ ! -e "$H/tls/ticketkey" ]; then
+  head -c 80 /dev/urandom > "$H/tls/.ticketkey.new" || die "ticket key"
+  chown root:terntls "$H/tls/.ticketkey.new"; chmod 0640 "$H/tls/.ticketkey.new"
+  mv -f "$H/tls/.ticketkey.new" "$H/tls/ticketkey"
+fi
 [ -e "$H/users/assign" ] || printf '.\n' > "$H/users/assign"
 
 # --- s6 service directories (templates in */service/NAME) ---

@@ -13,7 +13,10 @@
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include "common/ctl.h"
 #include "common/home.h"
@@ -29,6 +32,21 @@
 static const char *tlsdir;
 static SSL_CTX *ctx_default;
 static unsigned long hs_timeout = 60, idle_timeout = 3600;
+
+/* session tickets (RFC 5077, RFC 8446 4.6.1) under keys that every
+   tern-tlsd shares: tlsdir/ticketkey holds 1 to TICKET_KEYS records of
+   TICKET_REC bytes, each a 16-byte key name, a 32-byte AES-256-CBC key
+   and a 32-byte HMAC-SHA256 key. The first record seals new tickets;
+   every record opens them, so a key rotated to second place still
+   resumes the sessions it sealed. */
+#define TICKET_NAME 16
+#define TICKET_AES 32
+#define TICKET_HMAC 32
+#define TICKET_REC (TICKET_NAME + TICKET_AES + TICKET_HMAC)
+#define TICKET_KEYS 4
+#define TICKET_LIFETIME 7200   /* seconds a ticket may resume a session */
+static unsigned char ticketkeys[TICKET_KEYS * TICKET_REC];
+static int nticketkeys;
 
 static void die(int code, const char *a, const char *b)
 {
@@ -54,6 +72,76 @@ static void path(char *buf, const char *name, const char *ext)
   memcpy(buf + a + 1 + b, ext, c + 1);
 }
 
+/* OpenSSL's ticket key callback: enc 1 seals a new ticket under the first
+   key; enc 0 opens one: 1 (resume), 2 (resume, and send a ticket under
+   the current key), 0 (unknown key name: a full handshake), -1 error */
+static int on_ticket(SSL *s, unsigned char *name, unsigned char *iv, EVP_CIPHER_CTX *ectx,
+                     EVP_MAC_CTX *hctx, int enc)
+{
+  const unsigned char *k = ticketkeys;
+  OSSL_PARAM params[3];
+  int i;
+  (void)s;
+  if (enc) {
+    if (RAND_bytes(iv, EVP_MAX_IV_LENGTH) <= 0) return -1;
+    memcpy(name, k, TICKET_NAME);
+    i = 0;
+  } else {
+    for (i = 0; i < nticketkeys; i++)
+      if (!memcmp(name, ticketkeys + i * TICKET_REC, TICKET_NAME)) break;
+    if (i == nticketkeys) return 0;
+    k = ticketkeys + i * TICKET_REC;
+  }
+  params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *)(k + TICKET_NAME + TICKET_AES), TICKET_HMAC);
+  params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+  params[2] = OSSL_PARAM_construct_end();
+  if (!EVP_MAC_CTX_set_params(hctx, params)) return -1;
+  if (enc) return EVP_EncryptInit_ex(ectx, EVP_aes_256_cbc(), 0, k + TICKET_NAME, iv) ? 1 : -1;
+  if (!EVP_DecryptInit_ex(ectx, EVP_aes_256_cbc(), 0, k + TICKET_NAME, iv)) return -1;
+  return i ? 2 : 1;
+}
+
+/* read tlsdir/ticketkey into ticketkeys; without a usable file no tickets */
+static void load_ticketkeys(void)
+{
+  char f[PATH_MAX_];
+  unsigned char extra;
+  ssize_t r;
+  int fd;
+  path(f, "ticketkey", "");
+  fd = open(f, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno != ENOENT) say3("tern-tlsd", "warning: no session tickets: unable to open ", f, 0);
+    return;
+  }
+  r = read(fd, ticketkeys, sizeof ticketkeys);
+  if (r > 0 && (size_t)r == sizeof ticketkeys && read(fd, &extra, 1) != 0) r = -1;
+  close(fd);
+  if (r <= 0 || r % TICKET_REC) {
+    say3("tern-tlsd", "warning: no session tickets: not 1 to 4 records of 80 bytes: ", f, 0);
+    OPENSSL_cleanse(ticketkeys, sizeof ticketkeys);
+    return;
+  }
+  nticketkeys = (int)(r / TICKET_REC);
+}
+
+/* resumption for ctx: tickets under the shared keys, or none at all (a
+   ticket or a cache entry of this process alone could never be used:
+   each connection has a tern-tlsd of its own) */
+static void tickets(SSL_CTX *c)
+{
+  static const unsigned char sid[] = "tern-tlsd";
+  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_session_id_context(c, sid, sizeof sid - 1);
+  if (!nticketkeys) {
+    SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
+    SSL_CTX_set_num_tickets(c, 0);
+    return;
+  }
+  SSL_CTX_set_timeout(c, TICKET_LIFETIME);
+  SSL_CTX_set_tlsext_ticket_key_evp_cb(c, on_ticket);
+}
+
 /* a context for the certificate NAME.crt / NAME.key in tlsdir; 0 if none */
 static SSL_CTX *load(const char *name, int minversion)
 {
@@ -70,6 +158,7 @@ static SSL_CTX *load(const char *name, int minversion)
     if (c) SSL_CTX_free(c);
     return 0;
   }
+  tickets(c);
   return c;
 }
 
@@ -156,6 +245,7 @@ int main(int argc, char **argv)
     }
   }
   if (fcntl(FD_CTL, F_GETFD) < 0 || fcntl(FD_DATA, F_GETFD) < 0) die(100, "fd 3 and 4 must be open (see tern-tlsd.8)", 0);
+  load_ticketkeys();
   ctx_default = load("default", minversion);
   if (!ctx_default) die(111, "no usable certificate: ", tlsdir);
   SSL_CTX_set_tlsext_servername_callback(ctx_default, on_sni);

@@ -228,6 +228,79 @@ def smtp_source(port, size, n, c, timeout):
     return ok, time.monotonic() - t0, err
 
 
+def tls_source(port, size, n, c, timeout):
+    """smtp-source's load with STARTTLS on every connection (smtp-source has
+    no TLS): c worker processes, one message of size bytes per connection,
+    n in all; EHLO, STARTTLS, EHLO again, one transaction, QUIT. The
+    server's certificate is not checked."""
+    import ssl
+    body = b"From: bench@sender.test\r\nTo: bench@demo.test\r\nSubject: tls bench\r\n\r\n"
+    body += (b"x" * 78 + b"\r\n") * max(1, (size - len(body)) // 80) + b".\r\n"
+    t0 = time.monotonic()
+    kids = []
+    for w in range(c):
+        share = n // c + (1 if w < n % c else 0)
+        pid = os.fork()
+        if pid == 0:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            code = 0
+            try:
+                for _ in range(share):
+                    s = socket.create_connection(("127.0.0.1", port), 60)
+                    f = s.makefile("rb")
+
+                    def reply(want):
+                        while True:
+                            ln = f.readline()
+                            if ln[3:4] != b"-":
+                                break
+                        if not ln.startswith(want):
+                            raise OSError("unexpected reply %r" % ln[:80])
+                    reply(b"220")
+                    s.sendall(b"EHLO client.test\r\n")
+                    reply(b"250")
+                    s.sendall(b"STARTTLS\r\n")
+                    reply(b"220")
+                    s = ctx.wrap_socket(s)
+                    f = s.makefile("rb")
+                    s.sendall(b"EHLO client.test\r\n")
+                    reply(b"250")
+                    s.sendall(b"MAIL FROM:<bench@sender.test>\r\n")
+                    reply(b"250")
+                    s.sendall(b"RCPT TO:<bench@demo.test>\r\n")
+                    reply(b"250")
+                    s.sendall(b"DATA\r\n")
+                    reply(b"354")
+                    s.sendall(body)
+                    reply(b"250")
+                    s.sendall(b"QUIT\r\n")
+                    s.close()
+            except (OSError, ssl.SSLError) as e:
+                sys.stderr.write("tls_source: %s\n" % e)
+                code = 1
+            os._exit(code)
+        kids.append(pid)
+    ok, end = True, time.monotonic() + timeout
+    for pid in kids:
+        while True:
+            p, st = os.waitpid(pid, os.WNOHANG)
+            if p:
+                ok = ok and os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0
+                break
+            if time.monotonic() > end:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                ok = False
+                break
+            time.sleep(0.02)
+    return ok, time.monotonic() - t0, "" if ok else "a TLS client failed or timed out"
+
+
+SOURCE = smtp_source
+
+
 def run_load(inst, size, n, c, disk, limit):
     empty_maildir(inst.maildir)
     wait_until(lambda: inst.queued() == 0, 30)
@@ -236,7 +309,7 @@ def run_load(inst, size, n, c, disk, limit):
     cpu0, fl0 = inst.cpu(), flushes(disk)
     samp.start()
     t0 = time.monotonic()
-    ok, tacc, err = smtp_source(inst.port, size, n, c, limit)
+    ok, tacc, err = SOURCE(inst.port, size, n, c, limit)
     delivered = wait_until(lambda: count_maildir(inst.maildir) - base >= n, limit if ok else 10, poll=0.02)
     tdel = time.monotonic() - t0
     got = count_maildir(inst.maildir) - base
@@ -510,7 +583,11 @@ def main():
     ap.add_argument("--tracedir", default="/tmp")
     ap.add_argument("--out", required=True)
     ap.add_argument("--md", required=True)
+    ap.add_argument("--starttls", action="store_true", help="STARTTLS on every connection (tls_source)")
     a = ap.parse_args()
+    global SOURCE
+    if a.starttls:
+        SOURCE = tls_source
     insts = [Instance(s) for s in a.inst]
     disk = disk_of(insts[0].maildir)
     results = []

@@ -91,3 +91,15 @@ pf_stop() {
   fi
   return 0
 }
+
+# pf_tls CRT KEY: STARTTLS offered (smtpd_tls_security_level = may) with a
+# copy of this certificate and key, as a fresh Debian Postfix offers it
+# with the snakeoil pair; reloads the running instance
+pf_tls() {
+  cp "$1" "$PF_ETC/tls.crt"; cp "$2" "$PF_ETC/tls.key"
+  chmod 0644 "$PF_ETC/tls.crt"; chmod 0600 "$PF_ETC/tls.key"
+  postconf -c "$PF_ETC" -e "smtpd_tls_security_level = may" "smtpd_tls_cert_file = $PF_ETC/tls.crt" \
+    "smtpd_tls_key_file = $PF_ETC/tls.key" "smtpd_tls_loglevel = 0" || return 1
+  postfix -c "$PF_ETC" reload > "$PF/reload.log" 2>&1 || { cat "$PF/reload.log" >&2; return 1; }
+  sleep 1
+}

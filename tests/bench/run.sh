@@ -16,6 +16,11 @@
 #   BENCH_PROFILE=1 (default; 0 skips): perf profile of one load of each (perfsum.py)
 #   BENCH_WRITE=0: print the table only, leave BENCHMARKS.md alone
 #   BENCH_CGROUP=0: sum /proc of the instances' process trees instead of cgroups
+#   BENCH_TLS=1 (default; 0 skips): then STARTTLS on every connection, Postfix
+#     with smtpd_tls_security_level = may and the same certificate as tern,
+#     BENCH_N_TLS (500) x 4 KiB from 10 clients, BENCH_ROUNDS rounds, and a
+#     perf profile of each; its own section at the end of BENCHMARKS.md
+#     (between bench-tls:begin/end). BENCH_ONLY_TLS=1: only that.
 # Needs root (users, ownership, cgroups). Every wait is bounded.
 set -u
 BENCH_N_SMALL=${BENCH_N_SMALL:-1000}
@@ -26,6 +31,9 @@ BENCH_FSYNC_N=${BENCH_FSYNC_N:-200}
 BENCH_BIG_MIB=${BENCH_BIG_MIB:-10}
 BENCH_PROFILE=${BENCH_PROFILE:-1}
 BENCH_WRITE=${BENCH_WRITE:-1}
+BENCH_TLS=${BENCH_TLS:-1}
+BENCH_N_TLS=${BENCH_N_TLS:-500}
+BENCH_ONLY_TLS=${BENCH_ONLY_TLS:-0}
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -114,6 +122,8 @@ for c in $BENCH_C; do loads="$loads --load 4096:$BENCH_N_SMALL:$c"; done
 for c in $BENCH_C; do loads="$loads --load 102400:$BENCH_N_LARGE:$c"; done
 
 PFQ=$PF/queue/incoming,$PF/queue/active,$PF/queue/maildrop,$PF/queue/deferred
+rc=0
+[ "$BENCH_ONLY_TLS" = 1 ] || {
 # shellcheck disable=SC2086
 python3 "$here/bench.py" \
   --inst "tern:$TERN_PORT:$MAILDIR:$CG_TERN:$ROOT/queue/mess:$SVSCAN_PID" \
@@ -121,25 +131,30 @@ python3 "$here/bench.py" \
   $loads --rounds "$BENCH_ROUNDS" --fsync-n "$BENCH_FSYNC_N" --big-mib "$BENCH_BIG_MIB" \
   --tracedir "$ROOT/traces" --out "$ROOT/bench.json" --md "$ROOT/table.md"
 rc=$?
+}
 
 # ---- BENCH_PROFILE=1: where the CPU goes (perf on the instance's processes, one load each) ----
-if [ "$BENCH_PROFILE" = 1 ] && command -v perf >/dev/null; then
-  # perf follows the children of the instance's processes (-p: inherit), so
-  # other tern or Postfix instances on the machine do not count
-  profile() { # name port maildir cgroup rootpid
+# perf follows the children of the instance's processes (-p: inherit), so
+# other tern or Postfix instances on the machine do not count
+# profile NAME PORT MAILDIR CGROUP ROOTPID [LOAD]: LOAD (a command sending
+# 1000 x 4 KiB from 10 clients to 127.0.0.1:$_port; default smtp-source).
+# PROFILE_CALLGRAPH: perf's call graph option (default -g, frame pointers)
+profile() {
     _name=$1 _port=$2 _md=$3 _cg=$4 _root=$5
+    _load=${6:-"smtp-source -l 4096 -m 1000 -s 10 -f bench@sender.test -t bench@demo.test 127.0.0.1:$_port"}
     if [ -n "$_cg" ]; then _pids=$(tr '\n' ',' < "$_cg/cgroup.procs")
     else _pids=$(python3 -c "import sys; sys.path.insert(0,'$here'); import bench; print(','.join(map(str, bench.descendants($_root))))"); fi
     _before=$(maildir_count "$_md")
-    perf record -q -g -F 999 -p "${_pids%,}" -o "$ROOT/perf.$_name.data" -- sh -c "
-      smtp-source -l 4096 -m 1000 -s 10 -f bench@sender.test -t bench@demo.test 127.0.0.1:$_port >/dev/null 2>&1
+    perf record -q ${PROFILE_CALLGRAPH:--g} -F 999 -p "${_pids%,}" -o "$ROOT/perf.$_name.data" -- sh -c "
+      $_load >/dev/null 2>&1
       n=0; while [ \$n -lt 1200 ] && [ \$(find '$_md/new' -type f | wc -l) -lt $((_before + 1000)) ]; do sleep 0.1; n=\$((n + 1)); done
       sleep 1" 2>/dev/null
     echo "profile $_name (1000 x 4 KiB, 10 clients, until delivered; CPU ms per message by program and kind of work):"
     perf script -i "$ROOT/perf.$_name.data" -F comm,ip,sym,dso 2>/dev/null |
       python3 "$here/perfsum.py" --hz 999 --msgs 1000 | tee "$ROOT/profile.$_name.md"
     find "$_md/new" "$_md/cur" -type f -delete
-  }
+}
+if [ "$BENCH_PROFILE" = 1 ] && [ "$BENCH_ONLY_TLS" != 1 ] && command -v perf >/dev/null; then
   profile tern "$TERN_PORT" "$MAILDIR" "$CG_TERN" "$SVSCAN_PID"
   profile postfix "$PF_PORT" "$PF_MAILDIR" "$CG_PF" "$(pf_master_pid)"
 fi
@@ -181,6 +196,7 @@ EOP
     echo "Load average of the machine at the start: $LOADAVG, at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine makes the absolute figures move)."
     echo "Loads: $BENCH_ROUNDS rounds in alternation; $BENCH_N_SMALL x 4 KiB and $BENCH_N_LARGE x 100 KiB per load, smtp-source one message per connection; CPU from per-instance cgroups ($CG_KIND)."
     cat "$ROOT/table.md"
+    PROFILE_CALLGRAPH=
     for _s in tern postfix; do
       [ -s "$ROOT/profile.$_s.md" ] || continue
       echo
@@ -199,5 +215,49 @@ EOP
     { [ -f "$bm" ] && cat "$bm"; echo; cat "$ROOT/section.md"; } > "$bm.tmp" && mv "$bm.tmp" "$bm"
   fi
   echo "bench: table written to $bm"
+fi
+# ---- BENCH_TLS=1: STARTTLS on every connection, side by side ----
+if [ "$BENCH_TLS" = 1 ]; then
+  pf_tls "$ROOT/tls/default.crt" "$ROOT/tls/default.key" || { echo "bench: Postfix TLS setup failed" >&2; exit 1; }
+  python3 "$here/bench.py" --starttls \
+    --inst "tern:$TERN_PORT:$MAILDIR:$CG_TERN:$ROOT/queue/mess:$SVSCAN_PID" \
+    --inst "postfix:$PF_PORT:$PF_MAILDIR:$CG_PF:$PFQ:$(pf_master_pid)" \
+    --load "4096:$BENCH_N_TLS:10" --rounds "$BENCH_ROUNDS" --fsync-n 0 --big-mib 0 \
+    --tracedir "$ROOT/traces" --out "$ROOT/tls.json" --md "$ROOT/tls-table.md"
+  trc=$?; [ $trc = 0 ] || rc=$trc
+  perfs=
+  if [ "$BENCH_PROFILE" = 1 ] && command -v perf >/dev/null; then
+    tload() { echo "python3 -c 'import sys; sys.path.insert(0, \"$here\"); import bench; sys.exit(0 if bench.tls_source($1, 4096, 1000, 10, 600)[0] else 1)'"; }
+    # DWARF call graphs: Debian's libcrypto has no frame pointers, and only a
+    # whole chain says which of tern-tlsd's steps a sample in it serves
+    PROFILE_CALLGRAPH="--call-graph dwarf,16384"
+    profile tern-tls "$TERN_PORT" "$MAILDIR" "$CG_TERN" "$SVSCAN_PID" "$(tload "$TERN_PORT")"
+    profile postfix-tls "$PF_PORT" "$PF_MAILDIR" "$CG_PF" "$(pf_master_pid)" "$(tload "$PF_PORT")"
+    for _s in tern postfix; do
+      perf script -i "$ROOT/perf.$_s-tls.data" -F comm,ip,sym,dso > "$ROOT/perf.$_s-tls.txt" 2>/dev/null &&
+        perfs="$perfs --perf $_s=$ROOT/perf.$_s-tls.txt"
+    done
+  fi
+  # shellcheck disable=SC2086
+  python3 "$here/tlssum.py" --json "$ROOT/tls.json" --msgs 1000 --hz 999 $perfs > "$ROOT/tls-section.md"
+  cat "$ROOT/tls-section.md"
+  if [ "$BENCH_WRITE" = 1 ] && [ -s "$ROOT/tls-section.md" ]; then
+    {
+      echo "<!-- bench-tls:begin (written by tests/bench/run.sh, BENCH_TLS=1; edit outside the markers) -->"
+      echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), tern $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?'), Postfix $(postconf -c "$PF_ETC" -h mail_version), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)."
+      echo
+      cat "$ROOT/tls-section.md"
+      echo "<!-- bench-tls:end -->"
+    } > "$ROOT/tls-marked.md"
+    if grep -q '^<!-- bench-tls:begin' "$bm" && grep -q '^<!-- bench-tls:end' "$bm"; then
+      awk -v sec="$ROOT/tls-marked.md" '
+        /^<!-- bench-tls:begin/ { while ((getline l < sec) > 0) print l; skip = 1; next }
+        /^<!-- bench-tls:end/ { skip = 0; next }
+        !skip { print }' "$bm" > "$bm.tmp" && mv "$bm.tmp" "$bm"
+    else
+      { cat "$bm"; echo; cat "$ROOT/tls-marked.md"; } > "$bm.tmp" && mv "$bm.tmp" "$bm"
+    fi
+    echo "bench: TLS section written to $bm"
+  fi
 fi
 exit $rc

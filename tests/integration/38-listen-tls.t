@@ -4,8 +4,9 @@
 #  - install made a self-signed certificate: HOME/tls/default.key is
 #    readable by terntls only, HOME/auth/passwd by ternauth only; ternd
 #    opens neither (tried);
-#  - every listener accepts; a session on each has tern-tlsd running as
-#    terntls beside tern-smtpd as ternd, and only tern-tlsd maps libssl;
+#  - every listener accepts; while a TLS session runs on each, tern-tlsd
+#    runs as terntls beside tern-smtpd as ternd, and no process of the
+#    instance but tern-tlsd maps libssl;
 #  - tern-smtpd's environment says which listener it serves (TERN_LISTENER)
 #    and where the TLS channel is (SSLCTLFD);
 #  - a restart of the smtpd service while a client sits idle keeps
@@ -16,7 +17,7 @@ tern_init
 tern_install || exit 1
 [ -x "$ROOT/bin/tern-tlsd" ] || tap_skip_all "tern-tlsd not built"
 tern_start || exit 1
-tap_plan 23
+tap_plan 25
 
 tap_is "$(stat -c '%U:%G %a' "$ROOT/tls/default.key")" "root:terntls 640" "the key: root:terntls 0640"
 tap_is "$(stat -c '%U:%G %a' "$ROOT/tls")" "root:terntls 750" "HOME/tls: root:terntls 0750"
@@ -29,18 +30,43 @@ openssl x509 -in "$ROOT/tls/default.crt" -noout >/dev/null 2>&1
 tap_ok $? "install made a certificate (HOME/tls/default.crt)"
 
 for p in "$TERN_PORT" "$TERN_SUBMISSION_PORT" "$TERN_SMTPS_PORT"; do wait_for 10 tcp_up "$p"; done
-# one idle session on each listener, held for at most 40 s
+# one session on each listener, inside TLS (STARTTLS on mx and submission,
+# implicit on smtps), held idle for at most 40 s; the flag file says which
+# handshakes were done
 python3 - "$ROOT/held" "$TERN_PORT" "$TERN_SUBMISSION_PORT" "$TERN_SMTPS_PORT" <<'PY' &
-import socket, sys, time
+import socket, ssl, sys, time
 flag, ports = sys.argv[1], [int(p) for p in sys.argv[2:]]
-s = [socket.create_connection(("127.0.0.1", p), 10) for p in ports]
-time.sleep(1)
-open(flag, "w").close()
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+def starttls(p):
+    s = socket.create_connection(("127.0.0.1", p), 10)
+    f = s.makefile("rb")
+    f.readline()
+    s.sendall(b"EHLO client.test\r\n")
+    while f.readline()[3:4] == b"-":
+        pass
+    s.sendall(b"STARTTLS\r\n")
+    f.readline()
+    t = ctx.wrap_socket(s)
+    return t
+held, done = [], []
+for p in ports[:2]:
+    try:
+        held.append(starttls(p)); done.append("tls")
+    except (OSError, ssl.SSLError):
+        done.append("none")
+try:
+    t = ctx.wrap_socket(socket.create_connection(("127.0.0.1", ports[2]), 10))
+    held.append(t); done.append("tls" if t.recv(200).startswith(b"220") else "none")
+except (OSError, ssl.SSLError):
+    done.append("none")
+with open(flag, "w") as f:
+    f.write(" ".join(done))
 time.sleep(40)
 PY
 HELD=$!
-wait_for 15 test -e "$ROOT/held"
+wait_for 15 test -s "$ROOT/held"
 sleep 0.5
+tap_is "$(cat "$ROOT/held")" "tls tls tls" "a TLS session runs on each listener (STARTTLS on mx and submission, smtps)"
 pids() { for p in /proc/[0-9]*; do [ "$(readlink "$p/exe" 2>/dev/null)" = "$ROOT/bin/$1" ] && basename "$p"; done; }
 smtpd=$(pids tern-smtpd); tlsd=$(pids tern-tlsd)
 tap_is "$(echo $smtpd | wc -w) $(echo $tlsd | wc -w)" "3 3" "three sessions: three tern-smtpd, three tern-tlsd"
@@ -56,6 +82,18 @@ ctl=$(for p in $smtpd; do tr '\0' '\n' < /proc/$p/environ | grep -c '^SSLCTLFD=3
 tap_is "$ctl" "1 " "each tern-smtpd has SSLCTLFD=3 (its TLS channel)"
 others=$(tern_ps | awk '$2 != "tern-tlsd" && $1 == "terntls"')
 tap_is "$others" "" "nothing else runs as terntls"
+# every process of the instance (its programs, and s6's, the loggers and the
+# auth service: started from or working in $ROOT; not this test's client): only
+# tern-tlsd maps libssl
+seen=$(for p in /proc/[0-9]*; do
+  [ "$p" = "/proc/$HELD" ] && continue
+  e=$(readlink "$p/exe" 2>/dev/null) || continue
+  case "$e $(tr '\0' ' ' < "$p/cmdline" 2>/dev/null) $(readlink "$p/cwd" 2>/dev/null)/" in *"$ROOT/"*) ;; *) continue ;; esac
+  if grep -q libssl "$p/maps" 2>/dev/null; then echo "$(basename "$e") ssl"; else echo "$(basename "$e") -"; fi
+done | sort -u)
+diag "processes of the instance: $(echo $seen)"
+ssl=$(echo "$seen" | awk '$2 == "ssl" && $1 != "tern-tlsd" { print $1 }' | tr '\n' ' ')
+tap_is "$ssl" "" "no process of the instance but tern-tlsd maps libssl"
 
 # restart the smtpd service while the three sessions sit idle
 old=$(pids tern-listen)

@@ -20,7 +20,8 @@ submission wants TLS and AUTH before MAIL (530); smtps greets only inside
 TLS; brute force: wrong passwords from one address are slowed and then
 421 (also for a new connection), another address still logs in; each
 failure one 'auth failed' log line, which the shipped fail2ban filter
-matches."""
+matches; the attack goes on to 50 wrong passwords, all 421 at once,
+nothing crashes, memory stays bounded, another address still logs in."""
 import base64
 import os
 import re
@@ -333,5 +334,60 @@ ok(hits.count('127.0.0.3') == len(codes) + 1 and '127.0.0.4' not in hits,
 files = sorted(os.listdir(os.path.join(ROOT, 'auth-fail')))
 ok('ip-127.0.0.3' in files and all(re.match(r'^(ip-[0-9a-f.:]+|user-[0-9a-f]{16})$', f) for f in files),
    'counters in HOME/auth-fail: ip-ADDRESS and user-HASH files', files)
+
+
+# ---- the brute force goes on to 50 wrong passwords from 127.0.0.3, each
+# on a new TLS connection after the 421: every one gets 421 at once;
+# nothing crashes (tern-listen the same process, no session ended by a
+# signal) and memory stays bounded (tern-listen's RSS does not grow; no
+# tern-smtpd or tern-tlsd above 16 MB); a correct login from 127.0.0.5
+# still works
+
+
+def rss_kb(pid):
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            return int(re.search(r'(?m)^VmRSS:\s+(\d+)', f.read()).group(1))
+    except (OSError, AttributeError):
+        return 0
+
+
+def pids_of(name):
+    out = []
+    for d in os.listdir('/proc'):
+        if d.isdigit():
+            try:
+                if os.readlink('/proc/%s/exe' % d) == os.path.join(ROOT, 'bin', name):
+                    out.append(int(d))
+            except OSError:
+                pass
+    return out
+
+
+listen0 = pids_of('tern-listen')
+rss0 = sum(rss_kb(p) for p in listen0)
+later, peak, t0 = [], 0, time.time()
+while len(codes) + len(later) < 50:
+    c = tls_session('127.0.0.3')
+    c.cmd('EHLO client.example')
+    later.append(c.cmd('AUTH PLAIN ' + plain('bob@demo.test', 'guess-late%d' % len(later)))[0])
+    peak = max([peak] + [rss_kb(p) for p in pids_of('tern-smtpd') + pids_of('tern-tlsd')])
+    c.close()
+took = time.time() - t0
+ok(len(codes) + len(later) == 50 and set(later) == {421} and took < 30,
+   '50 wrong passwords in all: every later one gets 421 at once', (later, '%.1f s' % took))
+ok(pids_of('tern-listen') == listen0, 'tern-listen is the same process throughout', (listen0, pids_of('tern-listen')))
+rss1 = sum(rss_kb(p) for p in pids_of('tern-listen'))
+ok(rss1 and rss1 <= rss0 + 512, "tern-listen's memory does not grow (RSS %d kB, then %d kB)" % (rss0, rss1))
+ok(0 < peak <= 16384, 'no tern-smtpd or tern-tlsd above 16 MB RSS (peak %d kB)' % peak)
+c = tls_session('127.0.0.5')
+c.cmd('EHLO client.example')
+r = c.cmd('AUTH PLAIN ' + plain('bob@demo.test', PASS))
+ok(r[0] == 235, 'a correct login from 127.0.0.5 still works after the 50', r)
+c.close()
+lg = log_text()
+ok(re.search(r'info: end pid \d+ status 0', lg) is not None and re.search(r'info: end pid \d+ status sig', lg) is None,
+   'no session ended by a signal (tern-listen logs each end)',
+   re.findall(r'.*status sig.*', lg)[:5])
 
 tap.done()
