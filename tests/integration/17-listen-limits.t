@@ -13,6 +13,15 @@
 #      greeted at once.
 # Every wait bounded; the whole test takes well under a minute.
 . "$(dirname "$0")/lib.sh"
+# ports outside lib.sh's range (2700-2949, +300, +600), free when we start,
+# so that a concurrent test's server on the same port cannot answer for ours
+free3() { python3 -c "
+import socket, sys
+for p in (int(sys.argv[1]), int(sys.argv[1]) + 300, int(sys.argv[1]) + 600):
+    s = socket.socket(); s.bind(('127.0.0.1', p)); s.close()" "$1" 2>/dev/null; }
+TERN_PORT=$((3600 + $$ % 300))
+n=0
+while ! free3 "$TERN_PORT" && [ $n -lt 50 ]; do TERN_PORT=$((3600 + (TERN_PORT - 3600 + 7) % 300)); n=$((n + 1)); done
 tern_init
 tap_plan 9
 tern_install || exit 1
