@@ -3,7 +3,9 @@
 # cannot enter (mode 0700, as /root is on Debian). The demo notices, says
 # so, puts its instance where they can reach it (TERN_DEMO_FALLBACK here,
 # /var/tmp/tern-demo by default), delivers its welcome message and stops
-# cleanly on SIGTERM. Run again with its SMTP port taken, it says that
+# cleanly on SIGTERM. The line "demo: submission user NAME password
+# SECRET" it prints is enough for swaks to submit on the submission port
+# (STARTTLS, AUTH) and the message is delivered. Run again with its SMTP port taken, it says that
 # smtpd is not listening and where its log is. An explicit DEMO_ROOT inside the 0700 directory is
 # refused with the name of the directory in the way.
 . "$(dirname "$0")/lib.sh"
@@ -11,7 +13,7 @@
 command -v git >/dev/null || tap_skip_all "git not installed"
 command -v setsid >/dev/null || tap_skip_all "setsid not installed"
 git -C "$SRC" rev-parse --git-dir >/dev/null 2>&1 || tap_skip_all "$SRC is not a git checkout"
-tap_plan 12
+tap_plan 14
 D=$(mktemp -d /tmp/tern-root0700.XXXXXX); chmod 0700 "$D"
 FB=$(mktemp -d /tmp/tern-demofb.XXXXXX); chmod 0755 "$FB"
 PG=
@@ -23,11 +25,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 PORT=$((2450 + $$ % 40))
+SUBPORT=$((PORT + 300))
 
 git clone -q "$SRC" "$D/project" 2>"$D/clone.err"; tap_ok $? "cloned into a directory of mode 0700"
 (cd "$D/project" && make -j2 programs > "$D/build.log" 2>&1); tap_ok $? "built in the clone"
 
-(cd "$D/project" && TERN_DEMO_FALLBACK=$FB/demo DEMO_PORT=$PORT exec setsid make demo > "$D/demo.out" 2>&1) &
+(cd "$D/project" && TERN_DEMO_FALLBACK=$FB/demo DEMO_PORT=$PORT DEMO_SUBMISSION_PORT=$SUBPORT \
+  DEMO_SMTPS_PORT=$((PORT + 600)) exec setsid make demo > "$D/demo.out" 2>&1) &
 PG=$!
 # make runs setsid, which execs make: the demo's process group is $PG
 wait_for 90 grep -q 'welcome message was\|demo: .*failed\|cannot' "$D/demo.out"
@@ -39,6 +43,15 @@ f=$(sed -n 's/^demo: the welcome message was delivered to //p' "$D/demo.out")
 case $f in "$FB/demo/mail/demo/Maildir/new/"*) [ -f "$f" ] ;; *) false ;; esac
 tap_ok $? "the welcome message is delivered into the reachable instance"
 grep -q 's6-sudoc\|unable to connect' "$D/demo.out"; tap_is "$?" 1 "no s6-sudoc connection error"
+# what the demo's line says is enough to submit with swaks
+set -- $(sed -n 's/^demo: submission user \([^ ]*\) password \([^ ]*\)$/\1 \2/p' "$D/demo.out")
+timeout 60 swaks --server "127.0.0.1:$SUBPORT" --tls --auth-user "${1:-none}" --auth-password "${2:-none}" \
+  --from "${1:-none}" --to someone@demo.test --header "Subject: demo swaks" --timeout 30 > "$D/swaks.out" 2>&1
+rc=$?
+[ $rc = 0 ] || sed 's/^/# swaks: /' "$D/swaks.out" | tail -n 15
+tap_is "$rc" 0 "swaks --tls --auth-user/--auth-password from the demo's line submits on the submission port"
+wait_for 20 sh -c "grep -l '^Subject: demo swaks' '$FB/demo/mail/demo/Maildir/new/'* 2>/dev/null | grep -q ."
+tap_ok $? "and the message is delivered"
 kill -TERM "-$PG"
 wait_for 20 grep -q '^demo: stopped' "$D/demo.out"; tap_ok $? "SIGTERM stops the demo"
 PG=
