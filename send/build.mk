@@ -89,3 +89,11 @@ tests/fuzz/remote-dns-fuzz: send/remote-dns.c
 UNIT_TESTS += tests/unit/remote-msg-test
 UNIT_EXTRA_remote-msg := send/remote-msg.o
 tests/unit/remote-msg-test: send/remote-msg.o
+# MTA-STS (RFC 8461): the pure parts (policy file, TXT record, MX match,
+# cache entry), shared by tern-mtasts and tern-remote
+UNIT_TESTS += tests/unit/send-mtasts-test
+UNIT_EXTRA_send-mtasts := send/mtasts.o
+tests/unit/send-mtasts-test: send/mtasts.o
+FUZZERS += tests/fuzz/mtasts-fuzz
+FUZZ_EXTRA_mtasts := send/mtasts.c
+tests/fuzz/mtasts-fuzz: send/mtasts.c
