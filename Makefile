@@ -63,9 +63,10 @@ $(CORE): %: %.o common/common.a
 	$(LD) -o $@ $(filter %.o,$^) common/common.a $(if $(filter $@,$(STATIC)),-static -lskarnet,$(SKARNET)) $(LDLIBS_$@) -Wl,-Map,$@.map
 
 # The TLS programs link OpenSSL and libc only (common/tlspolicy.o is the one
-# file of common/ that uses a library, and is not in common.a).
+# file of common/ that uses a library, and is not in common.a), and what
+# LDLIBS_prog adds (libcurl for tern-mtasts).
 $(TLSPROGS): %: %.o common/common.a
-	$(LD) -o $@ $(filter %.o,$^) common/common.a -lssl -lcrypto -Wl,-Map,$@.map
+	$(LD) -o $@ $(filter %.o,$^) common/common.a $(LDLIBS_$@) -lssl -lcrypto -Wl,-Map,$@.map
 
 check-sides: $(EDGE) $(CORE) $(TLSPROGS)
 	@for m in $(addsuffix .map,$(EDGE) $(CORE)); do \

@@ -97,3 +97,10 @@ tests/unit/send-mtasts-test: send/mtasts.o
 FUZZERS += tests/fuzz/mtasts-fuzz
 FUZZ_EXTRA_mtasts := send/mtasts.c
 tests/fuzz/mtasts-fuzz: send/mtasts.c
+# tern-mtasts, the MTA-STS fetcher: libcurl (and through it OpenSSL),
+# libc's resolver; a TLS-side program, so tern-remote never maps them
+TLSPROGS += send/tern-mtasts
+send/tern-mtasts: send/mtasts.o
+LDLIBS_send/tern-mtasts := -lcurl -lresolv
+# tern-remote's side of MTA-STS: the cache, tern-mtasts run when it is stale
+send/tern-remote: send/remote-mtasts.o send/mtasts.o

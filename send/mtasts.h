@@ -23,6 +23,7 @@
 #define MTASTS_ID_MAX 32              /* the TXT id: 1..32 letters and digits */
 #define MTASTS_MAXAGE_MAX 31557600UL  /* max_age limit, seconds (RFC 8461 3.2) */
 #define MTASTS_NOTE_MAX 160
+#define MTASTS_NOTE_NOREC "no _mta-sts TXT record"   /* the note when the domain has none */
 #define MTASTS_CACHE_MAX (64 + 3 * 20 + MTASTS_ID_MAX + MTASTS_NOTE_MAX + MTASTS_POLICY_MAX)
 
 enum mtasts_mode { MTASTS_NONE, MTASTS_TESTING, MTASTS_ENFORCE };

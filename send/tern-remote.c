@@ -8,7 +8,8 @@
    parser: remote-reply.c; the timeout table: remote-tcpto.c; the TLS
    policy file: remote-tlspol.c; tern-tlsc, which does TLS in a process of
    its own: remote-tls.c; DANE: remote-dane.c, remote-dns.c; relay
-   credentials: remote-auth.c; the message's measure: remote-msg.c. */
+   credentials: remote-auth.c; the message's measure: remote-msg.c;
+   MTA-STS: remote-mtasts.c, mtasts.c. */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -34,6 +35,7 @@
 #include "send/remote-auth.h"
 #include "send/remote-dane.h"
 #include "send/remote-msg.h"
+#include "send/remote-mtasts.h"
 #include "send/remote-reply.h"
 #include "send/remote-route.h"
 #include "send/remote-tcpto.h"
@@ -231,6 +233,9 @@ static struct dane dn;           /* DANE: the TLSA records of dnname */
 static char dnname[ADDR_DOMAIN_MAX + 1];
 static uint16_t dnport;
 static int curlvl;               /* the level for cur (danelevel) */
+static struct rmts sts;          /* MTA-STS: the domain's policy (mode none: no policy) */
+static enum mtasts_mode cursts;  /* the mode for cur: none where DANE or control/tlspolicy rules */
+static int stsmiss;              /* cur is not in the policy's mx list */
 
 static void fmtip(struct txt *t, const struct route_target *x)
 {
@@ -453,17 +458,24 @@ static struct txt *ending(struct session *s, char letter)
 /* whether the connection was in TLS, how, and how the peer was verified */
 static void tlsnote(struct txt *t, const struct session *s)
 {
-  if (!s->tlson) {
-    tcat(t, "No TLS: "); tcat(t, s->notls ? s->notls : "STARTTLS not offered");
-    tcat(t, "; policy "); tcat(t, tlspol_name(pol.level)); tcat(t, ".");
-    return;
+  int ca = s->tlson && !strcmp(s->tls.peer, "CA");
+  if (!s->tlson) { tcat(t, "No TLS: "); tcat(t, s->notls ? s->notls : "STARTTLS not offered"); }
+  else {
+    tcat(t, "TLS: "); tcat(t, s->tls.protocol); tcat(t, " "); tcat(t, s->tls.cipher); tcat(t, " ");
+    tcatu(t, s->tls.bits); tcat(t, " bits, ");
+    if (!strcmp(s->tls.peer, "none") || !s->tls.peer[0]) tcat(t, "peer not verified");
+    else { tcat(t, "peer verified by "); tcat(t, cursts && ca ? "MTA-STS" : s->tls.peer); }
+    if (s->tls.note[0]) { tcat(t, " ("); tcat(t, s->tls.note); tcat(t, ")"); }
   }
-  tcat(t, "TLS: "); tcat(t, s->tls.protocol); tcat(t, " "); tcat(t, s->tls.cipher); tcat(t, " ");
-  tcatu(t, s->tls.bits); tcat(t, " bits, ");
-  if (!strcmp(s->tls.peer, "none") || !s->tls.peer[0]) tcat(t, "peer not verified");
-  else { tcat(t, "peer verified by "); tcat(t, s->tls.peer); }
-  if (s->tls.note[0]) { tcat(t, " ("); tcat(t, s->tls.note); tcat(t, ")"); }
-  tcat(t, "; policy "); tcat(t, tlspol_name(pol.level)); tcat(t, ".");
+  tcat(t, "; policy ");
+  if (cursts) { tcat(t, "MTA-STS "); tcat(t, mtasts_mode_name(cursts)); }
+  else tcat(t, tlspol_name(pol.level));
+  tcat(t, ".");
+  if (cursts == MTASTS_TESTING && (!ca || stsmiss)) {   /* RFC 8461 5: testing only reports */
+    tcat(t, " MTA-STS testing for "); tcatsafe(t, host); tcat(t, ": enforce would have deferred: ");
+    tcat(t, stsmiss ? "the MX host is not in the policy" : !s->tlson ? "no TLS" : "the certificate did not verify");
+    tcat(t, ".");
+  } else if (sts.warn) { tcat(t, " MTA-STS for "); tcatsafe(t, host); tcat(t, ": "); tcat(t, sts.note); tcat(t, "."); }
 }
 
 /* a final result after a reply: the host, what happened, TLS, what it said */
@@ -565,8 +577,12 @@ static enum phase ehlo(struct session *s)
 static enum phase policywhy(const char *lead, const char *what, const char *detail)
 {
   why.n = 0; why.s[0] = 0;
-  tcat(&why, lead); tcat(&why, " "); hostip(&why); tcat(&why, "; control/tlspolicy says ");
-  tcat(&why, tlspol_name(pol.level)); tcat(&why, " for "); tcatsafe(&why, host); tcat(&why, " and ");
+  tcat(&why, lead); tcat(&why, " "); hostip(&why);
+  if (cursts) { tcat(&why, "; the MTA-STS policy of "); tcatsafe(&why, host); tcat(&why, " (mode enforce) requires verified TLS and "); }
+  else {
+    tcat(&why, "; control/tlspolicy says "); tcat(&why, tlspol_name(pol.level)); tcat(&why, " for ");
+    tcatsafe(&why, host); tcat(&why, " and ");
+  }
   tcat(&why, what);
   if (detail) { tcat(&why, ": "); tcat(&why, detail); }
   tcat(&why, ".");
@@ -591,10 +607,10 @@ static int tlsgo(struct session *s)
     args[n++] = "-d"; args[n++] = cur->name;
     for (int k = 0; k < dn.n; k++) { args[n++] = "-a"; args[n++] = dn.arg[k]; }
   }
-  if (s->lvl == TLSPOL_VERIFY) {
+  if (s->lvl == TLSPOL_VERIFY || cursts) {   /* MTA-STS: the MX host's name only (RFC 8461 4.2) */
     args[n++] = "-C"; args[n++] = cafile;
-    for (int k = 0; k < pol.nnames; k++) { args[n++] = "-n"; args[n++] = pol.names[k]; }
-    if (!pol.nnames) { args[n++] = "-n"; args[n++] = cur->name; }
+    for (int k = 0; !cursts && k < pol.nnames; k++) { args[n++] = "-n"; args[n++] = pol.names[k]; }
+    if (!pol.nnames || cursts) { args[n++] = "-n"; args[n++] = cur->name; }
   }
   args[n] = 0;
   if (rtls_start(&tlsc, c.fd, (const char *const *)args, timeoutremote) < 0) return -1;
@@ -622,6 +638,25 @@ static int danelevel(void)
     case DANE_FAIL: return -1;
     default: return pol.level == TLSPOL_DANE ? TLSPOL_MAY : -2;
   }
+}
+
+/* MTA-STS where DANE and control/tlspolicy leave may (RFC 8461 2): under
+   enforce an MX host the policy does not list is skipped (-1, why set)
+   and the others need verified TLS; testing only notes what enforce
+   would have done */
+static int stsmx(void)
+{
+  if ((cursts = curlvl == TLSPOL_MAY ? sts.mode : MTASTS_NONE) == MTASTS_NONE) return 0;
+  stsmiss = !mtasts_mx_match(&sts.pol, cur->name);
+  if (cursts == MTASTS_TESTING) return 0;
+  if (stsmiss) {
+    why.n = 0; why.s[0] = 0;
+    tcat(&why, "Skipped "); hostip(&why); tcat(&why, ": the MTA-STS policy of "); tcatsafe(&why, host);
+    tcat(&why, " (mode enforce) does not list it as an MX host.");
+    return -1;
+  }
+  curlvl = TLSPOL_VERIFY;
+  return 0;
 }
 
 /* the address's level does not allow a connection: why */
@@ -945,6 +980,7 @@ static void deliver(void)
       continue;
     }
     if ((curlvl = danelevel()) < 0) { lvlfail(curlvl); continue; }
+    if (stsmx() < 0) continue;
     c.fd = tcpconnect(cur);
     if (c.fd == -1) {
       int e = errno;
@@ -999,6 +1035,8 @@ int main(int argc, char **argv)
     finish1('Z', "Unable to parse the entry for this domain in control/tlspolicy. (#4.3.0)");
   if (ntg && tg[0].auth[0]) pol.level = TLSPOL_VERIFY;   /* a relay with AUTH: verified TLS only */
   if (pol.level == TLSPOL_DANE || pol.level == TLSPOL_DANE_ONLY) daneprep();
+  if ((pol.level == TLSPOL_MAY || pol.level == TLSPOL_DANE) && !(ntg && tg[0].routed) && host[0] != '[')
+    rmts_get(host, timeoutdns, &sts);
   deliver();
   return 0;
 }
