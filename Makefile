@@ -79,7 +79,7 @@ check-sides: $(EDGE) $(CORE) $(TLSPROGS)
 	@for m in $(addsuffix .map,$(TLSPROGS)); do \
 	  if grep -qE 'lib(owfat|skarnet)\.a\(' $$m; then echo "check-sides: TLS program $$m links libowfat or skalibs" >&2; exit 1; fi; done
 	@for m in $(addsuffix .map,$(EDGE) $(CORE)); do \
-	  if grep -qE 'libssl|libcrypto' $$m; then echo "check-sides: $$m links OpenSSL (only the TLS programs may)" >&2; exit 1; fi; done
+	  if grep -qE 'libssl|libcrypto|libcurl' $$m; then echo "check-sides: $$m links OpenSSL or libcurl (only the TLS programs may)" >&2; exit 1; fi; done
 	@if grep -lE '#include *<openssl/' common/*.[ch] | grep -v '^common/tlspolicy\.[ch]$$'; then \
 	  echo "check-sides: only common/tlspolicy.[ch] may include OpenSSL in common/" >&2; exit 1; fi
 	@if grep -nE '#include *[<"](skalibs/|buffer\.h|stralloc\.h|dns\.h|io\.h|cdb\.h|socket\.h|str\.h|fmt\.h|scan\.h)' common/*.[ch]; then \

@@ -28,7 +28,8 @@ programs() {
   for p in queue/tern-queue queue/tern-queued queue/tern-clean queue/tern-inject queue/sendmail queue/tern-qstat queue/tern-qread \
            queue/tern-showctl queue/tern-reload send/tern-start send/tern-send send/tern-lspawn send/tern-rspawn send/tern-remote \
            send/tern-tlsc local/tern-local local/tern-newu local/tern-newaliases \
-           smtpd/tern-listen smtpd/tern-smtpd smtpd/tern-rules smtpd/tern-tlsd smtpd/tern-authfile smtpd/tern-authdovecot; do
+           smtpd/tern-listen smtpd/tern-smtpd smtpd/tern-rules smtpd/tern-tlsd smtpd/tern-authfile smtpd/tern-authdovecot \
+           send/tern-mtasts; do
     [ -f "$src/$p" ] || continue
     b=$(basename "$p")
     cp -f "$src/$p" "$1/.$b.new"
@@ -88,6 +89,8 @@ d 0755 ternalias:ternnofiles "$H/alias"
 d 0700 ternr:tern "$H/remote"
 [ -e "$H/remote/auth" ] || : > "$H/remote/auth"
 chown ternr:tern "$H/remote/auth"; chmod 0600 "$H/remote/auth"
+# the MTA-STS policy cache, written by tern-mtasts (as ternr)
+d 0700 ternr:tern "$H/remote/mta-sts"
 
 # --- the queue: qmail's layout and modes (tern-queue(8)) ---
 Q=$H/queue
