@@ -103,4 +103,4 @@ TLSPROGS += send/tern-mtasts
 send/tern-mtasts: send/mtasts.o
 LDLIBS_send/tern-mtasts := -lcurl -lresolv
 # tern-remote's side of MTA-STS: the cache, tern-mtasts run when it is stale
-send/tern-remote: send/remote-mtasts.o send/mtasts.o
+send/tern-remote: send/remote-mtasts.o send/mtasts.o send/remote-text.o

@@ -8,7 +8,7 @@
    parser: remote-reply.c; the timeout table: remote-tcpto.c; the TLS
    policy file: remote-tlspol.c; tern-tlsc, which does TLS in a process of
    its own: remote-tls.c; DANE: remote-dane.c, remote-dns.c; relay
-   credentials: remote-auth.c; the message's measure: remote-msg.c;
+   credentials: remote-auth.c; the message's measure: remote-msg.c; report texts: remote-text.c;
    MTA-STS: remote-mtasts.c, mtasts.c. */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -39,41 +39,13 @@
 #include "send/remote-reply.h"
 #include "send/remote-route.h"
 #include "send/remote-tcpto.h"
+#include "send/remote-text.h"
 #include "send/remote-tls.h"
 #include "send/remote-tlspol.h"
 
 #define RCPT_MAX 1000            /* recipients per invocation */
-#define TEXT_MAX 3500            /* bytes per report text */
 
-/* ---------- reports (qmail-remote(8) format) ---------- */
-
-struct txt { char s[TEXT_MAX + 1]; size_t n; };
-
-static void tcat(struct txt *t, const char *s)
-{
-  while (*s && t->n < TEXT_MAX) t->s[t->n++] = *s++;
-  t->s[t->n] = 0;
-}
-static void tcatb(struct txt *t, const char *s, size_t len)
-{
-  for (size_t i = 0; i < len && t->n < TEXT_MAX; i++) t->s[t->n++] = s[i];
-  t->s[t->n] = 0;
-}
-static void tcatsafe(struct txt *t, const char *s)   /* host names: bytes 33..126, else '?' */
-{
-  for (; *s && t->n < TEXT_MAX; s++) {
-    unsigned char u = (unsigned char)*s;
-    t->s[t->n++] = (u >= 33 && u <= 126) ? *s : '?';
-  }
-  t->s[t->n] = 0;
-}
-static void tcatu(struct txt *t, unsigned long u)
-{
-  char b[24]; size_t n = 0;
-  do b[n++] = (char)('0' + u % 10); while (u /= 10);
-  while (n && t->n < TEXT_MAX) t->s[t->n++] = b[--n];
-  t->s[t->n] = 0;
-}
+/* ---------- reports (qmail-remote(8) format; texts: remote-text.c) ---------- */
 
 static int nrcpt;
 static const char **rcpt;
