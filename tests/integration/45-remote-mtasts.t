@@ -67,6 +67,7 @@ class _H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         srv = self.server
         srv.hits.append(self.path)
+        time.sleep(srv.delay)
         status, ctype, body = srv.reply
         self.send_response(status)
         if status in (301, 302):
@@ -86,13 +87,15 @@ class _HS(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 class Https:
-    """an HTTPS server on ip:443 with certificate pair; reply = (status, content type, body)"""
+    """an HTTPS server on ip:443 with certificate pair; reply = (status, content type, body),
+    after delay seconds (46-remote-mtasts-system.t imports it)"""
 
     def __init__(self, ip, pair, body, status=200, ctype="text/plain"):
         self.srv = _HS((ip, 443), _H)
         self.srv.socket = sctx(pair).wrap_socket(self.srv.socket, server_side=True)
         self.srv.reply = (status, ctype, body)
         self.srv.hits = []
+        self.srv.delay = 0
         threading.Thread(target=self.srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def set(self, body, status=200, ctype="text/plain"):
