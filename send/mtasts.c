@@ -139,6 +139,13 @@ int mtasts_txt(const char *s, size_t len, char id[MTASTS_ID_MAX + 1])
   return haveid ? 1 : -1;
 }
 
+int mtasts_domain_ok(const char *d)
+{
+  size_t n = strlen(d);
+  if (!n || n > ADDR_DOMAIN_MAX - 8 || d[0] == '.' || d[0] == '-' || strstr(d, "..")) return 0;
+  return strspn(d, "abcdefghijklmnopqrstuvwxyz0123456789.-") == n;
+}
+
 int mtasts_mx_match(const struct mtasts_policy *pol, const char *host)
 {
   char h[ADDR_DOMAIN_MAX + 1];

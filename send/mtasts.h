@@ -57,6 +57,11 @@ extern int mtasts_txt(const char *s, size_t len, char id[MTASTS_ID_MAX + 1]);
    (RFC 8461 4.1). 1 or 0. */
 extern int mtasts_mx_match(const struct mtasts_policy *pol, const char *host);
 
+/* Whether d is a policy domain name tern keeps an entry for (the entry's
+   file name): 1..ADDR_DOMAIN_MAX - 8 bytes of [a-z0-9.-] (lower case), not
+   starting with '.' or '-', no "..". 1 or 0. */
+extern int mtasts_domain_ok(const char *d);
+
 /* The mode's name: "none", "testing", "enforce". */
 extern const char *mtasts_mode_name(enum mtasts_mode m);
 

@@ -83,9 +83,11 @@ void rmts_get(const char *domain, unsigned long secs, struct rmts *m)
 {
   static struct mtasts_cache c;
   unsigned long long now = (unsigned long long)time(0);
-  int r = load(domain, &c);
+  int r;
   memset(m, 0, sizeof *m);
-  if (r != 1 || c.checked + RMTS_RECHECK < now || c.checked > now + 300) {
+  if (!mtasts_domain_ok(domain)) { note(m, "the domain's name is not one tern keeps a policy for", 1); return; }
+  r = load(domain, &c);
+  if (r != 1 || c.checked + RMTS_RECHECK < now || c.checked > now + 300 || (c.havepolicy && c.expires <= now)) {
     fetch(domain, secs);
     now = (unsigned long long)time(0);
     r = load(domain, &c);

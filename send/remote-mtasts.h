@@ -3,7 +3,8 @@
 /* MTA-STS (RFC 8461) on tern-remote's side: the policy of the recipient
    domain from the cache HOME/remote/mta-sts/DOMAIN that tern-mtasts
    writes (send/mtasts.h), tern-mtasts run first when the entry is missing
-   or was last checked more than RMTS_RECHECK seconds ago. tern-remote
+   or was last checked more than RMTS_RECHECK seconds ago, or its policy
+   has expired. tern-remote
    never fetches anything itself and never links libcurl. libc only; the
    working directory must be HOME. */
 #include "send/mtasts.h"

@@ -258,14 +258,12 @@ static void args(int argc, char **argv)
   }
   if (optind + 1 != argc) die(100, "usage: tern-mtasts [-t secs] domain", 0);
   n = strlen(argv[optind]);
-  if (!n || n > ADDR_DOMAIN_MAX - 8 || argv[optind][0] == '.' || argv[optind][0] == '-' || strstr(argv[optind], ".."))
-    die(100, "bad domain: ", argv[optind]);
+  if (n > ADDR_DOMAIN_MAX) die(100, "bad domain: ", argv[optind]);
   for (size_t k = 0; k <= n; k++) {
     char c = argv[optind][k];
-    if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
-    if (c && !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-')) die(100, "bad domain: ", argv[optind]);
-    domain[k] = c;
+    domain[k] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
   }
+  if (!mtasts_domain_ok(domain)) die(100, "bad domain: ", argv[optind]);
 }
 
 int main(int argc, char **argv)
@@ -289,7 +287,9 @@ int main(int argc, char **argv)
     oldpol = (const char *)memchr(nl + 1, '\n', oldlen - (size_t)(nl + 1 - old)) + 1;
   }
   r = txtid(id);
-  if (r == 1 && have && !strcmp(id, c.id)) setnote("policy id unchanged", 0);
+  /* the same id: no fetch, unless the policy runs out within two hours
+     (refreshed before it expires, RFC 8461 10.2) */
+  if (r == 1 && have && !strcmp(id, c.id) && c.expires > now + 7200) setnote("policy id unchanged", 0);
   else if (r == 1 && fetch(&b) == 0) {
     if (mtasts_parse(got, b.n, &p) < 0) setnote("the policy file is malformed: no policy", 0);
     else {

@@ -29,6 +29,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   char id[MTASTS_ID_MAX + 1];
   const char *s = (const char *)data;
   if (mtasts_parse(s, size, &p) == 0) checkpol(&p);
+  if (size < sizeof b) {
+    memcpy(b, s, size);
+    b[size] = 0;
+    if (mtasts_domain_ok(b) && (strlen(b) != size || strspn(b, "abcdefghijklmnopqrstuvwxyz0123456789.-") != size || strstr(b, ".."))) abort();
+  }
   if (mtasts_txt(s, size, id) == 1) {
     size_t n = strlen(id);
     if (!n || n > MTASTS_ID_MAX) abort();

@@ -125,6 +125,21 @@ static void t_match(void **st)
   assert_int_equal(mtasts_mx_match(&p, ""), 0);
 }
 
+static void t_domain(void **st)
+{
+  (void)st;
+  assert_int_equal(mtasts_domain_ok("example.com"), 1);
+  assert_int_equal(mtasts_domain_ok("a-b.example"), 1);
+  assert_int_equal(mtasts_domain_ok(""), 0);
+  assert_int_equal(mtasts_domain_ok("Example.com"), 0);
+  assert_int_equal(mtasts_domain_ok(".example.com"), 0);
+  assert_int_equal(mtasts_domain_ok("-x.com"), 0);
+  assert_int_equal(mtasts_domain_ok("../../etc/passwd"), 0);
+  assert_int_equal(mtasts_domain_ok("a..b"), 0);
+  assert_int_equal(mtasts_domain_ok("a/b"), 0);
+  assert_int_equal(mtasts_domain_ok("[127.0.0.1]"), 0);
+}
+
 static void t_cache(void **st)
 {
   char b[MTASTS_CACHE_MAX];
@@ -163,7 +178,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(t_policy), cmocka_unit_test(t_policy_bad), cmocka_unit_test(t_policy_limits),
-    cmocka_unit_test(t_txt), cmocka_unit_test(t_match), cmocka_unit_test(t_cache),
+    cmocka_unit_test(t_txt), cmocka_unit_test(t_match), cmocka_unit_test(t_domain), cmocka_unit_test(t_cache),
   };
   return cmocka_run_group_tests(tests, 0, 0);
 }
