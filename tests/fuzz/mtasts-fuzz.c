@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (size < sizeof b) {
     memcpy(b, s, size);
     b[size] = 0;
-    if (mtasts_domain_ok(b) && (strlen(b) != size || strspn(b, "abcdefghijklmnopqrstuvwxyz0123456789.-") != size || strstr(b, ".."))) abort();
+    if (mtasts_domain_ok(b) && (strspn(b, "abcdefghijklmnopqrstuvwxyz0123456789.-") != strlen(b) || strstr(b, ".."))) abort();
   }
   if (mtasts_txt(s, size, id) == 1) {
     size_t n = strlen(id);
