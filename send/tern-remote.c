@@ -8,8 +8,8 @@
    parser: remote-reply.c; the timeout table: remote-tcpto.c; the TLS
    policy file: remote-tlspol.c; tern-tlsc, which does TLS in a process of
    its own: remote-tls.c; DANE: remote-dane.c, remote-dns.c; relay
-   credentials: remote-auth.c; the message's measure: remote-msg.c; report texts: remote-text.c;
-   MTA-STS: remote-mtasts.c, mtasts.c. */
+   credentials: remote-auth.c; the message's measure: remote-msg.c;
+   report texts: remote-text.c; MTA-STS: remote-mtasts.c, mtasts.c. */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -945,6 +945,7 @@ static void deliver(void)
   tcptofd = open("queue/lock/tcpto", O_RDWR | O_CLOEXEC | O_NOFOLLOW);   /* -1: no table */
   for (int i = 0; i < ntg; i++) {
     cur = &tg[i];
+    cursts = MTASTS_NONE;   /* until stsmx: a DANE failure is not worded as MTA-STS */
     if (tcpto_file_dead(tcptofd, cur->ip, (uint64_t)time(0), (unsigned long)getpid())) {
       why.n = 0; why.s[0] = 0;
       tcat(&why, "Skipped "); hostip(&why);
