@@ -63,9 +63,10 @@ $(CORE): %: %.o common/common.a
 	$(LD) -o $@ $(filter %.o,$^) common/common.a $(if $(filter $@,$(STATIC)),-static -lskarnet,$(SKARNET)) $(LDLIBS_$@) -Wl,-Map,$@.map
 
 # The TLS programs link OpenSSL and libc only (common/tlspolicy.o is the one
-# file of common/ that uses a library, and is not in common.a).
+# file of common/ that uses a library, and is not in common.a), and what
+# LDLIBS_prog adds (libcurl for tern-mtasts).
 $(TLSPROGS): %: %.o common/common.a
-	$(LD) -o $@ $(filter %.o,$^) common/common.a -lssl -lcrypto -Wl,-Map,$@.map
+	$(LD) -o $@ $(filter %.o,$^) common/common.a $(LDLIBS_$@) -lssl -lcrypto -Wl,-Map,$@.map
 
 check-sides: $(EDGE) $(CORE) $(TLSPROGS)
 	@for m in $(addsuffix .map,$(EDGE) $(CORE)); do \
@@ -78,7 +79,7 @@ check-sides: $(EDGE) $(CORE) $(TLSPROGS)
 	@for m in $(addsuffix .map,$(TLSPROGS)); do \
 	  if grep -qE 'lib(owfat|skarnet)\.a\(' $$m; then echo "check-sides: TLS program $$m links libowfat or skalibs" >&2; exit 1; fi; done
 	@for m in $(addsuffix .map,$(EDGE) $(CORE)); do \
-	  if grep -qE 'libssl|libcrypto' $$m; then echo "check-sides: $$m links OpenSSL (only the TLS programs may)" >&2; exit 1; fi; done
+	  if grep -qE 'libssl|libcrypto|libcurl' $$m; then echo "check-sides: $$m links OpenSSL or libcurl (only the TLS programs may)" >&2; exit 1; fi; done
 	@if grep -lE '#include *<openssl/' common/*.[ch] | grep -v '^common/tlspolicy\.[ch]$$'; then \
 	  echo "check-sides: only common/tlspolicy.[ch] may include OpenSSL in common/" >&2; exit 1; fi
 	@if grep -nE '#include *[<"](skalibs/|buffer\.h|stralloc\.h|dns\.h|io\.h|cdb\.h|socket\.h|str\.h|fmt\.h|scan\.h)' common/*.[ch]; then \

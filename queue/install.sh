@@ -35,6 +35,7 @@ programs() {
            queue/tern-dkimsign \
            queue/tern-dkimkeyd \
            queue/tern-dkimkey \
+           send/tern-mtasts \
            ; do
     [ -f "$src/$p" ] || continue
     b=$(basename "$p")
@@ -108,6 +109,8 @@ d 0700 ternr:ternr "$H/remote"
 chown ternr:ternr "$H/remote/auth"; chmod 0600 "$H/remote/auth"
 [ -e "$H/remote/tcpto" ] || head -c 1024 /dev/zero > "$H/remote/tcpto"
 chown ternr:ternr "$H/remote/tcpto"; chmod 0600 "$H/remote/tcpto"
+# the MTA-STS policy cache, written by tern-mtasts (as ternr)
+d 0700 ternr:ternr "$H/remote/mta-sts"
 
 # --- the queue: qmail's layout and modes (tern-queue(8)) ---
 Q=$H/queue

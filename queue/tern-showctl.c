@@ -99,7 +99,7 @@ static const struct ctl ctls[] = {
   { "auth.rules", EXISTS, "none: nobody may check passwords", "auth service (s6-ipcserver-access)", 0 },
   { "bouncebody", LIST, "local:all auth:all smtp:headers", "tern-send", 0 },
   { "tlspolicy", LIST, "none (may: STARTTLS when offered)", "tern-remote", 0 },
-  { "tlscafile", LINE, "/etc/ssl/certs/ca-certificates.crt", "tern-remote", 0 },
+  { "tlscafile", LINE, "/etc/ssl/certs/ca-certificates.crt", "tern-remote, tern-mtasts", 0 },
   { "submissionrules", LIST, "none (source of submissionrules.cdb)", "tern-rules", 0 },
   { "smtpsrules", LIST, "none (source of smtpsrules.cdb)", "tern-rules", 0 },
   { "queueusers", LIST, "every uid, 20 injections at once, no byte limit", "tern-queued (WHO:CONCURRENCY:BYTES)", 0 },

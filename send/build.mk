@@ -91,3 +91,18 @@ tests/fuzz/remote-dns-fuzz: send/remote-dns.c
 UNIT_TESTS += tests/unit/remote-msg-test
 UNIT_EXTRA_remote-msg := send/remote-msg.o
 tests/unit/remote-msg-test: send/remote-msg.o
+# MTA-STS (RFC 8461): the pure parts (policy file, TXT record, MX match,
+# cache entry), shared by tern-mtasts and tern-remote
+UNIT_TESTS += tests/unit/send-mtasts-test
+UNIT_EXTRA_send-mtasts := send/mtasts.o
+tests/unit/send-mtasts-test: send/mtasts.o
+FUZZERS += tests/fuzz/mtasts-fuzz
+FUZZ_EXTRA_mtasts := send/mtasts.c
+tests/fuzz/mtasts-fuzz: send/mtasts.c
+# tern-mtasts, the MTA-STS fetcher: libcurl (and through it OpenSSL),
+# libc's resolver; a TLS-side program, so tern-remote never maps them
+TLSPROGS += send/tern-mtasts
+send/tern-mtasts: send/mtasts.o
+LDLIBS_send/tern-mtasts := -lcurl -lresolv
+# tern-remote's side of MTA-STS: the cache, tern-mtasts run when it is stale
+send/tern-remote: send/remote-mtasts.o send/mtasts.o send/remote-text.o

@@ -8,7 +8,8 @@
    parser: remote-reply.c; the timeout table: remote-tcpto.c; the TLS
    policy file: remote-tlspol.c; tern-tlsc, which does TLS in a process of
    its own: remote-tls.c; DANE: remote-dane.c, remote-dns.c; relay
-   credentials: remote-auth.c; the message's measure: remote-msg.c. */
+   credentials: remote-auth.c; the message's measure: remote-msg.c;
+   report texts: remote-text.c; MTA-STS: remote-mtasts.c, mtasts.c. */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -35,44 +36,17 @@
 #include "send/remote-auth.h"
 #include "send/remote-dane.h"
 #include "send/remote-msg.h"
+#include "send/remote-mtasts.h"
 #include "send/remote-reply.h"
 #include "send/remote-route.h"
 #include "send/remote-tcpto.h"
+#include "send/remote-text.h"
 #include "send/remote-tls.h"
 #include "send/remote-tlspol.h"
 
 #define RCPT_MAX 1000            /* recipients per invocation */
-#define TEXT_MAX 3500            /* bytes per report text */
 
-/* ---------- reports (qmail-remote(8) format) ---------- */
-
-struct txt { char s[TEXT_MAX + 1]; size_t n; };
-
-static void tcat(struct txt *t, const char *s)
-{
-  while (*s && t->n < TEXT_MAX) t->s[t->n++] = *s++;
-  t->s[t->n] = 0;
-}
-static void tcatb(struct txt *t, const char *s, size_t len)
-{
-  for (size_t i = 0; i < len && t->n < TEXT_MAX; i++) t->s[t->n++] = s[i];
-  t->s[t->n] = 0;
-}
-static void tcatsafe(struct txt *t, const char *s)   /* host names: bytes 33..126, else '?' */
-{
-  for (; *s && t->n < TEXT_MAX; s++) {
-    unsigned char u = (unsigned char)*s;
-    t->s[t->n++] = (u >= 33 && u <= 126) ? *s : '?';
-  }
-  t->s[t->n] = 0;
-}
-static void tcatu(struct txt *t, unsigned long u)
-{
-  char b[24]; size_t n = 0;
-  do b[n++] = (char)('0' + u % 10); while (u /= 10);
-  while (n && t->n < TEXT_MAX) t->s[t->n++] = b[--n];
-  t->s[t->n] = 0;
-}
+/* ---------- reports (qmail-remote(8) format; texts: remote-text.c) ---------- */
 
 static int nrcpt;
 static const char **rcpt;
@@ -232,6 +206,9 @@ static struct dane dn;           /* DANE: the TLSA records of dnname */
 static char dnname[ADDR_DOMAIN_MAX + 1];
 static uint16_t dnport;
 static int curlvl;               /* the level for cur (danelevel) */
+static struct rmts sts;          /* MTA-STS: the domain's policy (mode none: no policy) */
+static enum mtasts_mode cursts;  /* the mode for cur: none where DANE or control/tlspolicy rules */
+static int stsmiss;              /* cur is not in the policy's mx list */
 
 static void fmtip(struct txt *t, const struct route_target *x)
 {
@@ -454,17 +431,24 @@ static struct txt *ending(struct session *s, char letter)
 /* whether the connection was in TLS, how, and how the peer was verified */
 static void tlsnote(struct txt *t, const struct session *s)
 {
-  if (!s->tlson) {
-    tcat(t, "No TLS: "); tcat(t, s->notls ? s->notls : "STARTTLS not offered");
-    tcat(t, "; policy "); tcat(t, tlspol_name(pol.level)); tcat(t, ".");
-    return;
+  int ca = s->tlson && !strcmp(s->tls.peer, "CA");
+  if (!s->tlson) { tcat(t, "No TLS: "); tcat(t, s->notls ? s->notls : "STARTTLS not offered"); }
+  else {
+    tcat(t, "TLS: "); tcat(t, s->tls.protocol); tcat(t, " "); tcat(t, s->tls.cipher); tcat(t, " ");
+    tcatu(t, s->tls.bits); tcat(t, " bits, ");
+    if (!strcmp(s->tls.peer, "none") || !s->tls.peer[0]) tcat(t, "peer not verified");
+    else { tcat(t, "peer verified by "); tcat(t, cursts && ca ? "MTA-STS" : s->tls.peer); }
+    if (s->tls.note[0]) { tcat(t, " ("); tcat(t, s->tls.note); tcat(t, ")"); }
   }
-  tcat(t, "TLS: "); tcat(t, s->tls.protocol); tcat(t, " "); tcat(t, s->tls.cipher); tcat(t, " ");
-  tcatu(t, s->tls.bits); tcat(t, " bits, ");
-  if (!strcmp(s->tls.peer, "none") || !s->tls.peer[0]) tcat(t, "peer not verified");
-  else { tcat(t, "peer verified by "); tcat(t, s->tls.peer); }
-  if (s->tls.note[0]) { tcat(t, " ("); tcat(t, s->tls.note); tcat(t, ")"); }
-  tcat(t, "; policy "); tcat(t, tlspol_name(pol.level)); tcat(t, ".");
+  tcat(t, "; policy ");
+  if (cursts) { tcat(t, "MTA-STS "); tcat(t, mtasts_mode_name(cursts)); }
+  else tcat(t, tlspol_name(pol.level));
+  tcat(t, ".");
+  if (cursts == MTASTS_TESTING && (!ca || stsmiss)) {   /* RFC 8461 5: testing only reports */
+    tcat(t, " MTA-STS testing for "); tcatsafe(t, host); tcat(t, ": enforce would have deferred: ");
+    tcat(t, stsmiss ? "the MX host is not in the policy" : !s->tlson ? "no TLS" : "the certificate did not verify");
+    tcat(t, ".");
+  } else if (sts.warn) { tcat(t, " MTA-STS for "); tcatsafe(t, host); tcat(t, ": "); tcat(t, sts.note); tcat(t, "."); }
 }
 
 /* a final result after a reply: the host, what happened, TLS, what it said */
@@ -566,8 +550,12 @@ static enum phase ehlo(struct session *s)
 static enum phase policywhy(const char *lead, const char *what, const char *detail)
 {
   why.n = 0; why.s[0] = 0;
-  tcat(&why, lead); tcat(&why, " "); hostip(&why); tcat(&why, "; control/tlspolicy says ");
-  tcat(&why, tlspol_name(pol.level)); tcat(&why, " for "); tcatsafe(&why, host); tcat(&why, " and ");
+  tcat(&why, lead); tcat(&why, " "); hostip(&why);
+  if (cursts) { tcat(&why, "; the MTA-STS policy of "); tcatsafe(&why, host); tcat(&why, " (mode enforce) requires verified TLS and "); }
+  else {
+    tcat(&why, "; control/tlspolicy says "); tcat(&why, tlspol_name(pol.level)); tcat(&why, " for ");
+    tcatsafe(&why, host); tcat(&why, " and ");
+  }
   tcat(&why, what);
   if (detail) { tcat(&why, ": "); tcat(&why, detail); }
   tcat(&why, ".");
@@ -592,10 +580,10 @@ static int tlsgo(struct session *s)
     args[n++] = "-d"; args[n++] = cur->name;
     for (int k = 0; k < dn.n; k++) { args[n++] = "-a"; args[n++] = dn.arg[k]; }
   }
-  if (s->lvl == TLSPOL_VERIFY) {
+  if (s->lvl == TLSPOL_VERIFY || cursts) {   /* MTA-STS: the MX host's name only (RFC 8461 4.2) */
     args[n++] = "-C"; args[n++] = cafile;
-    for (int k = 0; k < pol.nnames; k++) { args[n++] = "-n"; args[n++] = pol.names[k]; }
-    if (!pol.nnames) { args[n++] = "-n"; args[n++] = cur->name; }
+    for (int k = 0; !cursts && k < pol.nnames; k++) { args[n++] = "-n"; args[n++] = pol.names[k]; }
+    if (!pol.nnames || cursts) { args[n++] = "-n"; args[n++] = cur->name; }
   }
   args[n] = 0;
   if (rtls_start(&tlsc, c.fd, (const char *const *)args, timeoutremote) < 0) return -1;
@@ -623,6 +611,25 @@ static int danelevel(void)
     case DANE_FAIL: return -1;
     default: return pol.level == TLSPOL_DANE ? TLSPOL_MAY : -2;
   }
+}
+
+/* MTA-STS where DANE and control/tlspolicy leave may (RFC 8461 2): under
+   enforce an MX host the policy does not list is skipped (-1, why set)
+   and the others need verified TLS; testing only notes what enforce
+   would have done */
+static int stsmx(void)
+{
+  if ((cursts = curlvl == TLSPOL_MAY ? sts.mode : MTASTS_NONE) == MTASTS_NONE) return 0;
+  stsmiss = !mtasts_mx_match(&sts.pol, cur->name);
+  if (cursts == MTASTS_TESTING) return 0;
+  if (stsmiss) {
+    why.n = 0; why.s[0] = 0;
+    tcat(&why, "Skipped "); hostip(&why); tcat(&why, ": the MTA-STS policy of "); tcatsafe(&why, host);
+    tcat(&why, " (mode enforce) does not list it as an MX host.");
+    return -1;
+  }
+  curlvl = TLSPOL_VERIFY;
+  return 0;
 }
 
 /* the address's level does not allow a connection: why */
@@ -939,6 +946,7 @@ static void deliver(void)
   tcptofd = open(TCPTO_PATH, O_RDWR | O_CLOEXEC | O_NOFOLLOW);   /* -1: no table */
   for (int i = 0; i < ntg; i++) {
     cur = &tg[i];
+    cursts = MTASTS_NONE;   /* until stsmx: a DANE failure is not worded as MTA-STS */
     if (tcpto_file_dead(tcptofd, cur->ip, (uint64_t)time(0), (unsigned long)getpid())) {
       why.n = 0; why.s[0] = 0;
       tcat(&why, "Skipped "); hostip(&why);
@@ -946,6 +954,7 @@ static void deliver(void)
       continue;
     }
     if ((curlvl = danelevel()) < 0) { lvlfail(curlvl); continue; }
+    if (stsmx() < 0) continue;
     c.fd = tcpconnect(cur);
     if (c.fd == -1) {
       int e = errno;
@@ -1001,6 +1010,8 @@ int main(int argc, char **argv)
     finish1('Z', "Unable to parse the entry for this domain in control/tlspolicy. (#4.3.0)");
   if (ntg && tg[0].auth[0]) pol.level = TLSPOL_VERIFY;   /* a relay with AUTH: verified TLS only */
   if (pol.level == TLSPOL_DANE || pol.level == TLSPOL_DANE_ONLY) daneprep();
+  if ((pol.level == TLSPOL_MAY || pol.level == TLSPOL_DANE) && !(ntg && tg[0].routed) && host[0] != '[')
+    rmts_get(host, timeoutdns, &sts);
   deliver();
   return 0;
 }
