@@ -88,6 +88,8 @@ d 0755 ternalias:ternnofiles "$H/alias"
 d 0700 ternr:tern "$H/remote"
 [ -e "$H/remote/auth" ] || : > "$H/remote/auth"
 chown ternr:tern "$H/remote/auth"; chmod 0600 "$H/remote/auth"
+# tern-remote's TLS-RPT day files, read by tern-tlsrpt (also ternr)
+d 0700 ternr:tern "$H/tlsrpt"
 
 # --- the queue: qmail's layout and modes (tern-queue(8)) ---
 Q=$H/queue

@@ -97,11 +97,12 @@ static const struct ctl ctls[] = {
   { "authcheck", LINE, "(none: the command tern-smtpd runs to check a password)", "tern-smtpd", 0 },
   { "auth.rules", EXISTS, "none: nobody may check passwords", "auth service (s6-ipcserver-access)", 0 },
   { "bouncebody", LIST, "local:all auth:all smtp:headers", "tern-send", 0 },
-  { "tlspolicy", LIST, "none (may: STARTTLS when offered)", "tern-remote", 0 },
+  { "tlspolicy", LIST, "none (dane when the resolver validates, see dnssecprobe; else may)", "tern-remote", 0 },
   { "tlscafile", LINE, "/etc/ssl/certs/ca-certificates.crt", "tern-remote", 0 },
   { "submissionrules", LIST, "none (source of submissionrules.cdb)", "tern-rules", 0 },
   { "smtpsrules", LIST, "none (source of smtpsrules.cdb)", "tern-rules", 0 },
   { "queueusers", LIST, "every uid, 20 injections at once, no byte limit", "tern-queued (WHO:CONCURRENCY:BYTES)", 0 },
+  { "dnssecprobe", LINE, "org (empty: never dane by default)", "tern-remote", 0 },
 };
 #define NCTLS (sizeof ctls / sizeof ctls[0])
 

@@ -43,7 +43,7 @@ tests/unit/remote-report-test: send/rreport.o
 
 # ---- EDGE: tern-remote and its remote-* modules ----
 EDGE += send/tern-remote
-send/tern-remote: send/remote-route.o send/remote-reply.o send/remote-tcpto.o
+send/tern-remote: send/remote-route.o send/remote-reply.o send/remote-tcpto.o send/remote-txt.o send/remote-conn.o
 UNIT_TESTS += tests/unit/remote-reply-test tests/unit/remote-tcpto-test tests/unit/remote-route-test
 UNIT_EXTRA_remote-reply := send/remote-reply.o
 tests/unit/remote-reply-test: send/remote-reply.o
@@ -78,7 +78,7 @@ FUZZERS += tests/fuzz/remote-auth-fuzz
 FUZZ_EXTRA_remote-auth := send/remote-auth.c
 tests/fuzz/remote-auth-fuzz: send/remote-auth.c
 # DANE: the validated DNS question (TLSA, and the MX RRset's AD bit)
-send/tern-remote: send/remote-dns.o send/remote-dane.o
+send/tern-remote: send/remote-dns.o send/remote-dane.o send/remote-rptlog.o
 UNIT_TESTS += tests/unit/remote-dns-test
 UNIT_EXTRA_remote-dns := send/remote-dns.o
 tests/unit/remote-dns-test: send/remote-dns.o

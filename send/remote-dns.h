@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define DNS_T_SOA 6
 #define DNS_T_MX 15
 #define DNS_T_TLSA 52
 #define DNS_QUERY_MAX 300        /* bytes of a query (a 255-byte name) */
