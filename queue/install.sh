@@ -28,7 +28,8 @@ programs() {
   for p in queue/tern-queue queue/tern-queued queue/tern-clean queue/tern-inject queue/sendmail queue/tern-qstat queue/tern-qread \
            queue/tern-showctl queue/tern-reload send/tern-start send/tern-send send/tern-lspawn send/tern-rspawn send/tern-remote \
            send/tern-tlsc local/tern-local local/tern-newu local/tern-newaliases \
-           smtpd/tern-listen smtpd/tern-smtpd smtpd/tern-rules smtpd/tern-tlsd smtpd/tern-authfile smtpd/tern-authdovecot; do
+           smtpd/tern-listen smtpd/tern-smtpd smtpd/tern-rules smtpd/tern-tlsd smtpd/tern-authfile smtpd/tern-authdovecot \
+           send/tern-tlsrpt; do
     [ -f "$src/$p" ] || continue
     b=$(basename "$p")
     cp -f "$src/$p" "$1/.$b.new"

@@ -89,3 +89,14 @@ tests/fuzz/remote-dns-fuzz: send/remote-dns.c
 UNIT_TESTS += tests/unit/remote-msg-test
 UNIT_EXTRA_remote-msg := send/remote-msg.o
 tests/unit/remote-msg-test: send/remote-msg.o
+# TLS-RPT (RFC 8460): tern-remote's day files (remote-rptlog.*), and
+# tern-tlsrpt, the daily report (libc and zlib only; no skalibs symbol)
+CORE += send/tern-tlsrpt
+send/tern-tlsrpt: send/tlsrpt.o send/remote-rptlog.o send/remote-dns.o send/remote-dane.o
+LDLIBS_send/tern-tlsrpt := -lz
+UNIT_TESTS += tests/unit/send-tlsrpt-test
+UNIT_EXTRA_send-tlsrpt := send/tlsrpt.o send/remote-rptlog.o
+tests/unit/send-tlsrpt-test: send/tlsrpt.o send/remote-rptlog.o
+FUZZERS += tests/fuzz/tlsrpt-fuzz
+FUZZ_EXTRA_tlsrpt := send/tlsrpt.c send/remote-rptlog.c
+tests/fuzz/tlsrpt-fuzz: send/tlsrpt.c send/remote-rptlog.c
