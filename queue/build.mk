@@ -24,3 +24,7 @@ queue/tern-showctl: send/sched.o
 SCRIPTS += queue/tern-reload
 queue/tern-reload: queue/tern-reload.sh
 	cp queue/tern-reload.sh $@ && chmod 0755 $@
+# tern-dnsrecords: a shell script (prints the DNS records to publish)
+SCRIPTS += queue/tern-dnsrecords
+queue/tern-dnsrecords: queue/tern-dnsrecords.sh
+	cp queue/tern-dnsrecords.sh $@ && chmod 0755 $@

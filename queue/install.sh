@@ -29,7 +29,8 @@ programs() {
            queue/tern-showctl queue/tern-reload send/tern-start send/tern-send send/tern-lspawn send/tern-rspawn send/tern-remote \
            send/tern-tlsc local/tern-local local/tern-newu local/tern-newaliases \
            smtpd/tern-listen smtpd/tern-smtpd smtpd/tern-rules smtpd/tern-tlsd smtpd/tern-authfile smtpd/tern-authdovecot \
-           send/tern-tlsrpt; do
+           send/tern-tlsrpt \
+           queue/tern-dnsrecords; do
     [ -f "$src/$p" ] || continue
     b=$(basename "$p")
     cp -f "$src/$p" "$1/.$b.new"
