@@ -121,17 +121,21 @@ static char *dup(const char *s, int *fail)
   return d;
 }
 
+/* the array a of n elements of sz bytes with room for one more (grown by
+   step at a time): a itself or its new place; 0 out of memory (a kept) */
+static void *grow(void *a, int n, int step, size_t sz)
+{
+  return n % step ? a : realloc(a, (size_t)(n + step) * sz);
+}
+
 static struct tlsrpt_domain *domain(struct tlsrpt_day *d, const char *name)
 {
   struct tlsrpt_domain *x;
   int fail = 0;
   for (int i = 0; i < d->ndom; i++) if (same(d->dom[i].name, name)) return &d->dom[i];
   if (d->ndom == TLSRPT_DOMAINS_MAX) return 0;
-  if (!(d->ndom & 15)) {
-    x = realloc(d->dom, (size_t)(d->ndom + 16) * sizeof *x);
-    if (!x) return 0;
-    d->dom = x;
-  }
+  if (!(x = grow(d->dom, d->ndom, 16, sizeof *x))) return 0;
+  d->dom = x;
   x = &d->dom[d->ndom];
   memset(x, 0, sizeof *x);
   x->name = dup(name, &fail);
@@ -146,11 +150,8 @@ static struct tlsrpt_policy *policy(struct tlsrpt_domain *dom, const char *ptype
   int fail = 0;
   for (int i = 0; i < dom->np; i++) if (same(dom->p[i].ptype, ptype) && same(dom->p[i].mx, mx)) return &dom->p[i];
   if (dom->np == TLSRPT_POLICIES_MAX) return 0;
-  if (!(dom->np & 7)) {
-    p = realloc(dom->p, (size_t)(dom->np + 8) * sizeof *p);
-    if (!p) return 0;
-    dom->p = p;
-  }
+  if (!(p = grow(dom->p, dom->np, 8, sizeof *p))) return 0;
+  dom->p = p;
   p = &dom->p[dom->np];
   memset(p, 0, sizeof *p);
   p->ptype = dup(ptype, &fail);
@@ -170,11 +171,8 @@ static void detail(struct tlsrpt_policy *p, const struct rptlog *r)
         && same(x->mx, r->mx) && same(x->info, r->info)) { x->n++; return; }
   }
   if (p->nd == TLSRPT_DETAILS_MAX) return;
-  if (!(p->nd & 7)) {
-    x = realloc(p->d, (size_t)(p->nd + 8) * sizeof *x);
-    if (!x) return;
-    p->d = x;
-  }
+  if (!(x = grow(p->d, p->nd, 8, sizeof *x))) return;
+  p->d = x;
   x = &p->d[p->nd];
   x->result = dup(r->result, &fail); x->sendip = dup(r->sendip, &fail); x->rcvip = dup(r->rcvip, &fail);
   x->mx = dup(r->mx, &fail); x->info = dup(r->info, &fail);
