@@ -913,12 +913,14 @@ static void daneprep(void)
   mxsecure = r;
 }
 
-/* no control/tlspolicy line for host: dane when the resolver validates,
-   that is when it answers the SOA question for control/dnssecprobe with
-   the AD bit, else may. Relays and address literals stay may. */
+/* no control/tlspolicy line for host: dane when the resolver named in
+   control/dnscacheip (or $DNSCACHEIP) validates, that is when it answers
+   the SOA question for control/dnssecprobe with the AD bit, else may.
+   Without a named resolver there is nothing to ask. Relays and address
+   literals stay may. */
 static void defaultlevel(void)
 {
-  if (!probename[0] || (ntg && tg[0].routed) || host[0] == '[') return;
+  if (!probename[0] || !getenv("DNSCACHEIP") || (ntg && tg[0].routed) || host[0] == '[') return;
   if (dane_resolver(dnsip) < 0) ctlfail("dnscacheip");
   if (dane_probe(dnsip, probename, timeoutdns < 10 ? timeoutdns : 10) != 1) return;
   pol.level = TLSPOL_DANE;
