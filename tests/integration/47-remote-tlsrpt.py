@@ -68,11 +68,16 @@ plain IN MX 10 mx.plain
 mx.plain IN A 127.0.0.23
 _smtp._tls.plain IN TXT %(txt)s
 quiet IN MX 10 mx.good
+broken IN MX 10 mx.broken
+mx.broken IN A 127.0.0.24
+_smtp._tls.broken IN TXT %(txt)s
+strict IN MX 10 mx.plain
+_smtp._tls.strict IN TXT %(txt)s
 """ % dict(good=m44.spki_sha256(good[2]), wrong="00" * 32, txt=txt, rua=RUA))
     ub = m44.start_unbound(tmp, anchor, [("rpt.test.", signed)])
-    tap.plan(12)
+    tap.plan(14)
     for k, v in dict(dnscacheip=RESOLVER, dnssecprobe="rpt.test", timeoutremote="5", timeoutconnect="3",
-                     timeoutdns="10").items():
+                     timeoutdns="10", tlspolicy="strict.rpt.test:dane-only").items():
         ternctl.write(ROOT, k, v + "\n")
     sinks = []
     try:
@@ -84,15 +89,19 @@ quiet IN MX 10 mx.good
         c2.load_cert_chain(other[0], other[1])
         sinks.append(m40.Sink("127.0.0.22", tls=c2))
         sinks.append(m40.Sink("127.0.0.23"))
-        res = {d: [remote(d + ".rpt.test") for _ in range(n)] for d, n in (("good", 3), ("bad", 2), ("plain", 2), ("quiet", 1))}
-        want = {"good": "K", "bad": "Z", "plain": "K", "quiet": "K"}
+        sinks.append(m40.Sink("127.0.0.24", tls_fail=True))
+        res = {d: [remote(d + ".rpt.test") for _ in range(n)]
+               for d, n in (("good", 3), ("bad", 2), ("plain", 2), ("quiet", 1), ("broken", 1), ("strict", 1))}
+        want = {"good": "K", "bad": "Z", "plain": "K", "quiet": "K", "broken": "K", "strict": "Z"}
         tap.ok(all(r and r[-1][0] == want[d] for d, rs in res.items() for r in rs)
-               and all("DANE-EE" in r[-1][1] for r in res["good"]) and all("matched no TLSA" in r[-1][1] for r in res["bad"]),
-               "deliveries: good DANE-verified, bad deferred, plain and quiet delivered", res)
+               and all("DANE-EE" in r[-1][1] for r in res["good"]) and all("matched no TLSA" in r[-1][1] for r in res["bad"])
+               and "TLS NO-GO" in res["broken"][0][-1][1] and "no DNSSEC-validated TLSA" in res["strict"][0][-1][1],
+               "deliveries: good DANE-verified, bad deferred, plain, quiet and broken (TLS NO-GO, plaintext) delivered,"
+               " strict (dane-only) deferred", res)
         days = sorted(os.path.basename(f) for f in glob.glob(os.path.join(ROOT, "tlsrpt", "????-??-??")))
         lines = [l for d in days for l in open(os.path.join(ROOT, "tlsrpt", d))]
         st = os.stat(os.path.join(ROOT, "tlsrpt", days[0])) if days else None
-        tap.ok(len(lines) == 8 and st and st.st_uid == pwd.getpwnam("ternr").pw_uid and (st.st_mode & 0o777) == 0o600,
+        tap.ok(len(lines) == 10 and st and st.st_uid == pwd.getpwnam("ternr").pw_uid and (st.st_mode & 0o777) == 0o600,
                "one record line per session in HOME/tlsrpt/DAY, ternr's, mode 0600", lines)
         outs = []
         for d in days:
@@ -106,11 +115,11 @@ quiet IN MX 10 mx.good
         got = {}
         while time.time() < deadline:
             got = reports()
-            if len(got) >= 3 * len(days) or len(got) >= 3:
+            if len(got) >= 5:
                 break
             time.sleep(0.3)
-        tap.ok(sorted(got) == ["bad.rpt.test", "good.rpt.test", "plain.rpt.test"],
-               "reports arrive in the Maildir for good, bad and plain, none for quiet (no TLS-RPT record)",
+        tap.ok(sorted(got) == ["bad.rpt.test", "broken.rpt.test", "good.rpt.test", "plain.rpt.test", "strict.rpt.test"],
+               "reports arrive in the Maildir for good, bad, plain, broken and strict, none for quiet (no TLS-RPT record)",
                (sorted(got), outs, open(os.path.join(ROOT, "log", "send", "current"), errors="replace").read()[-3000:]
                 if os.path.exists(os.path.join(ROOT, "log", "send", "current")) else ""))
         if not got:
@@ -152,9 +161,17 @@ quiet IN MX 10 mx.good
                and total(pl, "total-failure-session-count") == 2 and len(fdp) == 1
                and fdp[0]["result-type"] == "starttls-not-supported" and fdp[0]["failed-session-count"] == 2,
                "plain: no-policy-found, 2 sessions starttls-not-supported", pl)
+        br, st_ = pol("broken.rpt.test"), pol("strict.rpt.test")
+        tap.ok(len(br) == 1 and br[0]["policy"]["policy-type"] == "no-policy-found"
+               and total(br, "total-failure-session-count") == 1 and total(br, "total-successful-session-count") == 0
+               and br[0]["failure-details"][0]["result-type"] == "validation-failure",
+               "broken: the failed handshake is one validation-failure; the plaintext retry is not counted", br)
+        tap.ok(len(st_) == 1 and total(st_, "total-failure-session-count") == 1
+               and st_[0]["failure-details"][0]["result-type"] == "dane-required",
+               "strict (dane-only, no TLSA): dane-required", st_)
         tap.ok(len(sinks[0].received) == 4 and not sinks[1].received
-               and len(sinks[2].received) == 2,
-               "what the sinks got matches: 3 good + 1 quiet, nothing to bad, 2 plain")
+               and len(sinks[2].received) == 2 and len(sinks[3].received) == 1,
+               "what the sinks got matches: 3 good + 1 quiet, nothing to bad, 2 plain, 1 broken (plaintext)")
         p = subprocess.run(["s6-setuidgid", "ternr", os.path.join(ROOT, "bin", "tern-tlsrpt"), "-d", days[0]],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={"PATH": os.environ["PATH"]}, timeout=60)
         time.sleep(1)

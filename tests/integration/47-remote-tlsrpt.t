@@ -4,7 +4,9 @@
 # unbound, so the default level is dane (control/dnssecprobe); the
 # installed tern-remote (as ternr) delivers to SMTP sinks: DANE-verified
 # TLS (good), a mismatching TLSA (bad: deferred), no STARTTLS (plain),
-# and a domain without a TLS-RPT record (quiet). tern-tlsrpt (as ternr)
+# a failing handshake (broken: TLS NO-GO, then plaintext), dane-only
+# without TLSA (strict: deferred), and a domain without a TLS-RPT record
+# (quiet). tern-tlsrpt (as ternr)
 # then reports the day through the instance's own queue to
 # tlsrpt@demo.test; the test decodes each message (multipart/report,
 # application/tlsrpt+gzip) and checks the JSON's fields and counts against
