@@ -1,12 +1,16 @@
 /* send/tlsrpt.c and send/remote-rptlog.c: the _smtp._tls TXT record
    (RFC 8460 3), the record line written and read back, a day's sums, and
-   the JSON report's fields and escapes. */
+   the JSON report's fields and escapes, the day file's append and limit. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include "send/tlsrpt.h"
 
 static char rua[TLSRPT_RUA_MAX][ADDR_MAX + 1];
@@ -125,10 +129,45 @@ static void t_json(void **st)
   tlsrpt_free(&d);
 }
 
+/* rptlog_append: one line per call into dir/DAY, mode 0600; a day's file
+   at RPTLOG_DAY_MAX takes nothing more; no directory is an error */
+static void t_append(void **st)
+{
+  char dir[] = "/tmp/tern-rptlog.XXXXXX", path[64], buf[512];
+  struct rptlog r;
+  struct stat sb;
+  int fd;
+  ssize_t n;
+  (void)st;
+  assert_non_null(mkdtemp(dir));
+  memset(&r, 0, sizeof r);
+  r.time = 1765065600;
+  strcpy(r.ptype, "no-policy-found"); strcpy(r.domain, "a.example"); strcpy(r.result, "success");
+  assert_int_equal(rptlog_append(dir, &r), 0);
+  assert_int_equal(rptlog_append(dir, &r), 0);
+  snprintf(path, sizeof path, "%s/2025-12-07", dir);
+  assert_int_equal(stat(path, &sb), 0);
+  assert_int_equal(sb.st_mode & 0777, 0600);
+  fd = open(path, O_RDONLY);
+  n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  buf[n > 0 ? n : 0] = 0;
+  assert_string_equal(buf, "v1 1765065600 no-policy-found a.example - success - - -\n"
+                           "v1 1765065600 no-policy-found a.example - success - - -\n");
+  assert_int_equal(truncate(path, (off_t)RPTLOG_DAY_MAX - 10), 0);
+  assert_int_equal(rptlog_append(dir, &r), 1);
+  assert_int_equal(stat(path, &sb), 0);
+  assert_int_equal(sb.st_size, (off_t)RPTLOG_DAY_MAX - 10);
+  unlink(path);
+  rmdir(dir);
+  assert_int_equal(rptlog_append(dir, &r), -1);
+}
+
 int main(void)
 {
   const struct CMUnitTest t[] = {
     cmocka_unit_test(t_txt), cmocka_unit_test(t_records), cmocka_unit_test(t_line), cmocka_unit_test(t_json),
+    cmocka_unit_test(t_append),
   };
   return cmocka_run_group_tests(t, 0, 0);
 }
