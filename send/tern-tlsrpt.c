@@ -33,7 +33,7 @@ static int dryrun;               /* -n: the messages on fd 1, nothing injected o
 
 static void die(int code, const char *a, const char *b)
 {
-  say3(PROG, "fatal:", a, b);
+  say3(PROG, "fatal: ", a, b);
   exit(code);
 }
 
@@ -64,18 +64,18 @@ static int readday(const char *day, struct tlsrpt_day *d)
   unsigned long bad = 0;
   snprintf(path, sizeof path, RPTLOG_DIR "/%s", day);
   f = fopen(path, "r");
-  if (!f) { if (errno == ENOENT) return 0; die(111, "unable to open", path); }
+  if (!f) { if (errno == ENOENT) return 0; die(111, "unable to open ", path); }
   while ((n = getline(&line, &cap, f)) > 0) {
     struct rptlog r;
     if (line[n - 1] == '\n') n--;
     if (rptlog_parse(line, (size_t)n, &r) < 0) { bad++; continue; }
     if (tlsrpt_add(d, &r) < 0) die(111, "out of memory", 0);
   }
-  if (ferror(f)) die(111, "unable to read", path);
+  if (ferror(f)) die(111, "unable to read ", path);
   fclose(f);
   free(line);
-  if (bad) say3(PROG, "warning: malformed lines skipped in", path, 0);
-  if (d->dropped) say3(PROG, "warning: outcomes over the limits not counted in", path, 0);
+  if (bad) say3(PROG, "warning: malformed lines skipped in ", path, 0);
+  if (d->dropped) say3(PROG, "warning: outcomes over the limits not counted in ", path, 0);
   return 1;
 }
 
@@ -212,7 +212,7 @@ static int report(const struct tlsrpt_domain *dom, const char *day)
   if (!z) die(111, "out of memory (gzip)", 0);
   r = inject(dom, day, z, zn, rua, nr);
   free(z);
-  say3(PROG, r ? "warning: unable to inject the report for" : "sent the report for", dom->name, r ? 0 : day);
+  say3(PROG, r ? "warning: unable to inject the report for " : "sent the report for ", dom->name, 0);
   return r;
 }
 
@@ -258,14 +258,14 @@ int main(int argc, char **argv)
   if (optind != argc) die(100, "usage: tern-tlsrpt [-n] [-d YYYY-MM-DD]", 0);
   if (chdir(home_get()) < 0) die(111, "unable to switch to the home directory", 0);
   readcontrols();
-  if (!readday(day, &d)) { say3(PROG, "nothing recorded for", day, 0); return 0; }
+  if (!readday(day, &d)) { say3(PROG, "nothing recorded for ", day, 0); return 0; }
   for (int i = 0; i < d.ndom; i++) if (report(&d.dom[i], day) < 0) fail = 1;
   tlsrpt_free(&d);
-  if (fail) die(111, "some reports were not sent; run again for", day);
+  if (fail) die(111, "some reports were not sent; run again for ", day);
   if (dryrun) return 0;
   snprintf(from, sizeof from, RPTLOG_DIR "/%s", day);
   snprintf(to, sizeof to, RPTLOG_DIR "/%s.sent", day);
-  if (rename(from, to) < 0) die(111, "unable to rename", from);
+  if (rename(from, to) < 0) die(111, "unable to rename ", from);
   prune(day);
   return 0;
 }
