@@ -42,7 +42,7 @@ static void readcontrols(void)
   char buf[CTL_LINE_MAX];
   size_t len;
   int r = ctl_readline("control/me", me, sizeof me, &len);
-  if (r != 1 || !len || strspn(me, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != len)
+  if (r != 1 || !len || len > 253 || strspn(me, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != len)
     die(111, "control/me is missing or not a host name", 0);
   if (ctl_readulong("control/timeoutdns", &timeoutdns, 120) < 0) die(111, "unable to read control/timeoutdns", 0);
   if (!getenv("DNSCACHEIP")) {
@@ -122,41 +122,38 @@ static void writeall(int fd, const char *s, size_t n)
   }
 }
 
-/* the message for one domain on fd */
+/* the message for one domain on fd (header lines stay under 998 bytes:
+   names are at most 255 bytes, each rua address on a line of its own) */
 static void message(int fd, const struct tlsrpt_domain *dom, const char *day, const char *id,
                     const unsigned char *z, size_t zn, char rua[TLSRPT_RUA_MAX][ADDR_MAX + 1], int nr)
 {
-  char h[4096], b64[80];
+  char b64[80];
   unsigned long ok = 0, fail = 0;
   struct tm tm;
   long long t0;
-  int n;
   memset(&tm, 0, sizeof tm);
   sscanf(day, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
   tm.tm_year -= 1900; tm.tm_mon -= 1;
   t0 = (long long)timegm(&tm);
   for (int i = 0; i < dom->np; i++) { ok += dom->p[i].ok; fail += dom->p[i].fail; }
-  n = snprintf(h, sizeof h, "From: postmaster@%s\nTo: ", me);
-  for (int i = 0; i < nr && n < 3000; i++) n += snprintf(h + n, sizeof h - (size_t)n, "%s<%s>", i ? ", " : "", rua[i]);
-  n += snprintf(h + n, sizeof h - (size_t)n,
-    "\nSubject: Report Domain: %s Submitter: %s Report-ID: <%s>\n"
+  dprintf(fd, "From: postmaster@%s\nTo:", me);
+  for (int i = 0; i < nr; i++) dprintf(fd, "%s <%s>", i ? ",\n" : "", rua[i]);
+  dprintf(fd, "\nSubject: Report Domain: %s Submitter: %s\n Report-ID: <%s>\n"
     "TLS-Report-Domain: %s\nTLS-Report-Submitter: %s\nMIME-Version: 1.0\n"
-    "Content-Type: multipart/report; report-type=\"tlsrpt\"; boundary=\"tern-tlsrpt-%s\"\n\n"
+    "Content-Type: multipart/report; report-type=\"tlsrpt\";\n boundary=\"tern-tlsrpt-%s\"\n\n"
     "This is a TLS report (RFC 8460) in MIME format.\n\n--tern-tlsrpt-%s\n"
     "Content-Type: text/plain; charset=us-ascii\n\n"
-    "The TLS report of %s for %s, %s (UTC): %lu successful and %lu failed sessions.\n\n"
-    "--tern-tlsrpt-%s\nContent-Type: application/tlsrpt+gzip\nContent-Transfer-Encoding: base64\n"
+    "The TLS report of %s for %s, %s (UTC):\n%lu successful and %lu failed sessions.\n\n",
+    dom->name, me, id, dom->name, me, day, day, me, dom->name, day, ok, fail);
+  dprintf(fd, "--tern-tlsrpt-%s\nContent-Type: application/tlsrpt+gzip\nContent-Transfer-Encoding: base64\n"
     "Content-Disposition: attachment;\n filename=\"%s!%s!%lld!%lld!%s.json.gz\"\n\n",
-    dom->name, me, id, dom->name, me, day, day, me, dom->name, day, ok, fail, day,
-    me, dom->name, t0, t0 + 86399, day);
-  writeall(fd, h, (size_t)n);
+    day, me, dom->name, t0, t0 + 86399, day);
   for (size_t i = 0; i < zn; i += 57) {
     size_t k = base64_encode((const char *)z + i, zn - i < 57 ? zn - i : 57, b64);
     b64[k++] = '\n';
     writeall(fd, b64, k);
   }
-  n = snprintf(h, sizeof h, "\n--tern-tlsrpt-%s--\n", day);
-  writeall(fd, h, (size_t)n);
+  dprintf(fd, "\n--tern-tlsrpt-%s--\n", day);
 }
 
 /* inject the message for one domain through HOME/bin/tern-inject (or

@@ -127,7 +127,8 @@ _smtp._tls.strict IN TXT %(txt)s
         m, part, j = got.get("good.rpt.test") or next(iter(got.values()))
         fn = part.get_filename() or ""
         tap.ok(m["To"] and RUA in m["To"] and m["TLS-Report-Submitter"] == "demo.test"
-               and re.match(r"^Report Domain: good\.rpt\.test Submitter: demo\.test Report-ID: <[^>]+>$", m["Subject"] or "")
+               and re.match(r"^Report Domain: good\.rpt\.test Submitter: demo\.test Report-ID: <[^>]+>$",
+                        re.sub(r"\r?\n(?=[ \t])", "", m["Subject"] or ""))
                and re.match(r"^demo\.test!good\.rpt\.test!\d+!\d+!.*\.json\.gz$", fn),
                "the message: To the rua, Subject, TLS-Report-* fields, the attachment's file name (RFC 8460 5.3)",
                (m["To"], m["Subject"], fn))
