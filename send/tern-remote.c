@@ -530,7 +530,9 @@ static int danelevel(void)
 static void lvlfail(int lvl)
 {
   myip[0] = 0;
-  rptnote(lvl == -1 ? "dnssec-invalid" : "dane-required", lvl == -1 ? "the TLSA lookup failed" : "no DNSSEC-validated TLSA records");
+  rptnote(lvl == -1 ? "dnssec-invalid" : "dane-required",
+          lvl == -1 ? "the TLSA lookup failed"
+          : mxsecure ? "no DNSSEC-validated TLSA records" : "the MX records are not DNSSEC-validated");
   if (lvl == -1) policywhy("Did not connect to", "the TLSA lookup for this host failed", 0);
   else policywhy("Did not connect to", mxsecure ? "this host has no DNSSEC-validated TLSA records"
                                                 : "the MX records are not DNSSEC-validated", 0);
