@@ -148,6 +148,11 @@ fault: programs
 bench: programs
 	sh tests/bench/run.sh
 
+# outbound relay with STARTTLS, tern's client beside Postfix's (not in make check)
+bench-relay: programs
+	sh tests/bench/relay.sh
+.PHONY: bench-relay
+
 clean:
 	rm -f $(EDGE) $(CORE) $(TLSPROGS) $(SCRIPTS) $(UNIT_TESTS) $(FUZZERS) common/common.a
 	find . -name '*.o' -o -name '*.d' -o -name '*.map' | xargs rm -f

@@ -42,3 +42,7 @@ FUZZ_EXTRA_rspamc := queue/rspamc.c
 TLSPROGS += queue/tern-dkimsign
 TLSPROGS += queue/tern-dkimkeyd
 TLSPROGS += queue/tern-dkimkey
+# tern-dnsrecords: a shell script (prints the DNS records to publish)
+SCRIPTS += queue/tern-dnsrecords
+queue/tern-dnsrecords: queue/tern-dnsrecords.sh
+	cp queue/tern-dnsrecords.sh $@ && chmod 0755 $@

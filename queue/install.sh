@@ -36,6 +36,8 @@ programs() {
            queue/tern-dkimkeyd \
            queue/tern-dkimkey \
            send/tern-mtasts \
+           send/tern-tlsrpt \
+           queue/tern-dnsrecords \
            ; do
     [ -f "$src/$p" ] || continue
     b=$(basename "$p")
@@ -111,6 +113,8 @@ chown ternr:ternr "$H/remote/auth"; chmod 0600 "$H/remote/auth"
 chown ternr:ternr "$H/remote/tcpto"; chmod 0600 "$H/remote/tcpto"
 # the MTA-STS policy cache, written by tern-mtasts (as ternr)
 d 0700 ternr:ternr "$H/remote/mta-sts"
+# tern-remote's TLS-RPT day files, read by tern-tlsrpt (also ternr)
+d 0700 ternr:ternr "$H/tlsrpt"
 
 # --- the queue: qmail's layout and modes (tern-queue(8)) ---
 Q=$H/queue

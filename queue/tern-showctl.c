@@ -98,7 +98,7 @@ static const struct ctl ctls[] = {
   { "authcheck", LINE, "(none: the command tern-smtpd runs to check a password)", "tern-smtpd", 0 },
   { "auth.rules", EXISTS, "none: nobody may check passwords", "auth service (s6-ipcserver-access)", 0 },
   { "bouncebody", LIST, "local:all auth:all smtp:headers", "tern-send", 0 },
-  { "tlspolicy", LIST, "none (may: STARTTLS when offered)", "tern-remote", 0 },
+  { "tlspolicy", LIST, "none (dane when the resolver validates, see dnssecprobe; else may)", "tern-remote", 0 },
   { "tlscafile", LINE, "/etc/ssl/certs/ca-certificates.crt", "tern-remote, tern-mtasts", 0 },
   { "submissionrules", LIST, "none (source of submissionrules.cdb)", "tern-rules", 0 },
   { "smtpsrules", LIST, "none (source of smtpsrules.cdb)", "tern-rules", 0 },
@@ -108,6 +108,7 @@ static const struct ctl ctls[] = {
   { "timeoutrspamd", NUM, "30", "tern-rspamc", 1 },
   { "filters", LIST, "none (every way in goes straight to the queue)", "tern-qnext (SOURCE:PROGRAM [ARG...]; the chain of each of smtp, submission, smtps, local, bounce, forward, in file order)", 0 },
   { "dkimbytes", NUM, "67108864 (0: the same; larger messages are refused)", "tern-dkimsign", 0 },
+  { "dnssecprobe", LINE, "org (empty: never dane by default)", "tern-remote", 0 },
 };
 #define NCTLS (sizeof ctls / sizeof ctls[0])
 

@@ -45,7 +45,7 @@ tests/unit/remote-report-test: send/rreport.o
 
 # ---- EDGE: tern-remote and its remote-* modules ----
 EDGE += send/tern-remote
-send/tern-remote: send/remote-route.o send/remote-reply.o send/remote-tcpto.o
+send/tern-remote: send/remote-route.o send/remote-reply.o send/remote-tcpto.o send/remote-conn.o
 UNIT_TESTS += tests/unit/remote-reply-test tests/unit/remote-tcpto-test tests/unit/remote-route-test
 UNIT_EXTRA_remote-reply := send/remote-reply.o
 tests/unit/remote-reply-test: send/remote-reply.o
@@ -80,7 +80,7 @@ FUZZERS += tests/fuzz/remote-auth-fuzz
 FUZZ_EXTRA_remote-auth := send/remote-auth.c
 tests/fuzz/remote-auth-fuzz: send/remote-auth.c
 # DANE: the validated DNS question (TLSA, and the MX RRset's AD bit)
-send/tern-remote: send/remote-dns.o send/remote-dane.o
+send/tern-remote: send/remote-dns.o send/remote-dane.o send/remote-rptlog.o
 UNIT_TESTS += tests/unit/remote-dns-test
 UNIT_EXTRA_remote-dns := send/remote-dns.o
 tests/unit/remote-dns-test: send/remote-dns.o
@@ -106,3 +106,14 @@ send/tern-mtasts: send/mtasts.o
 LDLIBS_send/tern-mtasts := -lcurl -lresolv
 # tern-remote's side of MTA-STS: the cache, tern-mtasts run when it is stale
 send/tern-remote: send/remote-mtasts.o send/mtasts.o send/remote-text.o
+# TLS-RPT (RFC 8460): tern-remote's day files (remote-rptlog.*), and
+# tern-tlsrpt, the daily report (libc and zlib only; no skalibs symbol)
+CORE += send/tern-tlsrpt
+send/tern-tlsrpt: send/tlsrpt.o send/remote-rptlog.o send/remote-dns.o send/remote-dane.o
+LDLIBS_send/tern-tlsrpt := -lz
+UNIT_TESTS += tests/unit/send-tlsrpt-test
+UNIT_EXTRA_send-tlsrpt := send/tlsrpt.o send/remote-rptlog.o
+tests/unit/send-tlsrpt-test: send/tlsrpt.o send/remote-rptlog.o
+FUZZERS += tests/fuzz/tlsrpt-fuzz
+FUZZ_EXTRA_tlsrpt := send/tlsrpt.c send/remote-rptlog.c
+tests/fuzz/tlsrpt-fuzz: send/tlsrpt.c send/remote-rptlog.c

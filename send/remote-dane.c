@@ -31,6 +31,13 @@ int dane_mx_secure(const char server[16], const char *host, unsigned long secs)
   return a.ad;
 }
 
+int dane_probe(const char server[16], const char *name, unsigned long secs)
+{
+  static struct dns_answer a;
+  if (dns_ask(server, name, DNS_T_SOA, secs, &a) < 0) return -1;
+  return a.rcode == 0 && a.ad && a.n > 0;
+}
+
 enum dane_state dane_tlsa(const char server[16], const char *name, uint16_t port,
                           unsigned long secs, struct dane *d)
 {

@@ -33,6 +33,11 @@ extern int dane_resolver(char ip[16]);
    1 yes, 0 no (no AD bit), -1 the lookup failed (SERVFAIL, timeout). */
 extern int dane_mx_secure(const char server[16], const char *host, unsigned long secs);
 
+/* Whether the resolver validates: it answers the SOA question for name
+   (control/dnssecprobe; default "org", a zone signed since 2010) NOERROR with
+   records and the AD bit: 1 yes, 0 no, -1 no answer (timeout, error). */
+extern int dane_probe(const char server[16], const char *name, unsigned long secs);
+
 /* The TLSA records of _port._tcp.name into *d; returns d->state. Usable
    records: DANE-TA(2) and DANE-EE(3) with selector 0 or 1 and matching
    type 0, 1 or 2 (RFC 7672 3.1: PKIX usages 0 and 1 are not used). */

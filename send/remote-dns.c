@@ -78,6 +78,24 @@ static void keep(const unsigned char *r, size_t rl, struct dns_answer *a)
   memcpy(t->data, r + 3, rl - 3);
 }
 
+static void keeptxt(const unsigned char *r, size_t rl, struct dns_answer *a)
+{
+  struct dns_txt *x;
+  size_t pos = 0, n = 0;
+  if (a->ntxt == DNS_TXT_MAX) { a->skipped++; return; }
+  x = &a->x[a->ntxt];
+  while (pos < rl) {
+    size_t l = r[pos++];
+    if (pos + l > rl || n + l > DNS_TXT_DATA_MAX) { a->skipped++; return; }
+    memcpy(x->data + n, r + pos, l);
+    n += l;
+    pos += l;
+  }
+  x->data[n] = 0;
+  x->len = (uint16_t)n;
+  a->ntxt++;
+}
+
 int dns_answer(const unsigned char *p, size_t len, const unsigned char *q, size_t qlen, struct dns_answer *a)
 {
   size_t qend = 12, pos, an;
@@ -105,6 +123,7 @@ int dns_answer(const unsigned char *p, size_t len, const unsigned char *q, size_
     if (rt == type && rc == 1) {
       a->n++;
       if (type == DNS_T_TLSA) keep(p + pos, rl, a);
+      if (type == DNS_T_TXT) keeptxt(p + pos, rl, a);
     }
     pos += rl;
   }

@@ -11,7 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define DNS_T_SOA 6
 #define DNS_T_MX 15
+#define DNS_T_TXT 16
 #define DNS_T_TLSA 52
 #define DNS_QUERY_MAX 300        /* bytes of a query (a 255-byte name) */
 #define DNS_TLSA_MAX 16          /* TLSA records kept */
@@ -24,6 +26,16 @@ struct dns_tlsa {
   unsigned char data[DNS_TLSA_DATA_MAX];
 };
 
+#define DNS_TXT_MAX 8            /* TXT records kept */
+#define DNS_TXT_DATA_MAX 1024    /* bytes of one TXT record's strings joined
+                                    (longer records are skipped) */
+
+struct dns_txt {
+  uint16_t len;                           /* 0..DNS_TXT_DATA_MAX */
+  char data[DNS_TXT_DATA_MAX + 1];        /* the strings joined, then a NUL
+                                             (data may hold NULs of its own) */
+};
+
 struct dns_answer {
   int rcode;                   /* 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, ... */
   int ad;                      /* the AD bit: the resolver validated it */
@@ -32,6 +44,8 @@ struct dns_answer {
   int ntlsa;                   /* TLSA records kept in t (0..DNS_TLSA_MAX) */
   int skipped;                 /* TLSA records not kept (too many, too long, too short) */
   struct dns_tlsa t[DNS_TLSA_MAX];
+  int ntxt;                    /* TXT records kept in x (0..DNS_TXT_MAX) */
+  struct dns_txt x[DNS_TXT_MAX];
 };
 
 /* Build a query for name (a host name, at most 253 bytes, labels of 1..63
@@ -44,7 +58,8 @@ extern size_t dns_query(unsigned char *buf, size_t cap, const char *name, uint16
    question) or is malformed (a record past the end, a bad name, a
    compression loop). Records of q's type (class IN) in the answer section
    are counted whatever their owner name (a validating resolver answers
-   with the CNAME chain it followed); TLSA records are kept as they come. */
+   with the CNAME chain it followed); TLSA and TXT records are kept as they
+   come (a TXT record whose strings overrun it counts as skipped). */
 extern int dns_answer(const unsigned char *p, size_t len, const unsigned char *q, size_t qlen, struct dns_answer *a);
 
 /* Ask server (16 bytes, IPv6; IPv4 v4-mapped; port 53) the question,

@@ -8,8 +8,9 @@
    parser: remote-reply.c; the timeout table: remote-tcpto.c; the TLS
    policy file: remote-tlspol.c; tern-tlsc, which does TLS in a process of
    its own: remote-tls.c; DANE: remote-dane.c, remote-dns.c; relay
-   credentials: remote-auth.c; the message's measure: remote-msg.c;
-   report texts: remote-text.c; MTA-STS: remote-mtasts.c, mtasts.c. */
+   credentials: remote-auth.c; the message's measure: remote-msg.c; the
+   connection's I/O: remote-conn.c; report texts: remote-text.c; MTA-STS:
+   remote-mtasts.c, mtasts.c; the TLS-RPT record: remote-rptlog.c. */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -34,10 +35,12 @@
 #include "common/ctl.h"
 #include "common/home.h"
 #include "send/remote-auth.h"
+#include "send/remote-conn.h"
 #include "send/remote-dane.h"
 #include "send/remote-msg.h"
 #include "send/remote-mtasts.h"
 #include "send/remote-reply.h"
+#include "send/remote-rptlog.h"
 #include "send/remote-route.h"
 #include "send/remote-tcpto.h"
 #include "send/remote-text.h"
@@ -86,13 +89,15 @@ static void finish1(char letter, const char *s)
 /* ---------- control files ---------- */
 
 static char helohost[CTL_LINE_MAX];
-static unsigned long timeoutconnect = 60, timeoutremote = 1200, timeoutdns = 120;
-static char outip[16];
-static int haveoutip;
+unsigned long timeoutconnect = 60, timeoutremote = 1200;   /* send/remote-conn.h */
+char outip[16];
+int haveoutip;
+static unsigned long timeoutdns = 120;
 static struct ctl_list routes = CTL_LIST_ZERO, moreipme = CTL_LIST_ZERO, notipme = CTL_LIST_ZERO;
 static int family;               /* 0 any, 4 IPv4 only, 6 IPv6 only */
 static struct ctl_list tlsfile = CTL_LIST_ZERO;
 static char cafile[CTL_LINE_MAX] = "/etc/ssl/certs/ca-certificates.crt";
+static char probename[CTL_LINE_MAX] = "org";   /* control/dnssecprobe; "" no probe */
 
 static void ctlfail(const char *fn)
 {
@@ -144,6 +149,10 @@ static void readcontrols(void)
   if (ctl_readlist("control/moreipme", &moreipme) < 0) ctlfail("moreipme");
   if (ctl_readlist("control/notipme", &notipme) < 0) ctlfail("notipme");
   if (ctl_readlist("control/tlspolicy", &tlsfile) < 0) ctlfail("tlspolicy");
+  r = ctl_readline("control/dnssecprobe", buf, sizeof buf, &len);
+  if (r < 0 || (r && (len > 253 || strspn(buf, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != len)))
+    ctlfail("dnssecprobe");
+  if (r) memcpy(probename, buf, len + 1);
   r = ctl_readline("control/tlscafile", buf, sizeof buf, &len);
   if (r < 0) ctlfail("tlscafile");
   if (r && len) memcpy(cafile, buf, len + 1);
@@ -186,13 +195,6 @@ static void route(void)
 
 /* ---------- one SMTP connection ---------- */
 
-struct conn {
-  int fd;
-  char in[4096]; size_t inpos, inlen;
-  char out[8192]; size_t outlen;
-};
-static struct conn c;
-static struct reply rep;
 static struct route_target *cur;
 static int tcptofd = -1;
 static struct tlspol pol;        /* control/tlspolicy for host */
@@ -209,112 +211,14 @@ static int curlvl;               /* the level for cur (danelevel) */
 static struct rmts sts;          /* MTA-STS: the domain's policy (mode none: no policy) */
 static enum mtasts_mode cursts;  /* the mode for cur: none where DANE or control/tlspolicy rules */
 static int stsmiss;              /* cur is not in the policy's mx list */
+static int dfltdane;             /* no control/tlspolicy line: dane, as the resolver validates */
+static char myip[IP6_FMT];       /* our address on the connection, for TLS-RPT */
 
 static void fmtip(struct txt *t, const struct route_target *x)
 {
   char b[IP6_FMT];
   size_t n = ip6_isv4mapped(x->ip) ? fmt_ip4(b, x->ip + 12) : fmt_ip6(b, x->ip);
   tcatb(t, b, n);
-}
-
-/* wait for fd to be ready; 1 ready, 0 timeout, -1 error */
-static int waitfd(int fd, short ev, unsigned long secs)
-{
-  struct pollfd p;
-  struct timespec now, dl;
-  clock_gettime(CLOCK_MONOTONIC, &dl);
-  dl.tv_sec += (time_t)secs;
-  for (;;) {
-    long ms;
-    int r;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    ms = (long)(dl.tv_sec - now.tv_sec) * 1000 + (dl.tv_nsec - now.tv_nsec) / 1000000;
-    if (ms <= 0) return 0;
-    p.fd = fd; p.events = ev; p.revents = 0;
-    r = poll(&p, 1, ms > 3600000 ? 3600000 : (int)ms);
-    if (r < 0) { if (errno == EINTR) continue; return -1; }
-    if (r > 0) return 1;
-  }
-}
-
-static int tcpconnect(const struct route_target *x)
-{
-  int v4 = ip6_isv4mapped(x->ip);
-  int s = v4 ? socket_tcp4() : socket_tcp6();     /* non-blocking */
-  int r, e = 0;
-  socklen_t el = sizeof e;
-  if (s == -1) return -1;
-  if (haveoutip && ip6_isv4mapped(outip) == v4) {
-    r = v4 ? socket_bind4(s, outip + 12, 0) : socket_bind6(s, outip, 0, 0);
-    if (r == -1) { e = errno; close(s); errno = e; return -1; }
-  }
-  r = v4 ? socket_connect4(s, x->ip + 12, x->port) : socket_connect6(s, x->ip, x->port, 0);
-  if (!r) return s;
-  if (errno != EINPROGRESS && errno != EWOULDBLOCK) { e = errno; close(s); errno = e; return -1; }
-  r = waitfd(s, POLLOUT, timeoutconnect);
-  if (r <= 0) { close(s); errno = r ? errno : ETIMEDOUT; return -1; }
-  if (getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &el) == -1) e = errno;
-  if (e) { close(s); errno = e; return -1; }
-  return s;
-}
-
-static int flush(void)
-{
-  size_t done = 0;
-  while (done < c.outlen) {
-    ssize_t w = write(c.fd, c.out + done, c.outlen - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
-      int r = waitfd(c.fd, POLLOUT, timeoutremote);
-      if (r <= 0) { if (!r) errno = ETIMEDOUT; return -1; }
-      continue;
-    }
-    done += (size_t)w;
-  }
-  c.outlen = 0;
-  return 0;
-}
-
-static int put(const char *s, size_t n)
-{
-  while (n) {
-    size_t k = sizeof c.out - c.outlen;
-    if (!k) { if (flush() == -1) return -1; continue; }
-    if (k > n) k = n;
-    memcpy(c.out + c.outlen, s, k);
-    c.outlen += k; s += k; n -= k;
-  }
-  return 0;
-}
-static int puts_(const char *s) { return put(s, strlen(s)); }
-
-#define R_EOF -1
-#define R_IO -2       /* error or timeout; errno */
-#define R_BAD -3      /* malformed reply; rep.err */
-
-/* read one reply into rep; returns its code or R_* */
-static int getreply(void)
-{
-  if (c.outlen && flush() == -1) return R_IO;
-  reply_init(&rep);
-  for (;;) {
-    if (c.inpos < c.inlen) {
-      size_t used;
-      int r = reply_feed(&rep, c.in + c.inpos, c.inlen - c.inpos, &used);
-      c.inpos += used;
-      if (r == REPLY_DONE) return rep.code;
-      if (r < 0) return R_BAD;
-      continue;
-    }
-    ssize_t n = read(c.fd, c.in, sizeof c.in);
-    if (n > 0) { c.inpos = 0; c.inlen = (size_t)n; continue; }
-    if (!n) return R_EOF;
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) return R_IO;
-    int w = waitfd(c.fd, POLLIN, timeoutremote);
-    if (w <= 0) { if (!w) errno = ETIMEDOUT; return R_IO; }
-  }
 }
 
 /* "Remote host said: ..." with the reply text, or what went wrong */
@@ -374,6 +278,30 @@ static void quit(int sendquit)
   rtls_end(&tlsc);
 }
 
+/* TLS-RPT (RFC 8460): one session's outcome for the policy domain host,
+   appended to HOME/tlsrpt (send/remote-rptlog.h; no directory, no
+   record). Relays from control/smtproutes and address literals are no
+   policy domain's: nothing is recorded for them. */
+static void rptnote(const char *result, const char *info)
+{
+  static struct rptlog r;
+  static struct txt ip;
+  int tlsa = cur && mxsecure && !strcmp(dnname, cur->name) && dnport == cur->port && dn.state != DANE_NONE;
+  if (!result || (cur && cur->routed) || host[0] == '[') return;
+  memset(&r, 0, sizeof r);
+  ip.n = 0; ip.s[0] = 0;
+  if (cur) fmtip(&ip, cur);
+  r.time = (long long)time(0);
+  strcpy(r.ptype, tlsa ? "tlsa" : "no-policy-found");
+  memcpy(r.domain, host, strlen(host) + 1);
+  if (cur) memcpy(r.mx, cur->name, strlen(cur->name) + 1);
+  strncpy(r.result, result, RPTLOG_WORD_MAX);
+  if (cur) memcpy(r.sendip, myip, sizeof myip);
+  memcpy(r.rcvip, ip.s, ip.n + 1 > sizeof r.rcvip ? sizeof r.rcvip - 1 : ip.n + 1);
+  if (info) strncpy(r.info, info, RPTLOG_INFO_MAX);
+  (void)rptlog_append(RPTLOG_DIR, &r);
+}
+
 /* ---------- the SMTP dialogue, in phases ---------- */
 
 /* One connection goes through these in order; each phase's function
@@ -406,6 +334,8 @@ struct session {
   struct ucspitls_info tls;
   const char *notls;      /* without TLS: why */
   int noquit;             /* the handshake failed: no QUIT */
+  const char *rpt;        /* TLS-RPT: success or a result-type; 0 nothing to record */
+  const char *rptinfo;    /* and what went wrong */
   char letter;            /* the result for P_QUIT: K, Z or D; 0 next address */
   struct txt t;           /* its text */
 };
@@ -443,7 +373,7 @@ static void tlsnote(struct txt *t, const struct session *s)
   tcat(t, "; policy ");
   if (cursts) { tcat(t, "MTA-STS "); tcat(t, mtasts_mode_name(cursts)); }
   else tcat(t, tlspol_name(pol.level));
-  tcat(t, ".");
+  tcat(t, dfltdane && !cursts ? " (default: the resolver validates)." : ".");
   if (cursts == MTASTS_TESTING && (!ca || stsmiss)) {   /* RFC 8461 5: testing only reports */
     tcat(t, " MTA-STS testing for "); tcatsafe(t, host); tcat(t, ": enforce would have deferred: ");
     tcat(t, stsmiss ? "the MX host is not in the policy" : !s->tlson ? "no TLS" : "the certificate did not verify");
@@ -635,6 +565,10 @@ static int stsmx(void)
 /* the address's level does not allow a connection: why */
 static void lvlfail(int lvl)
 {
+  myip[0] = 0;
+  rptnote(lvl == -1 ? "dnssec-invalid" : "dane-required",
+          lvl == -1 ? "the TLSA lookup failed"
+          : mxsecure ? "no DNSSEC-validated TLSA records" : "the MX records are not DNSSEC-validated");
   if (lvl == -1) policywhy("Did not connect to", "the TLSA lookup for this host failed", 0);
   else policywhy("Did not connect to", mxsecure ? "this host has no DNSSEC-validated TLSA records"
                                                 : "the MX records are not DNSSEC-validated", 0);
@@ -643,9 +577,17 @@ static void lvlfail(int lvl)
 /* after the handshake: does the peer's verification meet the level */
 static enum phase checkpeer(struct session *s, enum phase ok)
 {
-  if (s->lvl == TLSPOL_VERIFY && strcmp(s->tls.peer, "CA")) return policyfail("its certificate did not verify", s->tls.note);
-  if (s->lvl == TLSPOL_DANE && strncmp(s->tls.peer, "DANE-", 5))
+  s->rptinfo = s->tls.note;
+  if (s->lvl == TLSPOL_VERIFY && strcmp(s->tls.peer, "CA")) {
+    s->rpt = strstr(s->tls.note, "ostname mismatch") ? "certificate-host-mismatch"
+           : strstr(s->tls.note, "expired") ? "certificate-expired" : "certificate-not-trusted";
+    return policyfail("its certificate did not verify", s->tls.note);
+  }
+  if (s->lvl == TLSPOL_DANE && strncmp(s->tls.peer, "DANE-", 5)) {
+    s->rpt = "tlsa-invalid";
     return policyfail("its certificate matched no TLSA record", s->tls.note);
+  }
+  s->rpt = "success";
   return ok;
 }
 
@@ -660,6 +602,7 @@ static enum phase starttls(struct session *s)
   if (s->lvl == TLSPOL_NONE) { s->notls = "not asked for"; return P_AUTH; }
   if (nogo) { s->notls = nogowhy.s; return P_AUTH; }
   if (!s->e.starttls) {
+    s->rpt = "starttls-not-supported";
     if (may) { s->notls = "STARTTLS not offered"; return P_AUTH; }
     return policyfail("it does not offer STARTTLS", 0);
   }
@@ -667,11 +610,15 @@ static enum phase starttls(struct session *s)
   code = getreply();
   if (code < 200) return next("the connection died", code);
   if (code != 220) {
+    s->rpt = "starttls-not-supported";
+    s->rptinfo = "STARTTLS refused";
     if (may) { s->notls = "STARTTLS refused"; return P_AUTH; }
     return policyfail("it refused STARTTLS", 0);
   }
   if (tlsgo(s) < 0) {
     s->noquit = 1;
+    s->rpt = "validation-failure";
+    s->rptinfo = tlsc.info.reason;
     if (!may) return policyfail("the TLS handshake failed", tlsc.info.reason);
     nogo = 1;
     nogowhy.n = 0;
@@ -886,7 +833,7 @@ static void smtp(void)
   c.inpos = c.inlen = c.outlen = 0;
   s.lvl = curlvl;
   if (cur->port == 465) {   /* implicit TLS (RFC 8314), whatever the policy: never plaintext */
-    if (tlsgo(&s) < 0) { s.noquit = 1; p = policyfail("the TLS handshake on port 465 failed", tlsc.info.reason); }
+    if (tlsgo(&s) < 0) { s.noquit = 1; s.rpt = "validation-failure"; s.rptinfo = tlsc.info.reason; p = policyfail("the TLS handshake on port 465 failed", tlsc.info.reason); }
     else p = checkpeer(&s, P_GREETING);
   }
   for (;;) switch (p) {
@@ -897,6 +844,7 @@ static void smtp(void)
     case P_ENVELOPE: p = envelope(&s); break;
     case P_BODY:     p = body(&s); break;
     case P_QUIT:
+      rptnote(s.rpt, s.rptinfo);
       quit(!s.noquit);
       if (s.letter) finish(s.letter, &s.t);
       return;
@@ -937,6 +885,16 @@ static void args(int argc, char **argv)
     }
 }
 
+/* our address on socket fd, as text, into myip ("" if unknown) */
+static void localip(int fd)
+{
+  char ip[16];
+  uint16 port;
+  uint32 scope;
+  myip[0] = 0;
+  if (socket_local6(fd, ip, &port, &scope) == 0) myip[ip6_isv4mapped(ip) ? fmt_ip4(myip, ip + 12) : fmt_ip6(myip, ip)] = 0;
+}
+
 /* each address in turn, skipping those tcpto says are dead; smtp() exits
    with the result, so coming out of the loop means every address failed */
 static void deliver(void)
@@ -965,6 +923,7 @@ static void deliver(void)
       continue;
     }
     tcpto_file_update(tcptofd, cur->ip, 0, (uint64_t)time(0));
+    localip(c.fd);
     if (lseek(0, 0, SEEK_SET) != 0) finish1('Z', "Unable to rewind the message. (#4.3.0)");
     smtp();
     if (nogo == 1) { nogo = 2; i--; continue; }   /* TLS NO-GO: once more, in plaintext */
@@ -987,12 +946,30 @@ static void daneprep(void)
   if (dane_resolver(dnsip) < 0) ctlfail("dnscacheip");
   if ((ntg && tg[0].routed) || host[0] == '[') { mxsecure = ntg && tg[0].routed; return; }
   r = dane_mx_secure(dnsip, host, timeoutdns);
-  if (r < 0) finish1('Z', "The DNSSEC-validated MX lookup for DANE (control/tlspolicy) failed. (#4.4.3)");
+  if (r < 0) {
+    rptnote("dnssec-invalid", "the DNSSEC-validated MX lookup failed");
+    finish1('Z', "The DNSSEC-validated MX lookup for DANE (control/tlspolicy) failed. (#4.4.3)");
+  }
   mxsecure = r;
+}
+
+/* no control/tlspolicy line for host: dane when the resolver named in
+   control/dnscacheip (or $DNSCACHEIP) validates, that is when it answers
+   the SOA question for control/dnssecprobe with the AD bit, else may.
+   Without a named resolver there is nothing to ask. Relays and address
+   literals stay may. */
+static void defaultlevel(void)
+{
+  if (!probename[0] || !getenv("DNSCACHEIP") || (ntg && tg[0].routed) || host[0] == '[') return;
+  if (dane_resolver(dnsip) < 0) ctlfail("dnscacheip");
+  if (dane_probe(dnsip, probename, timeoutdns < 10 ? timeoutdns : 10) != 1) return;
+  pol.level = TLSPOL_DANE;
+  dfltdane = 1;
 }
 
 int main(int argc, char **argv)
 {
+  int r;
   signal(SIGPIPE, SIG_IGN);
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);   /* no other ternr process reads our fd 0 through /proc */
   args(argc, argv);
@@ -1006,9 +983,10 @@ int main(int argc, char **argv)
     finish('D', &t);
   }
   route();
-  if (tlspol_lookup(&tlsfile, host, &pol) < 0)
-    finish1('Z', "Unable to parse the entry for this domain in control/tlspolicy. (#4.3.0)");
+  r = tlspol_lookup(&tlsfile, host, &pol);
+  if (r < 0) finish1('Z', "Unable to parse the entry for this domain in control/tlspolicy. (#4.3.0)");
   if (ntg && tg[0].auth[0]) pol.level = TLSPOL_VERIFY;   /* a relay with AUTH: verified TLS only */
+  else if (!r) defaultlevel();
   if (pol.level == TLSPOL_DANE || pol.level == TLSPOL_DANE_ONLY) daneprep();
   if ((pol.level == TLSPOL_MAY || pol.level == TLSPOL_DANE) && !(ntg && tg[0].routed) && host[0] != '[')
     rmts_get(host, timeoutdns, &sts);

@@ -10,7 +10,11 @@
 #         a mismatching TLSA -> deferred, saying policy and why;
 #         a signed zone without TLSA -> may (delivered, not verified);
 #         mismatching TLSA without the AD bit -> not trusted (may);
-#   dane-only: no TLSA, or TLSA without AD -> deferred.
+#   dane-only: no TLSA, or TLSA without AD -> deferred;
+#   no control/tlspolicy line, the resolver validates (it answers the
+#         SOA question for control/dnssecprobe with AD): dane by default,
+#         a matching TLSA -> DANE-verified, a mismatching one -> deferred;
+#         the same names from dnsmasq (no AD bit) -> may.
 # Skipped when unbound or ldns-signzone is missing. Every wait is bounded.
 import importlib.machinery, os, shutil, socket, ssl, subprocess, sys, tempfile, time
 
@@ -154,7 +158,7 @@ mx IN A 127.0.0.24
 _25._tcp.mx IN TLSA 3 1 1 %s
 """ % ("00" * 32))
     ub = start_unbound(tmp, anchor, [("dane.test.", signed), ("insec.test.", insec)])
-    tap.plan(9)
+    tap.plan(12)
     root = m40.Root()
     shutil.copy(TLSC, os.path.join(root.dir, "bin", "tern-tlsc"))
     root.control(dnscacheip=RESOLVER)
@@ -204,11 +208,28 @@ _25._tcp.mx IN TLSA 3 1 1 %s
         r = deliver("good.dane.test")
         tap.ok(r and r[-1][0] == "K" and "DANE-EE" in r[-1][1] and len(s_good.received) == 2,
                "dane-only with a matching TLSA: delivered", r)
+        root.control(tlspolicy=None, dnssecprobe="dane.test")
+        r = deliver("good.dane.test")
+        tap.ok(r and r[-1][0] == "K" and "peer verified by DANE-EE" in r[-1][1]
+               and "policy dane (default: the resolver validates)" in r[-1][1] and len(s_good.received) == 3,
+               "no policy line, validating resolver: dane by default, matching TLSA verified", r)
+        r = deliver("bad.dane.test")
+        tap.ok(r and r[-1][0] == "Z" and "matched no TLSA record" in r[-1][1] and not s_bad.received,
+               "no policy line, validating resolver: a mismatching TLSA defers", r)
+        dm = m40.start_dnsmasq(["--mx-host=good.dane.test,mx.good.dane.test,10",
+                                "--host-record=mx.good.dane.test,127.0.0.20"])
+        try:
+            r = root.run("good.dane.test", "a@client.test", ["b@good.dane.test"], MSG, dnsip="127.0.0.1")
+        finally:
+            dm.kill()
+            dm.wait()
+        tap.ok(r and r[-1][0] == "K" and "peer not verified" in r[-1][1] and "policy may." in r[-1][1]
+               and len(s_good.received) == 4, "no policy line, dnsmasq (no AD bit): may", r)
         ub.kill()
         ub.wait()
         root.control(tlspolicy=":dane", timeoutdns="3")
         r = deliver("good.dane.test")
-        tap.ok(r and r[-1][0] == "Z" and len(s_good.received) == 2, "resolver gone under dane: deferred, not sent without DANE", r)
+        tap.ok(r and r[-1][0] == "Z" and len(s_good.received) == 4, "resolver gone under dane: deferred, not sent without DANE", r)
     finally:
         for s in sinks:
             s.stop()

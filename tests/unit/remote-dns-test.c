@@ -72,6 +72,29 @@ static void t_answer(void **st)
   assert_int_equal(dns_answer(p, n, q, ql, &a), 0);
 }
 
+static void t_txt(void **st)
+{
+  /* a TLS-RPT record in two strings, an empty one, one whose string overruns it */
+  static const unsigned char rr[] =
+    "\xc0\x0c\0\x10\0\1\0\0\0\x3c\0\x1e\x0bv=TLSRPTv1;\x11 rua=mailto:a@b.c"
+    "\xc0\x0c\0\x10\0\1\0\0\0\x3c\0\x01\0"
+    "\xc0\x0c\0\x10\0\1\0\0\0\x3c\0\x02\x05x";
+  unsigned char p[512];
+  struct dns_answer a;
+  size_t n;
+  (void)st;
+  ql = dns_query(q, sizeof q, "_smtp._tls.example", DNS_T_TXT, 0x4321);
+  n = answer(p, 0x81, 0x80, 3, rr, sizeof rr - 1);
+  assert_int_equal(dns_answer(p, n, q, ql, &a), 0);
+  assert_int_equal(a.n, 3);
+  assert_int_equal(a.ntxt, 2);
+  assert_int_equal(a.skipped, 1);
+  assert_int_equal(a.x[0].len, 28);
+  assert_string_equal(a.x[0].data, "v=TLSRPTv1; rua=mailto:a@b.c");
+  assert_int_equal(a.x[1].len, 0);
+  assert_int_equal(a.ntlsa, 0);
+}
+
 static void t_hostile(void **st)
 {
   static const unsigned char loop[] = "\xc0\x0c\0\x34\0\1\0\0\0\x3c\0\x07\3\1\1\xde\xad\xbe\xef";
@@ -103,6 +126,7 @@ int main(void)
 {
   const struct CMUnitTest t[] = {
     cmocka_unit_test(t_query), cmocka_unit_test(t_answer), cmocka_unit_test(t_hostile),
+    cmocka_unit_test(t_txt),
   };
   return cmocka_run_group_tests(t, 0, 0);
 }
