@@ -16,6 +16,7 @@ COMMON_OBJS += common/base64.o
 COMMON_OBJS += common/checkpw.o
 COMMON_OBJS += common/priv.o
 COMMON_OBJS += common/say.o
+COMMON_OBJS += common/qmsg.o
 
 common/home.o: common/home.c
 	$(CC) -MMD -MP -DCONF_HOME='"$(HOME_DIR)"' -c -o $@ $<
@@ -48,3 +49,4 @@ FUZZERS += tests/fuzz/addr-fuzz tests/fuzz/envelope-fuzz tests/fuzz/ctl-fuzz tes
 FUZZERS += tests/fuzz/qproto-fuzz
 UNIT_TESTS += tests/unit/common-qproto-test
 UNIT_TESTS += tests/unit/common-qid-test
+UNIT_TESTS += tests/unit/common-qmsg-test

@@ -49,26 +49,25 @@ int readfile(const char *fn, size_t max, char **buf, size_t *len, struct stat *s
   return 1;
 }
 
-/* without fsync: todo/N stays until the message is done, and a file a
-   power cut leaves cut short or empty is recognised by its trailer and
-   rebuilt */
-int writenew(const char *fn, const char *s, size_t len, time_t mtime)
+/* without fsync: a mark a power cut loses makes a delivery repeat, never a
+   loss (tern-send.8, QUEUE STATES) */
+int state_add(uint64_t id, char type, uint64_t v)
 {
-  int fd = open(fn, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return 0;
-  if (allwrite(fd, s, len) < len) goto err;
-  if (mtime) {
-    struct timespec ts[2];
-    ts[0].tv_sec = ts[1].tv_sec = mtime;
-    ts[0].tv_nsec = ts[1].tv_nsec = 0;
-    if (futimens(fd, ts) < 0) goto err;
+  char fn[QFN_MAX], rec[24];
+  size_t l = 0;
+  int fd;
+  rec[l++] = type;
+  l += qfn_fmtu64(rec + l, v);
+  rec[l++] = 0;
+  qfn_flat(fn, "state", id);
+  fd = open(fn, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 || allwrite(fd, rec, l) < l) {
+    if (fd >= 0) close(fd);
+    log3("warning: unable to append to ", fn, "; a delivery may be repeated after a restart");
+    return 0;
   }
-  if (close(fd) < 0) { unlink(fn); return 0; }
-  return 1;
-err:
   close(fd);
-  unlink(fn);
-  return 0;
+  return 1;
 }
 
 int clean(const char *what, uint64_t id)
@@ -95,8 +94,6 @@ void remove_own(uint64_t id)
   unlink(fn);
   qfn_flat(fn, "bounce", id);
   unlink(fn);
-  qfn_split(fn, "local", id); unlink(fn);
-  qfn_split(fn, "remote", id); unlink(fn);
-  qfn_split(fn, "info", id);
+  qfn_flat(fn, "state", id);
   if (unlink(fn) < 0 && errno != ENOENT) log3("warning: unable to unlink ", fn, "; the start-up scan removes it");
 }

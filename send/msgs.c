@@ -65,6 +65,8 @@ void msg_free(size_t i)
   sched_idmap_del(&msgmap, m->id);
   free(m->sender);
   m->sender = 0;
+  stralloc_free(&m->cb[0]);
+  stralloc_free(&m->cb[1]);
   m->used = 0;
 }
 
@@ -177,13 +179,6 @@ void msg_saveretry(void)
     const struct msg *m = MSG(i);
     if (!m->used) continue;
     for (int c = 0; c < 2; c++)
-      if (m->ch[c].has && m->ch[c].next > time(0)) {
-        char fn[QFN_MAX];
-        struct timespec ts[2];
-        qfn_split(fn, chname[c], m->id);
-        ts[0].tv_sec = ts[1].tv_sec = m->ch[c].next;
-        ts[0].tv_nsec = ts[1].tv_nsec = 0;
-        utimensat(AT_FDCWD, fn, ts, 0);
-      }
+      if (m->ch[c].has && m->ch[c].next > time(0)) state_add(m->id, c ? 'R' : 'L', (uint64_t)m->ch[c].next);
   }
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <skalibs/genalloc.h>
+#include <skalibs/stralloc.h>
 #include "send/loop.h"
 
 struct msg {
@@ -15,7 +16,13 @@ struct msg {
   uint64_t id;
   time_t birth;
   char *sender;
-  struct { int has; int active; time_t next; } ch[2];   /* per channel: a file, a pass running, retry time */
+  struct { int has; int active; time_t next; } ch[2];   /* per channel: recipients to do, a pass running, retry time */
+  /* per channel, the recipients: 'T' address NUL (to do) or 'D' address
+     NUL (done: the T overwritten in place), then 'I' k NUL (k: its index
+     among the envelope's recipients, as state/N names it), then
+     optionally 'O' address NUL (the address before virtualdomains) */
+  stralloc cb[2];
+  size_t left;         /* T records in both channels */
   int done_pending;
   time_t donenext;
   int warned;          /* a delay warning went out (2) or is not wanted (1) */
@@ -57,6 +64,6 @@ extern void msg_alldue(void);
 extern void msg_run(time_t now);
 /* wake up for the next pending end */
 extern void msg_prepare(struct loop *l);
-/* at exit: each pending retry time into its channel file's mtime */
+/* at exit: each pending retry time into state/N (an L or R record) */
 extern void msg_saveretry(void);
 #endif

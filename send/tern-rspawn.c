@@ -15,6 +15,7 @@
 
 #include "common/home.h"
 #include "common/qfn.h"
+#include "common/qmsg.h"
 #include "send/rreport.h"
 #include "send/spawn.h"
 
@@ -114,7 +115,7 @@ static pid_t start(const struct spawnreq *q, int *outfd)
   unsigned char slot = q->slot;
   struct job *j = jobs + slot;
   uint64_t num;
-  char fn[QFN_MAX];
+  uint64_t mlen;
   const char *domain;
   const char *argv[RREPORT_RCPT_MAX + 5];
   size_t argc = 0;
@@ -126,15 +127,14 @@ static pid_t start(const struct spawnreq *q, int *outfd)
   if (!qfn_scanu64(q->num, strlen(q->num), &num)) { replyall(slot, q->nrcpt, 'D', "Internal error: bad message number. (#5.3.5)"); return 0; }
   domain = precheck(q, j);
   if (!domain) { replypre(slot, j); return 0; }
-  qfn_split(fn, "queue/mess", num);
-  fd = open(fn, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  fd = qmsg_open("queue/", num, 1, &mlen);
   if (fd == -1) { replyall(slot, q->nrcpt, 'Z', "Unable to open the message file. (#4.3.0)"); return 0; }
   if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_uid != ternq) {
     close(fd);
     replyall(slot, q->nrcpt, 'Z', "Message file has the wrong type or owner. (#4.3.0)");
     return 0;
   }
-  sizebuf[qfn_fmtu64(sizebuf, (uint64_t)st.st_size)] = 0;
+  sizebuf[qfn_fmtu64(sizebuf, mlen)] = 0;
   argv[argc++] = "tern-remote";
   argv[argc++] = domain;
   argv[argc++] = q->sender;
@@ -169,7 +169,7 @@ int main(void)
   if (pw) ternq = pw->pw_uid;
   else {
     struct stat st;
-    if (stat("queue/mess", &st) == -1) strerr_diefu1sys(111, "find user ternq or stat queue/mess");
+    if (stat("queue/" QMSG_DIR, &st) == -1) strerr_diefu1sys(111, "find user ternq or stat queue/" QMSG_DIR);
     ternq = st.st_uid;
   }
   return spawn_main(&plug);

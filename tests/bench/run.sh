@@ -116,7 +116,7 @@ for c in $BENCH_C; do loads="$loads --load 102400:$BENCH_N_LARGE:$c"; done
 PFQ=$PF/queue/incoming,$PF/queue/active,$PF/queue/maildrop,$PF/queue/deferred
 # shellcheck disable=SC2086
 python3 "$here/bench.py" \
-  --inst "tern:$TERN_PORT:$MAILDIR:$CG_TERN:$ROOT/queue/mess:$SVSCAN_PID" \
+  --inst "tern:$TERN_PORT:$MAILDIR:$CG_TERN:$ROOT/queue/msg:$SVSCAN_PID" \
   --inst "postfix:$PF_PORT:$PF_MAILDIR:$CG_PF:$PFQ:$(pf_master_pid)" \
   $loads --rounds "$BENCH_ROUNDS" --fsync-n "$BENCH_FSYNC_N" --big-mib "$BENCH_BIG_MIB" \
   --tracedir "$ROOT/traces" --out "$ROOT/bench.json" --md "$ROOT/table.md"

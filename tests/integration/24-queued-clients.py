@@ -164,7 +164,7 @@ ok(not [t for t in d if t.startswith('bad')], 'no hostile message delivered', [t
 deadline = time.time() + 30
 def leftovers():
     q = ROOT + '/queue'
-    return [os.path.relpath(os.path.join(dp, f), q) for sub in ('pid', 'mess', 'intd', 'todo')
+    return [os.path.relpath(os.path.join(dp, f), q) for sub in ('msg', 'state', 'bounce')
             for dp, dn, fns in os.walk(q + '/' + sub) for f in fns]
 while time.time() < deadline and leftovers(): time.sleep(0.2)
 ok(not leftovers(), 'queue empty: nothing left of the hostile clients', leftovers())

@@ -85,14 +85,13 @@ def main():
     root = tempfile.mkdtemp(prefix="tern-rspawn-")
     try:
         os.makedirs(os.path.join(root, "bin"))
-        for d in ["queue/mess/%d" % i for i in range(23)]:
-            os.makedirs(os.path.join(root, d))
+        os.makedirs(os.path.join(root, "queue/msg"))
         try:
             import pwd
             qu = pwd.getpwnam("ternq").pw_uid
         except KeyError:
             qu = 0
-        os.chown(os.path.join(root, "queue/mess"), qu, -1)
+        os.chown(os.path.join(root, "queue/msg"), qu, -1)
         shutil.copy(RSPAWN, os.path.join(root, "bin", "tern-rspawn"))
         fake = os.path.join(root, "bin", "tern-remote")
         with open(fake, "w") as f:
@@ -101,9 +100,12 @@ def main():
         msg = b"Subject: hi\n\nbody\n"
 
         def mess(n, owner=qu, content=msg):
-            p = os.path.join(root, "queue/mess/%d/%d" % (n % 23, n))
+            # a queue file (common/qmsg.h): head, envelope, padding, message
+            env = b"u0\0p1\0Fs@x.test\0Ta@example.test\0"
+            head = b"TERNQ01\n" + b"%016x" % 4096 + b"%016x" % len(env)
+            p = os.path.join(root, "queue/msg/%d" % n)
             with open(p, "wb") as f:
-                f.write(content)
+                f.write(head + env + b"\0" * (4096 - len(head) - len(env)) + content)
             os.chown(p, owner, -1)
             return p
 
