@@ -5,8 +5,8 @@
    now), with "  done" in front when delivered. "Mail queue is empty" when
    empty. Read-only and safe while the system runs: messages that vanish
    are skipped. Runs as root (everything) or a member of group tern (done
-   marks are in queue/state/, root's and tern-send's: without it no
-   recipient shows as done). See tern-qread.8. */
+   marks are in tern-send's journal queue/state/journal, root's and
+   tern-send's: without it no recipient shows as done). See tern-qread.8. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -73,31 +73,37 @@ static void controls(void)
   if (ctl_readlist("../control/percenthack", &phack) < 0) ctl_listfree(&phack);
 }
 
-/* state/N's D records into done[0..n): 1 read, 0 none or unreadable */
-static void read_state(uint64_t id, unsigned char *done, size_t n)
+/* tern-send's journal, state/journal (send/journal.h): records
+   type qid ' ' decimal ';' NUL, read once */
+static char *journal;
+static size_t jlen;
+
+static void read_journal(void)
 {
-  char fn[QFN_MAX], *buf;
-  size_t len = 0, pos = 0, vlen;
+  struct stat st;
+  int fd = open("state/journal", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) { if (errno != ENOENT) nostate = 1; return; }
+  if (fstat(fd, &st) == 0 && st.st_size <= (256 << 20) && (journal = malloc((size_t)st.st_size + 1)))
+    while (jlen < (size_t)st.st_size) {
+      ssize_t r = read(fd, journal + jlen, (size_t)st.st_size - jlen);
+      if (r <= 0) break;
+      jlen += (size_t)r;
+    }
+  close(fd);
+}
+
+/* the D records of message qid into done[0..n) */
+static void read_done(const char *qid, size_t ql, unsigned char *done, size_t n)
+{
+  size_t pos = 0, vlen;
   const char *v;
   char type;
-  struct stat st;
-  int fd;
-  if (nostate) return;
-  qfn_flat(fn, "state", id);
-  fd = open(fn, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) { if (errno != ENOENT) warnid(id, fn); return; }
-  if (fstat(fd, &st) < 0 || st.st_size > (64 << 20) || !(buf = malloc((size_t)st.st_size + 1))) { close(fd); return; }
-  while (len < (size_t)st.st_size) {
-    ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
-    if (r <= 0) break;
-    len += (size_t)r;
-  }
-  close(fd);
-  while (envelope_next(buf, len, &pos, &type, &v, &vlen) == 1) {
+  while (journal && envelope_next(journal, jlen, &pos, &type, &v, &vlen) == 1) {
+    const char *q;
+    size_t l;
     uint64_t k;
-    if (type == 'D' && qfn_scanu64(v, vlen, &k) && k < n) done[k] = 1;
+    if (type == 'D' && sched_jrec_parse(type, v, vlen, &q, &l, &k) && l == ql && !memcmp(q, qid, ql) && k < n) done[k] = 1;
   }
-  free(buf);
 }
 
 static size_t nshown;  /* messages listed: all may vanish while we look */
@@ -116,8 +122,9 @@ static void header(time_t t, uint64_t id, uint64_t size, const char *sender, siz
   putchar('\n');
 }
 
-/* the recipients of env[0..elen) (after the F record at *pos) */
-static void recipients(uint64_t id, const char *env, size_t elen, size_t pos)
+/* the recipients of env[0..elen) (after the F record at *pos), message
+   qid[0..ql) */
+static void recipients(const char *qid, size_t ql, const char *env, size_t elen, size_t pos)
 {
   size_t n = 0, p = pos, vlen, k = 0;
   const char *v;
@@ -126,7 +133,7 @@ static void recipients(uint64_t id, const char *env, size_t elen, size_t pos)
   while (envelope_next(env, elen, &p, &type, &v, &vlen) == 1) n++;
   done = calloc(n + 1, 1);
   if (!done) nomem();
-  read_state(id, done, n);
+  read_done(qid, ql, done, n);
   while (envelope_next(env, elen, &pos, &type, &v, &vlen) == 1 && type == 'T') {
     size_t ol;
     int c = sched_classify(v, vlen, &sctl, out, &ol, 0);
@@ -141,8 +148,8 @@ static void recipients(uint64_t id, const char *env, size_t elen, size_t pos)
 static void show(uint64_t id)
 {
   char fn[QFN_MAX], type, *env;
-  const char *v;
-  size_t elen, pos = 0, vlen;
+  const char *v, *qid = "";
+  size_t elen, pos = 0, vlen, ql = 0;
   uint64_t moff, size;
   struct stat st;
   int fd, r;
@@ -153,11 +160,12 @@ static void show(uint64_t id)
   r = fstat(fd, &st) < 0 ? -1 : qmsg_readenv(fd, &env, &elen, &moff, &size);
   close(fd);
   if (r <= 0) { warnid(id, fn); return; }
-  while ((r = envelope_next(env, elen, &pos, &type, &v, &vlen)) == 1 && type != 'F') ;
+  while ((r = envelope_next(env, elen, &pos, &type, &v, &vlen)) == 1 && type != 'F')
+    if (type == 'i') { qid = v; ql = vlen; }
   if (r == 1) {
     qfn_flat(fn, "bounce", id);
     header(st.st_mtime, id, size - moff, v, vlen, !nostate && access(fn, F_OK) == 0);
-    recipients(id, env, elen, pos);
+    recipients(qid, ql, env, elen, pos);
   } else { errno = EINVAL; warnid(id, "malformed envelope"); }
   free(env);
 }
@@ -174,7 +182,7 @@ int main(int argc, char **argv)
     return 111;
   }
   controls();
-  if (access("state", R_OK | X_OK) < 0) {
+  if (access("state", R_OK | X_OK) < 0 || (read_journal(), nostate)) {
     nostate = 1;
     fprintf(stderr, "tern-qread: warning: %s/queue/state is readable only by root: no recipient is shown as done\n", home);
   }

@@ -49,27 +49,6 @@ int readfile(const char *fn, size_t max, char **buf, size_t *len, struct stat *s
   return 1;
 }
 
-/* without fsync: a mark a power cut loses makes a delivery repeat, never a
-   loss (tern-send.8, QUEUE STATES) */
-int state_add(uint64_t id, char type, uint64_t v)
-{
-  char fn[QFN_MAX], rec[24];
-  size_t l = 0;
-  int fd;
-  rec[l++] = type;
-  l += qfn_fmtu64(rec + l, v);
-  rec[l++] = 0;
-  qfn_flat(fn, "state", id);
-  fd = open(fn, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0 || allwrite(fd, rec, l) < l) {
-    if (fd >= 0) close(fd);
-    log3("warning: unable to append to ", fn, "; a delivery may be repeated after a restart");
-    return 0;
-  }
-  close(fd);
-  return 1;
-}
-
 int clean(const char *what, uint64_t id)
 {
   char req[QFN_MAX];
@@ -93,7 +72,5 @@ void remove_own(uint64_t id)
   strcat(fn, ".delayed");
   unlink(fn);
   qfn_flat(fn, "bounce", id);
-  unlink(fn);
-  qfn_flat(fn, "state", id);
   if (unlink(fn) < 0 && errno != ENOENT) log3("warning: unable to unlink ", fn, "; the start-up scan removes it");
 }

@@ -26,16 +26,11 @@ extern int fsync_dir(const char *dir);
    -1 error (errno; EFBIG when over max) */
 extern int readfile(const char *fn, size_t max, char **buf, size_t *len, struct stat *st);
 
-/* append record type, decimal v, NUL to state/N of message id (created
-   0600 if missing), without fsync (tern-send.8, QUEUE STATES). 1 ok, 0
-   error (logged) */
-extern int state_add(uint64_t id, char type, uint64_t v);
-
 /* ask tern-clean to remove what's N ("msg": the message): 1 done, 0 it answered
    "!" (logged). A lost connection exits 111. */
 extern int clean(const char *what, uint64_t id);
 
-/* remove tern-send's own files of message id: bounce/N.delayed, bounce/N,
-   state/N (no fsync) */
+/* remove tern-send's own files of message id: bounce/N.delayed, bounce/N
+   (no fsync) */
 extern void remove_own(uint64_t id);
 #endif

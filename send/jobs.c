@@ -19,6 +19,7 @@
 #include "send/msgs.h"
 #include "send/bounce.h"
 #include "send/jobs.h"
+#include "send/journal.h"
 
 #define REPLY_MAX (1 + 100 * 4003)   /* slot + 100 x (letter, 4000 text, NUL) */
 #define UNIT_RCPT_MAX 100
@@ -220,21 +221,18 @@ static size_t rec_after(const struct job *jb, size_t off)
   return z ? (size_t)(z - jb->buf) + 1 : jb->len;
 }
 
-/* recipient at off is done. The mark goes into state/N unless it was the
-   message's last recipient and a success: then the removal of msg/N that
-   follows is the mark (a crash before it repeats this one delivery, as a
-   crash between a delivery and its mark does in qmail). A failure is
-   always marked: its bounce/N paragraph is already written. */
-static void mark_done(struct job *jb, size_t off, char letter)
+/* recipient at off is done: in memory, and a D record in the journal
+   (one write, no fsync), so that a crash of tern-send repeats only a
+   delivery whose result was not recorded yet, as in qmail */
+static void mark_done(struct job *jb, size_t off)
 {
   struct msg *m = MSG(jb->m);
   size_t i = rec_after(jb, off);
   uint64_t k;
   jb->buf[off] = 'D';
   m->left--;
-  if (!m->left && letter == 'K') return;
   if (i < jb->len && jb->buf[i] == 'I' && qfn_scanu64(jb->buf + i + 1, strlen(jb->buf + i + 1), &k))
-    state_add(m->id, 'D', k);
+    journal_add(m->qid, 'D', k);
 }
 
 /* a deferral kept for the delay warning (when one may still go) */
@@ -273,13 +271,13 @@ static void result(struct job *jb, size_t off, unsigned long dno, char letter, c
   fmtu(num, dno);
   if (letter == 'K') {
     log6("delivery ", num, ": success: ", safe(safeb, text, tlen), " msg ", MSG(jb->m)->qid);
-    mark_done(jb, off, 'K');
+    mark_done(jb, off);
   } else if (letter == 'Z') {
     log6("delivery ", num, ": deferral: ", safe(safeb, text, tlen), " msg ", MSG(jb->m)->qid);
     defer_note(jb, rcpt, text, tlen);
   } else {
     log6("delivery ", num, ": failure: ", safe(safeb, text, tlen), " msg ", MSG(jb->m)->qid);
-    if (bounce_add(MSG(jb->m), rcpt, text, tlen)) mark_done(jb, off, 'D');
+    if (bounce_add(MSG(jb->m), rcpt, text, tlen)) mark_done(jb, off);
   }
   free(t2);
 }

@@ -12,6 +12,7 @@
 #include "send/files.h"
 #include "send/bounce.h"
 #include "send/msgs.h"
+#include "send/journal.h"
 
 genalloc msgtab = GENALLOC_ZERO;
 static struct sched_idmap msgmap;   /* id -> index in msgtab */
@@ -67,6 +68,7 @@ void msg_free(size_t i)
   m->sender = 0;
   stralloc_free(&m->cb[0]);
   stralloc_free(&m->cb[1]);
+  if (!msgmap.n) journal_clear();   /* no message left: no record is needed */
   m->used = 0;
 }
 
@@ -179,6 +181,6 @@ void msg_saveretry(void)
     const struct msg *m = MSG(i);
     if (!m->used) continue;
     for (int c = 0; c < 2; c++)
-      if (m->ch[c].has && m->ch[c].next > time(0)) state_add(m->id, c ? 'R' : 'L', (uint64_t)m->ch[c].next);
+      if (m->ch[c].has && m->ch[c].next > time(0)) journal_add(m->qid, c ? 'R' : 'L', (uint64_t)m->ch[c].next);
   }
 }

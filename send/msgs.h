@@ -19,7 +19,7 @@ struct msg {
   struct { int has; int active; time_t next; } ch[2];   /* per channel: recipients to do, a pass running, retry time */
   /* per channel, the recipients: 'T' address NUL (to do) or 'D' address
      NUL (done: the T overwritten in place), then 'I' k NUL (k: its index
-     among the envelope's recipients, as state/N names it), then
+     among the envelope's recipients, as the journal names it), then
      optionally 'O' address NUL (the address before virtualdomains) */
   stralloc cb[2];
   size_t left;         /* T records in both channels */
@@ -64,6 +64,6 @@ extern void msg_alldue(void);
 extern void msg_run(time_t now);
 /* wake up for the next pending end */
 extern void msg_prepare(struct loop *l);
-/* at exit: each pending retry time into state/N (an L or R record) */
+/* at exit: each pending retry time into the journal (an L or R record) */
 extern void msg_saveretry(void);
 #endif

@@ -177,17 +177,14 @@ static void readcontrols(void)
 /* ---------- the message on fd 0 ---------- */
 
 static struct msgscan msg;       /* send/remote-msg.c */
-/* where the message starts on fd 0: its offset at start-up (a queue file
-   is handed over positioned at its message, common/qmsg.h) */
-static off_t msgstart;
+static off_t msgstart;           /* fd 0's offset at start-up: the queue file is positioned at its message */
 
 static void scanmessage(void)
 {
   char buf[8192];
   size_t line = 0;
   int cr = 0;
-  msgstart = lseek(0, 0, SEEK_CUR);
-  if (msgstart < 0) finish1('Z', "Unable to rewind the message (fd 0 must be a file). (#4.3.0)");
+  if ((msgstart = lseek(0, 0, SEEK_CUR)) < 0) finish1('Z', "Unable to rewind the message (fd 0 must be a file). (#4.3.0)");
   for (;;) {
     ssize_t r = read(0, buf, sizeof buf);
     if (r < 0) { if (errno == EINTR) continue; finish1('Z', "Unable to read message. (#4.3.0)"); }

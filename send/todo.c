@@ -1,5 +1,5 @@
 /* tern-send's intake (todo.h): msg/N into the message table, with the done
-   marks and retry times of state/N; the start-up scan of leftovers. */
+   marks and retry times of the journal; the start-up scan of leftovers. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +24,7 @@
 #include "send/msgs.h"
 #include "send/bounce.h"
 #include "send/todo.h"
+#include "send/journal.h"
 
 #define TODO_INTERVAL 1500       /* seconds between scans of msg/ without trigger */
 /* msg/N stays until its message is done, so msg/ lists the whole queue:
@@ -31,12 +32,12 @@
    previous listing has passed (at most 1 s), which keeps a large queue
    from being listed once per injection */
 #define TODO_THROTTLE 20
-#define STATEFILE_MAX (64u << 20)
 
 static int trig = -1, ip_trig = -1;
 static int flagtodo = 1;
 static time_t nexttodo;
 static int64_t todo_notbefore;     /* ms, CLOCK_MONOTONIC */
+static int scanned;                /* the start-up scan is done */
 
 /* one message being read into memory */
 struct prep {
@@ -79,7 +80,7 @@ static void prep_rcpt(struct prep *x, const char *v, size_t vlen)
   if (c == SCHED_TOOLONG) { c = SCHED_LOCAL; memcpy(out, v, vlen); out[vlen] = 0; ol = vlen; pl = 0; }
   t.c = c;
   t.off = x->cb[c].len;
-  /* T rewritten-address, I its index in the envelope (state/N names it),
+  /* T rewritten-address, I its index in the envelope (the journal names it),
      then (virtual domains) O the address as the sender wrote it, for
      bounces */
   rec_append(&x->cb[c], 'T', out, ol);
@@ -110,28 +111,17 @@ static int prep_parse(struct prep *x, const char *env, size_t elen)
   return r >= 0 && x->sender;
 }
 
-/* state/N into x (done marks) and next (retry times); 1 if it exists */
-static int prep_state(struct prep *x, time_t next[2])
+struct jarg { struct prep *x; time_t *next; };
+
+/* one journal record of the message being read */
+static void prep_rec(char type, uint64_t v, void *arg)
 {
-  char fn[QFN_MAX], *buf;
-  size_t len, pos = 0, vlen;
-  const char *v;
-  char type;
-  qfn_flat(fn, "state", x->id);
-  if (readfile(fn, STATEFILE_MAX, &buf, &len, 0) <= 0) return 0;
-  /* a record cut short or zero-filled by a power cut ends the reading:
-     what it named is delivered again, never lost */
-  while (envelope_next(buf, len, &pos, &type, &v, &vlen) == 1) {
-    uint64_t k;
-    if (!qfn_scanu64(v, vlen, &k)) break;
-    if (type == 'D' && k < genalloc_len(struct toff, &x->toff)) {
-      const struct toff *t = genalloc_s(struct toff, &x->toff) + k;
-      if (x->cb[t->c].s[t->off] == 'T') { x->cb[t->c].s[t->off] = 'D'; x->nrcpt[t->c]--; }
-    } else if (type == 'L' || type == 'R') next[type == 'R'] = (time_t)k;
-    else break;
-  }
-  free(buf);
-  return 1;
+  struct jarg *a = arg;
+  struct prep *x = a->x;
+  if (type == 'D' && v < genalloc_len(struct toff, &x->toff)) {
+    const struct toff *t = genalloc_s(struct toff, &x->toff) + v;
+    if (x->cb[t->c].s[t->off] == 'T') { x->cb[t->c].s[t->off] = 'D'; x->nrcpt[t->c]--; }
+  } else if (type == 'L' || type == 'R') a->next[type == 'R'] = (time_t)v;
 }
 
 static void prep_log(const struct prep *x, const char *qid, uint64_t bytes)
@@ -189,11 +179,13 @@ static void todo_one(uint64_t id)
   if (!prep_parse(&x, env, elen)) log3("warning: malformed envelope in ", fn, "; left in place");
   else {
     char qid[QID_MAX];
+    struct jarg ja = { &x, next };
     if (x.qid && qid_ok(x.qid, x.qlen)) { memcpy(qid, x.qid, x.qlen); qid[x.qlen] = 0; }
     else { fmtu(qid, id); x.qid = 0; }
-    if (!prep_state(&x, next)) {
-      /* no recipient was done: a bounce/N is from before a power cut
-         that lost state/N, and every recipient is tried again */
+    if (!journal_apply(qid, prep_rec, &ja)) {
+      /* nothing recorded: no recipient was done, and a bounce/N is from
+         before a power cut that lost its records; every recipient is
+         tried again */
       qfn_flat(num, "bounce", id);
       unlink(num);
       log2("new msg ", qid);
@@ -246,10 +238,11 @@ static void todo_scan(void)
   us = us * TODO_THROTTLE / 1000;
   todo_notbefore = mono_ms() + (us > 1000 ? 1000 : us);
   for (size_t i = 0; i < genalloc_len(uint64_t, &scanids); i++) todo_one(genalloc_s(uint64_t, &scanids)[i]);
+  if (!scanned) { scanned = 1; journal_started(); }
 }
 
-/* state/N or bounce/N[.delayed] whose msg/N is gone: leftovers of a
-   finished message (a crash between tern-clean's removal and ours) */
+/* bounce/N[.delayed] whose msg/N is gone: leftovers of a finished
+   message (a crash between tern-clean's removal and ours) */
 static void leftover_one(const char *name)
 {
   char fn[QFN_MAX];
@@ -271,7 +264,7 @@ void todo_init(void)
 
 void todo_start(void)
 {
-  dir_scan("state", leftover_one);
+  journal_open();
   dir_scan("bounce", leftover_one);
 }
 

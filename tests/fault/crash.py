@@ -265,13 +265,12 @@ def mess_data(n):
 
 
 def leftovers_now():
-    """files of the queue that belong to no queued message: state/N and
-    bounce/N without msg/N (tern-send's start-up removes them), and any
-    file of msg/ that is not a whole queue file (none may exist)"""
+    """files of the queue that belong to no queued message: bounce/N
+    without msg/N (tern-send's start-up removes them), and any file of msg/
+    that is not a whole queue file (none may exist)"""
     out = []
-    for d in ('state', 'bounce'):
-        out.extend(d + '/' + f for f in os.listdir(Q + '/' + d)
-                   if not os.path.exists(Q + '/msg/' + f.split('.')[0]))
+    out.extend('bounce/' + f for f in os.listdir(Q + '/bounce')
+               if not os.path.exists(Q + '/msg/' + f.split('.')[0]))
     for f in os.listdir(Q + '/msg'):
         if mess_data(int(f)) is None:
             out.append('msg/' + f)
@@ -569,7 +568,7 @@ def run_cycle(label, prog, getpts):
     if not completed:
         problems.append('%s: the run without a fault did not complete' % label)
     diag('%s: %d kill points, %d tried (%d did not fire: the run took another path), %d runs killed, '
-         '%d duplicate deliveries (allowed), %d Maildir tmp/ leftovers (allowed), %d runs left state/N '
+         '%d duplicate deliveries (allowed), %d Maildir tmp/ leftovers (allowed), %d runs left bounce/N '
          'without msg/N (removed at the restart)'
          % (label, len(pts), len(select(pts)), missed, kills, dups, tmpleft, leftovers))
     diag('time: ' + ', '.join('%s %.1f s' % kv for kv in prof.items()))
@@ -630,7 +629,7 @@ def main():
         if ref:
             with open(ref) as f, open(bad2, 'w') as g:
                 for line in f:
-                    if re.match(r'^fsync\(\d+</.*/queue/msg/#\d+ \(deleted\)>\)', line):
+                    if re.match(r'^fsync\(\d+</.*/queue/msg/#\d+>\(deleted\)\)', line):
                         continue
                     g.write(line)
         r = subprocess.run([sys.executable, dur] + queue_exempt + [bad2], capture_output=True, text=True)

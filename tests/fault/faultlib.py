@@ -35,10 +35,16 @@ def qmsg(data):
 
 
 def queue_files(q, dirs=QDIRS):
+    """the files of the queue; tern-send's journal (state/journal) only
+    while it holds records (it is emptied when no message is queued)"""
     out = []
     for d in dirs:
         for dp, dn, fns in os.walk(q + '/' + d):
-            out.extend(os.path.relpath(dp + '/' + fn, q) for fn in fns)
+            for fn in fns:
+                p = dp + '/' + fn
+                if os.path.relpath(p, q) == 'state/journal' and os.path.getsize(p) == 0:
+                    continue
+                out.append(os.path.relpath(p, q))
     return sorted(out)
 
 
