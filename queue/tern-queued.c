@@ -151,6 +151,7 @@ static int dirsync(void)
     ssize_t r;
     do r = read(commitfd, &c, 1); while (r < 0 && errno == EINTR);
     if (r == 1) return c == 'C' ? 0 : QQ_TODO;
+    strerr_warnw1x("the server is gone: this process flushes msg/ itself");
   }
   return qwrite_syncdir();
 }
