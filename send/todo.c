@@ -262,10 +262,21 @@ void todo_init(void)
   if (trig < 0) log1("warning: unable to open lock/trigger; scanning msg/ by the clock only");
 }
 
+static int oldlayout;
+
+static void old_one(const char *name) { (void)name; oldlayout++; }
+
 void todo_start(void)
 {
   journal_open();
   dir_scan("bounce", leftover_one);
+  /* the first layout's todo/ (one entry per queued message): not read */
+  if (access("todo", F_OK) == 0) dir_scan("todo", old_one);
+  if (oldlayout) {
+    char num[24];
+    log3("warning: todo/ holds ", fmtu(num, (uint64_t)oldlayout),
+         " messages of the old queue layout, which this tern-send does not read (tern-send.8, UPGRADING)");
+  }
 }
 
 void todo_tick(time_t now)
