@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <skalibs/allreadwrite.h>
@@ -89,14 +90,19 @@ static void rec(stralloc *sa, const char *qid, char type, uint64_t v)
   sa->len += sched_jrec_fmt(sa->s + sa->len, type, qid, v);
 }
 
-/* rewrite the journal: the done marks of the messages in memory */
+/* rewrite the journal: the done marks of the messages in memory, and
+   their retry times when they lie ahead (at exit, msg_saveretry's records
+   may be what pushed the file over its limit) */
 static void compact(void)
 {
   stralloc sa = STRALLOC_ZERO;
+  time_t now = time(0);
   int fd;
   for (size_t i = 0; i < MSG_N(); i++) {
     const struct msg *m = MSG(i);
     if (!m->used) continue;
+    for (int c = 0; c < 2; c++)
+      if (m->ch[c].has && m->ch[c].next > now) rec(&sa, m->qid, c ? 'R' : 'L', (uint64_t)m->ch[c].next);
     for (int c = 0; c < 2; c++)
       for (size_t pos = 0; pos < m->cb[c].len; ) {
         const char *s = m->cb[c].s + pos;

@@ -24,7 +24,8 @@ extern void journal_open(void);
 extern size_t journal_apply(const char *qid, void (*f)(char type, uint64_t v, void *arg), void *arg);
 /* after the start-up scan of msg/: the records read at start-up are
    dropped and the file rewritten with the done marks of the messages in
-   memory (state/journal.new renamed over it) */
+   memory and their retry times that lie ahead (state/journal.new renamed
+   over it) */
 extern void journal_started(void);
 /* append a record (one write, no fsync); over 1 MiB the file is rewritten
    as by journal_started. Logged when it fails */

@@ -551,7 +551,7 @@ def run_cycle(label, prog, getpts):
                 prof['stop'] += time.time() - t1
                 t1 = time.time()
                 # tern-send's start-up removes the leftovers of a finished
-                # message (state/N, bounce/N without msg/N)
+                # message (bounce/N without msg/N)
                 leftovers += bool(leftovers_now())
                 s = Send()
                 wait_until(10, settled([tok]))
