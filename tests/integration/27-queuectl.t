@@ -123,7 +123,7 @@ tap_ok "$(grep -q '^  to <defer-c@d3.test> remote: done$' "$ROOT/qc.out" && grep
 grep -q "queuectl: delete msg $MR to <defer-c@d3.test> by uid 0" "$LOG"; tap_ok $? "delete @DOMAIN logs each recipient"
 qc root delete all; tap_is "$?" 0 "root: delete all"
 wait_for 10 sh -c "'$B/tern-queuectl' list | grep -qx 'Mail queue is empty'"
-tap_ok "$([ $? = 0 ] && wait_for 10 sh -c '[ $(find "$ROOT/queue/mess" -type f | wc -l) = 0 ]'; echo $?)" "the queue is empty, files included"
+tap_ok "$([ $? = 0 ] && wait_for 10 sh -c '[ $(find "$ROOT/queue/msg" -type f | wc -l) = 0 ]'; echo $?)" "the queue is empty, files included"
 
 # a malformed request
 r=$(python3 -c "

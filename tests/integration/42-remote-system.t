@@ -168,7 +168,7 @@ class Instance:
 
     def queue_count(self):
         n = 0
-        for _, _, files in os.walk(os.path.join(self.root, "queue", "mess")):
+        for _, _, files in os.walk(os.path.join(self.root, "queue", "msg")):
             n += len(files)
         return n
 
