@@ -179,7 +179,7 @@ def main():
     root = m40.Root()
     for p in (TLSC, MTASTS):
         shutil.copy(p, os.path.join(root.dir, "bin", os.path.basename(p)))
-    os.makedirs(os.path.join(root.dir, "remote"), 0o700)
+    os.makedirs(os.path.join(root.dir, "remote"), 0o700, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="tern-mtasts45.")
     names = [v[0] for v in DOMAINS.values()] + ["mta-sts." + d for d in DOMAINS] + ["wrong.name.test"]
     ca, certs = mkca(tmp, "test", names)
