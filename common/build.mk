@@ -20,6 +20,7 @@ COMMON_OBJS += common/qctl.o
 COMMON_OBJS += common/filters.o
 # DKIM relaxed canonicalisation (tern-dkimsign)
 COMMON_OBJS += common/dkimcanon.o
+COMMON_OBJS += common/qmsg.o
 
 common/home.o: common/home.c
 	$(CC) -MMD -MP -DCONF_HOME='"$(HOME_DIR)"' -c -o $@ $<
@@ -58,3 +59,4 @@ UNIT_TESTS += tests/unit/common-filters-test
 FUZZERS += tests/fuzz/filters-fuzz
 UNIT_TESTS += tests/unit/common-dkimcanon-test
 FUZZERS += tests/fuzz/dkimcanon-fuzz
+UNIT_TESTS += tests/unit/common-qmsg-test

@@ -2,9 +2,9 @@
 #define TERN_COMMON_ENVELOPE_H
 /* The qmail-queue envelope (qmail-queue(8)), read by tern-queue on fd 1:
      'F' sender NUL  ('T' recipient NUL)*  NUL
-   and the queue's envelope file (queue/intd/N = queue/todo/N), written by
-   tern-queue and read by tern-send:
-     'u' uid NUL  'p' pid NUL  'F' sender NUL  ('T' recipient NUL)*
+   and the envelope inside the queue's message file (queue/msg/N,
+   common/qmsg.h), written by tern-queued and read by tern-send:
+     'u' uid NUL  'p' pid NUL  'i' id NUL  'F' sender NUL  ('T' recipient NUL)*
    (no final extra NUL, as in qmail). Every address is at most
    ENVELOPE_ADDR_MAX bytes and holds no NUL. The sender may be empty (the
    null reverse-path); a recipient may not (envelope_feed: EFORMAT), since

@@ -96,7 +96,12 @@ static void wb_put(const char *s, size_t n)
 }
 static void wb_putc(char c) { if (wb.n == sizeof wb.buf) wb_flush(); wb.buf[wb.n++] = c; }
 
-/* Copy the message (fd 0, from offset 0) into wb; mboxrd: quote ^>*From
+/* where the message starts on fd 0: the offset fd 0 had when
+   local_deliver began (a queue file is handed over positioned at its
+   message, common/qmsg.h) */
+static off_t msgstart;
+
+/* Copy the message (fd 0, from msgstart) into wb; mboxrd: quote ^>*From
    lines and return the last byte written (0 if none). Returns 1, or 0 on a
    read error (errno). */
 static int copy_message(int mboxrd, char *last)
@@ -105,7 +110,7 @@ static int copy_message(int mboxrd, char *last)
   int lstart = 1, inprefix = 0;
   size_t gt = 0, fm = 0;
   char lc = 0;
-  if (lseek(0, 0, SEEK_SET) < 0) return 0;
+  if (lseek(0, msgstart, SEEK_SET) < 0) return 0;
   for (;;) {
     ssize_t r = read(0, buf, sizeof buf);
     if (r < 0) { if (errno == EINTR) continue; return 0; }
@@ -376,7 +381,7 @@ static void program(const char *cmd)
   pid = fork();
   if (pid < 0) die5("4.3.0", "Unable to fork", 0, 0, errno);
   if (!pid) {
-    if (lseek(0, 0, SEEK_SET) < 0) _exit(111);
+    if (lseek(0, msgstart, SEEK_SET) < 0) _exit(111);
     signal(SIGPIPE, SIG_DFL);
     signal(SIGALRM, SIG_DFL);
     execl("/bin/sh", "sh", "-c", cmd, (char *)0);
@@ -482,7 +487,7 @@ static void loopcheck(void)
   size_t ll = 0, dtl = dtline.len - 1;
   int toolong = 0, done = 0;
   unsigned long received = 0, maxhops = read_maxhops();
-  if (lseek(0, 0, SEEK_SET) < 0) die5("4.3.0", "Unable to seek message", 0, 0, errno);
+  if (lseek(0, msgstart, SEEK_SET) < 0) die5("4.3.0", "Unable to seek message", 0, 0, errno);
   while (!done) {
     ssize_t r = read(0, buf, sizeof buf);
     if (r < 0) { if (errno == EINTR) continue; die5("4.3.0", "Unable to read message", 0, 0, errno); }
@@ -626,6 +631,8 @@ int local_deliver(int argc, char *const *argv)
 
   umask(077);
   signal(SIGPIPE, SIG_IGN);
+  msgstart = lseek(0, 0, SEEK_CUR);
+  if (msgstart < 0) msgstart = 0;
   if (argc > 1 && !strcmp(argv[1], "--")) { argc--; argv++; }
   if (argc != 9) { say(USAGE); say("\n"); _exit(100); }
   user = argv[1]; homedir = argv[2]; local = argv[3]; dash = argv[4];

@@ -6,7 +6,9 @@
 
    argv is qmail-local's: [0] a name, optional "--", then user homedir
    local dash ext domain sender defaultdelivery (tern-local.8). On entry
-   fd 0 is the message (seekable, blocking, LF line ends) and fd 1 the
+   fd 0 is the message (seekable, blocking, LF line ends: from fd 0's
+   offset on entry to the end of the file, so a queue file from
+   qmsg_open works as it is) and fd 1 the
    report pipe; no other descriptor should be open (the caller closes
    them: an exec would have). The process's umask, cwd, SIGPIPE
    disposition and environment (USER, HOME, SENDER, ... as qmail-local

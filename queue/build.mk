@@ -20,6 +20,7 @@ FUZZ_EXTRA_inject := queue/hdr.c
 # qmail-qread, qmail-showctl for tern
 CORE += queue/tern-qstat queue/tern-qread queue/tern-showctl
 queue/tern-showctl: send/sched.o
+queue/tern-qread: send/sched.o
 # tern-reload: a shell script (check, then signal the services)
 SCRIPTS += queue/tern-reload
 queue/tern-reload: queue/tern-reload.sh

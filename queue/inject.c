@@ -32,6 +32,7 @@
 #include "common/filters.h"
 #include "common/qclient.h"
 #include "common/qfn.h"
+#include "common/qmsg.h"
 #include "common/qqcode.h"
 #include "queue/hdr.h"
 #include "queue/inject.h"
@@ -375,23 +376,17 @@ static void mode_bp(void)
 {
   char dn[4200];
   unsigned long count = 0;
-  int s;
+  DIR *d;
+  struct dirent *de;
   if (send_up()) queuectl("list", 0);
   homepath(dn, sizeof dn, "bin/tern-qread");
   if (access(dn, X_OK) == 0) { char const *argv[2] = { dn, 0 }; xexec(argv); }
-  for (s = 0; s < 23; s++) {
-    char rel[32] = "queue/mess/";
-    DIR *d;
-    struct dirent *de;
-    size_t l = 11;
-    l += qfn_fmtu64(rel + l, (uint64_t)s); rel[l] = 0;
-    homepath(dn, sizeof dn, rel);
-    d = opendir(dn);
-    if (!d) {
-      if (errno == ENOENT) continue;
-      if (errno == EACCES) strerr_dief1x(EX_NOPERM, "the queue is not readable by this user");
-      strerr_diefu2sys(EX_TEMPFAIL, "open ", dn);
-    }
+  homepath(dn, sizeof dn, "queue/" QMSG_DIR);
+  d = opendir(dn);
+  if (!d) {
+    if (errno == EACCES) strerr_dief1x(EX_NOPERM, "the queue is not readable by this user");
+    if (errno != ENOENT) strerr_diefu2sys(EX_TEMPFAIL, "open ", dn);
+  } else {
     while ((de = readdir(d))) if (de->d_name[0] != '.') count++;
     closedir(d);
   }

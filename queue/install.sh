@@ -58,7 +58,6 @@ fi
 [ "$(id -u)" = 0 ] || die "must run as root (it creates users and sets owners)" 100
 H=$1
 case $H in /*) ;; *) die "HOME must be an absolute path: $H" 100 ;; esac
-SPLIT=23
 
 # --- users and groups: one user per program role, as qmail's INSTALL.ids ---
 nologin=/usr/sbin/nologin
@@ -116,20 +115,13 @@ d 0700 ternr:ternr "$H/remote/mta-sts"
 # tern-remote's TLS-RPT day files, read by tern-tlsrpt (also ternr)
 d 0700 ternr:ternr "$H/tlsrpt"
 
-# --- the queue: qmail's layout and modes (tern-queue(8)) ---
+# --- the queue: one file per message (common/qmsg.h, tern-queued(8)) ---
 Q=$H/queue
 d 0750 ternq:tern "$Q"
-d 0700 ternq:tern "$Q/pid" "$Q/intd"
-d 0750 ternq:tern "$Q/mess" "$Q/todo" "$Q/lock"
-d 0700 terns:tern "$Q/info" "$Q/local" "$Q/remote" "$Q/bounce"
+d 0750 ternq:tern "$Q/msg" "$Q/lock"
+d 0700 terns:tern "$Q/state" "$Q/bounce"
 # held messages (tern-queuectl hold): one empty file per id, tern-send's
 d 0700 terns:tern "$Q/hold"
-i=0
-while [ $i -lt $SPLIT ]; do
-  d 0750 ternq:tern "$Q/mess/$i"
-  d 0700 terns:tern "$Q/info/$i" "$Q/local/$i" "$Q/remote/$i"
-  i=$((i + 1))
-done
 [ -e "$Q/lock/sendmutex" ] || : > "$Q/lock/sendmutex"
 chown terns:tern "$Q/lock/sendmutex"; chmod 0600 "$Q/lock/sendmutex"
 [ -p "$Q/lock/trigger" ] || mkfifo "$Q/lock/trigger"

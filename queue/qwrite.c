@@ -1,14 +1,20 @@
 /* qwrite: the queue writer (queue/qwrite.h). */
+#define _GNU_SOURCE 1   /* O_TMPFILE */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <skalibs/allreadwrite.h>
 #include <skalibs/buffer.h>
 #include "common/date822.h"
+#include "common/qfn.h"
 #include "common/qqcode.h"
 #include "queue/qwrite.h"
+
+/* the most bytes the u, p and i records take */
+#define UPI_MAX (2 * (2 + 20) + 2 + QID_MAX)
 
 /* all of s[0..len) into b (buffer_putall resumes at *w: start it at 0) */
 static int put(buffer *b, const char *s, size_t len)
@@ -17,15 +23,14 @@ static int put(buffer *b, const char *s, size_t len)
   return buffer_putall(b, s, len, &w);
 }
 
-/* fsync a directory: its entries are as durable as the files they name */
-static int syncdir(const char *dir)
+int qwrite_syncdir(void)
 {
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = open(QMSG_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   int e;
-  if (fd < 0) return 0;
-  if (fsync(fd) < 0 && errno != EINVAL) { e = errno; close(fd); errno = e; return 0; }
+  if (fd < 0) return QQ_TODO;
+  if (fsync(fd) < 0 && errno != EINVAL) { e = errno; close(fd); errno = e; return QQ_TODO; }
   close(fd);
-  return 1;
+  return 0;
 }
 
 static size_t fmt_received(char *dst, uint64_t pid, uint64_t uid, time_t now)
@@ -45,48 +50,39 @@ void qwrite_undo(struct qwrite *w)
 {
   if (w->fd >= 0) close(w->fd);
   w->fd = -1;
-  if (w->madetodo) unlink(w->fntodo);
-  if (w->madeintd) unlink(w->fnintd);
-  if (w->mademess) unlink(w->fnmess);
-  if (w->madepid) unlink(w->fnpid);
-  w->madetodo = w->madeintd = w->mademess = w->madepid = 0;
+  if (w->linked) unlink(w->fn);
+  w->linked = 0;
+  stralloc_free(&w->env);
 }
 
-/* pid/PID.TIME.SEQ, O_EXCL; its inode number names the message: the file
-   becomes mess/S/N (linked, the pid name removed) */
+/* a new unnamed file in msg/: w->fd, w->n; 0 or QQ_MESS */
+static int newfile(struct qwrite *w)
+{
+  struct stat st;
+  w->fd = open(QMSG_DIR, O_TMPFILE | O_RDWR | O_CLOEXEC, 0640);
+  if (w->fd < 0) return QQ_MESS;
+  if (fstat(w->fd, &st) < 0) return QQ_MESS;
+  w->n = (uint64_t)st.st_ino;
+  qid_fmt(w->qid, w->sec, w->usec, w->n);
+  qmsg_fn(w->fn, "", w->n);
+  return 0;
+}
+
 int qwrite_open(struct qwrite *w, uint64_t pid, uint64_t uid, time_t now)
 {
   char received[128];
   struct timespec ts;
-  struct stat st;
-  int seq;
+  int e;
   w->fd = -1;
-  w->madepid = w->mademess = w->madeintd = w->madetodo = 0;
+  w->linked = 0;
+  w->env = (stralloc)STRALLOC_ZERO;
   w->pid = pid;
   w->uid = uid;
-  for (seq = 1; seq <= 9; seq++) {
-    size_t l = 0;
-    memcpy(w->fnpid, "pid/", 4); l = 4;
-    l += qfn_fmtu64(w->fnpid + l, pid); w->fnpid[l++] = '.';
-    l += qfn_fmtu64(w->fnpid + l, (uint64_t)now); w->fnpid[l++] = '.';
-    w->fnpid[l++] = (char)('0' + seq); w->fnpid[l] = 0;
-    w->fd = open(w->fnpid, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (w->fd >= 0) break;
-    if (errno != EEXIST) return QQ_PID;
-  }
-  if (w->fd < 0) return QQ_PID;
-  w->madepid = 1;
   clock_gettime(CLOCK_REALTIME, &ts);
-  if (fstat(w->fd, &st) < 0) return QQ_PID;
-  w->n = (uint64_t)st.st_ino;
-  qid_fmt(w->qid, (uint64_t)ts.tv_sec, (uint32_t)(ts.tv_nsec / 1000), w->n);
-  qfn_split(w->fnmess, "mess", w->n);
-  qfn_flat(w->fnintd, "intd", w->n);
-  qfn_flat(w->fntodo, "todo", w->n);
-  if (link(w->fnpid, w->fnmess) < 0) return QQ_MESS;
-  w->mademess = 1;
-  if (unlink(w->fnpid) < 0) return QQ_PID;
-  w->madepid = 0;
+  w->sec = (uint64_t)ts.tv_sec;
+  w->usec = (uint32_t)(ts.tv_nsec / 1000);
+  if ((e = newfile(w))) return e;
+  if (lseek(w->fd, QMSG_RESERVE, SEEK_SET) < 0) return QQ_WRITE;
   buffer_init(&w->out, &buffer_write, w->fd, w->outbuf, sizeof w->outbuf);
   if (!put(&w->out, received, fmt_received(received, pid, uid, now))) return QQ_WRITE;
   return 0;
@@ -97,47 +93,70 @@ int qwrite_mess(struct qwrite *w, const char *s, size_t len)
   return put(&w->out, s, len) ? 0 : QQ_WRITE;
 }
 
-/* the message durable with its directory entry; intd/N begun: u uid, p pid */
 int qwrite_endmess(struct qwrite *w)
 {
-  char dir[QFN_MAX], head[2 * (2 + 20 + 1) + 2 + QID_MAX];
-  size_t l;
-  int fd = w->fd;
-  w->fd = -1;
-  if (!buffer_flush(&w->out) || fsync(fd) < 0) { close(fd); return QQ_WRITE; }
-  if (close(fd) < 0) return QQ_WRITE;
-  l = qfn_split(dir, "mess", w->n);
-  while (l && dir[l - 1] != '/') l--;
-  dir[l ? l - 1 : 0] = 0;
-  if (!syncdir(dir)) return QQ_WRITE;
-
-  w->fd = open(w->fnintd, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (w->fd < 0) return QQ_INTD;
-  w->madeintd = 1;
-  buffer_init(&w->out, &buffer_write, w->fd, w->outbuf, sizeof w->outbuf);
-  l = 0;
-  head[l++] = 'u'; l += qfn_fmtu64(head + l, w->uid); head[l++] = 0;
-  head[l++] = 'p'; l += qfn_fmtu64(head + l, w->pid); head[l++] = 0;
-  head[l++] = 'i'; memcpy(head + l, w->qid, strlen(w->qid) + 1); l += strlen(w->qid) + 1;
-  return put(&w->out, head, l) ? 0 : QQ_WRITE;
+  return buffer_flush(&w->out) ? 0 : QQ_WRITE;
 }
 
 int qwrite_env(struct qwrite *w, const char *s, size_t len)
 {
-  return put(&w->out, s, len) ? 0 : QQ_WRITE;
+  return stralloc_catb(&w->env, s, len) ? 0 : QQ_NOMEM;
+}
+
+/* the message moves to offset moff of a new unnamed file (an envelope too
+   long for QMSG_RESERVE): 0 or a qmail-queue code */
+static int relocate(struct qwrite *w, uint64_t moff)
+{
+  int old = w->fd, e;
+  off_t in = QMSG_RESERVE, out = (off_t)moff;
+  if ((e = newfile(w))) { close(old); return e; }
+  for (;;) {
+    ssize_t r = pread(old, w->outbuf, sizeof w->outbuf, in);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) { close(old); return QQ_WRITE; }
+    if (!r) break;
+    for (ssize_t k = 0; k < r; ) {
+      ssize_t x = pwrite(w->fd, w->outbuf + k, (size_t)(r - k), out);
+      if (x < 0 && errno == EINTR) continue;
+      if (x <= 0) { close(old); return QQ_WRITE; }
+      k += x; out += x;
+    }
+    in += r;
+  }
+  close(old);
+  return 0;
+}
+
+int qwrite_link(struct qwrite *w)
+{
+  char head[QMSG_HEAD + UPI_MAX], proc[64];
+  size_t l = QMSG_HEAD, ql;
+  uint64_t moff = qmsg_offset(UPI_MAX + w->env.len);
+  int e;
+  if (moff != QMSG_RESERVE && (e = relocate(w, moff))) return e;
+  ql = strlen(w->qid);
+  head[l++] = 'u'; l += qfn_fmtu64(head + l, w->uid); head[l++] = 0;
+  head[l++] = 'p'; l += qfn_fmtu64(head + l, w->pid); head[l++] = 0;
+  head[l++] = 'i'; memcpy(head + l, w->qid, ql + 1); l += ql + 1;
+  qmsg_head(head, moff, l - QMSG_HEAD + w->env.len);
+  if (pwrite(w->fd, head, l, 0) != (ssize_t)l) return QQ_WRITE;
+  if (w->env.len && pwrite(w->fd, w->env.s, w->env.len, (off_t)l) != (ssize_t)w->env.len) return QQ_WRITE;
+  /* the one flush of the file: data, size and inode */
+  if (fsync(w->fd) < 0) return QQ_WRITE;
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", w->fd);
+  if (linkat(AT_FDCWD, proc, AT_FDCWD, w->fn, AT_SYMLINK_FOLLOW) < 0) return QQ_TODO;
+  w->linked = 1;
+  close(w->fd);
+  w->fd = -1;
+  return 0;
 }
 
 int qwrite_commit(struct qwrite *w)
 {
-  int fd = w->fd;
-  w->fd = -1;
-  if (!buffer_flush(&w->out) || fsync(fd) < 0) { close(fd); return QQ_WRITE; }
-  if (close(fd) < 0) return QQ_WRITE;
-  if (link(w->fnintd, w->fntodo) < 0) return QQ_TODO;
-  w->madetodo = 1;
-  if (!syncdir("todo")) return QQ_TODO;
-  w->madetodo = w->madeintd = w->mademess = 0;  /* safely queued: nothing to undo */
-  /* wake tern-send; failure does not matter, its scan finds todo/N anyway */
+  int fd;
+  w->linked = 0;   /* safely queued: nothing to undo */
+  stralloc_free(&w->env);
+  /* wake tern-send; failure does not matter, its scan finds msg/N anyway */
   fd = open("lock/trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd >= 0) { if (write(fd, "", 1) < 0) { /* ignored */ } close(fd); }
   return 0;

@@ -1,7 +1,7 @@
-/* tern-qstat: how many messages are in the queue, and how many of them are
-   not yet preprocessed (qmail-qstat(8)'s two lines). Read-only: counts the
-   entries of HOME/queue/mess/0..22, and those of HOME/queue/todo that have
-   no info/S/N yet; safe while the system runs. Root or a member of group
+/* tern-qstat: how many messages are in the queue (qmail-qstat(8)'s two
+   lines; the second is always 0: nothing waits for preprocessing).
+   Read-only: counts the entries of HOME/queue/msg; safe while the system
+   runs. Root or a member of group
    tern. See tern-qstat.8. */
 #include <dirent.h>
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "common/home.h"
 #include "common/qfn.h"
+#include "common/qmsg.h"
 
 static const char *home;
 
@@ -22,27 +23,8 @@ static void fatal(const char *dir)
   _exit(111);
 }
 
-static int noinfo;
-
-/* tern-send keeps todo/N until the message is done: a todo entry is
-   preprocessed once info/S/N exists */
-static int preprocessed(uint64_t id)
-{
-  char fn[QFN_MAX];
-  struct stat st;
-  if (noinfo) return 0;
-  qfn_split(fn, "info", id);
-  if (stat(fn, &st) == 0) return 1;
-  if (errno == EACCES) {
-    noinfo = 1;
-    fprintf(stderr, "tern-qstat: warning: %s/queue/info is readable only by root: every todo entry counted as not preprocessed\n", home);
-  }
-  return 0;
-}
-
-/* numeric entries of dir (relative to HOME/queue); todo: only those not
-   preprocessed */
-static unsigned long count(const char *dir, int todo)
+/* numeric entries of dir (relative to HOME/queue) */
+static unsigned long count(const char *dir)
 {
   DIR *d = opendir(dir);
   struct dirent *de;
@@ -53,7 +35,7 @@ static unsigned long count(const char *dir, int todo)
     errno = 0;
     de = readdir(d);
     if (!de) break;
-    if (qfn_scanu64(de->d_name, strlen(de->d_name), &id) && !(todo && preprocessed(id))) n++;
+    if (qfn_scanu64(de->d_name, strlen(de->d_name), &id)) n++;
   }
   if (errno) fatal(dir);
   closedir(d);
@@ -62,8 +44,7 @@ static unsigned long count(const char *dir, int todo)
 
 int main(int argc, char **argv)
 {
-  char dir[QFN_MAX];
-  unsigned long mess = 0, todo;
+  unsigned long mess;
   (void)argv;
   if (argc > 1) { fprintf(stderr, "usage: tern-qstat\n"); return 100; }
   home = home_get();
@@ -73,12 +54,10 @@ int main(int argc, char **argv)
             e == EACCES ? " (run as root or as a member of group tern)" : "");
     return 111;
   }
-  for (unsigned s = 0; s < QUEUE_SPLIT; s++) {
-    snprintf(dir, sizeof dir, "mess/%u", s);
-    mess += count(dir, 0);
-  }
-  todo = count("todo", 1);
-  printf("messages in queue: %lu\nmessages in queue but not yet preprocessed: %lu\n", mess, todo);
+  mess = count(QMSG_DIR);
+  /* the second line of qmail-qstat: tern-send reads each message into
+     memory as it arrives, nothing waits for preprocessing */
+  printf("messages in queue: %lu\nmessages in queue but not yet preprocessed: 0\n", mess);
   if (fflush(stdout) || ferror(stdout)) return 111;
   return 0;
 }

@@ -22,6 +22,7 @@
 #include <skalibs/types.h>
 #include "common/ctl.h"
 #include "common/home.h"
+#include "common/qfn.h"
 #include "common/qproto.h"
 #include "common/qqcode.h"
 #include "queue/qwrite.h"
@@ -37,11 +38,14 @@ const char *PROG = "tern-queued";
 struct rule { uint64_t uid; int any; unsigned long conc; uint64_t bytes; };
 static struct rule policy[POLICY_MAX];
 static size_t npolicy;
+/* fd: a waiting client's connection (pending); the parent's end of the
+   commit channel (clients) */
 static struct client { pid_t pid; uint64_t uid; int fd; } clients[CLIENTS_MAX], pending[CLIENTS_MAX];
 static size_t nclients, npending;
 static unsigned int maxclients = 200, idle = 3600;
 static int sigfd[2];
 static struct qwrite w;
+static int commitfd = -1;   /* in a client process: its end of the commit channel */
 
 /* ---- control/queueusers: WHO:CONCURRENCY:BYTES per line ---- */
 
@@ -136,7 +140,23 @@ static int code_of(int e)
   return QQ_ENVELOPE;
 }
 
-/* stage 0: nothing written; 1: mess open; 2: intd open. Advance to `to` */
+/* msg/ durable after our link: 0, or a qmail-queue code. Group commit:
+   tell the parent "L" (linked) and wait for its answer, "C" after one
+   fsync of msg/ that started after every "L" it answers, "F" if that
+   fsync failed. Without a parent (gone, or -1): our own fsync. */
+static int dirsync(void)
+{
+  char c = 'L';
+  if (commitfd >= 0 && write(commitfd, &c, 1) == 1) {
+    ssize_t r;
+    do r = read(commitfd, &c, 1); while (r < 0 && errno == EINTR);
+    if (r == 1) return c == 'C' ? 0 : QQ_TODO;
+    strerr_warnw1x("the server is gone: this process flushes msg/ itself");
+  }
+  return qwrite_syncdir();
+}
+
+/* stage 0: nothing written; 1: the file open; 2: the envelope. Advance to `to` */
 static int advance(int *stage, int to, uint64_t uid)
 {
   int e = 0;
@@ -186,7 +206,7 @@ static void serve(int fd, uint64_t uid, uint64_t maxbytes)
         char id[64];
         size_t il;
         if (off < len) fail(fd, QQ_ENVELOPE);
-        if ((e = qwrite_commit(&w))) fail(fd, e);
+        if ((e = qwrite_link(&w)) || (e = dirsync()) || (e = qwrite_commit(&w))) fail(fd, e);
         il = qwrite_id(&w, id);
         answer(fd, 0, id, il);
         log_queued(uid, r.msgbytes, id);
@@ -199,6 +219,21 @@ static void serve(int fd, uint64_t uid, uint64_t maxbytes)
 }
 
 /* ---- the server ---- */
+
+static char msgdir[4200];   /* HOME/queue/msg */
+
+/* fsync msg/: 1 ok, 0 failed (logged) */
+static int syncmsg(void)
+{
+  int fd = open(msgdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || (fsync(fd) < 0 && errno != EINVAL)) {
+    strerr_warnwu2sys("fsync ", msgdir);
+    if (fd >= 0) close(fd);
+    return 0;
+  }
+  close(fd);
+  return 1;
+}
 
 static void onsig(int sig)
 {
@@ -214,7 +249,7 @@ static void reap(void)
   pid_t p;
   while ((p = waitpid(-1, &st, WNOHANG)) > 0)
     for (size_t i = 0; i < nclients; i++)
-      if (clients[i].pid == p) { clients[i] = clients[--nclients]; break; }
+      if (clients[i].pid == p) { if (clients[i].fd >= 0) close(clients[i].fd); clients[i] = clients[--nclients]; break; }
 }
 
 static size_t count_uid(uint64_t uid)
@@ -252,8 +287,11 @@ static const struct rule *admit(int fd, uint64_t *uid)
 /* a process for the client on fd */
 static void start(int lfd, int fd, uint64_t uid, uint64_t maxbytes)
 {
-  pid_t pid = fork();
-  if (pid < 0) { strerr_warnwu1sys("fork"); answer(fd, QQ_NOMEM, 0, 0); close(fd); return; }
+  int sv[2];
+  pid_t pid;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) { strerr_warnwu1sys("socketpair"); answer(fd, QQ_NOMEM, 0, 0); close(fd); return; }
+  pid = fork();
+  if (pid < 0) { strerr_warnwu1sys("fork"); answer(fd, QQ_NOMEM, 0, 0); close(fd); close(sv[0]); close(sv[1]); return; }
   if (!pid) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -263,10 +301,15 @@ static void start(int lfd, int fd, uint64_t uid, uint64_t maxbytes)
     sigaction(SIGALRM, &sa, 0);
     close(lfd); close(sigfd[0]); close(sigfd[1]);
     for (size_t i = 0; i < npending; i++) close(pending[i].fd);
+    for (size_t i = 0; i < nclients; i++) if (clients[i].fd >= 0) close(clients[i].fd);
+    close(sv[0]);
+    commitfd = sv[1];
     serve(fd, uid, maxbytes);
   }
+  close(sv[1]);
   clients[nclients].pid = pid;
   clients[nclients].uid = uid;
+  clients[nclients].fd = sv[0];
   nclients++;
   close(fd);
 }
@@ -313,6 +356,28 @@ static void accept_one(int lfd)
   close(fd);
 }
 
+/* the clients whose commit channel is ready in p[0..n) (p[i] is
+   clients[i]'s): those that said "L" share one fsync of msg/, started
+   now, after every one of their links; each gets "C" (or "F"). A channel
+   at end of file is closed (its process is ending). */
+static void group_commit(const struct pollfd *p, size_t n)
+{
+  static size_t waiting[CLIENTS_MAX];
+  size_t nw = 0;
+  char c[16], ans;
+  for (size_t i = 0; i < n; i++) {
+    ssize_t r;
+    if (!p[i].revents || clients[i].fd < 0) continue;
+    r = read(clients[i].fd, c, sizeof c);
+    if (r > 0 && c[r - 1] == 'L') waiting[nw++] = i;
+    else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) { close(clients[i].fd); clients[i].fd = -1; }
+  }
+  if (!nw) return;
+  ans = syncmsg() ? 'C' : 'F';
+  for (size_t k = 0; k < nw; k++)
+    if (write(clients[waiting[k]].fd, &ans, 1) != 1) { /* that client is gone */ }
+}
+
 /* -1: fd 0 is one connected client (the crash test runs the client code
    path alone under strace this way) */
 static void serve_one(void)
@@ -344,6 +409,9 @@ int main(int argc, char const *const *argv)
   }
   umask(033);
   policy_load();
+  if (strlen(home_get()) > 4000) strerr_dief1x(111, "home directory name too long");
+  strcpy(msgdir, home_get());
+  strcat(msgdir, "/queue/" QMSG_DIR);
   if (one) serve_one();
   if (pipe2(sigfd, O_CLOEXEC | O_NONBLOCK) < 0) strerr_diefu1sys(111, "pipe");
   memset(&sa, 0, sizeof sa);
@@ -355,17 +423,22 @@ int main(int argc, char const *const *argv)
     strerr_diefu1sys(111, "set up the listening socket on fd 0");
   if (notif) { if (write((int)notif, "\n", 1) < 0) { /* s6 gone: run anyway */ } close((int)notif); }
   while (!stop) {
-    struct pollfd p[2] = { { sigfd[0], POLLIN, 0 }, { 0, POLLIN, 0 } };
-    nfds_t n = nclients < maxclients && npending < maxclients ? 2 : 1;
+    static struct pollfd p[2 + CLIENTS_MAX];
+    size_t nc = nclients;
+    int acc = nclients < maxclients && npending < maxclients;
     char c;
-    if (poll(p, n, -1) < 0 && errno != EINTR) strerr_diefu1sys(111, "poll");
+    p[0].fd = sigfd[0]; p[0].events = POLLIN; p[0].revents = 0;
+    p[1].fd = acc ? 0 : -1; p[1].events = POLLIN; p[1].revents = 0;
+    for (size_t i = 0; i < nc; i++) { p[2 + i].fd = clients[i].fd; p[2 + i].events = POLLIN; p[2 + i].revents = 0; }
+    if (poll(p, 2 + nc, -1) < 0 && errno != EINTR) strerr_diefu1sys(111, "poll");
+    group_commit(p + 2, nc);
     while (read(sigfd[0], &c, 1) == 1) {
       if (c == SIGTERM) stop = 1;
       if (c == SIGHUP) policy_load();
     }
     reap();
     start_pending(0);
-    if (n == 2 && (p[1].revents & POLLIN)) accept_one(0);
+    if (acc && (p[1].revents & POLLIN)) accept_one(0);
   }
   return 0;
 }

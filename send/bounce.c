@@ -14,6 +14,7 @@
 
 #include "common/qfn.h"
 #include "common/filters.h"
+#include "common/qmsg.h"
 #include "common/qclient.h"
 #include "common/date822.h"
 #include "common/qqcode.h"
@@ -62,31 +63,27 @@ static int inject(const char *qid, const char *what, const char *msg, size_t mle
   return 0;
 }
 
-/* the first bytes of message id's mess/S/N: the whole of it up to
+/* the first bytes of message id: the whole of it up to
    max(bouncemax, HEADREAD_MAX) bytes into *mess (malloc, or 0 when it
    cannot be opened), *mlen bytes read, *size its size (0 unknown) */
 static void read_original(uint64_t id, char **mess, size_t *mlen, uint64_t *size)
 {
-  char fn[QFN_MAX];
-  struct stat st;
   size_t cap = conf->bouncemax > HEADREAD_MAX ? conf->bouncemax : HEADREAD_MAX, want;
+  uint64_t len;
   int fd;
   *mess = 0;
   *mlen = 0;
   *size = 0;
-  qfn_split(fn, "mess", id);
-  fd = open(fn, O_RDONLY | O_CLOEXEC);
+  fd = qmsg_open("", id, 0, &len);
   if (fd < 0) return;
-  if (fstat(fd, &st) == 0) {
-    *size = (uint64_t)st.st_size;
-    want = (uint64_t)st.st_size < (uint64_t)cap ? (size_t)st.st_size : cap;
-    *mess = xrealloc(0, want + 1);
-    while (*mlen < want) {
-      ssize_t r = read(fd, *mess + *mlen, want - *mlen);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) break;
-      *mlen += (size_t)r;
-    }
+  *size = len;
+  want = len < (uint64_t)cap ? (size_t)len : cap;
+  *mess = xrealloc(0, want + 1);
+  while (*mlen < want) {
+    ssize_t r = read(fd, *mess + *mlen, want - *mlen);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    *mlen += (size_t)r;
   }
   close(fd);
 }
@@ -267,10 +264,10 @@ void messdone(size_t i)
   if (!m->ended) log2("end msg ", m->qid);
   ctl_ended(m);
   m->ended = 1;
-  /* todo/N, intd/N, mess/S/N first: until todo/N is gone our files are the
-     state of a queued message (a crash here resumes from them); after it
-     they are leftovers that the start-up scan removes */
-  if (!clean("mess", m->id)) { msg_donelater(i, time(0) + SYSCALL_RETRY); return; }
+  /* msg/N first: until it is gone our files are the state of a queued
+     message (a crash here resumes from them); after it they are leftovers
+     that the start-up scan removes */
+  if (!clean("msg", m->id)) { msg_donelater(i, time(0) + SYSCALL_RETRY); return; }
   remove_own(m->id);
   msg_free(i);
 }

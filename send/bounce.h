@@ -20,7 +20,7 @@ extern void bounce_delaywarn(struct msg *m, const char *zb, size_t zl);
 
 /* the end of message i (both channels finished): inject its bounce if
    bounce/N exists, remove bounce/N, log "end msg N", have tern-clean remove
-   todo/N, intd/N and mess/S/N, remove tern-send's files and free the entry.
+   msg/N, remove tern-send's files and free the entry.
    On a failure the end is retried after SYSCALL_RETRY seconds. */
 extern void messdone(size_t i);
 #endif

@@ -14,7 +14,7 @@ CORE += send/tern-start send/tern-lspawn send/tern-send
 # heaps (msgs.*), preprocessing (todo.*), passes and spawner I/O (jobs.*),
 # bounces (bounce.*), configuration (sconf.*), log (slog.*), queue files
 # and tern-clean (files.*)
-send/tern-send: send/sched.o send/slog.o send/files.o send/sconf.o send/msgs.o send/todo.o send/jobs.o send/bounce.o
+send/tern-send: send/sched.o send/slog.o send/files.o send/sconf.o send/msgs.o send/todo.o send/jobs.o send/bounce.o send/journal.o
 # the command socket (tern-queuectl)
 send/tern-send: send/ctl.o
 # the spawner loop and the request framer, shared by tern-lspawn and tern-rspawn

@@ -1,7 +1,8 @@
 /* tern-send's command socket (ctl.h; the protocol in common/qctl.h; the
    commands and the policy in tern-queuectl.8). Everything here acts
-   through tern-send's own state: the message table (msgs.h), the channel
-   files it delivers from and mess/S/N, which it already reads for
+   through tern-send's own state: the message table (msgs.h) with the
+   recipients it delivers from, the journal (a deleted recipient is marked
+   done as a delivery marks it) and msg/N, which it already reads for
    bounces. The policy: root and the members of group tern (the client's
    gid, or a supplementary group of its user) see and act on every
    message; any other user sees (list, show) and may delete and retry only
@@ -100,14 +101,13 @@ static int find(struct client *c, const char *q, size_t *i)
   return 0;
 }
 
-/* channel c's file of message m (records T, D, O and the trailer; NUL
-   terminated), or 0 */
-static char *chan_read(const struct msg *m, int c, size_t *len)
+/* channel c's recipient records of message m in tern-send's memory
+   (msgs.h: T, D, I, O), or 0 when it has none */
+static const char *chan_read(const struct msg *m, int c, size_t *len)
 {
-  char fn[QFN_MAX], *buf;
-  if (!m->ch[c].has && !m->ch[c].active) return 0;
-  qfn_split(fn, chname[c], m->id);
-  return readfile(fn, CHANFILE_MAX, &buf, len, 0) > 0 ? buf : 0;
+  if (!m->cb[c].len) return 0;
+  *len = m->cb[c].len;
+  return m->cb[c].s;
 }
 
 /* the next record at *pos of buf[0..len): its type and value, or 0 */
@@ -170,39 +170,31 @@ static void rcpt_lines(struct client *c, const struct msg *m)
 {
   for (int ch = 0; ch < 2; ch++) {
     size_t len, pos = 0;
-    char *buf = chan_read(m, ch, &len), type = 0, t;
-    const char *a = 0, *v;
+    const char *buf = chan_read(m, ch, &len), *a = 0, *v;
+    char type = 0, t;
     if (!buf) continue;
     for (;;) {
       int more = rec_next(buf, len, &pos, &t, &v);
+      if (more && t == 'I') continue;   /* the envelope index: not shown */
       if (a && (!more || t != 'O')) rcpt_line(c, m, ch, type, a, a);
       else if (a) rcpt_line(c, m, ch, type, a, v);
       a = 0;
       if (!more) break;
       if (t == 'T' || t == 'D') { type = t; a = v; }
     }
-    free(buf);
   }
-}
-
-/* the message's file (mess/S/N), read-only, or -1 */
-static int mess_open(const struct msg *m)
-{
-  char fn[QFN_MAX];
-  qfn_split(fn, "mess", m->id);
-  return open(fn, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 }
 
 /* "ID  age A  size N  uid U  from <S>[  held]" and the recipients */
 static void describe(struct client *c, const struct msg *m)
 {
-  char age[24], size[24], uid[24], ss[TEXT_MAX + 1], fn[QFN_MAX];
-  struct stat st;
+  char age[24], size[24], uid[24], ss[TEXT_MAX + 1];
+  uint64_t mlen = 0;
   time_t now = time(0);
-  qfn_split(fn, "mess", m->id);
-  if (stat(fn, &st) < 0) st.st_size = 0;
+  int fd = open_mess(m->id, &mlen);   /* the size of the message itself */
+  if (fd >= 0) close(fd);
   qctl_age(age, now > m->birth ? (uint64_t)(now - m->birth) : 0);
-  putn(c, 10, (const char *const[]){ m->qid, "  age ", age, "  size ", fmtu(size, (uint64_t)st.st_size), "  uid ",
+  putn(c, 10, (const char *const[]){ m->qid, "  age ", age, "  size ", fmtu(size, mlen), "  uid ",
                                      m->uid == UINT64_MAX ? "?" : fmtu(uid, m->uid), "  from <",
                                      safe(ss, m->sender, strlen(m->sender)), m->held ? ">  held\n" : ">\n" });
   rcpt_lines(c, m);
@@ -222,8 +214,10 @@ static void do_list(struct client *c)
 static void do_show(struct client *c, const char *q)
 {
   size_t i;
+  uint64_t mlen;
   if (!find(c, q, &i)) return;
-  c->passfd = mess_open(MSG(i));
+  /* positioned at the message: tern-queuectl prints it from there */
+  c->passfd = open_mess(MSG(i)->id, &mlen);
   if (c->passfd < 0) { put(c, "error: unable to open the message\n"); return; }
   put(c, "ok\n");
   describe(c, MSG(i));
@@ -332,9 +326,8 @@ static size_t rcpts_at(struct client *c, size_t i, const char *d, int del, size_
   size_t n = 0;
   for (int ch = 0; ch < 2; ch++) {
     size_t len, pos = 0, at;
-    char *buf = chan_read(m, ch, &len), t;
-    const char *v;
-    int fd = -1;
+    const char *buf = chan_read(m, ch, &len), *v;
+    char t;
     left[ch] = 0;
     if (!buf) continue;
     for (at = pos; rec_next(buf, len, &pos, &t, &v); at = pos) {
@@ -342,12 +335,7 @@ static size_t rcpts_at(struct client *c, size_t i, const char *d, int del, size_
       if (!qctl_domain_is(v, strlen(v), d)) { left[ch]++; continue; }
       n++;
       if (!del) continue;
-      if (fd < 0) {
-        char fn[QFN_MAX];
-        qfn_split(fn, chname[ch], m->id);
-        fd = open(fn, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-      }
-      if (fd < 0 || pwrite(fd, "D", 1, (off_t)at) != 1) { left[ch]++; continue; }
+      msg_rcptdone(i, ch, at);   /* done without delivery, as a delivery marks it */
       {
         char sa[TEXT_MAX + 1];
         const char *more[] = { " to <", safe(sa, v, strlen(v)), ">" };
@@ -356,8 +344,6 @@ static size_t rcpts_at(struct client *c, size_t i, const char *d, int del, size_
         logcmd(c, "delete", m, line);
       }
     }
-    if (fd >= 0) close(fd);
-    free(buf);
   }
   return n;
 }

@@ -9,6 +9,7 @@
 #include <skalibs/allreadwrite.h>
 
 #include "common/qfn.h"
+#include "common/qmsg.h"
 #include "send/slog.h"
 #include "send/files.h"
 
@@ -49,28 +50,6 @@ int readfile(const char *fn, size_t max, char **buf, size_t *len, struct stat *s
   return 1;
 }
 
-/* without fsync: todo/N stays until the message is done, and a file a
-   power cut leaves cut short or empty is recognised by its trailer and
-   rebuilt */
-int writenew(const char *fn, const char *s, size_t len, time_t mtime)
-{
-  int fd = open(fn, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return 0;
-  if (allwrite(fd, s, len) < len) goto err;
-  if (mtime) {
-    struct timespec ts[2];
-    ts[0].tv_sec = ts[1].tv_sec = mtime;
-    ts[0].tv_nsec = ts[1].tv_nsec = 0;
-    if (futimens(fd, ts) < 0) goto err;
-  }
-  if (close(fd) < 0) { unlink(fn); return 0; }
-  return 1;
-err:
-  close(fd);
-  unlink(fn);
-  return 0;
-}
-
 int clean(const char *what, uint64_t id)
 {
   char req[QFN_MAX];
@@ -87,6 +66,11 @@ int clean(const char *what, uint64_t id)
   return 1;
 }
 
+int open_mess(uint64_t id, uint64_t *mlen)
+{
+  return qmsg_open("", id, 1, mlen);
+}
+
 void remove_own(uint64_t id)
 {
   char fn[QFN_MAX + 16];
@@ -94,9 +78,5 @@ void remove_own(uint64_t id)
   strcat(fn, ".delayed");
   unlink(fn);
   qfn_flat(fn, "bounce", id);
-  unlink(fn);
-  qfn_split(fn, "local", id); unlink(fn);
-  qfn_split(fn, "remote", id); unlink(fn);
-  qfn_split(fn, "info", id);
   if (unlink(fn) < 0 && errno != ENOENT) log3("warning: unable to unlink ", fn, "; the start-up scan removes it");
 }

@@ -13,7 +13,6 @@
 
 #define SYSCALL_RETRY 123            /* seconds before retrying after a failed syscall */
 #define ENVELOPE_FILE_MAX (128u << 20)
-#define CHANFILE_MAX (128u << 20)
 #define BOUNCEFILE_MAX (16u << 20)
 
 /* the channels: 0 local, 1 remote; their names are also their directories */
@@ -27,16 +26,17 @@ extern int fsync_dir(const char *dir);
    -1 error (errno; EFBIG when over max) */
 extern int readfile(const char *fn, size_t max, char **buf, size_t *len, struct stat *st);
 
-/* a new file fn (O_EXCL, mode 0600) holding s[0..len), with mtime mtime
-   unless 0; no fsync (tern-send.8, QUEUE STATES). 1 ok, 0 error (nothing
-   left behind) */
-extern int writenew(const char *fn, const char *s, size_t len, time_t mtime);
-
-/* ask tern-clean to remove what's N (e.g. "mess"): 1 done, 0 it answered
+/* ask tern-clean to remove what's N ("msg": the message): 1 done, 0 it answered
    "!" (logged). A lost connection exits 111. */
 extern int clean(const char *what, uint64_t id);
 
-/* remove tern-send's own files of message id: bounce/N.delayed, bounce/N,
-   local/S/N, remote/S/N, info/S/N (no fsync) */
+/* message id's queue file, read-only, positioned at its message
+   (qmsg_open: msg/N, the message from offset M to the end); *mlen its
+   length in bytes. The descriptor, or -1 with errno (ENOENT: gone;
+   EPROTO: not a queue file) */
+extern int open_mess(uint64_t id, uint64_t *mlen);
+
+/* remove tern-send's own files of message id: bounce/N.delayed, bounce/N
+   (no fsync) */
 extern void remove_own(uint64_t id);
 #endif

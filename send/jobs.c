@@ -21,19 +21,19 @@
 #include "send/bounce.h"
 #include "send/jobs.h"
 #include "send/ctl.h"
+#include "send/journal.h"
 
 #define REPLY_MAX (1 + 100 * 4003)   /* slot + 100 x (letter, 4000 text, NUL) */
 #define UNIT_RCPT_MAX 100
 
 static const unsigned skip[2] = { 10, 20 };   /* qmail's retry schedule offsets */
 
-/* a pass over one channel file of one message */
+/* a pass over one channel of one message */
 struct job {
   int used;
   size_t m;            /* index in the message table */
   int chan;
-  int fd;              /* the channel file, O_RDWR */
-  char *buf;           /* its contents */
+  char *buf;           /* the message's channel records (msgs.h), in place */
   size_t len;
   size_t *recs;        /* offsets of T records, grouped into units */
   size_t nrecs;
@@ -148,8 +148,6 @@ static size_t job_slot(void)
    UNIT_RCPT_MAX each) */
 static void job_units(struct job *jb)
 {
-  /* our own file, but a torn write is still possible: stop at the first
-     record without NUL */
   jb->recs = xrealloc(0, sizeof(size_t) * (jb->len / 2 + 1));
   for (size_t pos = 0; pos < jb->len; ) {
     const char *z = memchr(jb->buf + pos, 0, jb->len - pos);
@@ -175,42 +173,14 @@ static void job_units(struct job *jb)
   jb->ustart[jb->nunits] = jb->nrecs;
 }
 
-/* open channel c's file of message mi: the fd and its stat, or -1 (the
-   channel is then finished, or retried after SYSCALL_RETRY) */
-static int job_open(size_t mi, int c, time_t now, struct stat *st)
-{
-  struct msg *m = MSG(mi);
-  char fn[QFN_MAX];
-  int fd;
-  qfn_split(fn, chname[c], m->id);
-  fd = open(fn, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    if (errno == ENOENT) { m->ch[c].has = 0; if (!m->ch[0].has && !m->ch[1].has) msg_donelater(mi, 0); return -1; }
-    log3("warning: unable to open ", fn, "");
-    m->ch[c].next = now + SYSCALL_RETRY;
-    msg_due(mi, c);
-    return -1;
-  }
-  if (fstat(fd, st) < 0 || (uint64_t)st->st_size > CHANFILE_MAX) {
-    log3("warning: unable to stat ", fn, "");
-    close(fd);
-    m->ch[c].next = now + SYSCALL_RETRY;
-    msg_due(mi, c);
-    return -1;
-  }
-  return fd;
-}
-
 /* a new pass over channel c of message mi. 1 started (its index in *jp),
    0 nothing to do */
 static int job_start(size_t mi, int c, time_t now, size_t *jp)
 {
-  struct msg *m;
+  struct msg *m = MSG(mi);
   struct job *jb;
-  struct stat st;
-  size_t j, n = 0;
-  int fd = job_open(mi, c, now, &st);
-  if (fd < 0) return 0;
+  size_t j;
+  if (!m->ch[c].has) return 0;
   j = job_slot();
   jb = JOB(j);
   m = MSG(mi);
@@ -218,15 +188,8 @@ static int job_start(size_t mi, int c, time_t now, size_t *jp)
   jb->used = 1;
   jb->m = mi;
   jb->chan = c;
-  jb->fd = fd;
-  jb->buf = xrealloc(0, (size_t)st.st_size + 1);
-  while (n < (size_t)st.st_size) {
-    ssize_t r = pread(fd, jb->buf + n, (size_t)st.st_size - n, (off_t)n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    n += (size_t)r;
-  }
-  jb->len = n;
+  jb->buf = m->cb[c].s;
+  jb->len = m->cb[c].len;
   job_units(jb);
   jb->next = sched_nextretry(m->birth, now, skip[c]);
   jb->dying = (unsigned long)(now - m->birth) > conf->lifetime && now > m->birth;
@@ -242,16 +205,12 @@ static void job_end(size_t j)
   struct msg *m = MSG(jb->m);
   int c = jb->chan, left = 0;
   for (size_t k = 0; k < jb->nrecs; k++) if (jb->buf[jb->recs[k]] == 'T') left = 1;
-  close(jb->fd);
   m->ch[c].active = 0;
   if (left && jb->z.len && conf->delaywarn && !m->warned && time(0) - m->birth >= (time_t)conf->delaywarn)
     bounce_delaywarn(m, jb->z.s, jb->z.len);
   stralloc_free(&jb->z);
-  /* a finished channel file stays (every record D) until the message is
-     done: info/S/N announces it, and its absence would mean "incomplete" */
   if (!left) m->ch[c].has = 0;
   else { m->ch[c].next = jb->next; msg_due(jb->m, c); }
-  free(jb->buf);
   free(jb->recs);
   free(jb->ustart);
   jb->used = 0;
@@ -264,14 +223,17 @@ static void job_check(size_t j)
   if (jb->used && jb->nextunit >= jb->nunits && !jb->outstanding) job_end(j);
 }
 
+/* the record after the one at off (the end when there is none) */
+static size_t rec_after(const struct job *jb, size_t off)
+{
+  const char *z = memchr(jb->buf + off, 0, jb->len - off);
+  return z ? (size_t)(z - jb->buf) + 1 : jb->len;
+}
+
+/* recipient at off is done (msg_rcptdone) */
 static void mark_done(struct job *jb, size_t off)
 {
-  jb->buf[off] = 'D';
-  if (pwrite(jb->fd, "D", 1, (off_t)off) != 1) {
-    char fn[QFN_MAX];
-    qfn_split(fn, chname[jb->chan], MSG(jb->m)->id);
-    log3("warning: unable to mark a recipient done in ", fn, "");
-  }
+  msg_rcptdone(jb->m, jb->chan, off);
 }
 
 /* a deferral kept for the delay warning (when one may still go) */
@@ -293,9 +255,11 @@ static void result(struct job *jb, size_t off, unsigned long dno, char letter, c
   char num[24], safeb[TEXT_MAX + 1];
   char *t2 = 0;
   const char *rcpt = jb->buf + off + 1;
-  size_t after = off + strlen(jb->buf + off) + 1;
-  /* an O record after the T record: the address before virtualdomains */
-  if (after < jb->len && jb->buf[after] == 'O' && memchr(jb->buf + after, 0, jb->len - after)) rcpt = jb->buf + after + 1;
+  size_t after = rec_after(jb, off);
+  /* an O record after the T and I records: the address before
+     virtualdomains */
+  if (after < jb->len && jb->buf[after] == 'I') after = rec_after(jb, after);
+  if (after < jb->len && jb->buf[after] == 'O') rcpt = jb->buf + after + 1;
   if (letter != 'K' && letter != 'D' && letter != 'Z') letter = 'Z';
   if (letter == 'Z' && jb->dying) {
     t2 = xrealloc(0, tlen + sizeof expired);
@@ -334,14 +298,14 @@ static void log_start(unsigned long d, const char *qid, int c, const char *r)
   logn(6, v);
 }
 
-/* the message file of m, read-only, for tern-rspawn (tern-remote reads
-   it on fd 0 and can open nothing of the queue itself); -1 if it cannot
-   be opened. The one place that names the message file for delivery. */
+/* the queue file of m, read-only and positioned at its message
+   (qmsg_open), for tern-rspawn (tern-remote reads it on fd 0 from that
+   offset and can open nothing of the queue itself); -1 if it cannot be
+   opened */
 static int mess_open(const struct msg *m)
 {
-  char fn[QFN_MAX];
-  qfn_split(fn, "mess", m->id);
-  return open(fn, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  uint64_t mlen;
+  return open_mess(m->id, &mlen);
 }
 
 /* the message of a remote unit could not be opened: Z for each recipient */

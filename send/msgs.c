@@ -13,6 +13,7 @@
 #include "send/bounce.h"
 #include "send/msgs.h"
 #include "send/ctl.h"
+#include "send/journal.h"
 
 genalloc msgtab = GENALLOC_ZERO;
 static struct sched_idmap msgmap;   /* id -> index in msgtab */
@@ -76,7 +77,24 @@ void msg_free(size_t i)
   free(m->why);
   m->sender = m->why = 0;
   m->whylen = 0;
+  stralloc_free(&m->cb[0]);
+  stralloc_free(&m->cb[1]);
+  if (!msgmap.n) journal_clear();   /* no message left: no record is needed */
   m->used = 0;
+}
+
+void msg_rcptdone(size_t i, int c, size_t off)
+{
+  struct msg *m = MSG(i);
+  const stralloc *b = &m->cb[c];
+  const char *z = memchr(b->s + off, 0, b->len - off);
+  size_t r = z ? (size_t)(z - b->s) + 1 : b->len;
+  uint64_t k;
+  if (b->s[off] != 'T') return;
+  b->s[off] = 'D';
+  m->left--;
+  if (r < b->len && b->s[r] == 'I' && qfn_scanu64(b->s + r + 1, strlen(b->s + r + 1), &k))
+    journal_add(m->qid, 'D', k);
 }
 
 static int due_valid(int c, const struct due *e)
@@ -188,13 +206,6 @@ void msg_saveretry(void)
     const struct msg *m = MSG(i);
     if (!m->used) continue;
     for (int c = 0; c < 2; c++)
-      if (m->ch[c].has && m->ch[c].next > time(0)) {
-        char fn[QFN_MAX];
-        struct timespec ts[2];
-        qfn_split(fn, chname[c], m->id);
-        ts[0].tv_sec = ts[1].tv_sec = m->ch[c].next;
-        ts[0].tv_nsec = ts[1].tv_nsec = 0;
-        utimensat(AT_FDCWD, fn, ts, 0);
-      }
+      if (m->ch[c].has && m->ch[c].next > time(0)) journal_add(m->qid, c ? 'R' : 'L', (uint64_t)m->ch[c].next);
   }
 }

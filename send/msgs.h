@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <skalibs/genalloc.h>
+#include <skalibs/stralloc.h>
 #include "send/loop.h"
 
 struct msg {
@@ -15,7 +16,13 @@ struct msg {
   uint64_t id;
   time_t birth;
   char *sender;
-  struct { int has; int active; time_t next; } ch[2];   /* per channel: a file, a pass running, retry time */
+  struct { int has; int active; time_t next; } ch[2];   /* per channel: recipients to do, a pass running, retry time */
+  /* per channel, the recipients: 'T' address NUL (to do) or 'D' address
+     NUL (done: the T overwritten in place), then 'I' k NUL (k: its index
+     among the envelope's recipients, as the journal names it), then
+     optionally 'O' address NUL (the address before virtualdomains) */
+  stralloc cb[2];
+  size_t left;         /* T records in both channels */
   int done_pending;
   time_t donenext;
   int warned;          /* a delay warning went out (2) or is not wanted (1) */
@@ -47,6 +54,12 @@ extern void msg_setuid(size_t i, const char *u, size_t len);
 /* 1 and *i when message id is in the table, else 0 */
 extern int msg_find(uint64_t id, size_t *i);
 extern void msg_free(size_t i);
+/* the recipient record 'T' at offset off of message i's channel c is
+   done (delivered, its failure in bounce/N, or deleted by tern-queuectl):
+   'D' in memory, one less left, and a D record in the journal (one write,
+   no fsync), so that a crash of tern-send repeats only a delivery whose
+   result was not recorded yet, as in qmail */
+extern void msg_rcptdone(size_t i, int c, size_t off);
 
 /* message i's channel c waits until MSG(i)->ch[c].next: remember it (a
    no-op unless the channel has a file and no pass running, and the
@@ -65,6 +78,6 @@ extern void msg_alldue(void);
 extern void msg_run(time_t now);
 /* wake up for the next pending end */
 extern void msg_prepare(struct loop *l);
-/* at exit: each pending retry time into its channel file's mtime */
+/* at exit: each pending retry time into the journal (an L or R record) */
 extern void msg_saveretry(void);
 #endif

@@ -612,84 +612,32 @@ int sched_bodymode_line(const char *s, size_t len, unsigned char mode[SCHED_ORIG
   return 1;
 }
 
-/* ---- queue files ---- */
+/* ---- tern-send's journal ---- */
 
-size_t sched_trailer(char *dst, uint64_t count)
+size_t sched_jrec_fmt(char *dst, char type, const char *qid, uint64_t v)
 {
-  size_t l;
-  dst[0] = 'E';
-  l = qfn_fmtu64(dst + 1, count);
-  dst[1 + l] = 0;
-  return l + 2;
+  size_t ql = strlen(qid), l = 0;
+  dst[l++] = type;
+  memcpy(dst + l, qid, ql);
+  l += ql;
+  dst[l++] = ' ';
+  l += qfn_fmtu64(dst + l, v);
+  dst[l++] = ';';
+  dst[l++] = 0;
+  return l;
 }
 
-/* a decimal number s[0..len): digits only, no leading zero unless "0",
-   at most 19 digits */
-static int decimal(const char *s, size_t len, uint64_t *u)
+int sched_jrec_parse(char type, const char *v, size_t vlen, const char **qid, size_t *qlen, uint64_t *val)
 {
-  uint64_t v = 0;
-  if (!len || len > 19 || (s[0] == '0' && len > 1)) return 0;
-  for (size_t i = 0; i < len; i++) {
-    if (s[i] < '0' || s[i] > '9') return 0;
-    v = v * 10 + (uint64_t)(s[i] - '0');
-  }
-  *u = v;
+  const char *sp = memchr(v, ' ', vlen);
+  size_t ql;
+  if ((type != 'D' && type != 'L' && type != 'R') || !sp || v[vlen - 1] != ';') return 0;
+  ql = (size_t)(sp - v);
+  if (!ql || ql > 24 || memchr(v, ';', ql)) return 0;
+  if (!qfn_scanu64(sp + 1, vlen - ql - 2, val)) return 0;
+  *qid = v;
+  *qlen = ql;
   return 1;
-}
-
-/* the trailer is the last record: at buf + pos, running to len exactly */
-static int trailer_ok(const char *buf, size_t len, size_t pos, uint64_t count)
-{
-  uint64_t u;
-  if (pos + 2 > len || buf[pos] != 'E' || buf[len - 1]) return 0;
-  if (memchr(buf + pos, 0, len - pos) != buf + len - 1) return 0;
-  return decimal(buf + pos + 1, len - pos - 2, &u) && u == count;
-}
-
-int sched_chan_complete(const char *buf, size_t len, size_t *nrcpt, size_t *ntodo)
-{
-  size_t pos = 0, nr = 0, nt = 0;
-  uint64_t count = 0;
-  int prev = 0;      /* the previous record was T or D */
-  while (pos < len && buf[pos] != 'E') {
-    const char *z;
-    char t = buf[pos];
-    if (t != 'T' && t != 'D' && t != 'O') return 0;
-    if (t == 'O' && !prev) return 0;
-    z = memchr(buf + pos, 0, len - pos);
-    if (!z) return 0;
-    if (t != 'O') { nr++; if (t == 'T') nt++; }
-    prev = t != 'O';
-    count++;
-    pos = (size_t)(z - buf) + 1;
-  }
-  if (!trailer_ok(buf, len, pos, count)) return 0;
-  *nrcpt = nr;
-  *ntodo = nt;
-  return 1;
-}
-
-int sched_info_complete(const char *buf, size_t len, const char **sender, size_t *slen, size_t n[2])
-{
-  size_t pos, count = 1;
-  const char *z;
-  if (!len || buf[0] != 'F') return 0;
-  z = memchr(buf, 0, len);
-  if (!z) return 0;
-  *sender = buf + 1;
-  *slen = (size_t)(z - buf) - 1;
-  pos = (size_t)(z - buf) + 1;
-  n[0] = n[1] = 0;
-  for (int c = 0; c < 2; c++) {
-    uint64_t u;
-    if (pos >= len || buf[pos] != (c ? 'R' : 'L')) continue;
-    z = memchr(buf + pos, 0, len - pos);
-    if (!z || !decimal(buf + pos + 1, (size_t)(z - buf) - pos - 1, &u) || !u || u > (uint64_t)(size_t)-1) return 0;
-    n[c] = (size_t)u;
-    count++;
-    pos = (size_t)(z - buf) + 1;
-  }
-  return trailer_ok(buf, len, pos, count);
 }
 
 /* ---- message number -> table index ---- */

@@ -146,31 +146,25 @@ extern void sched_bodymode_default(unsigned char mode[SCHED_ORIGINS]);
    nothing. 1 ok; 0 malformed (mode unchanged). */
 extern int sched_bodymode_line(const char *s, size_t len, unsigned char mode[SCHED_ORIGINS]);
 
-/* ---- queue files (tern-send.8, QUEUE STATES) ----
-   Preprocessing writes info/S/N, local/S/N and remote/S/N without fsync;
-   todo/N stays the durable record until the message is done. Each file ends
-   with a trailer 'E' count NUL (count = the records before it, decimal),
-   written last, so that a file cut short or zero-filled by a power cut is
-   recognised and rebuilt from todo/N. */
+/* ---- tern-send's journal (tern-send.8, READING THE QUEUE) ----
+   state/journal: records, each  type queue-id ' ' decimal ';' NUL, with
+   type D (recipient number v of the message is done), L and R (the local
+   and remote channel's next retry, Unix time). */
 
-#define SCHED_TRAILER_MAX 24   /* 'E', 20 digits, NUL */
+#define SCHED_JREC_MAX (1 + 24 + 1 + 20 + 1 + 1)   /* the longest record, NUL included */
 
-/* the trailer of a file holding count records; returns its length (NUL
-   included) */
-extern size_t sched_trailer(char *dst, uint64_t count);
+/* the record of type for message qid and value v into dst
+   (SCHED_JREC_MAX bytes); returns its length, NUL included. qid: at most
+   24 bytes, no SP, NUL or ';' */
+extern size_t sched_jrec_fmt(char *dst, char type, const char *qid, uint64_t v);
 
-/* a channel file: records 'T' address NUL (to do), 'D' address NUL (done,
-   the T byte overwritten in place), 'O' address NUL (the address before
-   virtualdomains, after a T or D record), then the trailer and nothing
-   after it. 1 complete: *nrcpt = T and D records, *ntodo = T records; 0
-   not (cut short, bad record, wrong count, bytes after the trailer). */
-extern int sched_chan_complete(const char *buf, size_t len, size_t *nrcpt, size_t *ntodo);
-
-/* info/S/N: 'F' sender NUL, then 'L' n NUL if local/S/N exists with n
-   recipients, 'R' n NUL likewise for remote/S/N (in that order), then the
-   trailer. 1 complete: *sender (NUL-terminated inside buf) and *slen, n[0]
-   local and n[1] remote recipients (0 = no such file); 0 not. */
-extern int sched_info_complete(const char *buf, size_t len, const char **sender, size_t *slen, size_t n[2]);
+/* one record's value v[0..vlen) (what follows the type letter, without
+   the NUL) of type: 1 and qid[0..*qlen) (a pointer into v), *val when
+   type is D, L or R, the qid is 1..24 bytes and the value is "qid SP
+   decimal ;" with 1..20 digits that fit in 64 bits; 0 if not. A record
+   cut anywhere before its ';' is refused, so a torn write followed by
+   zeros never reads as a shorter number. Never reads outside v[0..vlen). */
+extern int sched_jrec_parse(char type, const char *v, size_t vlen, const char **qid, size_t *qlen, uint64_t *val);
 
 /* message number -> index in tern-send's table (open addressing). A zero
    struct is an empty map. put: 1, or 0 out of memory (the map is unchanged) */

@@ -22,6 +22,7 @@
 #include "common/home.h"
 #include "common/ctl.h"
 #include "common/qfn.h"
+#include "common/qmsg.h"
 #include "common/addr.h"
 #include "common/priv.h"
 #include "send/spawn.h"
@@ -276,7 +277,7 @@ static pid_t start(const struct spawnreq *q, int msg, int *outfd)
   struct who w;
   size_t rlen, llen, nlen = strlen(n);
   char local[ADDR_LOCAL_MAX + 1];
-  char fn[QFN_MAX];
+  uint64_t mlen;
   uint64_t id;
   struct stat st;
   int fd;
@@ -311,8 +312,7 @@ static pid_t start(const struct spawnreq *q, int msg, int *outfd)
   }
   if (!lookup(slot, local, llen, &w)) return 0;
 
-  qfn_split(fn, "queue/mess", id);
-  fd = open(fn, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  fd = qmsg_open("queue/", id, 1, &mlen);
   if (fd < 0) {
     replys(slot, 'Z', errno == ENOENT ? "Unable to open message file: no such file. (#4.3.0)" : "Unable to open message file. (#4.3.0)");
     return 0;

@@ -161,12 +161,14 @@ static void readcontrols(void)
 /* ---------- the message on fd 0 ---------- */
 
 static struct msgscan msg;       /* send/remote-msg.c */
+static off_t msgstart;           /* fd 0's offset at start-up: the queue file is positioned at its message */
 
 static void scanmessage(void)
 {
   char buf[8192];
   size_t line = 0;
   int cr = 0;
+  if ((msgstart = lseek(0, 0, SEEK_CUR)) < 0) finish1('Z', "Unable to rewind the message (fd 0 must be a file). (#4.3.0)");
   for (;;) {
     ssize_t r = read(0, buf, sizeof buf);
     if (r < 0) { if (errno == EINTR) continue; finish1('Z', "Unable to read message. (#4.3.0)"); }
@@ -174,7 +176,7 @@ static void scanmessage(void)
     msg_feed(&msg, buf, (size_t)r, &cr, &line);
   }
   msg_end(&msg, cr, line);
-  if (lseek(0, 0, SEEK_SET) != 0) finish1('Z', "Unable to rewind the message (fd 0 must be a file). (#4.3.0)");
+  if (lseek(0, msgstart, SEEK_SET) != msgstart) finish1('Z', "Unable to rewind the message (fd 0 must be a file). (#4.3.0)");
 }
 
 /* ---------- where to connect (send/remote-route.c) ---------- */
@@ -924,7 +926,7 @@ static void deliver(void)
     }
     tcpto_file_update(tcptofd, cur->ip, 0, (uint64_t)time(0));
     localip(c.fd);
-    if (lseek(0, 0, SEEK_SET) != 0) finish1('Z', "Unable to rewind the message. (#4.3.0)");
+    if (lseek(0, msgstart, SEEK_SET) != msgstart) finish1('Z', "Unable to rewind the message. (#4.3.0)");
     smtp();
     if (nogo == 1) { nogo = 2; i--; continue; }   /* TLS NO-GO: once more, in plaintext */
     nogo = 0;

@@ -123,6 +123,7 @@ static pid_t start(const struct spawnreq *q, int fd, int *outfd)
   size_t argc = 0;
   char sizebuf[24];
   struct stat st;
+  off_t off;
   pid_t pid;
 
   if (!qfn_scanu64(q->num, strlen(q->num), &num)) { replyall(slot, q->nrcpt, 'D', "Internal error: bad message number. (#5.3.5)"); return 0; }
@@ -132,7 +133,14 @@ static pid_t start(const struct spawnreq *q, int fd, int *outfd)
     replyall(slot, q->nrcpt, 'Z', "Message file has the wrong type or owner. (#4.3.0)");
     return 0;
   }
-  sizebuf[qfn_fmtu64(sizebuf, (uint64_t)st.st_size)] = 0;
+  /* the message runs from the descriptor's offset (tern-send positioned
+     it there, common/qmsg.h) to the end of the file */
+  off = lseek(fd, 0, SEEK_CUR);
+  if (off == -1 || off > st.st_size) {
+    replyall(slot, q->nrcpt, 'Z', "Message file has the wrong type or owner. (#4.3.0)");
+    return 0;
+  }
+  sizebuf[qfn_fmtu64(sizebuf, (uint64_t)(st.st_size - off))] = 0;
   argv[argc++] = "tern-remote";
   argv[argc++] = domain;
   argv[argc++] = q->sender;

@@ -1,5 +1,6 @@
 /* tern-send: the queue manager (qmail-send). Runs as terns, started by
-   tern-start. Preprocesses todo/N into info/, local/, remote/ (todo.c);
+   tern-start. Reads each queued message msg/N into memory (todo.c), with
+   what its journal state/journal recorded (journal.c);
    schedules deliveries through tern-lspawn (fd 3/4) and tern-rspawn (fd
    5/6) with qmail's retry schedule (msgs.c, jobs.c); records bounces in
    bounce/N and injects one RFC 3464 bounce per message (bounce.c); has

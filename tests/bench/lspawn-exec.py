@@ -11,9 +11,12 @@ import os, pwd, subprocess, sys
 root, n = sys.argv[1], int(sys.argv[2])
 conc = int(sys.argv[3]) if len(sys.argv) > 3 else 10
 num = 999983
-path = os.path.join(root, "queue/mess/%d/%d" % (num % 23, num))
+path = os.path.join(root, "queue/msg/%d" % num)
+# a queue file (common/qmsg.h): head, envelope, padding, message
+env = b"u0\0p1\0Fbench@demo.test\0Tdemo@demo.test\0"
+head = b"TERNQ01\n" + b"%016x" % 4096 + b"%016x" % len(env)
 with open(path, "wb") as f:
-    f.write(b"Subject: bench\n\n" + b"x" * 4000 + b"\n")
+    f.write(head + env + b"\0" * (4096 - len(head) - len(env)) + b"Subject: bench\n\n" + b"x" * 4000 + b"\n")
 os.chown(path, pwd.getpwnam("ternq").pw_uid, -1)
 out = os.path.join(root, "perf.out")
 rec = os.environ.get("PERF_RECORD")   # a file: perf record -g into it instead

@@ -126,7 +126,7 @@ rc=0
 [ "$BENCH_ONLY_TLS" = 1 ] || {
 # shellcheck disable=SC2086
 python3 "$here/bench.py" \
-  --inst "tern:$TERN_PORT:$MAILDIR:$CG_TERN:$ROOT/queue/mess:$SVSCAN_PID" \
+  --inst "tern:$TERN_PORT:$MAILDIR:$CG_TERN:$ROOT/queue/msg:$SVSCAN_PID" \
   --inst "postfix:$PF_PORT:$PF_MAILDIR:$CG_PF:$PFQ:$(pf_master_pid)" \
   $loads --rounds "$BENCH_ROUNDS" --fsync-n "$BENCH_FSYNC_N" --big-mib "$BENCH_BIG_MIB" \
   --tracedir "$ROOT/traces" --out "$ROOT/bench.json" --md "$ROOT/table.md"
@@ -220,7 +220,7 @@ fi
 if [ "$BENCH_TLS" = 1 ]; then
   pf_tls "$ROOT/tls/default.crt" "$ROOT/tls/default.key" || { echo "bench: Postfix TLS setup failed" >&2; exit 1; }
   python3 "$here/bench.py" --starttls \
-    --inst "tern:$TERN_PORT:$MAILDIR:$CG_TERN:$ROOT/queue/mess:$SVSCAN_PID" \
+    --inst "tern:$TERN_PORT:$MAILDIR:$CG_TERN:$ROOT/queue/msg:$SVSCAN_PID" \
     --inst "postfix:$PF_PORT:$PF_MAILDIR:$CG_PF:$PFQ:$(pf_master_pid)" \
     --load "4096:$BENCH_N_TLS:10" --rounds "$BENCH_ROUNDS" --fsync-n 0 --big-mib 0 \
     --tracedir "$ROOT/traces" --out "$ROOT/tls.json" --md "$ROOT/tls-table.md"

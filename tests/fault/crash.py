@@ -4,7 +4,7 @@ installs a private instance in $ROOT first). See tests/fault/README.
 
 For each program P of tern-queued (one injection: the process that serves
 one client, run alone with -1 on the connection tern-queue made), tern-send (one delivery
-cycle of one message: preprocessing, delivery, cleanup), tern-clean (its
+cycle of one message: reading msg/N, delivery, removal), tern-clean (its
 requests in that cycle) and tern-local (one Maildir delivery):
 
   1. run the operation once under strace -y with no fault: the reference
@@ -21,13 +21,10 @@ requests in that cycle) and tern-local (one Maildir delivery):
          system runs;
        - a message whose injection did not return 0 is never delivered;
        - no partial message is ever in a Maildir's new/ or cur/;
-       - after tern-send's start-up cleanup the queue is empty: no file in
-         pid/, mess/, intd/, todo/, info/, local/, remote/, bounce/.
-         Leftovers of a killed tern-queue (pid/ files, mess/S/N without
-         todo/N, intd/N without todo/N) are removed by the 36-hour rules
-         (tern-clean for pid/, tern-send's cleanup for mess/ and intd/):
-         the test backdates them by 3 days before the restart, so the
-         rules run at once, and checks that they were never delivered.
+       - after tern-send's start-up the queue is empty: no file in msg/,
+         state/, bounce/. A killed tern-queued leaves nothing (its file
+         has no name before the commit), so no leftover rule is needed:
+         any file left is a failure.
        - Maildir tmp/ leftovers of a killed tern-local are allowed
          (readers remove them after 36 hours); counted and removed.
   The loop ends when a run completes without being killed.
@@ -261,36 +258,26 @@ def queue_files():
 
 
 def mess_data(n):
+    """the message of msg/N, or None"""
     try:
-        with open('%s/mess/%d/%d' % (Q, n % 23, n), 'rb') as f:
-            return f.read()
+        with open('%s/msg/%d' % (Q, n), 'rb') as f:
+            q = faultlib.qmsg(f.read())
     except OSError:
         return None
+    return q[1] if q else None
 
 
-def leftovers():
-    """what the 36-hour rules are for: pid/ files; mess/S/N and intd/N of a
-    message N without todo/N (left by a killed tern-queue, or by a removal
-    interrupted after todo/N went: never delivered again)"""
-    out = ['pid/' + f for f in os.listdir(Q + '/pid')]
-    for dp, dn, fns in os.walk(Q + '/mess'):
-        out.extend(os.path.relpath(dp + '/' + f, Q) for f in fns if not os.path.exists(Q + '/todo/' + f))
-    out.extend('intd/' + f for f in os.listdir(Q + '/intd') if not os.path.exists(Q + '/todo/' + f))
+def leftovers_now():
+    """files of the queue that belong to no queued message: bounce/N
+    without msg/N (tern-send's start-up removes them), and any file of msg/
+    that is not a whole queue file (none may exist)"""
+    out = []
+    out.extend('bounce/' + f for f in os.listdir(Q + '/bounce')
+               if not os.path.exists(Q + '/msg/' + f.split('.')[0]))
+    for f in os.listdir(Q + '/msg'):
+        if mess_data(int(f)) is None:
+            out.append('msg/' + f)
     return out
-
-
-def backdate_leftovers():
-    """run the 36-hour rules now: age every file in pid/, mess/, intd/ by 3
-    days (harmless for a live message: the rules look at todo/ and info/
-    too; a wrong removal would show as a lost message). Returns the
-    leftovers among them."""
-    old = time.time() - 3 * 86400
-    left = leftovers()
-    for d in ('pid', 'mess', 'intd'):
-        for dp, dn, fns in os.walk(Q + '/' + d):
-            for f in fns:
-                os.utime(dp + '/' + f, (old, old))
-    return left
 
 
 def reset_maildir():
@@ -418,7 +405,7 @@ def run_queue():
     if rc != 0 or not good:
         return None, ['reference injection failed: rc %s, delivered %s' % (rc, good)], 0, 0
     pts = kill_points(ref)
-    problems, kills, dups, leftovers, missed, committed = [], 0, 0, 0, 0, 0
+    problems, kills, dups, missed, committed = [], 0, 0, 0, 0
     completed = False
     for idx in select(pts) + [len(pts)]:
         k = idx + 1
@@ -428,7 +415,7 @@ def run_queue():
         tok = 'q%d' % k
         tr = TRACES + '/queue.%d' % k
         rc = inject(tok, tracespec(tr, (pts[idx][0], pts[idx][1]) if idx < len(pts) else None))
-        # killed after link(intd/N, todo/N) succeeded: the message is
+        # killed after the linkat of msg/N succeeded: the message is
         # safely queued although the injector saw a failure (the window
         # every MTA has between commit and reply): it must be delivered
         wait_until(5, lambda: finished(tr))
@@ -437,7 +424,7 @@ def run_queue():
         if was_killed:
             kills += 1
             with open(tr, encoding='latin-1') as f:
-                commit = re.search(r'^link\("intd/\d+", "todo/\d+"\) += 0', f.read(), re.M) is not None
+                commit = re.search(r'^linkat\(.*"msg/\d+", AT_SYMLINK_FOLLOW\) += 0', f.read(), re.M) is not None
             committed += commit
         elif idx < len(pts):
             missed += 1
@@ -450,15 +437,14 @@ def run_queue():
         if rc == 0 and was_killed and not answered:
             problems.append('%s k=%d: killed before its answer, yet exit code 0' % (label, k))
         if rc == 0:
-            # still queued intact: todo/N and the complete message in mess/S/N
-            todo = os.listdir(Q + '/todo')
+            # still queued intact: msg/N holding the complete message
+            todo = os.listdir(Q + '/msg')
             if len(todo) != 1 or not (mess_data(int(todo[0])) or b'').endswith(body(tok)):
                 problems.append('%s k=%d: exit 0 but the queue does not hold the message intact: %s'
                                 % (label, k, queue_files()))
         must = rc == 0 or commit
-        aged = backdate_leftovers()
-        if not must and aged:
-            leftovers += 1
+        if leftovers_now():
+            problems.append('%s k=%d: files left that belong to no message: %s' % (label, k, leftovers_now()))
         s = Send()
         wait_until(10, settled([tok] if must else []))
         if not must:
@@ -470,18 +456,18 @@ def run_queue():
             completed = rc == 0 and not was_killed
     if not completed:
         problems.append('%s: the run without a fault did not complete' % label)
-    diag('%s: %d kill points, %d tried (%d did not fire), %d runs killed, %d of them after the commit (delivered, as they must), '
-         '%d left pid/mess/intd leftovers (removed by the 36 h rules)' % (label, len(pts), len(select(pts)), missed, kills, committed, leftovers))
+    diag('%s: %d kill points, %d tried (%d did not fire), %d runs killed, %d of them after the commit (delivered, as they must)'
+         % (label, len(pts), len(select(pts)), missed, kills, committed))
     return ref, problems, kills, dups
 
 
 def send_points(ref):
     """tern-send's kill points: up to its reading tern-clean's reply to the
-    mess/N request (the end of the cycle)"""
+    msg/N request (the end of the cycle)"""
     pts = kill_points(ref)
     end = len(pts)
     for i, p in enumerate(pts):
-        if re.match(r'^write\(7<pipe:\[\d+\]>, "mess/', p[2]):
+        if re.match(r'^write\(7<pipe:\[\d+\]>, "msg/', p[2]):
             for j in range(i + 1, len(pts)):
                 if pts[j][0] == 'read' and pts[j][2].startswith('read(8<'):
                     end = j + 1
@@ -491,12 +477,12 @@ def send_points(ref):
 
 
 def clean_points(ref):
-    """tern-clean's: up to its reply to the mess/N request (the cycle's
-    only request; an older tern-send also asked todo/N first)"""
+    """tern-clean's: up to its reply to the msg/N request (the cycle's
+    only request)"""
     pts = kill_points(ref)
     seen = False
     for i, p in enumerate(pts):
-        if p[0] in ('read', 'readv') and '"mess/' in p[2]:
+        if p[0] in ('read', 'readv') and '"msg/' in p[2]:
             seen = True
         if seen and p[0] == 'write' and p[2].startswith('write(1<'):
             return pts[:i + 1]
@@ -567,9 +553,9 @@ def run_cycle(label, prog, getpts):
                 s.stop()
                 prof['stop'] += time.time() - t1
                 t1 = time.time()
-                # what a removal interrupted between info/S/N and mess/S/N
-                # leaves (mess/S/N without info, todo): the 36 h rule, now
-                leftovers += bool(backdate_leftovers())
+                # tern-send's start-up removes the leftovers of a finished
+                # message (bounce/N without msg/N)
+                leftovers += bool(leftovers_now())
                 s = Send()
                 wait_until(10, settled([tok]))
                 s.stop()
@@ -585,8 +571,8 @@ def run_cycle(label, prog, getpts):
     if not completed:
         problems.append('%s: the run without a fault did not complete' % label)
     diag('%s: %d kill points, %d tried (%d did not fire: the run took another path), %d runs killed, '
-         '%d duplicate deliveries (allowed), %d Maildir tmp/ leftovers (allowed), %d runs left mess/S/N '
-         'without todo/N (never delivered; removed by the 36 h rule)'
+         '%d duplicate deliveries (allowed), %d Maildir tmp/ leftovers (allowed), %d runs left bounce/N '
+         'without msg/N (removed at the restart)'
          % (label, len(pts), len(select(pts)), missed, kills, dups, tmpleft, leftovers))
     diag('time: ' + ', '.join('%s %.1f s' % kv for kv in prof.items()))
     return ref, problems, kills, dups
@@ -622,10 +608,7 @@ def main():
             diag('... %d more' % (len(problems) - 30))
         ok(not problems and kills > 0, '%s (%d kills, %.0f s)' % (desc, kills, time.time() - t0))
     dur = SRC + '/tests/fault/durability.py'
-    queue_exempt = ['--exempt', r'/queue/pid$=the pid/ name is temporary; a resurrected pid/ entry is an orphan '
-                    'that tern-clean removes after 36 h and that is never delivered',
-                    '--exempt', r'/queue/intd$=todo/N (synced) names the same synced inode; tern-clean '
-                    'tolerates a lost intd/N (ENOENT)']
+    queue_exempt = []
     local_exempt = ['--exempt', r'/Maildir/tmp$=the message is durable under new/ (synced); a resurrected '
                     'tmp/ file is a stale temporary that readers remove after 36 h']
     if 'queue' in ONLY:
@@ -634,27 +617,27 @@ def main():
                            capture_output=True, text=True)
         diag(r.stdout.strip())
         ok(r.returncode == 0, 'durability: tern-queued synced every file and directory before its answer 0')
-        # self test: without the fsync of mess/S the check must fail and name it
+        # self test: without the fsync of msg/ the check must fail and name it
         bad = TRACES + '/queue.nodirsync'
         if ref:
             with open(ref) as f, open(bad, 'w') as g:
                 for line in f:
-                    if re.match(r'^fsync\(\d+</.*/queue/mess/\d+>\)', line):
+                    if re.match(r'^fsync\(\d+</.*/queue/msg>\)', line):
                         continue
                     g.write(line)
         r = subprocess.run([sys.executable, dur] + queue_exempt + [bad], capture_output=True, text=True)
-        ok(r.returncode == 1 and re.search(r'missing fsync of directory \S+/queue/mess/\d+', r.stdout) is not None,
-           'durability: self test: a trace without the fsync of mess/S fails, naming it')
+        ok(r.returncode == 1 and re.search(r'missing fsync of directory \S+/queue/msg ', r.stdout) is not None,
+           'durability: self test: a trace without the fsync of msg/ fails, naming it')
         bad2 = TRACES + '/queue.nofilesync'
         if ref:
             with open(ref) as f, open(bad2, 'w') as g:
                 for line in f:
-                    if re.match(r'^fsync\(\d+</.*/queue/intd/\d+>\)', line):
+                    if re.match(r'^fsync\(\d+</.*/queue/msg/#\d+>\(deleted\)\)', line):
                         continue
                     g.write(line)
         r = subprocess.run([sys.executable, dur] + queue_exempt + [bad2], capture_output=True, text=True)
-        ok(r.returncode == 1 and re.search(r'missing fsync of file \S+/queue/intd/\d+', r.stdout) is not None,
-           'durability: self test: a trace without the fsync of intd/N fails, naming it')
+        ok(r.returncode == 1 and re.search(r'missing fsync of file \S+/queue/msg/\(unnamed\)', r.stdout) is not None,
+           'durability: self test: a trace without the fsync of the message file fails, naming it')
     if 'local' in ONLY:
         ref = refs.get('local')
         r = subprocess.run([sys.executable, dur] + local_exempt + [ref or '/nonexistent'],

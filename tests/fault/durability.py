@@ -12,7 +12,8 @@ rename*, unlink*, openat, mkdir; the crash test traces everything).
 message is queued; tern-local exits 0 = delivered). The check, for the
 first process in the trace, up to that exit:
 
-  1. every regular file it created (open with O_CREAT|O_EXCL, or creat) or
+  1. every regular file it created (open with O_CREAT|O_EXCL, creat, or
+     O_TMPFILE, named later by linkat through /proc/self/fd/N) or
      wrote through a descriptor it opened, and that still has a name at the
      end, was fsync'd / fdatasync'd after its last write;
   2. every directory whose entries it changed (a file created in it, link,
@@ -181,6 +182,17 @@ class Trace:
                 dirfd, p, flags = None, unquote(a[0]), 'O_CREAT|O_EXCL|O_WRONLY'
             path = self.resolve(dirfd, p)
             created = 'O_CREAT' in flags and 'O_EXCL' in flags
+            if 'O_TMPFILE' in flags:
+                # an unnamed file in directory path: a new identity with no
+                # name until a linkat through /proc/self/fd names it
+                i = self.next_ident
+                self.next_ident += 1
+                self.ident_names[i] = set()
+                self.ident_created[i] = (ln, path + '/(unnamed)')
+                m = re.match(r'^(\d+)', ret)
+                if m:
+                    self.fds[int(m.group(1))] = (i, path + '/(unnamed)')
+                return
             if created:
                 i = self.ident_of(path, create=True)
                 self.ident_created[i] = (ln, path)
@@ -212,7 +224,11 @@ class Trace:
                 old, new = self.resolve(None, unquote(a[0])), self.resolve(None, unquote(a[1]))
             else:
                 old, new = self.resolve(a[0], unquote(a[1])), self.resolve(a[2], unquote(a[3]))
-            i = self.ident_of(old, create=True)
+            m = re.match(r'^/proc/self/fd/(\d+)$', old or '')
+            if m and int(m.group(1)) in self.fds:
+                i = self.fds[int(m.group(1))][0]   # linkat of an open (unnamed) file
+            else:
+                i = self.ident_of(old, create=True)
             self.add_name(new, i)
             self.change(os.path.dirname(new), ln, 'link %s -> %s' % (old, new))
         elif name in ('rename', 'renameat', 'renameat2'):

@@ -3,8 +3,10 @@ all need from the instance they run against.
 
     from faultlib import queue_files, tokens, wait_until, svc
     queue_files(Q)                 # files under the queue's directories
-    queue_files(Q, ('todo',))      #   or under some of them; sorted paths
-                                   #   relative to Q ("todo/17")
+    queue_files(Q, ('msg',))       #   or under some of them; sorted paths
+                                   #   relative to Q ("msg/17")
+    qmsg(data)                     # a queue file's (envelope, message),
+                                   #   or None (common/qmsg.h)
     tokens(MAILDIR, body_of)       # X-Token -> [(file name, complete?)]
                                    #   for every file in new/ and cur/
     wait_until(secs, cond, step)   # cond() every step s (default 0.01)
@@ -16,15 +18,33 @@ import re
 import subprocess
 import time
 
-QDIRS = ('pid', 'mess', 'intd', 'todo', 'info', 'local', 'remote', 'bounce')
+QDIRS = ('msg', 'state', 'bounce')
 TOKEN = re.compile(rb'^X-Token: (\S+)$', re.M)
 
 
+def qmsg(data):
+    if data is None or len(data) < 40 or data[:8] != b'TERNQ01\n':
+        return None
+    try:
+        moff, elen = int(data[8:24], 16), int(data[24:40], 16)
+    except ValueError:
+        return None
+    if not (40 + elen <= moff <= len(data)):
+        return None
+    return data[40:40 + elen], data[moff:]
+
+
 def queue_files(q, dirs=QDIRS):
+    """the files of the queue; tern-send's journal (state/journal) only
+    while it holds records (it is emptied when no message is queued)"""
     out = []
     for d in dirs:
         for dp, dn, fns in os.walk(q + '/' + d):
-            out.extend(os.path.relpath(dp + '/' + fn, q) for fn in fns)
+            for fn in fns:
+                p = dp + '/' + fn
+                if os.path.relpath(p, q) == 'state/journal' and os.path.getsize(p) == 0:
+                    continue
+                out.append(os.path.relpath(p, q))
     return sorted(out)
 
 

@@ -27,13 +27,13 @@ tern_ps > "$ROOT/ps.txt"
 grep -qx "terns tern-send" "$ROOT/ps.txt"; tap_ok $? "tern-send runs as terns"
 grep -qx "ternq tern-clean" "$ROOT/ps.txt"; tap_ok $? "tern-clean runs as ternq"
 grep -qx "root tern-lspawn" "$ROOT/ps.txt"; tap_ok $? "tern-lspawn runs as root"
-wait_for 10 sh -c "[ \$(find '$ROOT/queue/mess' -type f | wc -l) -eq 0 ]"
+wait_for 10 sh -c "[ \$(find '$ROOT/queue/msg' -type f | wc -l) -eq 0 ]"
 tap_ok $? "queue empty after delivery"
 # tern-queue ran as ternq for nobody: the queued files are ternq's (hold
 # the message in the queue by stopping tern-send first)
 s6-svc -wD -T 5000 -d "$ROOT/service/send" 2>/dev/null
 printf 'Subject: held\n\nheld\n' | inject_as nobody demo@demo.test
-owners=$(find "$ROOT/queue/mess" "$ROOT/queue/todo" -type f -exec stat -c %U {} + | sort -u | tr '\n' ' ')
+owners=$(find "$ROOT/queue/msg" -type f -exec stat -c %U {} + | sort -u | tr '\n' ' ')
 tap_is "$owners" "ternq " "tern-queue, run for nobody, wrote the queue files as ternq"
 s6-svc -u "$ROOT/service/send" 2>/dev/null
 [ "$TAP_FAIL" -eq 0 ] || { cat "$ROOT/ps.txt"; tail -n 30 "$ROOT/log/send/current" "$ROOT/log/queue/current" 2>/dev/null | sed 's/^/# /'; }

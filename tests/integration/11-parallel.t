@@ -23,7 +23,7 @@ wait_for 120 sh -c "[ \$(grep -l '^Subject: par$$-' '$MAILDIR'/new/* 2>/dev/null
 uniq=$(grep -h "^Subject: par$$-" "$MAILDIR"/new/* | sort -u | wc -l | tr -d ' ')
 all=$(grep -h "^Subject: par$$-" "$MAILDIR"/new/* | wc -l | tr -d ' ')
 tap_is "$uniq/$all" "500/500" "500 distinct messages delivered, each once"
-wait_for 30 sh -c "[ \$(find '$ROOT/queue/mess' -type f | wc -l) -eq 0 ]"
+wait_for 30 sh -c "[ \$(find '$ROOT/queue/msg' -type f | wc -l) -eq 0 ]"
 tap_ok $? "queue empty afterwards"
 
 # kill tern-send in the middle of a batch of 200
@@ -40,6 +40,6 @@ got=$(grep -h "^Subject: kill$$-" "$MAILDIR"/new/* 2>/dev/null | sort -u | wc -l
 dups=$(( $(grep -h "^Subject: kill$$-" "$MAILDIR"/new/* 2>/dev/null | wc -l) - got ))
 diag "after SIGKILL of tern-send: $got distinct of 200, $dups duplicates"
 tap_is "$got" 200 "every message delivered after tern-send was killed twice"
-wait_for 30 sh -c "[ \$(find '$ROOT/queue/mess' -type f | wc -l) -eq 0 ]"
+wait_for 30 sh -c "[ \$(find '$ROOT/queue/msg' -type f | wc -l) -eq 0 ]"
 tap_ok $? "queue empty after recovery"
 tap_done

@@ -22,13 +22,13 @@ tap_is "$w" "" "ternd can write no queue directory"
 # keep the message queued: stop tern-send first
 s6-svc -wD -T 5000 -d "$ROOT/service/send" 2>/dev/null
 printf 'Subject: secret\n\nsecret\n' | "$ROOT/bin/sendmail" -i demo@demo.test >/dev/null 2>&1
-r=$(s6-setuidgid ternd sh -c "ls '$ROOT/queue/mess' 2>/dev/null; cat '$ROOT'/queue/mess/*/* 2>/dev/null" | head -c 100)
+r=$(s6-setuidgid ternd sh -c "ls '$ROOT/queue/msg' 2>/dev/null; cat '$ROOT'/queue/msg/* 2>/dev/null" | head -c 100)
 tap_is "$r" "" "ternd cannot list or read queued messages"
 # every file in the queue (listed by root), tried for writing as ternd;
 # the trigger FIFO is meant to be writable by every injector (0622)
 find "$ROOT/queue" -type f -o -type p > "$ROOT/qfiles.txt"
 w=$(s6-setuidgid ternd sh -c "while read -r f; do if [ -p \"\$f\" ]; then continue; fi; ( : >> \"\$f\" ) 2>/dev/null && echo \"\$f\"; done" < "$ROOT/qfiles.txt")
 tap_is "$w" "" "ternd can open no queue file for writing ($(wc -l < "$ROOT/qfiles.txt") files tried)"
-modes=$(cd "$ROOT/queue" && for d in . pid mess mess/0 intd todo info info/0 local local/0 remote remote/0 bounce lock; do stat -c "%n %U:%G %a" "$d"; done | tr '\n' ';')
-tap_is "$modes" ". ternq:tern 750;pid ternq:tern 700;mess ternq:tern 750;mess/0 ternq:tern 750;intd ternq:tern 700;todo ternq:tern 750;info terns:tern 700;info/0 terns:tern 700;local terns:tern 700;local/0 terns:tern 700;remote terns:tern 700;remote/0 terns:tern 700;bounce terns:tern 700;lock ternq:tern 750;" "queue owners and modes"
+modes=$(cd "$ROOT/queue" && for d in . msg state bounce lock $(ls msg | sed 's|^|msg/|'); do stat -c "%n %U:%G %a" "$d"; done | tr '\n' ';' | sed 's|;msg/[0-9]* |;msg/N |')
+tap_is "$modes" ". ternq:tern 750;msg ternq:tern 750;state terns:tern 700;bounce terns:tern 700;lock ternq:tern 750;msg/N ternq:tern 640;" "queue owners and modes (one message file, msg/N)"
 tap_done

@@ -62,7 +62,7 @@ def try_(what, path, flags, mode=0o600):
 for p in sys.argv[2:]:
     try_("read", p, os.O_RDONLY)
 try_("write", os.path.join(q, "lock", "trigger"), os.O_WRONLY)
-for d in ("", "mess", "mess/0", "todo", "intd", "info", "local", "remote", "lock", "bounce"):
+for d in ("", "msg", "state", "hold", "lock", "bounce"):
     try_("create", os.path.join(q, d, "ternr-probe"), os.O_WRONLY | os.O_CREAT | os.O_EXCL)
 EOF
 as_ternr /usr/bin/python3 "$ROOT/probe.py" "$ROOT/queue" $files > "$ROOT/probe.out" 2>&1
@@ -75,7 +75,7 @@ tap_is "$(find "$ROOT/queue" -name ternr-probe | wc -l)" 0 "nothing was created"
 s6-svc -u "$ROOT/service/send"
 wait_for 30 sh -c "grep -q 'far@remote.test' '$ROOT/sink.jsonl' 2>/dev/null"
 tap_ok $? "the remote delivery reached the sink"
-wait_for 20 sh -c "[ \$(find '$ROOT/queue/mess' -type f | wc -l) -eq 0 ]"
+wait_for 20 sh -c "[ \$(find '$ROOT/queue/msg' -type f | wc -l) -eq 0 ]"
 tap_ok $? "the message left the queue"
 
 rs=$(rspawn_pid)

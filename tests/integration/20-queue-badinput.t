@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # 20-queue-badinput.t: tern-queue run directly on a private queue, as the
 # client of a tern-queued started here on the private queue socket.
-# Good injections land as mess/S/N + intd/N + todo/N with the right bytes;
+# Good injections land as one file msg/N (common/qmsg.h) with the right bytes;
 # every bad input (truncated envelope, no final NUL, an address over the
 # limit, a bad first byte, a message read that fails midway, an unreadable
 # message fd, a missing queue) gets its qmail-queue exit code and leaves
@@ -43,10 +43,8 @@ def make_root(root):
     os.makedirs(os.path.join(root, 'bin'))
     shutil.copy(BIN, os.path.join(root, 'bin', 'tern-queue'))
     q = os.path.join(root, 'queue')
-    for d in ('pid', 'intd', 'todo', 'lock'):
+    for d in ('msg', 'lock'):
         os.makedirs(os.path.join(q, d))
-    for i in range(23):
-        os.makedirs(os.path.join(q, 'mess', str(i)))
     os.mkfifo(os.path.join(q, 'lock', 'trigger'), 0o622)
     start_server(root)
 
@@ -62,6 +60,15 @@ def queue_files(root=ROOT):
 def clear_queue(root=ROOT):
     for f in queue_files(root):
         os.unlink(os.path.join(root, 'queue', f))
+
+def qparse(data):
+    """a queue file: (envelope, message) or None (common/qmsg.h)"""
+    if len(data) < 40 or data[:8] != b'TERNQ01\n':
+        return None
+    moff, elen = int(data[8:24], 16), int(data[24:40], 16)
+    if not (40 + elen <= moff <= len(data)) or data[40 + elen:moff].strip(b'\0'):
+        return None
+    return data[40:40 + elen], data[moff:]
 
 def run(msg, env, extra_env=None, root=ROOT, stdin=None, timeout=30):
     """msg: bytes or an fd-like object for fd 0; env: bytes for fd 1."""
@@ -90,37 +97,44 @@ ENV = b'Fsender@a.example\0Tone@b.example\0Ttwo@c.example\0\0'
 rc = run(MSG, ENV)
 ok(rc == 0, 'good injection exits 0', rc)
 files = queue_files()
-mess = [f for f in files if f.startswith('mess/')]
-todo = [f for f in files if f.startswith('todo/')]
-intd = [f for f in files if f.startswith('intd/')]
-ok(len(mess) == 1 and len(todo) == 1 and len(intd) == 1 and len(files) == 3,
-   'exactly mess/S/N, intd/N, todo/N', files)
-num = todo[0].split('/')[1] if todo else '0'
-ok(mess == ['mess/%d/%s' % (int(num) % 23, num)], 'mess/S/N with S = N % 23', mess)
+mess = [f for f in files if f.startswith('msg/')]
+ok(len(mess) == 1 and len(files) == 1, 'exactly one file: msg/N', files)
+num = mess[0].split('/')[1] if mess else '0'
 mpath = os.path.join(ROOT, 'queue', mess[0]) if mess else '/nonexistent'
-ok(mess and os.stat(mpath).st_ino == int(num), 'N is the inode of mess/S/N')
-data = open(mpath, 'rb').read() if mess else b''
+ok(mess and os.stat(mpath).st_ino == int(num), 'N is the inode of msg/N')
+raw = open(mpath, 'rb').read() if mess else b''
+parsed = qparse(raw)
+ok(parsed is not None and int(raw[8:24], 16) == 4096, 'msg/N: the head, the envelope, NUL padding, the message at 4096', raw[:40])
+tdata, data = parsed if parsed else (b'', b'')
 first, _, rest = data.partition(b'\n')
 import re
 ok(re.match(rb'^Received: \(tern \d+ invoked by uid %d\); \w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d \+0000$' % os.getuid(), first) is not None,
    'Received line names the pid, the uid and the date', first)
 ok(rest == MSG, 'message stored byte for byte after the Received line', rest)
-tdata = open(os.path.join(ROOT, 'queue', todo[0]), 'rb').read() if todo else b''
 m = re.match(rb'^u(\d+)\0p(\d+)\0i([0-9a-z]{12,24})\0(.*)$', tdata, re.S)
 ok(m is not None and int(m.group(1)) == os.getuid() and m.group(4) == ENV[:-1],
-   'todo/N = u uid, p pid, i id, the envelope without the final NUL', tdata)
-ok(os.path.samefile(os.path.join(ROOT, 'queue', todo[0]), os.path.join(ROOT, 'queue', intd[0])) if todo and intd else False,
-   'todo/N is a hard link of intd/N')
-ok(not os.listdir(os.path.join(ROOT, 'queue', 'pid')), 'pid/ is empty after the injection')
+   'the envelope = u uid, p pid, i id, the envelope without the final NUL', tdata)
+ok(stat.S_IMODE(os.stat(mpath).st_mode) == 0o640, 'msg/N is mode 0640', oct(os.stat(mpath).st_mode))
+clear_queue()
+
+# 1b. an envelope too long for the reserve: the message moves to the next
+# multiple of 4096 after it, still whole
+many = b'Fsender@a.example\0' + b''.join(b'Trcpt%04d@b.example\0' % i for i in range(400)) + b'\0'
+rc = run(MSG, many)
+mf = [f for f in queue_files() if f.startswith('msg/')]
+raw = open(os.path.join(ROOT, 'queue', mf[0]), 'rb').read() if mf else b''
+parsed = qparse(raw)
+ok(rc == 0 and parsed is not None and parsed[1].partition(b'\n')[2] == MSG and parsed[0].endswith(many[:-1])
+   and int(raw[8:24], 16) % 4096 == 0 and int(raw[8:24], 16) > 4096 and os.stat(os.path.join(ROOT, 'queue', mf[0])).st_ino == int(mf[0].split('/')[1]),
+   'a long envelope: the message after it at a multiple of 4096, N still the inode', (rc, raw[:40]))
 clear_queue()
 
 # 2. IPCREMOTEEUID, whatever it says, does not name the injecting uid: the
 # kernel does (the first version trusted it from s6-ipcserver)
 for val in ('4242', '12x', ''):
     rc = run(MSG, ENV, {'IPCREMOTEEUID': val})
-    tf = [f for f in queue_files() if f.startswith('todo/')]
-    td = open(os.path.join(ROOT, 'queue', tf[0]), 'rb').read() if tf else b''
-    md = open(os.path.join(ROOT, 'queue', [f for f in queue_files() if f.startswith('mess/')][0]), 'rb').read() if tf else b''
+    tf = [f for f in queue_files() if f.startswith('msg/')]
+    td, md = (qparse(open(os.path.join(ROOT, 'queue', tf[0]), 'rb').read()) or (b'', b'')) if tf else (b'', b'')
     mine = b'u%d\0' % os.getuid()
     ok(rc == 0 and td.startswith(mine) and b'invoked by uid %d);' % os.getuid() in md,
        'IPCREMOTEEUID=%r ignored: the uid is the caller\'s, from the kernel' % val, (rc, td[:20]))
@@ -128,7 +142,7 @@ for val in ('4242', '12x', ''):
 
 # 3. empty message, null sender, no recipients: allowed
 rc = run(b'', b'F\0\0')
-ok(rc == 0 and len(queue_files()) == 3, 'empty message with null sender and no recipients is queued', (rc, queue_files()))
+ok(rc == 0 and len(queue_files()) == 1, 'empty message with null sender and no recipients is queued', (rc, queue_files()))
 clear_queue()
 
 # bad inputs: (description, message, envelope, extra env, expected code)
@@ -190,18 +204,11 @@ start_server(r2)
 rc = run(MSG, ENV, root=r2)
 ok(rc == 62, 'no queue directory: exit 62', rc)
 
-# missing mess split directory -> 64, pid/ left empty
-shutil.rmtree(os.path.join(ROOT, 'queue', 'mess'))
+# missing msg/ -> 64, nothing left
+os.rmdir(os.path.join(ROOT, 'queue', 'msg'))
 rc = run(MSG, ENV)
-ok(rc == 64 and not queue_files(), 'no mess/ directory: exit 64, nothing left in pid/', (rc, queue_files()))
-for i in range(23):
-    os.makedirs(os.path.join(ROOT, 'queue', 'mess', str(i)))
-
-# missing todo/ -> 66, nothing left
-os.rmdir(os.path.join(ROOT, 'queue', 'todo'))
-rc = run(MSG, ENV)
-ok(rc == 66 and not queue_files(), 'no todo/ directory: exit 66, mess and intd removed', (rc, queue_files()))
-os.makedirs(os.path.join(ROOT, 'queue', 'todo'))
+ok(rc == 64 and not queue_files(), 'no msg/ directory: exit 64, nothing left', (rc, queue_files()))
+os.makedirs(os.path.join(ROOT, 'queue', 'msg'))
 
 # a large message (4 MB) through a pipe is stored intact
 big = os.urandom(4 << 20)
@@ -210,8 +217,8 @@ p = subprocess.Popen([os.path.join(ROOT, 'bin', 'tern-queue')], stdin=subprocess
 p.stdin.write(big); p.stdin.close()
 rc = p.wait(timeout=60)
 ef.close()
-mf = [f for f in queue_files() if f.startswith('mess/')]
-body = open(os.path.join(ROOT, 'queue', mf[0]), 'rb').read().partition(b'\n')[2] if mf else b''
+mf = [f for f in queue_files() if f.startswith('msg/')]
+body = (qparse(open(os.path.join(ROOT, 'queue', mf[0]), 'rb').read()) or (b'', b''))[1].partition(b'\n')[2] if mf else b''
 ok(rc == 0 and body == big, '4 MB message through a pipe stored intact', rc)
 clear_queue()
 

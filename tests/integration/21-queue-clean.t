@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-# 21-queue-clean.t: tern-clean run directly on a private queue: todo/N and
-# mess/N requests, the '+', '!' and 'x' replies, strict validation of hostile
-# requests, and the sweep of pid/ files older than 36 hours (at start and
-# every 30 requests). Every read has a timeout.
+# 21-queue-clean.t: tern-clean run directly on a private queue: msg/N
+# requests, the '+', '!' and 'x' replies, strict validation of hostile
+# requests (the requests of the old layout among them). Every read has a
+# timeout.
 import os, select, shutil, subprocess, sys, tempfile, time
 
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
@@ -17,10 +17,7 @@ ROOT = os.path.join(TMP, 'root')
 Q = os.path.join(ROOT, 'queue')
 os.makedirs(os.path.join(ROOT, 'bin'))
 shutil.copy(BIN, os.path.join(ROOT, 'bin', 'tern-clean'))
-for d in ('pid', 'intd', 'todo'):
-    os.makedirs(os.path.join(Q, d))
-for i in range(23):
-    os.makedirs(os.path.join(Q, 'mess', str(i)))
+os.makedirs(os.path.join(Q, 'msg'))
 
 def touch(rel, age=0):
     p = os.path.join(Q, rel)
@@ -32,10 +29,6 @@ def touch(rel, age=0):
 def exists(rel):
     return os.path.lexists(os.path.join(Q, rel))
 
-OLD = 37 * 3600
-touch('pid/111.1.1', OLD)
-touch('pid/222.2.1', 3600)
-
 p = subprocess.Popen([os.path.join(ROOT, 'bin', 'tern-clean')], stdin=subprocess.PIPE,
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd='/')
 
@@ -46,32 +39,25 @@ def ask(req, timeout=5):
         return b'TIMEOUT'
     return os.read(p.stdout.fileno(), 1)
 
-# a first request makes sure the start-up sweep has run
-for rel in ('intd/5', 'todo/5', 'mess/5/5', 'intd/30', 'mess/7/30'):
+for rel in ('msg/5', 'msg/30', 'msg/31'):
     touch(rel)
-ok(ask(b'todo/5\0') == b'+', 'todo/5 -> +')
-ok(not exists('pid/111.1.1'), 'start-up sweep removed a pid file older than 36 h')
-ok(exists('pid/222.2.1'), 'a young pid file is kept')
-ok(not exists('intd/5') and not exists('todo/5') and exists('mess/5/5'), 'todo/N removed intd/N and todo/N, kept mess')
-ok(ask(b'mess/5\0') == b'+' and not exists('mess/5/5'), 'mess/5 -> + and mess/5/5 removed')
-ok(ask(b'mess/30\0') == b'+' and not exists('mess/7/30') and not exists('intd/30'), 'mess/30 removes intd/30 and mess/7/30')
-ok(ask(b'todo/12345\0') == b'+', 'files already gone (ENOENT) -> +')
+ok(ask(b'msg/5\0') == b'+' and not exists('msg/5'), 'msg/5 -> + and msg/5 removed')
+ok(exists('msg/30') and exists('msg/31'), 'the other messages are kept')
+ok(ask(b'msg/30\0') == b'+' and not exists('msg/30') and exists('msg/31'), 'msg/30 removes msg/30 alone')
+ok(ask(b'msg/12345\0') == b'+', 'a file already gone (ENOENT) -> +')
 
-os.makedirs(os.path.join(Q, 'todo', '77', 'sub'))
-ok(ask(b'todo/77\0') == b'!', 'an unlink that fails (a directory) -> !')
+os.makedirs(os.path.join(Q, 'msg', '77', 'sub'))
+ok(ask(b'msg/77\0') == b'!', 'an unlink that fails (a directory) -> !')
 
-bad = [b'\0', b'todo/\0', b'todo\0', b'foop/1\0', b'intd/1\0', b'todo/12a\0', b'todo/-1\0',
-       b'todo/ 1\0', b'todo/1 \0', b'mess/99999999999999999999999\0', b'todo/../../etc/passwd\0',
-       b'TODO/1\0', b'todo/1/2\0', b'x' * 5000 + b'\0', b'todo/' + b'1' * 100 + b'\0']
+bad = [b'\0', b'msg/\0', b'msg\0', b'foop/1\0', b'intd/1\0', b'msg/12a\0', b'msg/-1\0',
+       b'msg/ 1\0', b'msg/1 \0', b'msg/99999999999999999999999\0', b'msg/../../etc/passwd\0',
+       b'MSG/1\0', b'msg/1/2\0', b'x' * 5000 + b'\0', b'msg/' + b'1' * 100 + b'\0',
+       b'todo/1\0', b'mess/1\0']
 replies = [ask(b) for b in bad]
 ok(replies == [b'x'] * len(bad), 'every malformed request -> x', replies)
-ok(ask(b'todo/12345\0') == b'+', 'still in step after malformed requests')
-
-# the sweep every 30 requests
-touch('pid/333.3.1', OLD)
-replies = [ask(b'todo/%d\0' % (1000 + i)) for i in range(30)]
+ok(ask(b'msg/12345\0') == b'+', 'still in step after malformed requests')
+replies = [ask(b'msg/%d\0' % (1000 + i)) for i in range(30)]
 ok(replies == [b'+'] * 30, '30 more requests answered')
-ok(not exists('pid/333.3.1'), 'periodic sweep removed an old pid file')
 
 p.stdin.close()
 try:
@@ -83,7 +69,7 @@ ok(rc == 0, 'exits 0 at end of input', rc)
 # a request cut short by EOF: no reply, exit 0
 p = subprocess.Popen([os.path.join(ROOT, 'bin', 'tern-clean')], stdin=subprocess.PIPE,
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-out, err = p.communicate(b'todo/1', timeout=5)
+out, err = p.communicate(b'msg/1', timeout=5)
 ok(p.returncode == 0 and out == b'', 'request cut short by EOF: no reply, exit 0', (p.returncode, out))
 
 shutil.rmtree(TMP, ignore_errors=True)

@@ -150,10 +150,10 @@ rc, msg, env, out, err = sm(['-bs'])
 ok(rc == 69, '-bs without tern-smtpd: exit 69', (rc, err))
 
 # -bp / mailq on a queue directory
-os.makedirs(os.path.join(ROOT, 'queue', 'mess', '3'))
+os.makedirs(os.path.join(ROOT, 'queue', 'msg'))
 rc, msg, env, out, err = sm(['-bp'])
 ok(rc == 0 and b'Mail queue is empty' in out, '-bp: Mail queue is empty', (rc, out, err))
-open(os.path.join(ROOT, 'queue', 'mess', '3', '26'), 'w').close()
+open(os.path.join(ROOT, 'queue', 'msg', '26'), 'w').close()
 rc, msg, env, out, err = sm([], name='mailq')
 ok(rc == 0 and out == b'1 message in the queue\n', 'mailq counts the messages', (rc, out))
 

@@ -182,8 +182,9 @@ ok(not [t for t in d if t.startswith('bad')], 'no hostile message delivered', [t
 deadline = time.time() + 30
 def leftovers():
     q = ROOT + '/queue'
-    return [os.path.relpath(os.path.join(dp, f), q) for sub in ('pid', 'mess', 'intd', 'todo')
-            for dp, dn, fns in os.walk(q + '/' + sub) for f in fns]
+    return [os.path.relpath(os.path.join(dp, f), q) for sub in ('msg', 'state', 'bounce')
+            for dp, dn, fns in os.walk(q + '/' + sub) for f in fns
+            if f != 'journal' or os.path.getsize(os.path.join(dp, f))]
 while time.time() < deadline and leftovers(): time.sleep(0.2)
 ok(not leftovers(), 'queue empty: nothing left of the hostile clients', leftovers())
 # the server still serves

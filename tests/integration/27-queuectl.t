@@ -10,7 +10,7 @@
 # answers 451 to every recipient "defer*", so the messages stay queued.
 . "$(dirname "$0")/lib.sh"
 tern_init
-tap_plan 45
+tap_plan 46
 tern_install || { diag "install failed"; exit 1; }
 [ -x "$ROOT/bin/tern-queuectl" ] && [ -x "$ROOT/bin/tern-remote" ] || tap_abort "tern-queuectl or tern-remote not built"
 B=$ROOT/bin
@@ -121,9 +121,16 @@ qc root list
 tap_ok "$(grep -q '^  to <defer-c@d3.test> remote: done$' "$ROOT/qc.out" && grep -q '^  to <defer-d@d4.test> remote: waiting' "$ROOT/qc.out"; echo $?)" \
   "delete @DOMAIN: the recipients there are done, the others still wait"
 grep -q "queuectl: delete msg $MR to <defer-c@d3.test> by uid 0" "$LOG"; tap_ok $? "delete @DOMAIN logs each recipient"
+n=$(grep -c 'status: exiting' "$LOG")
+s6-svc -t "$ROOT/service/send"
+wait_for 20 sh -c "[ \$(grep -c 'status: exiting' '$LOG') -gt $n ]"
+wait_for 20 sh -c "'$B/tern-queuectl' list 2>/dev/null | grep -q '^  to <defer-d@d4.test> remote: waiting'"
+qc root list
+tap_ok "$(grep -q '^  to <defer-c@d3.test> remote: done$' "$ROOT/qc.out"; echo $?)" \
+  "delete @DOMAIN is in the journal (state/journal): after a restart of tern-send the recipient is still done"
 qc root delete all; tap_is "$?" 0 "root: delete all"
 wait_for 10 sh -c "'$B/tern-queuectl' list | grep -qx 'Mail queue is empty'"
-tap_ok "$([ $? = 0 ] && wait_for 10 sh -c '[ $(find "$ROOT/queue/mess" -type f | wc -l) = 0 ]'; echo $?)" "the queue is empty, files included"
+tap_ok "$([ $? = 0 ] && wait_for 10 sh -c '[ $(find "$ROOT/queue/msg" -type f | wc -l) = 0 ]'; echo $?)" "the queue is empty, files included"
 
 # a malformed request
 r=$(python3 -c "

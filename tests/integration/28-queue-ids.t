@@ -52,7 +52,7 @@ tap_is "$(grep -c "deferonce-$$@far.test" "$ROOT/sink.jsonl")" 1 "the peer got t
 start=$(date +%s)
 python3 "$SRC/tests/integration/28-queue-ids.py" inject "$ROOT" "$N" "$ROOT/ids.txt" > "$ROOT/inject.out" 2>&1
 tap_ok $? "$N messages injected through the queue socket in $(( $(date +%s) - start )) s: $(cat "$ROOT/inject.out")"
-wait_for 600 sh -c "[ \$(find '$MAILDIR/new' -type f | wc -l) -ge $N ] && [ \$(find '$ROOT/queue/mess' -type f | wc -l) = 0 ]"
+wait_for 600 sh -c "[ \$(find '$MAILDIR/new' -type f | wc -l) -ge $N ] && [ \$(find '$ROOT/queue/msg' -type f | wc -l) = 0 ]"
 diag "delivered in $(( $(date +%s) - start )) s"
 sleep 1
 python3 "$SRC/tests/integration/28-queue-ids.py" check "$ROOT/ids.txt" "$ROOT/log/queue" "$ROOT/log/send" > "$ROOT/check.out" 2>&1

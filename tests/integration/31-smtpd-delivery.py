@@ -76,7 +76,7 @@ def queue_empty(timeout=30):
     end = time.time() + timeout
     while time.time() < end:
         n = 0
-        for dp, dn, fn in os.walk(ROOT + "/queue/mess"):
+        for dp, dn, fn in os.walk(ROOT + "/queue/msg"):
             n += len(fn)
         if n == 0:
             return True

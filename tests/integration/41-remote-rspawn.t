@@ -73,16 +73,19 @@ class Spawner:
         return slot, recs
 
     def send(self, slot, n, sender, rcpts, path=None, fd=True):
-        """a request for message n, with queue/mess/S/n (or path) as its
-        descriptor; fd=False: without one"""
+        """a request for message n, with queue/msg/n (or path) as its
+        descriptor, positioned at the message as tern-send sends it
+        (common/qmsg.h); fd=False: without one"""
         req = bytes([slot]) + str(n).encode() + b"\0" + sender.encode() + b"\0"
         req += b"".join(r.encode() + b"\0" for r in rcpts) + b"\0"
         if not fd:
             self.sock.sendall(req)
             return
         if path is None:
-            path = os.path.join(self.root, "queue/mess/%d/%d" % (int(n) % 23, int(n)))
+            path = os.path.join(self.root, "queue/msg/%d" % int(n))
         d = os.open(path, os.O_RDONLY)
+        head = os.read(d, 40)
+        os.lseek(d, int(head[8:24], 16) if head[:8] == b"TERNQ01\n" else 0, os.SEEK_SET)
         try:
             sent = socket.send_fds(self.sock, [req], [d])
             self.sock.sendall(req[sent:])
@@ -101,14 +104,13 @@ def main():
     root = tempfile.mkdtemp(prefix="tern-rspawn-")
     try:
         os.makedirs(os.path.join(root, "bin"))
-        for d in ["queue/mess/%d" % i for i in range(23)]:
-            os.makedirs(os.path.join(root, d))
+        os.makedirs(os.path.join(root, "queue/msg"))
         try:
             import pwd
             qu = pwd.getpwnam("ternq").pw_uid
         except KeyError:
             qu = 0
-        os.chown(os.path.join(root, "queue/mess"), qu, -1)
+        os.chown(os.path.join(root, "queue/msg"), qu, -1)
         shutil.copy(RSPAWN, os.path.join(root, "bin", "tern-rspawn"))
         fake = os.path.join(root, "bin", "tern-remote")
         with open(fake, "w") as f:
@@ -117,9 +119,12 @@ def main():
         msg = b"Subject: hi\n\nbody\n"
 
         def mess(n, owner=qu, content=msg):
-            p = os.path.join(root, "queue/mess/%d/%d" % (n % 23, n))
+            # a queue file (common/qmsg.h): head, envelope, padding, message
+            env = b"u0\0p1\0Fs@x.test\0Ta@example.test\0"
+            head = b"TERNQ01\n" + b"%016x" % 4096 + b"%016x" % len(env)
+            p = os.path.join(root, "queue/msg/%d" % n)
             with open(p, "wb") as f:
-                f.write(content)
+                f.write(head + env + b"\0" * (4096 - len(head) - len(env)) + content)
             os.chown(p, owner, -1)
             return p
 

@@ -82,7 +82,9 @@ class Instance:
         return out
 
     def remotes(self):
-        """running tern-remote processes (under valgrind: by command line)"""
+        """running tern-remote processes (under valgrind: by command line);
+        a child tern-remote forked (tern-mtasts, the TLS helper) still
+        shows tern-remote's exe until it execs: not counted"""
         n = 0
         pre = self.root + "/bin/tern-remote"
         for d in os.listdir("/proc"):
@@ -91,7 +93,14 @@ class Instance:
             try:
                 e = os.readlink("/proc/%s/exe" % d)
                 if e == pre:
-                    n += 1
+                    with open("/proc/%s/stat" % d) as f:
+                        ppid = f.read().rsplit(")", 1)[1].split()[1]
+                    try:
+                        forked = os.readlink("/proc/%s/exe" % ppid) == pre
+                    except OSError:
+                        forked = False
+                    if not forked:
+                        n += 1
                 elif VALGRIND and "valgrind" in e or "memcheck" in e:
                     with open("/proc/%s/cmdline" % d, "rb") as f:
                         if (pre + ".real").encode() in f.read():
@@ -168,7 +177,7 @@ class Instance:
 
     def queue_count(self):
         n = 0
-        for _, _, files in os.walk(os.path.join(self.root, "queue", "mess")):
+        for _, _, files in os.walk(os.path.join(self.root, "queue", "msg")):
             n += len(files)
         return n
 

@@ -1,9 +1,9 @@
 #!/bin/sh
 # 58-qtools.t: tern-qstat, tern-qread (and sendmail -bp / mailq) and
 # tern-showctl on a running instance. The send service is stopped so that
-# injected mail stays in todo/ (not yet preprocessed); then it runs with a
-# route to a closed port, so the remote recipient stays queued while the
-# local one is done. Every control file a tern program reads is listed.
+# injected mail stays queued untouched; then it runs with a route to a
+# closed port, so the remote recipient stays queued while the local one is
+# done. Every control file a tern program reads is listed.
 . "$(dirname "$0")/lib.sh"
 [ -x "$SRC/queue/tern-qread" ] || tap_skip_all "queue/tern-qread not built"
 tern_init
@@ -24,16 +24,17 @@ tap_ok $? "send service stopped"
 printf '|exit 111\n' > "$ROOT/mail/demo/.tern-stuck"; chmod 0644 "$ROOT/mail/demo/.tern-stuck"
 printf 'Subject: q1\n\nqueued\n' | inject_as root -f sender@demo.test demo@demo.test stuck@demo.test x@remote.test
 printf 'Subject: q2\n\nqueued too\n' | inject_as root -f '' other@demo.test
-tap_is "$("$B/tern-qstat")" "$(printf 'messages in queue: 2\nmessages in queue but not yet preprocessed: 2')" "qstat: 2 in queue, 2 not preprocessed"
+tap_is "$("$B/tern-qstat")" "$(printf 'messages in queue: 2\nmessages in queue but not yet preprocessed: 0')" "qstat: 2 in queue (nothing waits for preprocessing)"
 "$B/tern-qread" > "$ROOT/qr1" 2>&1
-id1=$(find "$ROOT/queue/mess" -type f | head -n 1)
-grep -Eq '^[0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT  #[0-9]+  [0-9]+  <sender@demo.test>  not yet preprocessed$' "$ROOT/qr1"
+grep -Eq '^[0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT  #[0-9]+  [0-9]+  <sender@demo.test> $' "$ROOT/qr1"
 tap_ok $? "qread: qmail-qread's header line (date GMT  #id  size  <sender>)"
-grep -q '  <>  not yet preprocessed$' "$ROOT/qr1"; tap_ok $? "qread: null sender shown as <>"
-tap_is "$(grep -c "$(printf '^\tunsorted\t')" "$ROOT/qr1")" 4 "qread: recipients of unprocessed messages are 'unsorted'"
+grep -q '  <> $' "$ROOT/qr1"; tap_ok $? "qread: null sender shown as <>"
+TAB=$(printf '\t')
+tap_is "$(grep -c "^${TAB}local${TAB}\|^${TAB}remote${TAB}" "$ROOT/qr1")" 4 "qread: every recipient, classified local or remote, none done"
 m=$(grep '<sender@demo.test>' "$ROOT/qr1" | sed 's/.*#\([0-9]*\)  \([0-9]*\) .*/\1 \2/')
 n=${m% *}; sz=${m#* }
-tap_is "$sz" "$(stat -c %s "$ROOT/queue/mess/$((n % 23))/$n" 2>/dev/null)" "qread: #id is the mess file's inode, size its size"
+f=$ROOT/queue/msg/$n
+tap_is "$sz" "$(( $(stat -c %s "$f" 2>/dev/null) - $(head -c 24 "$f" | tail -c 16 | sed 's/^/0x/' | xargs printf '%d') ))" "qread: #id is the msg file's inode, size its message's size"
 
 tap_is "$(s6-setuidgid terns "$B/tern-qstat" | head -n 1)" "messages in queue: 2" "qstat works for a member of group tern"
 s6-setuidgid nobody "$B/tern-qstat" > "$ROOT/qs.out" 2>&1
@@ -43,15 +44,14 @@ tap_ok "$( [ $rc = 111 ] && grep -q 'group tern' "$ROOT/qs.out"; echo $?)" "qsta
 # send runs; the remote recipient's route is a closed port: it stays queued
 printf 'remote.test:127.0.0.1:1\n' > "$ROOT/control/smtproutes"
 s6-svc -u "$ROOT/service/send"
-TAB=$(printf '\t')
 wait_for 30 sh -c "'$B/tern-qread' 2>/dev/null | grep -qx '  done${TAB}local${TAB}demo@demo.test'"
 tap_ok $? "qread: local recipient done"
 "$B/tern-qread" > "$ROOT/qr2" 2>&1
 grep -qx "${TAB}remote${TAB}x@remote.test" "$ROOT/qr2" && grep -qx "${TAB}local${TAB}stuck@demo.test" "$ROOT/qr2"
 tap_ok $? "qread: the remote and the failing local recipient are not done"
-grep -q '<sender@demo.test> $' "$ROOT/qr2"; tap_ok $? "qread: preprocessed header: sender from info/"
+grep -q '<sender@demo.test> $' "$ROOT/qr2"; tap_ok $? "qread: header of a message in delivery: sender from msg/N"
 wait_for 20 sh -c "'$B/tern-qstat' | grep -qx 'messages in queue: 1'"
-tap_is "$("$B/tern-qstat")" "$(printf 'messages in queue: 1\nmessages in queue but not yet preprocessed: 0')" "qstat: 1 in queue, 0 not preprocessed"
+tap_is "$("$B/tern-qstat")" "$(printf 'messages in queue: 1\nmessages in queue but not yet preprocessed: 0')" "qstat: 1 in queue"
 
 # reading while the queue changes: bounded, every run exits 0
 i=0; bad=0; pids=

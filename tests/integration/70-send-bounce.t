@@ -85,7 +85,7 @@ tap_ok $? "nothing was sent to <>"
 printf 'Subject: %s-triple\n\nx\n' "$tok" | queue_raw '#@[]' nosuch5@demo.test
 wait_for 20 grep -q "triple bounce: discarding" "$LOG"
 tap_ok $? "a failed double bounce is discarded and logged"
-wait_for 10 sh -c "[ \$(find '$ROOT/queue/mess' -type f | wc -l) -eq 0 ]"
+wait_for 10 sh -c "[ \$(find '$ROOT/queue/msg' -type f | wc -l) -eq 0 ]"
 tap_ok $? "queue empty afterwards"
 [ "$TAP_FAIL" -eq 0 ] || { find "$ROOT/alias" "$ROOT/mail" -type f | sed "s/^/# /"; grep -H "^Delivered-To:\|^Subject" "$ROOT"/alias/Maildir/new/* "$MAILDIR"/new/* | sed "s/^/# /"; }
 tap_done

@@ -146,13 +146,13 @@ a=$(sed -n '/^Authentication-Results:/,/^[^ \t]/p' "$(tampered)" | sed '$d' | tr
 case $a in *"dkim=fail"*) tap_ok 0 "changed body: dkim=fail" ;; *) tap_ok 1 "A-R: $a" ;; esac
 
 # DMARC p=reject, SPF fails and no signature: refused at the end of DATA
-q0=$(find "$ROOT/queue/mess" -type f | wc -l)
+q0=$(find "$ROOT/queue/msg" -type f | wc -l)
 msg a@dm.test dmarc-reject "$T/m5"
 r=$(smtp a@dm.test "$T/m5")
 case $r in "554 5.7.1 "*) tap_ok 0 "DMARC reject: $r" ;; *) tap_ok 1 "DMARC reject: $r" ;; esac
 sleep 1
 has_subject dmarc-reject; tap_ok $((!$?)) "nothing delivered"
-tap_is "$(find "$ROOT/queue/mess" -type f | wc -l)" "$q0" "nothing queued"
+tap_is "$(find "$ROOT/queue/msg" -type f | wc -l)" "$q0" "nothing queued"
 
 # rspamd down: accepted unchecked (the default), then tempfail
 kill "$RSPAMD"; wait "$RSPAMD" 2>/dev/null

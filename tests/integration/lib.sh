@@ -187,9 +187,9 @@ maildir_count() {
   find "$1/new" "$1/cur" -type f 2>/dev/null | wc -l | tr -d ' '
 }
 
-# queue_count: messages still in the queue (mess files)
+# queue_count: messages still in the queue (msg/ files)
 queue_count() {
-  find "$ROOT/queue/mess" -type f 2>/dev/null | wc -l | tr -d ' '
+  find "$ROOT/queue/msg" -type f 2>/dev/null | wc -l | tr -d ' '
 }
 
 # inject AS_USER ARGS...: run sendmail from the instance as a user (stdin = message)

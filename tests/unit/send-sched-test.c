@@ -286,73 +286,37 @@ static void test_mta(void **state)
 
 #define S(x) x, sizeof x - 1
 
-static void test_chan_complete(void **state)
+static void test_jrec(void **state)
 {
-  size_t nr = 99, nt = 99;
-  char t[SCHED_TRAILER_MAX];
+  char r[SCHED_JREC_MAX];
+  const char *q;
+  size_t ql;
+  uint64_t v = 7;
   (void)state;
-  assert_int_equal(sched_trailer(t, 0), 3);
-  assert_memory_equal(t, "E0", 3);
-  assert_int_equal(sched_trailer(t, 1234), 6);
-  assert_memory_equal(t, "E1234", 6);
-  assert_int_equal(sched_chan_complete(S("E0\0"), &nr, &nt), 1);
-  assert_int_equal(nr, 0); assert_int_equal(nt, 0);
-  assert_int_equal(sched_chan_complete(S("Ta@b\0Dc@d\0Ov-c@d\0Te@f\0E4\0"), &nr, &nt), 1);
-  assert_int_equal(nr, 3); assert_int_equal(nt, 2);
-  /* every proper prefix of a complete file is incomplete (cut short) */
-  {
-    static const char f[] = "Ta@b\0Dc@d\0Oc@d\0E3\0";
-    for (size_t l = 0; l < sizeof f - 1; l++) assert_int_equal(sched_chan_complete(f, l, &nr, &nt), 0);
-    assert_int_equal(sched_chan_complete(f, sizeof f - 1, &nr, &nt), 1);
-  }
-  /* zero-filled (a power cut after the size but before the data) */
-  {
-    char z[20];
-    memset(z, 0, sizeof z);
-    assert_int_equal(sched_chan_complete(z, sizeof z, &nr, &nt), 0);
-    memcpy(z + 16, "E0", 3);   /* a stray trailer after zeros */
-    assert_int_equal(sched_chan_complete(z, 19, &nr, &nt), 0);
-  }
-  assert_int_equal(sched_chan_complete(S("Ta@b\0E2\0"), &nr, &nt), 0);     /* wrong count */
-  assert_int_equal(sched_chan_complete(S("Ta@b\0E0\0"), &nr, &nt), 0);
-  assert_int_equal(sched_chan_complete(S("Ta@b\0E01\0"), &nr, &nt), 0);    /* leading zero */
-  assert_int_equal(sched_chan_complete(S("Ta@b\0E1\0Tx\0"), &nr, &nt), 0); /* bytes after */
-  assert_int_equal(sched_chan_complete(S("Ta@b\0E1\0\0"), &nr, &nt), 0);
-  assert_int_equal(sched_chan_complete(S("Ta@b\0E1"), &nr, &nt), 0);       /* no NUL */
-  assert_int_equal(sched_chan_complete(S("Ta@b\0E\0"), &nr, &nt), 0);
-  assert_int_equal(sched_chan_complete(S("Ta@b\0E+1\0"), &nr, &nt), 0);
-  assert_int_equal(sched_chan_complete(S("Oa@b\0E1\0"), &nr, &nt), 0);     /* O first */
-  assert_int_equal(sched_chan_complete(S("Ta\0Oa\0Ob\0E3\0"), &nr, &nt), 0); /* O after O */
-  assert_int_equal(sched_chan_complete(S("Xa@b\0E1\0"), &nr, &nt), 0);
-  assert_int_equal(sched_chan_complete(S("\0E1\0"), &nr, &nt), 0);
-  assert_int_equal(sched_chan_complete(S("E99999999999999999999\0"), &nr, &nt), 0);
-  assert_int_equal(sched_chan_complete("", 0, &nr, &nt), 0);
-}
-
-static void test_info_complete(void **state)
-{
-  const char *snd;
-  size_t sl, n[2];
-  (void)state;
-  assert_int_equal(sched_info_complete(S("Fjoe@x\0L2\0R1\0E3\0"), &snd, &sl, n), 1);
-  assert_string_equal(snd, "joe@x"); assert_int_equal(sl, 5);
-  assert_int_equal(n[0], 2); assert_int_equal(n[1], 1);
-  assert_int_equal(sched_info_complete(S("F\0R7\0E2\0"), &snd, &sl, n), 1);
-  assert_int_equal(sl, 0); assert_int_equal(n[0], 0); assert_int_equal(n[1], 7);
-  assert_int_equal(sched_info_complete(S("Fa\0E1\0"), &snd, &sl, n), 1);
-  assert_int_equal(n[0], 0); assert_int_equal(n[1], 0);
-  {
-    static const char f[] = "Fjoe@x\0L2\0R1\0E3\0";
-    for (size_t l = 0; l < sizeof f - 1; l++) assert_int_equal(sched_info_complete(f, l, &snd, &sl, n), 0);
-  }
-  assert_int_equal(sched_info_complete(S("Fa\0"), &snd, &sl, n), 0);        /* the old format */
-  assert_int_equal(sched_info_complete(S("Fa\0R1\0L1\0E3\0"), &snd, &sl, n), 0);  /* order */
-  assert_int_equal(sched_info_complete(S("Fa\0L0\0E2\0"), &snd, &sl, n), 0);
-  assert_int_equal(sched_info_complete(S("Fa\0Lx\0E2\0"), &snd, &sl, n), 0);
-  assert_int_equal(sched_info_complete(S("Fa\0L1\0E1\0"), &snd, &sl, n), 0);
-  assert_int_equal(sched_info_complete(S("Fa\0E1\0E1\0"), &snd, &sl, n), 0);
-  assert_int_equal(sched_info_complete(S("Ta\0E1\0"), &snd, &sl, n), 0);
-  assert_int_equal(sched_info_complete(S("\0\0\0\0\0\0"), &snd, &sl, n), 0);
+  assert_int_equal(sched_jrec_fmt(r, 'D', "1nhbxsdcmpjap6bd", 12), 22);
+  assert_memory_equal(r, "D1nhbxsdcmpjap6bd 12;", 22);
+  assert_int_equal(sched_jrec_parse('D', r + 1, 20, &q, &ql, &v), 1);
+  assert_true(q == r + 1 && ql == 16 && v == 12);
+  assert_int_equal(sched_jrec_fmt(r, 'L', "123456789012345678901234", UINT64_MAX), SCHED_JREC_MAX);
+  assert_int_equal(sched_jrec_parse('L', r + 1, SCHED_JREC_MAX - 2, &q, &ql, &v), 1);
+  assert_true(ql == 24 && v == UINT64_MAX);
+  assert_int_equal(sched_jrec_parse('R', S("q 0;"), &q, &ql, &v), 1);
+  assert_true(v == 0 && ql == 1);
+  /* every prefix of a record (a torn write, zeros after it) is refused */
+  sched_jrec_fmt(r, 'D', "1nhbxsdcmpjap6bd", 1234);
+  for (size_t l = 1; l < strlen(r + 1); l++) assert_int_equal(sched_jrec_parse('D', r + 1, l, &q, &ql, &v), 0);
+  assert_int_equal(sched_jrec_parse('D', r + 1, strlen(r + 1), &q, &ql, &v), 1);
+  assert_int_equal(sched_jrec_parse('X', S("q 1;"), &q, &ql, &v), 0);        /* type */
+  assert_int_equal(sched_jrec_parse('D', S("q 1"), &q, &ql, &v), 0);         /* no ; */
+  assert_int_equal(sched_jrec_parse('D', S(" 1;"), &q, &ql, &v), 0);         /* no qid */
+  assert_int_equal(sched_jrec_parse('D', S("q ;"), &q, &ql, &v), 0);         /* no digits */
+  assert_int_equal(sched_jrec_parse('D', S("q 1x;"), &q, &ql, &v), 0);
+  assert_int_equal(sched_jrec_parse('D', S("q -1;"), &q, &ql, &v), 0);
+  assert_int_equal(sched_jrec_parse('D', S("q 18446744073709551616;"), &q, &ql, &v), 0);   /* overflow */
+  assert_int_equal(sched_jrec_parse('D', S("1234567890123456789012345 1;"), &q, &ql, &v), 0);  /* qid over 24 */
+  assert_int_equal(sched_jrec_parse('D', S("q; 1;"), &q, &ql, &v), 0);
+  assert_int_equal(sched_jrec_parse('D', S("q 1 2;"), &q, &ql, &v), 0);
+  assert_int_equal(sched_jrec_parse('D', S(";"), &q, &ql, &v), 0);
 }
 
 static void test_idmap(void **state)
@@ -499,8 +463,7 @@ int main(void)
     cmocka_unit_test(test_bounce),
     cmocka_unit_test(test_hours),
     cmocka_unit_test(test_mta),
-    cmocka_unit_test(test_chan_complete),
-    cmocka_unit_test(test_info_complete),
+    cmocka_unit_test(test_jrec),
     cmocka_unit_test(test_idmap),
     cmocka_unit_test(test_origin),
     cmocka_unit_test(test_bodymode),
