@@ -147,6 +147,7 @@ fault: programs
 
 bench: programs
 	sh tests/bench/run.sh
+	sh tests/bench/relay.sh
 
 # outbound relay with STARTTLS, tern's client beside Postfix's (not in make check)
 bench-relay: programs
