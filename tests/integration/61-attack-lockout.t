@@ -184,7 +184,7 @@ def in_maildir():
     return False
 
 
-end = time.time() + 20
+end = time.time() + 60   # the attack's sessions are still ending: a loaded machine needs more than 20 s
 while delivered_at is not None and not in_maildir() and time.time() < end:
     time.sleep(0.2)
 ok(delivered_at is not None and in_maildir(), "the fresh client's message reaches the mailbox")
