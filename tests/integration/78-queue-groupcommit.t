@@ -71,7 +71,9 @@ for raw in open(trace, encoding='latin-1'):
         links[pid] = t1
     elif pid != srv and name == 'fsync' and ret == 0:
         fsyncs[pid] = fsyncs.get(pid, 0) + 1
-    elif pid != srv and name == 'read' and ret == 1 and '"C"' in args:
+    elif pid != srv and name == 'read' and ret == 1 and '"C"' in args and pid in links and pid not in cread:
+        # the first one-byte "C" after the link: the commit answer (a byte
+        # of the injector's frames, a length of 67, reads as "C" too)
         cread[pid] = t1
 print('clients %d, linked %d, commits %d, server flushes %d' % (len(fsyncs), len(links), len(cread), len(flushes)))
 early = [p for p in links if p in cread and not any(f0 >= links[p] and f1 <= cread[p] for f0, f1 in flushes)]

@@ -32,6 +32,7 @@ seen = set()
 
 
 def session(c):
+    counted = [True]
     with lock:
         cur[0] += 1
         peak[0] = max(peak[0], cur[0])
@@ -83,6 +84,12 @@ def session(c):
                 t = {"from": "", "rcpt": []}
                 w("250 accepted")
             elif u == "QUIT":
+                # the session counts as ended before the 221: the client may
+                # exit on it and its successor connect before this thread
+                # runs again (a loaded machine saw 3 of 2 that way)
+                with lock:
+                    cur[0] -= 1
+                    counted[0] = False
                 w("221 bye")
                 break
             else:
@@ -91,7 +98,8 @@ def session(c):
         pass
     finally:
         with lock:
-            cur[0] -= 1
+            if counted[0]:
+                cur[0] -= 1
         c.close()
 
 
