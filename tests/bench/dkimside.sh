@@ -42,6 +42,15 @@ dkim_side() {
       [ -n "$_m" ] && sed '/^$/q' "$_m" | grep "$2" | sed -e 's/^DKIM-Signature: v=1; a=\([a-z0-9-]*\).*/\1/' -e 's/^\([A-Za-z-]*\):.*/\1/' | sort | tr '\n' ' ' > "$_d/$1.$_s"
     done
   }
+  # _pf_milters LIST: Postfix's smtpd_milters (none when empty), reloaded
+  _pf_milters() {
+    if [ -n "$1" ]; then
+      postconf -c "$PF_ETC" -e "smtpd_milters = $1" "milter_default_action = tempfail" "milter_protocol = 6" || return 1
+    else
+      postconf -c "$PF_ETC" -X smtpd_milters milter_default_action milter_protocol
+    fi
+    postfix -c "$PF_ETC" reload > /dev/null 2>&1; sleep 1
+  }
   _drc=0
   rm -f "$ROOT/control/filters"
   echo "bench dkim: plain"
@@ -81,14 +90,12 @@ EOC
     wait_for 10 tcp_up "$_p" || { echo "bench: opendkim ($_a) did not start: $(cat "$_od/out.$_a")" >&2; return 1; }
     _milters="$_milters${_milters:+, }inet:127.0.0.1:$_p"
   done
-  postconf -c "$PF_ETC" -e "smtpd_milters = $_milters" "milter_default_action = tempfail" \
-    "milter_protocol = 6" || return 1
-  postfix -c "$PF_ETC" reload > /dev/null 2>&1; sleep 1
+  _pf_milters "$_milters" || return 1
   echo "bench dkim: signing (rsa-sha256 + ed25519-sha256)"
   _load dkim || _drc=1
   _sample sigs '^DKIM-Signature:'
   kill $_odpids 2>/dev/null; wait $_odpids 2>/dev/null
-  postconf -c "$PF_ETC" -X smtpd_milters milter_default_action milter_protocol
+  _pf_milters ""
   rm -f "$ROOT/control/filters"
 
   # ---- rspamd: one per instance, in its cgroup ----
@@ -126,14 +133,11 @@ EOC
     if wait_for 120 tcp_up "$_rt" && wait_for 60 tcp_up "$_rp" && wait_for 60 tcp_up "$_rn"; then
       printf '127.0.0.1:%s\n' "$_rt" > "$ROOT/control/rspamd"
       printf 'smtp:tern-rspamc\n' > "$ROOT/control/filters"
-      postconf -c "$PF_ETC" -e "smtpd_milters = inet:127.0.0.1:$_rp" "milter_default_action = tempfail" \
-        "milter_protocol = 6" || return 1
-      postfix -c "$PF_ETC" reload > /dev/null 2>&1; sleep 1
+      _pf_milters "inet:127.0.0.1:$_rp" || return 1
       echo "bench dkim: rspamd"
       _load rspamd || _drc=1
       _sample rsh '^X-Spam-Status:\|^Authentication-Results:'
-      postconf -c "$PF_ETC" -X smtpd_milters milter_default_action milter_protocol
-      postfix -c "$PF_ETC" reload > /dev/null 2>&1
+      _pf_milters ""
       rm -f "$ROOT/control/filters"
     else
       echo "bench: rspamd did not come up: $(tail -n 3 "$_rs_t/log/stdout" "$_rs_p/log/stdout")" >&2; _drc=1

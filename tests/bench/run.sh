@@ -226,6 +226,19 @@ EOP
   fi
   echo "bench: table written to $bm"
 fi
+# bm_section MARK FILE: FILE (which starts and ends with the MARK:begin and
+# MARK:end comments) replaces that section of BENCHMARKS.md, or is
+# appended at its end when the markers are not there yet
+bm_section() {
+  if grep -q "^<!-- $1:begin" "$bm" && grep -q "^<!-- $1:end" "$bm"; then
+    awk -v sec="$2" -v b="^<!-- $1:begin" -v e="^<!-- $1:end" '
+      $0 ~ b { while ((getline l < sec) > 0) print l; skip = 1; next }
+      $0 ~ e { skip = 0; next }
+      !skip { print }' "$bm" > "$bm.tmp" && mv "$bm.tmp" "$bm"
+  else
+    { cat "$bm"; echo; cat "$2"; } > "$bm.tmp" && mv "$bm.tmp" "$bm"
+  fi
+}
 # ---- BENCH_TLS=1: STARTTLS on every connection, side by side ----
 if [ "$BENCH_TLS" = 1 ]; then
   pf_tls "$ROOT/tls/default.crt" "$ROOT/tls/default.key" || { echo "bench: Postfix TLS setup failed" >&2; exit 1; }
@@ -259,14 +272,7 @@ if [ "$BENCH_TLS" = 1 ]; then
       cat "$ROOT/tls-section.md"
       echo "<!-- bench-tls:end -->"
     } > "$ROOT/tls-marked.md"
-    if grep -q '^<!-- bench-tls:begin' "$bm" && grep -q '^<!-- bench-tls:end' "$bm"; then
-      awk -v sec="$ROOT/tls-marked.md" '
-        /^<!-- bench-tls:begin/ { while ((getline l < sec) > 0) print l; skip = 1; next }
-        /^<!-- bench-tls:end/ { skip = 0; next }
-        !skip { print }' "$bm" > "$bm.tmp" && mv "$bm.tmp" "$bm"
-    else
-      { cat "$bm"; echo; cat "$ROOT/tls-marked.md"; } > "$bm.tmp" && mv "$bm.tmp" "$bm"
-    fi
+    bm_section bench-tls "$ROOT/tls-marked.md"
     echo "bench: TLS section written to $bm"
   fi
 fi
@@ -276,19 +282,12 @@ if [ "$BENCH_DKIM" = 1 ]; then
   if [ "$BENCH_WRITE" = 1 ] && [ -s "$ROOT/dkim-section.md" ]; then
     {
       echo "<!-- bench-dkim:begin (written by tests/bench/run.sh, BENCH_DKIM=1; edit outside the markers) -->"
-      echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), tern $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?'), Postfix $(postconf -c "$PF_ETC" -h mail_version), $(/usr/sbin/opendkim -V 2>&1 | sed -n 's/^opendkim: OpenDKIM Filter //p'), rspamd $(rspamd --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -n 1), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)."
+      echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), tern $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?'), Postfix $(postconf -c "$PF_ETC" -h mail_version), OpenDKIM $(/usr/sbin/opendkim -V 2>&1 | sed -n 's/^opendkim: OpenDKIM Filter //p'), rspamd $(rspamd --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -n 1), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)."
       echo
       cat "$ROOT/dkim-section.md"
       echo "<!-- bench-dkim:end -->"
     } > "$ROOT/dkim-marked.md"
-    if grep -q '^<!-- bench-dkim:begin' "$bm" && grep -q '^<!-- bench-dkim:end' "$bm"; then
-      awk -v sec="$ROOT/dkim-marked.md" '
-        /^<!-- bench-dkim:begin/ { while ((getline l < sec) > 0) print l; skip = 1; next }
-        /^<!-- bench-dkim:end/ { skip = 0; next }
-        !skip { print }' "$bm" > "$bm.tmp" && mv "$bm.tmp" "$bm"
-    else
-      { cat "$bm"; echo; cat "$ROOT/dkim-marked.md"; } > "$bm.tmp" && mv "$bm.tmp" "$bm"
-    fi
+    bm_section bench-dkim "$ROOT/dkim-marked.md"
     echo "bench: DKIM section written to $bm"
   fi
 fi

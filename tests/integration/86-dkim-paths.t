@@ -38,22 +38,12 @@ chown ternalias "$ROOT/mail/demo/.tern-fwd" "$ROOT/mail/demo/.tern-fail"
 chmod 0644 "$ROOT/mail/demo/.tern-fwd" "$ROOT/mail/demo/.tern-fail"
 SMTPSINK_DATA=1 python3 "$SRC/tests/integration/smtpsink.py" "$SPORT" "$ROOT/sink.jsonl" 0 300 &
 SINK=$!
-DNSPORT=$((5300 + $$ % 600))
-n1=$(sed -n 1p "$ROOT/records"); v1=$(sed -n 2p "$ROOT/records"); n2=$(sed -n 3p "$ROOT/records"); v2=$(sed -n 4p "$ROOT/records")
-dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.1 --port=$DNSPORT \
-  --pid-file= --user=root --group=root --local=/test/ --log-facility=/dev/null \
-  "--txt-record=$n1,$v1" "--txt-record=$n2,$v2" "--txt-record=ext._domainkey.other.test,v=DKIM1; k=rsa; p=$extpub" > /dev/null 2>&1 &
-DNSMASQ=$!
 trap 'kill $DNSMASQ $SINK 2>/dev/null; tern_cleanup; userdel "$U" 2>/dev/null' EXIT
 tern_start || tap_abort "instance did not come up"
 wait_for 10 tcp_up "$TERN_SUBMISSION_PORT" || diag "the submission listener is not up"
 wait_for 10 tcp_up "$SPORT" || diag "the sink is not listening"
 wait_for 10 test -S "$ROOT/sock/auth" || diag "no auth socket"
-dns_up() { $PY -c "
-import dns.resolver
-r = dns.resolver.Resolver(configure=False); r.nameservers = ['127.0.0.1']; r.port = $DNSPORT; r.lifetime = 1
-r.resolve('$n2', 'TXT')"; }
-wait_for 10 dns_up || diag "dnsmasq does not answer on 127.0.0.1:$DNSPORT"
+dkim_dns "$ROOT/records" "--txt-record=ext._domainkey.other.test,v=DKIM1; k=rsa; p=$extpub" || diag "dnsmasq does not answer on 127.0.0.1:$DNSPORT"
 tap_plan 29
 
 tap_is "$(grep -v '^#' "$ROOT/control/filters" | tr '\n' ' ')" "submission:tern-dkimsign smtps:tern-dkimsign local:tern-dkimsign bounce:tern-dkimsign " \
@@ -126,15 +116,17 @@ f=$(local_msg p86-cron)
 tap_is "$(verify "$f")" "$BOTH" "sendmail -t, the Cc: recipient (local): both signatures verify"
 
 # --- bounces from tern-send: a failing local program, a remote 550 ---
+# bounce TOKEN: the delivered bounce quoting TOKEN (waits up to 30 s)
+bounce_of() { grep -l 'multipart/report' "$MAILDIR"/new/* 2>/dev/null | xargs -r grep -l "$1" | head -n 1; }
+has_bounce() { [ -n "$(bounce_of "$1")" ]; }
+bounce() { wait_for 30 has_bounce "$1"; bounce_of "$1"; }
 printf 'From: ann@other.test\nTo: fail@demo.test\nSubject: p86-bounce-local\n\nwill fail\n' | "$ROOT/bin/sendmail" -f ann@demo.test fail@demo.test
-b=$(wait_for 30 sh -c "grep -l 'multipart/report' '$MAILDIR'/new/* | xargs -r grep -l 'p86-bounce-local' | grep -q ."; \
-    grep -l 'multipart/report' "$MAILDIR"/new/* 2>/dev/null | xargs -r grep -l 'p86-bounce-local' | head -n 1)
+b=$(bounce p86-bounce-local)
 tap_ok "$([ -n "$b" ] && echo 0 || echo 1)" "a local delivery failing permanently bounces to ann@demo.test"
 tap_is "$(grep -m1 '^From:' "$b")" "From: MAILER-DAEMON@demo.test" "the bounce is From: MAILER-DAEMON@demo.test"
 tap_is "$(verify "$b")" "$BOTH" "the bounce: both signatures for demo.test verify"
 printf 'From: ann@demo.test\nTo: reject1@remote.test\nSubject: p86-bounce-remote\n\nwill bounce\n' | "$ROOT/bin/sendmail" -f ann@demo.test reject1@remote.test
-b=$(wait_for 30 sh -c "grep -l 'multipart/report' '$MAILDIR'/new/* | xargs -r grep -l 'p86-bounce-remote' | grep -q ."; \
-    grep -l 'multipart/report' "$MAILDIR"/new/* 2>/dev/null | xargs -r grep -l 'p86-bounce-remote' | head -n 1)
+b=$(bounce p86-bounce-remote)
 tap_ok "$([ -n "$b" ] && echo 0 || echo 1)" "a remote 550 bounces to ann@demo.test"
 tap_is "$(verify "$b")" "$BOTH" "that bounce: both signatures verify"
 
