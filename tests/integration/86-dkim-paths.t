@@ -166,14 +166,16 @@ tap_is "$(sigs "$f")" 0 "unsigned Internet mail with From: demo.test, forwarded:
 
 # --- with a forward: line, the forwarder signs ---
 printf 'forward:tern-dkimsign\n' >> "$ROOT/control/filters"
-smtp "$TERN_PORT" plain eve@outside.example fwd@demo.test "$(sed 's/p86-fwd-in/p86-fwd-in2/' "$m" > "$ROOT/fwdin2.msg"; echo "$ROOT/fwdin2.msg")" > /dev/null
+sed 's/p86-fwd-in/p86-fwd-in2/' "$m" > "$ROOT/fwdin2.msg"
+smtp "$TERN_PORT" plain eve@outside.example fwd@demo.test "$ROOT/fwdin2.msg" > /dev/null
 f=$(fwd p86-fwd-in2)
 tap_is "$(sigs "$f") $(verify "$f")" "2 $BOTH" "forward:tern-dkimsign in control/filters: the forward is signed, both verify"
 printf 'From: ann@demo.test\nTo: fwd@demo.test\nSubject: p86-fwd-signed2\n\nsigned twice\n' | s6-setuidgid "$U" "$ROOT/bin/sendmail" fwd@demo.test
 f=$(fwd p86-fwd-signed2)
 tap_is "$(sigs "$f")" 4 "a signed message forwarded: its two signatures and the forwarder's two"
 tap_is "$(verify "$f")" "a=ed25519-sha256 d=demo.test pass a=ed25519-sha256 d=demo.test pass a=rsa-sha256 d=demo.test pass a=rsa-sha256 d=demo.test pass " "... all four verify"
-smtp "$TERN_PORT" plain x@other.test fwd@demo.test "$(sed 's/p86-fwd-ext/p86-fwd-ext2/' "$ROOT/ext.msg" > "$ROOT/ext2.msg"; echo "$ROOT/ext2.msg")" > /dev/null
+sed 's/p86-fwd-ext/p86-fwd-ext2/' "$ROOT/ext.msg" > "$ROOT/ext2.msg"
+smtp "$TERN_PORT" plain x@other.test fwd@demo.test "$ROOT/ext2.msg" > /dev/null
 f=$(fwd p86-fwd-ext2)
 tap_is "$(sigs "$f")" 1 "a foreign domain's message is still not signed by the forwarder (no keys for other.test)"
 
