@@ -21,6 +21,12 @@
 #     BENCH_N_TLS (500) x 4 KiB from 10 clients, BENCH_ROUNDS rounds, and a
 #     perf profile of each; its own section at the end of BENCHMARKS.md
 #     (between bench-tls:begin/end). BENCH_ONLY_TLS=1: only that.
+#   BENCH_DKIM=1 (default; 0 skips): the filters side by side
+#     (tests/bench/dkimside.sh): DKIM signing with both algorithms (tern-dkimsign
+#     vs Debian's opendkim as Postfix's milter) and rspamd's checks
+#     (tern-rspamc vs rspamd's milter), BENCH_N_DKIM (500) x 4 KiB from 10
+#     clients; its own section at the end of BENCHMARKS.md (between
+#     bench-dkim:begin/end). BENCH_ONLY_DKIM=1: only that.
 # Needs root (users, ownership, cgroups). Every wait is bounded.
 set -u
 BENCH_N_SMALL=${BENCH_N_SMALL:-1000}
@@ -34,11 +40,15 @@ BENCH_WRITE=${BENCH_WRITE:-1}
 BENCH_TLS=${BENCH_TLS:-1}
 BENCH_N_TLS=${BENCH_N_TLS:-500}
 BENCH_ONLY_TLS=${BENCH_ONLY_TLS:-0}
+BENCH_DKIM=${BENCH_DKIM:-1}
+BENCH_ONLY_DKIM=${BENCH_ONLY_DKIM:-0}
+[ "$BENCH_ONLY_DKIM" = 1 ] && { BENCH_ONLY_TLS=0; BENCH_TLS=0; BENCH_DKIM=1; }
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../integration/lib.sh"
 . "$here/postfix.sh"
+. "$here/dkimside.sh"
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (users, ownership, cgroups)" >&2; exit 1; }
 pf_ensure_installed || { echo "bench: cannot install postfix" >&2; exit 1; }
@@ -123,7 +133,7 @@ for c in $BENCH_C; do loads="$loads --load 102400:$BENCH_N_LARGE:$c"; done
 
 PFQ=$PF/queue/incoming,$PF/queue/active,$PF/queue/maildrop,$PF/queue/deferred
 rc=0
-[ "$BENCH_ONLY_TLS" = 1 ] || {
+[ "$BENCH_ONLY_TLS" = 1 ] || [ "$BENCH_ONLY_DKIM" = 1 ] || {
 # shellcheck disable=SC2086
 python3 "$here/bench.py" \
   --inst "tern:$TERN_PORT:$MAILDIR:$CG_TERN:$ROOT/queue/msg:$SVSCAN_PID" \
@@ -154,7 +164,7 @@ profile() {
       python3 "$here/perfsum.py" --hz 999 --msgs 1000 | tee "$ROOT/profile.$_name.md"
     find "$_md/new" "$_md/cur" -type f -delete
 }
-if [ "$BENCH_PROFILE" = 1 ] && [ "$BENCH_ONLY_TLS" != 1 ] && command -v perf >/dev/null; then
+if [ "$BENCH_PROFILE" = 1 ] && [ "$BENCH_ONLY_TLS" != 1 ] && [ "$BENCH_ONLY_DKIM" != 1 ] && command -v perf >/dev/null; then
   profile tern "$TERN_PORT" "$MAILDIR" "$CG_TERN" "$SVSCAN_PID"
   profile postfix "$PF_PORT" "$PF_MAILDIR" "$CG_PF" "$(pf_master_pid)"
 fi
@@ -216,6 +226,19 @@ EOP
   fi
   echo "bench: table written to $bm"
 fi
+# bm_section MARK FILE: FILE (which starts and ends with the MARK:begin and
+# MARK:end comments) replaces that section of BENCHMARKS.md, or is
+# appended at its end when the markers are not there yet
+bm_section() {
+  if grep -q "^<!-- $1:begin" "$bm" && grep -q "^<!-- $1:end" "$bm"; then
+    awk -v sec="$2" -v b="^<!-- $1:begin" -v e="^<!-- $1:end" '
+      $0 ~ b { while ((getline l < sec) > 0) print l; skip = 1; next }
+      $0 ~ e { skip = 0; next }
+      !skip { print }' "$bm" > "$bm.tmp" && mv "$bm.tmp" "$bm"
+  else
+    { cat "$bm"; echo; cat "$2"; } > "$bm.tmp" && mv "$bm.tmp" "$bm"
+  fi
+}
 # ---- BENCH_TLS=1: STARTTLS on every connection, side by side ----
 if [ "$BENCH_TLS" = 1 ]; then
   pf_tls "$ROOT/tls/default.crt" "$ROOT/tls/default.key" || { echo "bench: Postfix TLS setup failed" >&2; exit 1; }
@@ -249,15 +272,23 @@ if [ "$BENCH_TLS" = 1 ]; then
       cat "$ROOT/tls-section.md"
       echo "<!-- bench-tls:end -->"
     } > "$ROOT/tls-marked.md"
-    if grep -q '^<!-- bench-tls:begin' "$bm" && grep -q '^<!-- bench-tls:end' "$bm"; then
-      awk -v sec="$ROOT/tls-marked.md" '
-        /^<!-- bench-tls:begin/ { while ((getline l < sec) > 0) print l; skip = 1; next }
-        /^<!-- bench-tls:end/ { skip = 0; next }
-        !skip { print }' "$bm" > "$bm.tmp" && mv "$bm.tmp" "$bm"
-    else
-      { cat "$bm"; echo; cat "$ROOT/tls-marked.md"; } > "$bm.tmp" && mv "$bm.tmp" "$bm"
-    fi
+    bm_section bench-tls "$ROOT/tls-marked.md"
     echo "bench: TLS section written to $bm"
+  fi
+fi
+# ---- BENCH_DKIM=1: DKIM signing and rspamd's checks, side by side ----
+if [ "$BENCH_DKIM" = 1 ]; then
+  dkim_side || rc=1
+  if [ "$BENCH_WRITE" = 1 ] && [ -s "$ROOT/dkim-section.md" ]; then
+    {
+      echo "<!-- bench-dkim:begin (written by tests/bench/run.sh, BENCH_DKIM=1; edit outside the markers) -->"
+      echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), tern $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?'), Postfix $(postconf -c "$PF_ETC" -h mail_version), OpenDKIM $(/usr/sbin/opendkim -V 2>&1 | sed -n 's/^opendkim: OpenDKIM Filter //p'), rspamd $(rspamd --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -n 1), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)."
+      echo
+      cat "$ROOT/dkim-section.md"
+      echo "<!-- bench-dkim:end -->"
+    } > "$ROOT/dkim-marked.md"
+    bm_section bench-dkim "$ROOT/dkim-marked.md"
+    echo "bench: DKIM section written to $bm"
   fi
 fi
 exit $rc

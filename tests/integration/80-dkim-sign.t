@@ -30,18 +30,8 @@ tap_is "$(stat -c '%U %a' "$ROOT/dkim/demo.test/tern-rsa.key" "$ROOT/dkim/demo.t
 "$ROOT/bin/tern-dkimkey" demo.test > "$ROOT/records2" 2>&1
 cmp -s "$ROOT/records" "$ROOT/records2"; tap_ok $? "a second run keeps the keys (same records)"
 
-DNSPORT=$((5300 + $$ % 600))
-n1=$(sed -n 1p "$ROOT/records"); v1=$(sed -n 2p "$ROOT/records"); n2=$(sed -n 3p "$ROOT/records"); v2=$(sed -n 4p "$ROOT/records")
-dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.1 --port=$DNSPORT \
-  --pid-file= --user=root --group=root --local=/test/ --log-facility=/dev/null \
-  "--txt-record=$n1,$v1" "--txt-record=$n2,$v2" > /dev/null 2>&1 &
-DNSMASQ=$!
+dkim_dns "$ROOT/records" || diag "dnsmasq does not answer on 127.0.0.1:$DNSPORT"
 trap 'kill $DNSMASQ 2>/dev/null; tern_cleanup' EXIT
-dns_up() { $PY -c "
-import dns.resolver, sys
-r = dns.resolver.Resolver(configure=False); r.nameservers = ['127.0.0.1']; r.port = $DNSPORT; r.lifetime = 1
-r.resolve('$n2', 'TXT')"; }
-wait_for 10 dns_up || diag "dnsmasq does not answer on 127.0.0.1:$DNSPORT"
 
 # delivered TOKEN: the Maildir file holding TOKEN (waits up to 20 s)
 delivered() { wait_for 20 sh -c "grep -l '$1' '$MAILDIR'/new/* >/dev/null 2>&1" && grep -l "$1" "$MAILDIR"/new/* | head -n 1; }

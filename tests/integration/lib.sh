@@ -233,4 +233,24 @@ out() { cat "$T/out"; }
 # dotfile TEXT NAME: write $H/NAME (TEXT is a printf format), mode 0644
 dotfile() { printf "$1" > "$H/$2"; chmod 0644 "$H/$2"; }
 
+# ---- DKIM: the keys' records on a private DNS, for dkimverify.py (80, 86)
+# dkim_dns RECORDS [ARG...]: dnsmasq on 127.0.0.1:$DNSPORT (set here, from
+# the pid) serving the two TXT records tern-dkimkey printed into the file
+# RECORDS (name and value on alternate lines), and any more dnsmasq ARGs
+# ("--txt-record=NAME,VALUE"); $DNSMASQ is its pid (the caller kills it).
+# Waits up to 10 s until the second record resolves; 1 if it does not.
+dkim_dns() {
+  _rec=$1; shift
+  DNSPORT=$((5300 + $$ % 600))
+  _n1=$(sed -n 1p "$_rec"); _v1=$(sed -n 2p "$_rec"); _n2=$(sed -n 3p "$_rec"); _v2=$(sed -n 4p "$_rec")
+  dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.1 --port=$DNSPORT \
+    --pid-file= --user=root --group=root --local=/test/ --log-facility=/dev/null \
+    "--txt-record=$_n1,$_v1" "--txt-record=$_n2,$_v2" "$@" > /dev/null 2>&1 &
+  DNSMASQ=$!
+  wait_for 10 /usr/bin/python3 -c "
+import dns.resolver
+r = dns.resolver.Resolver(configure=False); r.nameservers = ['127.0.0.1']; r.port = $DNSPORT; r.lifetime = 1
+r.resolve('$_n2', 'TXT')"
+}
+
 tap_done() { [ "$TAP_FAIL" -eq 0 ]; }
