@@ -178,21 +178,23 @@ rc=$?
 # other tern or Postfix instances on the machine do not count
 # profile NAME PORT MAILDIR CGROUP ROOTPID [LOAD]: LOAD (a command sending
 # 1000 x 4 KiB from 10 clients to 127.0.0.1:$_port; default smtp-source).
+# MAILDIR "-": LOAD itself waits until its messages are delivered.
 # PROFILE_CALLGRAPH: perf's call graph option (default -g, frame pointers)
 profile() {
     _name=$1 _port=$2 _md=$3 _cg=$4 _root=$5
     _load=${6:-"smtp-source -l 4096 -m 1000 -s 10 -f bench@sender.test -t bench@demo.test 127.0.0.1:$_port"}
     if [ -n "$_cg" ]; then _pids=$(tr '\n' ',' < "$_cg/cgroup.procs")
     else _pids=$(python3 -c "import sys; sys.path.insert(0,'$here'); import bench; print(','.join(map(str, bench.descendants($_root))))"); fi
-    _before=$(maildir_count "$_md")
+    _before=0
+    [ "$_md" = - ] || _before=$(maildir_count "$_md")
     perf record -q ${PROFILE_CALLGRAPH:--g} -F 999 -p "${_pids%,}" -o "$ROOT/perf.$_name.data" -- sh -c "
       $_load >/dev/null 2>&1
-      n=0; while [ \$n -lt 1200 ] && [ \$(find '$_md/new' -type f | wc -l) -lt $((_before + 1000)) ]; do sleep 0.1; n=\$((n + 1)); done
+      n=0; while [ '$_md' != - ] && [ \$n -lt 1200 ] && [ \$(find '$_md/new' -type f | wc -l) -lt $((_before + 1000)) ]; do sleep 0.1; n=\$((n + 1)); done
       sleep 1" 2>/dev/null
     echo "profile $_name (1000 x 4 KiB, 10 clients, until delivered; CPU ms per message by program and kind of work):"
     perf script -i "$ROOT/perf.$_name.data" -F comm,ip,sym,dso 2>/dev/null |
       python3 "$here/perfsum.py" --hz 999 --msgs 1000 | tee "$ROOT/profile.$_name.md"
-    find "$_md/new" "$_md/cur" -type f -delete
+    [ "$_md" = - ] || find "$_md/new" "$_md/cur" -type f -delete
 }
 if [ "$BENCH_PROFILE" = 1 ] && want main && command -v perf >/dev/null; then
   profile tern "$TERN_PORT" "$MAILDIR" "$CG_TERN" "$SVSCAN_PID"
@@ -337,6 +339,17 @@ if want relay50; then
   python3 "$here/loads.py" relay --inst "$INST_TERN" --inst "$INST_PF" --sink "$ROOT/sink" \
     --n "$BENCH_N_RELAY" --domains 50 --c 10 --out "$ROOT/relay50.json" --md "$ROOT/relay50.md"
   r=$?; [ $r = 0 ] || rc=$r
+  if [ "$BENCH_PROFILE" = 1 ] && command -v perf >/dev/null; then
+    # the same load again under perf, each server alone
+    PROFILE_CALLGRAPH=
+    for _s in tern postfix; do
+      if [ $_s = tern ]; then _spec=$INST_TERN _cg=$CG_TERN _rp=$SVSCAN_PID
+      else _spec=$INST_PF _cg=$CG_PF _rp=$(pf_master_pid); fi
+      profile "$_s-relay" 0 - "$_cg" "$_rp" "python3 $here/loads.py relay --inst '$_spec' --sink $ROOT/sink --n 1000 --out /dev/null --md /dev/null" > /dev/null
+      { echo; echo "**profile of $_s relaying** (perf record -g, the same 1000 messages again until all are at the sink; CPU ms per message, tests/bench/perfsum.py)"; echo
+        cat "$ROOT/profile.$_s-relay.md"; } >> "$ROOT/relay50.md"
+    done
+  fi
   kill "$SINK_PID" 2>/dev/null; SINK_PID=
   put_load relay50 "$ROOT/relay50.md" "smtp-sink -d (one file per transaction) on 127.0.0.1, outside both cgroups."
 fi
