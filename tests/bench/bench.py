@@ -319,23 +319,18 @@ def tls_source(port, size, n, c, timeout):
     return ok, time.monotonic() - t0, "" if ok else "a TLS client failed or timed out"
 
 
-def session_source(port, size, n, c, timeout, per=10):
-    """PER messages per SMTP session: c parallel workers, each running
-    smtp-source -d -s 1 -m PER (one connection, PER transactions, QUIT)
-    one after another until n messages are sent in all"""
-    sessions = [per] * (n // per) + ([n % per] if n % per else [])
-    lock, errs = threading.Lock(), []
-    t0 = time.monotonic()
-    end = t0 + timeout
+def run_pool(jobs, c):
+    """runs the callables in jobs (each returning (ok, seconds, error))
+    from c threads, none started after a failure; the error texts"""
+    jobs, lock, errs = list(jobs), threading.Lock(), []
 
     def worker():
         while True:
             with lock:
-                if not sessions or errs:
+                if not jobs or errs:
                     return
-                m = sessions.pop()
-            left = end - time.monotonic()
-            ok, _, err = smtp_source_cmd(port, size, m, 1, left, ["-d"]) if left > 0 else (False, 0, "timed out")
+                job = jobs.pop()
+            ok, _, err = job()
             if not ok:
                 with lock:
                     errs.append(err)
@@ -344,6 +339,21 @@ def session_source(port, size, n, c, timeout, per=10):
         t.start()
     for t in th:
         t.join()
+    return errs
+
+
+def session_source(port, size, n, c, timeout, per=10):
+    """PER messages per SMTP session: c parallel workers, each running
+    smtp-source -d -s 1 -m PER (one connection, PER transactions, QUIT)
+    one after another until n messages are sent in all"""
+    sessions = [per] * (n // per) + ([n % per] if n % per else [])
+    t0 = time.monotonic()
+    end = t0 + timeout
+
+    def one(m):
+        left = end - time.monotonic()
+        return smtp_source_cmd(port, size, m, 1, left, ["-d"]) if left > 0 else (False, 0, "timed out")
+    errs = run_pool([lambda m=m: one(m) for m in sessions], c)
     return not errs, time.monotonic() - t0, errs[0] if errs else ""
 
 

@@ -34,7 +34,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -105,29 +104,13 @@ def relay(inst, sink, n, domains, c, limit):
     empty_dir(sink)
     bench.wait_until(lambda: inst.queued() == 0, 60, poll=0.5)
     per = [n // domains + (1 if k < n % domains else 0) for k in range(domains)]
-    todo = list(range(domains))
-    lock, errs = threading.Lock(), []
     samp = bench.Sampler(inst)
     cpu0 = inst.cpu()
     samp.start()
     t0 = time.monotonic()
-
-    def worker():
-        while True:
-            with lock:
-                if not todo:
-                    return
-                k = todo.pop()
-            ok, _, err = bench.smtp_source_cmd(inst.port, 4096, per[k], 1, limit,
-                                               to="bench@d%d.relay.test" % k)
-            if not ok:
-                with lock:
-                    errs.append(err)
-    th = [threading.Thread(target=worker) for _ in range(c)]
-    for t in th:
-        t.start()
-    for t in th:
-        t.join()
+    errs = bench.run_pool([lambda k=k: bench.smtp_source_cmd(inst.port, 4096, per[k], 1, limit,
+                                                            to="bench@d%d.relay.test" % k)
+                           for k in range(domains)], c)
     tacc = time.monotonic() - t0
     ok = bench.wait_until(lambda: count_files(sink) >= n, limit, poll=0.05)
     tdel = time.monotonic() - t0

@@ -327,6 +327,16 @@ if want session10; then
     --tracedir "$ROOT/traces" --out "$ROOT/session10.json" --md "$ROOT/session10.md" > "$ROOT/session10.log"
   r=$?; [ $r = 0 ] || rc=$r
   grep '^round' "$ROOT/session10.log"
+  if [ "$BENCH_PROFILE" = 1 ] && command -v perf >/dev/null; then
+    PROFILE_CALLGRAPH=
+    s10() { echo "python3 -c 'import sys; sys.path.insert(0, \"$here\"); import bench; bench.session_source($1, 4096, 1000, 10, 600)'"; }
+    profile tern-s10 "$TERN_PORT" "$MAILDIR" "$CG_TERN" "$SVSCAN_PID" "$(s10 "$TERN_PORT")" > /dev/null
+    profile postfix-s10 "$PF_PORT" "$PF_MAILDIR" "$CG_PF" "$(pf_master_pid)" "$(s10 "$PF_PORT")" > /dev/null
+    for _s in tern postfix; do
+      { echo; echo "**profile of $_s** (perf record -g, 1000 x 4 KiB, 10 per session, 10 sessions at once, until delivered; CPU ms per message, tests/bench/perfsum.py)"; echo
+        cat "$ROOT/profile.$_s-s10.md"; } >> "$ROOT/session10.md"
+    done
+  fi
   put_load session10 "$ROOT/session10.md" "10 messages per SMTP session (smtp-source -d -m 10 -s 1, C of them at once), $BENCH_ROUNDS rounds in alternation."
 fi
 
