@@ -40,11 +40,16 @@ CLK = os.sysconf("SC_CLK_TCK")
 
 class Instance:
     def __init__(self, spec):
-        # name:port:maildir:cgroupdir:queuedirs(comma):rootpid
-        f = spec.split(":")
+        # name:port:maildir:cgroupdir:queuedirs(comma):rootpid[:listcmd]
+        # listcmd: a shell command listing the queue through the server's
+        # public interface (tern-queuectl list, postqueue -p); when given,
+        # queued() counts with it (queue_count) instead of walking queuedirs,
+        # so no load depends on the on-disk queue format
+        f = spec.split(":", 6)
         self.name, self.port, self.maildir, self.cg = f[0], int(f[1]), f[2], f[3]
         self.queuedirs = [d for d in f[4].split(",") if d]
         self.rootpid = int(f[5]) if len(f) > 5 and f[5] else 0
+        self.listcmd = f[6] if len(f) > 6 else ""
         self.cgkind = ""
         if self.cg and os.path.exists(os.path.join(self.cg, "cpuacct.usage")):
             self.cgkind = "v1"
@@ -79,12 +84,37 @@ class Instance:
                 t += sum(int(x) for x in st[11:15])
         return t / CLK
 
+    def listing(self):
+        """the queue listing of listcmd (stdout), "" when it fails"""
+        try:
+            r = subprocess.run(["sh", "-c", self.listcmd], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, timeout=120)
+            return r.stdout.decode(errors="replace")
+        except subprocess.TimeoutExpired:
+            return ""
+
     def queued(self):
+        if self.listcmd:
+            n = queue_count(self.listing())
+            return n if n is not None else -1
         n = 0
         for d in self.queuedirs:
             for _, _, files in os.walk(d):
                 n += len(files)
         return n
+
+
+def queue_count(text):
+    """messages in a queue listing: tern-queuectl list ends "-- N messages",
+    postqueue -p "-- K Kbytes in N Requests."; both say "Mail queue is
+    empty"; None when the listing is neither"""
+    lines = text.strip().splitlines()
+    if not lines:
+        return None
+    if "queue is empty" in lines[-1]:
+        return 0
+    m = re.search(r"(\d+) (messages?|Requests?)\.?$", lines[-1].strip())
+    return int(m.group(1)) if m else None
 
 
 def procstat(pid):
@@ -216,16 +246,7 @@ def empty_maildir(md):
 # ---- one load ----
 
 def smtp_source(port, size, n, c, timeout):
-    cmd = ["smtp-source", "-l", str(size), "-m", str(n), "-s", str(c),
-           "-f", "bench@sender.test", "-t", "bench@demo.test", "127.0.0.1:%d" % port]
-    t0 = time.monotonic()
-    try:
-        r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout)
-        ok = r.returncode == 0
-        err = r.stderr.decode(errors="replace").strip()[-300:]
-    except subprocess.TimeoutExpired:
-        ok, err = False, "smtp-source timed out after %ds" % timeout
-    return ok, time.monotonic() - t0, err
+    return smtp_source_cmd(port, size, n, c, timeout)
 
 
 def tls_source(port, size, n, c, timeout):
@@ -298,6 +319,57 @@ def tls_source(port, size, n, c, timeout):
     return ok, time.monotonic() - t0, "" if ok else "a TLS client failed or timed out"
 
 
+def run_pool(jobs, c):
+    """runs the callables in jobs (each returning (ok, seconds, error))
+    from c threads, none started after a failure; the error texts"""
+    jobs, lock, errs = list(jobs), threading.Lock(), []
+
+    def worker():
+        while True:
+            with lock:
+                if not jobs or errs:
+                    return
+                job = jobs.pop()
+            ok, _, err = job()
+            if not ok:
+                with lock:
+                    errs.append(err)
+    th = [threading.Thread(target=worker) for _ in range(c)]
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+    return errs
+
+
+def session_source(port, size, n, c, timeout, per=10):
+    """PER messages per SMTP session: c parallel workers, each running
+    smtp-source -d -s 1 -m PER (one connection, PER transactions, QUIT)
+    one after another until n messages are sent in all"""
+    sessions = [per] * (n // per) + ([n % per] if n % per else [])
+    t0 = time.monotonic()
+    end = t0 + timeout
+
+    def one(m):
+        left = end - time.monotonic()
+        return smtp_source_cmd(port, size, m, 1, left, ["-d"]) if left > 0 else (False, 0, "timed out")
+    errs = run_pool([lambda m=m: one(m) for m in sessions], c)
+    return not errs, time.monotonic() - t0, errs[0] if errs else ""
+
+
+def smtp_source_cmd(port, size, n, c, timeout, extra=(), to="bench@demo.test"):
+    cmd = ["smtp-source"] + list(extra) + ["-l", str(size), "-m", str(n), "-s", str(c),
+                                           "-f", "bench@sender.test", "-t", to, "127.0.0.1:%d" % port]
+    t0 = time.monotonic()
+    try:
+        r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout)
+        ok = r.returncode == 0
+        err = r.stderr.decode(errors="replace").strip()[-300:]
+    except subprocess.TimeoutExpired:
+        ok, err = False, "smtp-source timed out after %ds" % timeout
+    return ok, time.monotonic() - t0, err
+
+
 SOURCE = smtp_source
 
 
@@ -313,7 +385,7 @@ def run_load(inst, size, n, c, disk, limit):
     delivered = wait_until(lambda: count_maildir(inst.maildir) - base >= n, limit if ok else 10, poll=0.02)
     tdel = time.monotonic() - t0
     got = count_maildir(inst.maildir) - base
-    drained = wait_until(lambda: inst.queued() == 0, 30, poll=0.05)
+    drained = wait_until(lambda: inst.queued() == 0, 30, poll=0.3 if inst.listcmd else 0.05)
     time.sleep(0.2)  # the last unlinks and log lines
     cpu1, fl1 = inst.cpu(), flushes(disk)
     samp.stop()
@@ -584,10 +656,13 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--md", required=True)
     ap.add_argument("--starttls", action="store_true", help="STARTTLS on every connection (tls_source)")
+    ap.add_argument("--per-session", type=int, default=1, help="messages per SMTP session (session_source)")
     a = ap.parse_args()
     global SOURCE
     if a.starttls:
         SOURCE = tls_source
+    elif a.per_session > 1:
+        SOURCE = lambda port, size, n, c, timeout: session_source(port, size, n, c, timeout, a.per_session)
     insts = [Instance(s) for s in a.inst]
     disk = disk_of(insts[0].maildir)
     results = []

@@ -24,8 +24,8 @@ dkim_side() {
   _load() { # PHASE
     find "$MAILDIR/new" "$MAILDIR/cur" "$PF_MAILDIR/new" "$PF_MAILDIR/cur" -type f -delete 2>/dev/null
     python3 "$here/bench.py" \
-      --inst "tern:$TERN_PORT:$MAILDIR:$CG_TERN:$ROOT/queue/mess:$SVSCAN_PID" \
-      --inst "postfix:$PF_PORT:$PF_MAILDIR:$CG_PF:$PFQ:$(pf_master_pid)" \
+      --inst "$INST_TERN" \
+      --inst "$INST_PF" \
       --load "4096:$_dn:10" --rounds "$BENCH_ROUNDS" --fsync-n 0 --big-mib 0 \
       --tracedir "$_d" --out "$_d/$1.json" --md "$_d/$1.md" > "$_d/$1.log" 2>&1
     _r=$?; grep '^round' "$_d/$1.log"; return $_r

@@ -27,6 +27,19 @@
 #     (tern-rspamc vs rspamd's milter), BENCH_N_DKIM (500) x 4 KiB from 10
 #     clients; its own section at the end of BENCHMARKS.md (between
 #     bench-dkim:begin/end). BENCH_ONLY_DKIM=1: only that.
+#   BENCH_ONLY="LOAD ...": only these (default all): main, dkim (the table above,
+#     the fsync count, the profiles), tls, and three more, each with its own
+#     part of BENCHMARKS.md (between bench-LOAD:begin/end):
+#     session10   BENCH_N_SMALL x 4 KiB, 10 messages per SMTP session
+#                 (smtp-source -d -m 10), at each C of BENCH_C
+#     relay50     BENCH_N_RELAY (1000) x 4 KiB to 50 domains routed to
+#                 Postfix's smtp-sink (tern: control/smtproutes, Postfix:
+#                 transport_maps), from 10 clients (tests/bench/loads.py)
+#     deferred100k  BENCH_DEFERRED (100000) messages to a domain routed to a
+#                 closed loopback port, injected from BENCH_DEFERRED_C (8)
+#                 SMTP sessions; the scheduler's RSS, its start-up time and
+#                 the local delivery rate with that queue (loads.py)
+#   The queue is seen only through tern-queuectl list and postqueue -p.
 # Needs root (users, ownership, cgroups). Every wait is bounded.
 set -u
 BENCH_N_SMALL=${BENCH_N_SMALL:-1000}
@@ -43,6 +56,14 @@ BENCH_ONLY_TLS=${BENCH_ONLY_TLS:-0}
 BENCH_DKIM=${BENCH_DKIM:-1}
 BENCH_ONLY_DKIM=${BENCH_ONLY_DKIM:-0}
 [ "$BENCH_ONLY_DKIM" = 1 ] && { BENCH_ONLY_TLS=0; BENCH_TLS=0; BENCH_DKIM=1; }
+[ "$BENCH_ONLY_DKIM" = 1 ] && BENCH_ONLY=${BENCH_ONLY:-dkim}
+[ "$BENCH_ONLY_TLS" = 1 ] && BENCH_ONLY=${BENCH_ONLY:-tls}
+BENCH_ONLY=$(echo "${BENCH_ONLY:-}" | tr ',' ' ')
+BENCH_N_RELAY=${BENCH_N_RELAY:-1000}
+BENCH_DEFERRED=${BENCH_DEFERRED:-100000}
+BENCH_DEFERRED_C=${BENCH_DEFERRED_C:-8}
+# want LOAD: LOAD is to run (BENCH_ONLY empty or naming it)
+want() { [ -z "$BENCH_ONLY" ] && return 0; case " $BENCH_ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -57,7 +78,9 @@ command -v strace >/dev/null || { echo "bench: strace missing (apt-get install s
 [ -n "${BENCH_KEEP:-}" ] && TERN_KEEP=1
 tern_init
 CGS=
+SINK_PID=
 bench_cleanup() {
+  [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null
   pf_stop
   tern_stop
   for _cg in $CGS; do   # leftovers of the instances we started, by pid
@@ -95,6 +118,22 @@ cg_enter() { [ -n "$1" ] && echo $$ 2>/dev/null > "$1/cgroup.procs"; }
 cg_leave() { [ -n "$1" ] && echo $$ > "$CG_BASE${cg_home%/}/cgroup.procs"; }
 
 port_free() { python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1',$1)); s.close()" 2>/dev/null; }
+# free_port FROM: the first free port from FROM on (50 tries)
+free_port() {
+  _p=$1 _n=0
+  while ! port_free $_p && [ $_n -lt 50 ]; do _p=$((_p + 1)); _n=$((_n + 1)); done
+  echo $_p
+}
+
+# the routes of relay50 and deferred100k, the same for both servers:
+# dK.relay.test (K = 0..49) to smtp-sink, deferred.test to a closed port
+SINK_PORT=$(free_port $((TERN_PORT + 400)))
+CLOSED_PORT=$(free_port $((SINK_PORT + 1)))
+routes() { # FORMAT: printf format of one route, args domain host port
+  _k=0
+  while [ $_k -lt 50 ]; do printf "$1" "d$_k.relay.test" 127.0.0.1 "$SINK_PORT"; _k=$((_k + 1)); done
+  printf "$1" deferred.test 127.0.0.1 "$CLOSED_PORT"
+}
 
 # ---- tern ----
 tern_install || { echo "bench: tern_install failed" >&2; exit 1; }
@@ -105,6 +144,7 @@ tern_install || { echo "bench: tern_install failed" >&2; exit 1; }
 # lets the backlog wait)
 printf '250\n' > "$ROOT/control/concurrencyincoming"
 printf '250\n' > "$ROOT/control/concurrencyperip"
+routes '%s:[%s]:%s\n' > "$ROOT/control/smtproutes"
 cg_make tern; CG_TERN=$CG
 cg_enter "$CG_TERN" || CG_TERN=   # cannot join: sum /proc under s6-svscan
 tern_start; rc=$?
@@ -112,10 +152,10 @@ cg_leave "$CG_TERN"
 [ $rc = 0 ] || { echo "bench: tern did not start" >&2; exit 1; }
 
 # ---- postfix ----
-PF_PORT=$((TERN_PORT + 300))
-n=0
-while ! port_free $PF_PORT && [ $n -lt 50 ]; do PF_PORT=$((PF_PORT + 1)); n=$((n + 1)); done
+PF_PORT=$(free_port $((TERN_PORT + 300)))
 pf_setup "$ROOT/postfix" "$PF_PORT" "$TERN_DOMAIN"
+routes '%s smtp:[%s]:%s\n' > "$PF_ETC/transport"
+postconf -c "$PF_ETC" -e "transport_maps = texthash:$PF_ETC/transport"
 cg_make postfix; CG_PF=$CG
 cg_enter "$CG_PF" || CG_PF=   # cannot join: sum /proc under master
 pf_start; rc=$?
@@ -131,13 +171,14 @@ loads=
 for c in $BENCH_C; do loads="$loads --load 4096:$BENCH_N_SMALL:$c"; done
 for c in $BENCH_C; do loads="$loads --load 102400:$BENCH_N_LARGE:$c"; done
 
-PFQ=$PF/queue/incoming,$PF/queue/active,$PF/queue/maildrop,$PF/queue/deferred
+# the instances for bench.py and loads.py: each lists its queue with its
+# own command, so nothing here reads the queue's files
+INST_TERN="tern:$TERN_PORT:$MAILDIR:$CG_TERN::$SVSCAN_PID:$ROOT/bin/tern-queuectl list"
+INST_PF="postfix:$PF_PORT:$PF_MAILDIR:$CG_PF::$(pf_master_pid):postqueue -c $PF_ETC -p"
 rc=0
-[ "$BENCH_ONLY_TLS" = 1 ] || [ "$BENCH_ONLY_DKIM" = 1 ] || {
+want main && {
 # shellcheck disable=SC2086
-python3 "$here/bench.py" \
-  --inst "tern:$TERN_PORT:$MAILDIR:$CG_TERN:$ROOT/queue/msg:$SVSCAN_PID" \
-  --inst "postfix:$PF_PORT:$PF_MAILDIR:$CG_PF:$PFQ:$(pf_master_pid)" \
+python3 "$here/bench.py" --inst "$INST_TERN" --inst "$INST_PF" \
   $loads --rounds "$BENCH_ROUNDS" --fsync-n "$BENCH_FSYNC_N" --big-mib "$BENCH_BIG_MIB" \
   --tracedir "$ROOT/traces" --out "$ROOT/bench.json" --md "$ROOT/table.md"
 rc=$?
@@ -148,29 +189,44 @@ rc=$?
 # other tern or Postfix instances on the machine do not count
 # profile NAME PORT MAILDIR CGROUP ROOTPID [LOAD]: LOAD (a command sending
 # 1000 x 4 KiB from 10 clients to 127.0.0.1:$_port; default smtp-source).
+# MAILDIR "-": LOAD itself waits until its messages are delivered.
 # PROFILE_CALLGRAPH: perf's call graph option (default -g, frame pointers)
 profile() {
     _name=$1 _port=$2 _md=$3 _cg=$4 _root=$5
     _load=${6:-"smtp-source -l 4096 -m 1000 -s 10 -f bench@sender.test -t bench@demo.test 127.0.0.1:$_port"}
     if [ -n "$_cg" ]; then _pids=$(tr '\n' ',' < "$_cg/cgroup.procs")
     else _pids=$(python3 -c "import sys; sys.path.insert(0,'$here'); import bench; print(','.join(map(str, bench.descendants($_root))))"); fi
-    _before=$(maildir_count "$_md")
+    _before=0
+    [ "$_md" = - ] || _before=$(maildir_count "$_md")
     perf record -q ${PROFILE_CALLGRAPH:--g} -F 999 -p "${_pids%,}" -o "$ROOT/perf.$_name.data" -- sh -c "
       $_load >/dev/null 2>&1
-      n=0; while [ \$n -lt 1200 ] && [ \$(find '$_md/new' -type f | wc -l) -lt $((_before + 1000)) ]; do sleep 0.1; n=\$((n + 1)); done
+      n=0; while [ '$_md' != - ] && [ \$n -lt 1200 ] && [ \$(find '$_md/new' -type f | wc -l) -lt $((_before + 1000)) ]; do sleep 0.1; n=\$((n + 1)); done
       sleep 1" 2>/dev/null
     echo "profile $_name (1000 x 4 KiB, 10 clients, until delivered; CPU ms per message by program and kind of work):"
     perf script -i "$ROOT/perf.$_name.data" -F comm,ip,sym,dso 2>/dev/null |
       python3 "$here/perfsum.py" --hz 999 --msgs 1000 | tee "$ROOT/profile.$_name.md"
-    find "$_md/new" "$_md/cur" -type f -delete
+    [ "$_md" = - ] || find "$_md/new" "$_md/cur" -type f -delete
 }
-if [ "$BENCH_PROFILE" = 1 ] && [ "$BENCH_ONLY_TLS" != 1 ] && [ "$BENCH_ONLY_DKIM" != 1 ] && command -v perf >/dev/null; then
+if [ "$BENCH_PROFILE" = 1 ] && want main && command -v perf >/dev/null; then
   profile tern "$TERN_PORT" "$MAILDIR" "$CG_TERN" "$SVSCAN_PID"
   profile postfix "$PF_PORT" "$PF_MAILDIR" "$CG_PF" "$(pf_master_pid)"
 fi
 
 # ---- BENCHMARKS.md: replace the table between the markers ----
 bm=$SRC/BENCHMARKS.md
+# md_put TAG FILE: FILE (which starts and ends with the TAG:begin and
+# TAG:end marker lines) replaces the lines between those markers in
+# BENCHMARKS.md, or is appended at its end when they are not there yet
+md_put() {
+  if [ -f "$bm" ] && grep -q "^<!-- $1:begin" "$bm" && grep -q "^<!-- $1:end" "$bm"; then
+    awk -v sec="$2" -v b="<!-- $1:begin" -v e="<!-- $1:end" '
+      index($0, b) == 1 { while ((getline l < sec) > 0) print l; skip = 1; next }
+      index($0, e) == 1 { skip = 0; next }
+      !skip { print }' "$bm" > "$bm.tmp" && mv "$bm.tmp" "$bm"
+  else
+    { [ -f "$bm" ] && cat "$bm"; echo; cat "$2"; } > "$bm.tmp" && mv "$bm.tmp" "$bm"
+  fi
+}
 if [ "$BENCH_WRITE" = 1 ] && [ -s "$ROOT/table.md" ]; then
   disk=$(df -P "$ROOT" | awk 'NR==2 {print $1}')
   dname=$(basename "$disk")
@@ -216,35 +272,13 @@ EOP
     done
     echo "<!-- bench:end -->"
   } > "$ROOT/section.md"
-  if [ -f "$bm" ] && grep -q '^<!-- bench:begin' "$bm" && grep -q '^<!-- bench:end' "$bm"; then
-    awk -v sec="$ROOT/section.md" '
-      /^<!-- bench:begin/ { while ((getline l < sec) > 0) print l; skip = 1; next }
-      /^<!-- bench:end/ { skip = 0; next }
-      !skip { print }' "$bm" > "$bm.tmp" && mv "$bm.tmp" "$bm"
-  else
-    { [ -f "$bm" ] && cat "$bm"; echo; cat "$ROOT/section.md"; } > "$bm.tmp" && mv "$bm.tmp" "$bm"
-  fi
+  md_put bench "$ROOT/section.md"
   echo "bench: table written to $bm"
 fi
-# bm_section MARK FILE: FILE (which starts and ends with the MARK:begin and
-# MARK:end comments) replaces that section of BENCHMARKS.md, or is
-# appended at its end when the markers are not there yet
-bm_section() {
-  if grep -q "^<!-- $1:begin" "$bm" && grep -q "^<!-- $1:end" "$bm"; then
-    awk -v sec="$2" -v b="^<!-- $1:begin" -v e="^<!-- $1:end" '
-      $0 ~ b { while ((getline l < sec) > 0) print l; skip = 1; next }
-      $0 ~ e { skip = 0; next }
-      !skip { print }' "$bm" > "$bm.tmp" && mv "$bm.tmp" "$bm"
-  else
-    { cat "$bm"; echo; cat "$2"; } > "$bm.tmp" && mv "$bm.tmp" "$bm"
-  fi
-}
 # ---- BENCH_TLS=1: STARTTLS on every connection, side by side ----
-if [ "$BENCH_TLS" = 1 ]; then
+if [ "$BENCH_TLS" = 1 ] && want tls; then
   pf_tls "$ROOT/tls/default.crt" "$ROOT/tls/default.key" || { echo "bench: Postfix TLS setup failed" >&2; exit 1; }
-  python3 "$here/bench.py" --starttls \
-    --inst "tern:$TERN_PORT:$MAILDIR:$CG_TERN:$ROOT/queue/msg:$SVSCAN_PID" \
-    --inst "postfix:$PF_PORT:$PF_MAILDIR:$CG_PF:$PFQ:$(pf_master_pid)" \
+  python3 "$here/bench.py" --starttls --inst "$INST_TERN" --inst "$INST_PF" \
     --load "4096:$BENCH_N_TLS:10" --rounds "$BENCH_ROUNDS" --fsync-n 0 --big-mib 0 \
     --tracedir "$ROOT/traces" --out "$ROOT/tls.json" --md "$ROOT/tls-table.md"
   trc=$?; [ $trc = 0 ] || rc=$trc
@@ -272,12 +306,13 @@ if [ "$BENCH_TLS" = 1 ]; then
       cat "$ROOT/tls-section.md"
       echo "<!-- bench-tls:end -->"
     } > "$ROOT/tls-marked.md"
-    bm_section bench-tls "$ROOT/tls-marked.md"
+    md_put bench-tls "$ROOT/tls-marked.md"
     echo "bench: TLS section written to $bm"
   fi
 fi
+
 # ---- BENCH_DKIM=1: DKIM signing and rspamd's checks, side by side ----
-if [ "$BENCH_DKIM" = 1 ]; then
+if [ "$BENCH_DKIM" = 1 ] && want dkim; then
   dkim_side || rc=1
   if [ "$BENCH_WRITE" = 1 ] && [ -s "$ROOT/dkim-section.md" ]; then
     {
@@ -287,8 +322,90 @@ if [ "$BENCH_DKIM" = 1 ]; then
       cat "$ROOT/dkim-section.md"
       echo "<!-- bench-dkim:end -->"
     } > "$ROOT/dkim-marked.md"
-    bm_section bench-dkim "$ROOT/dkim-marked.md"
+    md_put bench-dkim "$ROOT/dkim-marked.md"
     echo "bench: DKIM section written to $bm"
   fi
+fi
+
+# ---- session10, relay50, deferred100k: one part of BENCHMARKS.md each ----
+# put_load NAME FILE SUMMARY: the table FILE between bench-NAME markers,
+# with the run's facts and the load average before and after it
+put_load() {
+  cat "$2"
+  [ "$BENCH_WRITE" = 1 ] && [ -s "$2" ] || return 0
+  {
+    echo "<!-- bench-$1:begin (written by tests/bench/run.sh, BENCH_ONLY=$1; edit outside the markers) -->"
+    echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), tern $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?'), Postfix $(postconf -c "$PF_ETC" -h mail_version), $(nproc) CPUs; load average before: $LA0, after: $(cut -d' ' -f1-3 /proc/loadavg). $3"
+    echo
+    cat "$2"
+    echo "<!-- bench-$1:end -->"
+  } > "$2.marked"
+  md_put "bench-$1" "$2.marked"
+  echo "bench: $1 written to $bm"
+}
+
+if want session10; then
+  LA0=$(cut -d' ' -f1-3 /proc/loadavg)
+  loads=
+  for c in $BENCH_C; do loads="$loads --load 4096:$BENCH_N_SMALL:$c"; done
+  # shellcheck disable=SC2086
+  python3 "$here/bench.py" --per-session 10 --inst "$INST_TERN" --inst "$INST_PF" \
+    $loads --rounds "$BENCH_ROUNDS" --fsync-n 0 --big-mib 0 \
+    --tracedir "$ROOT/traces" --out "$ROOT/session10.json" --md "$ROOT/session10.md" > "$ROOT/session10.log"
+  r=$?; [ $r = 0 ] || rc=$r
+  grep '^round' "$ROOT/session10.log"
+  if [ "$BENCH_PROFILE" = 1 ] && command -v perf >/dev/null; then
+    PROFILE_CALLGRAPH=
+    s10() { echo "python3 -c 'import sys; sys.path.insert(0, \"$here\"); import bench; bench.session_source($1, 4096, 1000, 10, 600)'"; }
+    profile tern-s10 "$TERN_PORT" "$MAILDIR" "$CG_TERN" "$SVSCAN_PID" "$(s10 "$TERN_PORT")" > /dev/null
+    profile postfix-s10 "$PF_PORT" "$PF_MAILDIR" "$CG_PF" "$(pf_master_pid)" "$(s10 "$PF_PORT")" > /dev/null
+    for _s in tern postfix; do
+      { echo; echo "**profile of $_s** (perf record -g, 1000 x 4 KiB, 10 per session, 10 sessions at once, until delivered; CPU ms per message, tests/bench/perfsum.py)"; echo
+        cat "$ROOT/profile.$_s-s10.md"; } >> "$ROOT/session10.md"
+    done
+  fi
+  put_load session10 "$ROOT/session10.md" "10 messages per SMTP session (smtp-source -d -m 10 -s 1, C of them at once), $BENCH_ROUNDS rounds in alternation."
+fi
+
+if want relay50; then
+  LA0=$(cut -d' ' -f1-3 /proc/loadavg)
+  mkdir -p "$ROOT/sink"; chown nobody "$ROOT/sink"
+  smtp-sink -4 -u nobody -d "$ROOT/sink/m." "127.0.0.1:$SINK_PORT" 256 > "$ROOT/sink.log" 2>&1 &
+  SINK_PID=$!
+  wait_for 10 tcp_up "$SINK_PORT" || { echo "bench: smtp-sink did not start" >&2; exit 1; }
+  python3 "$here/loads.py" relay --inst "$INST_TERN" --inst "$INST_PF" --sink "$ROOT/sink" \
+    --n "$BENCH_N_RELAY" --domains 50 --c 10 --out "$ROOT/relay50.json" --md "$ROOT/relay50.md"
+  r=$?; [ $r = 0 ] || rc=$r
+  if [ "$BENCH_PROFILE" = 1 ] && command -v perf >/dev/null; then
+    # the same load again under perf, each server alone
+    PROFILE_CALLGRAPH=
+    for _s in tern postfix; do
+      if [ $_s = tern ]; then _spec=$INST_TERN _cg=$CG_TERN _rp=$SVSCAN_PID
+      else _spec=$INST_PF _cg=$CG_PF _rp=$(pf_master_pid); fi
+      profile "$_s-relay" 0 - "$_cg" "$_rp" "python3 $here/loads.py relay --inst '$_spec' --sink $ROOT/sink --n 1000 --out /dev/null --md /dev/null" > /dev/null
+      { echo; echo "**profile of $_s relaying** (perf record -g, the same 1000 messages again until all are at the sink; CPU ms per message, tests/bench/perfsum.py)"; echo
+        cat "$ROOT/profile.$_s-relay.md"; } >> "$ROOT/relay50.md"
+    done
+  fi
+  kill "$SINK_PID" 2>/dev/null; SINK_PID=
+  put_load relay50 "$ROOT/relay50.md" "smtp-sink -d (one file per transaction) on 127.0.0.1, outside both cgroups."
+fi
+
+if want deferred100k; then
+  LA0=$(cut -d' ' -f1-3 /proc/loadavg)
+  [ -n "$CG_PF" ] || { echo "bench: deferred100k restarts Postfix and needs its cgroup" >&2; exit 1; }
+  pfwait="n=0; while [ \$n -lt 300 ] && postfix -c $PF_ETC status >/dev/null 2>&1; do sleep 0.1; n=\$((n + 1)); done"
+  python3 "$here/loads.py" deferred --inst "$INST_TERN" --inst "$INST_PF" \
+    --n "$BENCH_DEFERRED" --c "$BENCH_DEFERRED_C" --new 1000 \
+    --sched tern=tern-send --sched postfix=qmgr \
+    --stop "tern=s6-svc -wD -d $ROOT/service/send" \
+    --start "tern=s6-svc -u $ROOT/service/send" \
+    --clean "tern=$ROOT/bin/tern-queuectl delete @deferred.test" \
+    --stop "postfix=postfix -c $PF_ETC stop >/dev/null 2>&1; $pfwait" \
+    --start "postfix=echo \$\$ > $CG_PF/cgroup.procs; exec postfix -c $PF_ETC start >/dev/null 2>&1" \
+    --clean "postfix=postsuper -c $PF_ETC -d ALL deferred" \
+    --out "$ROOT/deferred.json" --md "$ROOT/deferred.md"
+  r=$?; [ $r = 0 ] || rc=$r
+  put_load deferred100k "$ROOT/deferred.md" "BENCH_DEFERRED=$BENCH_DEFERRED (messages in the deferred queue), BENCH_DEFERRED_C=$BENCH_DEFERRED_C."
 fi
 exit $rc
