@@ -137,10 +137,14 @@ ok(len(kids) >= 1000, "1,000 tern-smtpd processes wait", len(kids))
 mx = max([hwm(p) for p in kids] or [-1])
 ok(0 < mx < HWM_MAX_KB, "largest idle tern-smtpd VmHWM %d kB < %d kB" % (mx, HWM_MAX_KB))
 # at the total limit tern-listen stops accepting (tern-listen.8 LIMITS):
-# the 1,001st client waits in the listen queue, unanswered, not refused
+# the 1,001st client waits in the listen queue, unanswered, not refused.
+# It is a relay client (127.0.0.1), so that only the total limit applies:
+# a non-relay client is refused while the non-relay slots (-c minus -R)
+# are still full, and tern-listen resumes accepting as soon as one session
+# of the 100 closed below is reaped, before the others are
 w1001 = None
 try:
-    w1001 = connect("127.0.0.4", 2)
+    w1001 = connect("127.0.0.1", 2)
     r = w1001.recv(512)
 except socket.timeout:
     r = b"(nothing)"
