@@ -45,7 +45,7 @@ tests/unit/remote-report-test: send/rreport.o
 
 # ---- EDGE: tern-remote and its remote-* modules ----
 EDGE += send/tern-remote
-send/tern-remote: send/remote-route.o send/remote-reply.o send/remote-tcpto.o send/remote-conn.o
+OBJS_send/tern-remote += send/remote-route.o send/remote-reply.o send/remote-tcpto.o send/remote-conn.o
 UNIT_TESTS += tests/unit/remote-reply-test tests/unit/remote-tcpto-test tests/unit/remote-route-test
 UNIT_EXTRA_remote-reply := send/remote-reply.o
 tests/unit/remote-reply-test: send/remote-reply.o
@@ -64,7 +64,7 @@ tests/fuzz/remote-tcpto-fuzz: send/remote-tcpto.c
 TLSPROGS += send/tern-tlsc
 send/tern-tlsc: common/tlspolicy.o
 # tern-remote's side of it: the TLS policy file and the tern-tlsc spawner
-send/tern-remote: send/remote-tlspol.o send/remote-tls.o
+OBJS_send/tern-remote += send/remote-tlspol.o send/remote-tls.o
 UNIT_TESTS += tests/unit/remote-tlspol-test
 UNIT_EXTRA_remote-tlspol := send/remote-tlspol.o
 tests/unit/remote-tlspol-test: send/remote-tlspol.o
@@ -72,7 +72,7 @@ FUZZERS += tests/fuzz/remote-tlspol-fuzz
 FUZZ_EXTRA_remote-tlspol := send/remote-tlspol.c
 tests/fuzz/remote-tlspol-fuzz: send/remote-tlspol.c
 # relay credentials for AUTH (HOME/remote/auth)
-send/tern-remote: send/remote-auth.o send/remote-msg.o
+OBJS_send/tern-remote += send/remote-auth.o send/remote-msg.o
 UNIT_TESTS += tests/unit/remote-auth-test
 UNIT_EXTRA_remote-auth := send/remote-auth.o
 tests/unit/remote-auth-test: send/remote-auth.o
@@ -80,7 +80,7 @@ FUZZERS += tests/fuzz/remote-auth-fuzz
 FUZZ_EXTRA_remote-auth := send/remote-auth.c
 tests/fuzz/remote-auth-fuzz: send/remote-auth.c
 # DANE: the validated DNS question (TLSA, and the MX RRset's AD bit)
-send/tern-remote: send/remote-dns.o send/remote-dane.o send/remote-rptlog.o
+OBJS_send/tern-remote += send/remote-dns.o send/remote-dane.o send/remote-rptlog.o
 UNIT_TESTS += tests/unit/remote-dns-test
 UNIT_EXTRA_remote-dns := send/remote-dns.o
 tests/unit/remote-dns-test: send/remote-dns.o
@@ -105,7 +105,7 @@ TLSPROGS += send/tern-mtasts
 send/tern-mtasts: send/mtasts.o
 LDLIBS_send/tern-mtasts := -lcurl -lresolv
 # tern-remote's side of MTA-STS: the cache, tern-mtasts run when it is stale
-send/tern-remote: send/remote-mtasts.o send/mtasts.o send/remote-text.o
+OBJS_send/tern-remote += send/remote-mtasts.o send/mtasts.o send/remote-text.o
 # TLS-RPT (RFC 8460): tern-remote's day files (remote-rptlog.*), and
 # tern-tlsrpt, the daily report (libc and zlib only; no skalibs symbol)
 CORE += send/tern-tlsrpt

@@ -1,6 +1,7 @@
 # smtpd/: the SMTP front door (edge programs: libowfat only, never skalibs)
+# a musl program (Makefile: MUSL) names its objects in OBJS_prog, not as prerequisites
 EDGE += smtpd/tern-smtpd
-smtpd/tern-smtpd: smtpd/config.o smtpd/smtp.o smtpd/rcpt.o smtpd/phase.o smtpd/trace.o smtpd/client.o smtpd/io.o \
+OBJS_smtpd/tern-smtpd := smtpd/config.o smtpd/smtp.o smtpd/rcpt.o smtpd/phase.o smtpd/trace.o smtpd/client.o smtpd/io.o \
   smtpd/auth.o smtpd/authrun.o smtpd/authfail.o smtpd/authsender.o smtpd/dtscan.o send/sched.o
 EDGE += smtpd/tern-listen smtpd/tern-rules
 

@@ -344,6 +344,25 @@ static int movehigh(int fd)
   return n;
 }
 
+/* On a STARTTLS listener most clients never ask for TLS (the whole MX
+   side of the Internet that has no certificate, and every plaintext
+   session), so the TLS process waits here, already as the TLS user, for
+   the application's first control byte before it runs tern-tlsd: exec,
+   OpenSSL's start-up and the certificate are paid on STARTTLS only
+   (BENCHMARKS.md: 2.4 ms of context and key loading plus the exec, on
+   every session, before). End of file on fd 3 (tern-smtpd has exited)
+   ends this process quietly; the byte itself is left for tern-tlsd. */
+static void wait_start(void)
+{
+  struct pollfd p = { 3, POLLIN, 0 };
+  char c;
+  ssize_t r;
+  while (poll(&p, 1, -1) < 0)
+    if (errno != EINTR) _exit(111);
+  do r = recv(3, &c, 1, MSG_PEEK); while (r < 0 && errno == EINTR);
+  if (r <= 0) _exit(0);
+}
+
 /* the TLS process of one session: two socketpairs, tern-tlsd started as
    the TLS user with the network on 0/1, control on 3 and plaintext on 4
    (tern-tlsd.8); this process keeps the other ends as 3 and 4 and sets
@@ -368,6 +387,7 @@ static void start_tls(int *fdp, const struct listener *l)
     if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(ctl[0], 3) < 0 || dup2(dat[0], 4) < 0) _exit(111);
     close(fd); close(ctl[0]); close(ctl[1]); close(dat[0]); close(dat[1]);
     priv_drop("tern-listen", tls_uid, tls_gid, 1, &g);
+    if (l->mode == MODE_STARTTLS) wait_start();
     argv[0] = (char *)tlsd;
     argv[1] = tls_mx_floor && !strcmp(l->name, "mx") ? "-o" : 0;
     argv[2] = 0;

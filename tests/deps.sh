@@ -12,6 +12,7 @@ build_pkgs="$build_pkgs libcrypt-dev"    # tern-authfile (yescrypt)
 build_pkgs="$build_pkgs openssl"         # install.sh makes a self-signed certificate; s_client in tests
 build_pkgs="$build_pkgs libcurl4-openssl-dev"   # tern-mtasts (the MTA-STS policy over HTTPS)
 build_pkgs="$build_pkgs zlib1g-dev"      # tern-tlsrpt gzips its reports
+build_pkgs="$build_pkgs musl-tools"      # tern-smtpd and tern-remote are built against musl (Makefile: MUSL)
 test_pkgs="$build_pkgs libcmocka-dev python3 perl swaks msmtp dnsmasq-base strace clang libclang-rt-14-dev procps iproute2 util-linux postfix dovecot-imapd dovecot-pop3d valgrind"
 test_pkgs="$test_pkgs man-db systemd"     # 05-manpages.t, 06-systemd-unit.t
 test_pkgs="$test_pkgs unbound"         # a validating resolver for the DANE test

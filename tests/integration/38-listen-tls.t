@@ -17,7 +17,7 @@ tern_init
 tern_install || exit 1
 [ -x "$ROOT/bin/tern-tlsd" ] || tap_skip_all "tern-tlsd not built"
 tern_start || exit 1
-tap_plan 25
+tap_plan 29
 
 tap_is "$(stat -c '%U:%G %a' "$ROOT/tls/default.key")" "root:terntls 640" "the key: root:terntls 0640"
 tap_is "$(stat -c '%U:%G %a' "$ROOT/tls")" "root:terntls 750" "HOME/tls: root:terntls 0750"
@@ -108,6 +108,40 @@ print(s.noop()[0]); s.quit()" "$TERN_PORT" 2>&1)
 tap_is "$r" 250 "a new client is served while the old sessions still sit idle"
 tap_is "$(pids tern-smtpd | wc -w)" 3 "the old sessions go on after the restart"
 kill $HELD 2>/dev/null
+
+# a plaintext session on the mx listener (EHLO, never STARTTLS): its TLS
+# process waits as terntls, a copy of tern-listen that maps no libssl, and
+# tern-tlsd never runs; the process ends with the session
+python3 - "$ROOT/plain" "$TERN_PORT" <<'PY' &
+import os, socket, sys, time
+flag, port = sys.argv[1], int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", port), 10)
+f = s.makefile("rb")
+f.readline()
+s.sendall(b"EHLO client.test\r\n")
+ehlo = []
+while True:
+    l = f.readline(); ehlo.append(l)
+    if l[3:4] != b"-": break
+with open(flag, "w") as o:
+    o.write("starttls" if any(b"STARTTLS" in l for l in ehlo) else "none")
+end = time.time() + 30
+while not os.path.exists(flag + ".quit") and time.time() < end:
+    time.sleep(0.1)
+s.sendall(b"QUIT\r\n"); f.readline(); s.close()
+PY
+PLAIN=$!
+wait_for 15 test -s "$ROOT/plain"
+tap_is "$(cat "$ROOT/plain")" starttls "a plaintext session on mx is offered STARTTLS"
+waiting() { for p in /proc/[0-9]*; do [ "$(readlink "$p/exe" 2>/dev/null)" = "$ROOT/bin/tern-listen" ] && [ "$(stat -c %U "$p")" = terntls ] && basename "$p"; done; }
+wait_for 10 sh -c "[ -z \"\$(for p in /proc/[0-9]*; do [ \"\$(readlink \$p/exe 2>/dev/null)\" = '$ROOT/bin/tern-tlsd' ] && echo \$p; done)\" ]"
+w=$(waiting)
+m=0; for p in $w; do grep -q libssl "/proc/$p/maps" && m=1; done
+tap_is "$(echo $w | wc -w) $m" "1 0" "its TLS process waits as terntls: tern-listen's code, no libssl mapped"
+tap_is "$(pids tern-tlsd | wc -w)" 0 "no tern-tlsd runs for a session that never says STARTTLS"
+touch "$ROOT/plain.quit"; wait $PLAIN
+wait_for 10 sh -c "! for p in /proc/[0-9]*; do [ \"\$(readlink \$p/exe 2>/dev/null)\" = '$ROOT/bin/tern-listen' ] && [ \"\$(stat -c %U \$p)\" = terntls ] && exit 0; done; exit 1"
+tap_is "$(waiting | wc -w)" 0 "the waiting TLS process ends with the session"
 
 # the password socket: ternd asks through s6-sudo (control/authcheck), the
 # check runs as ternauth; nobody else is let in
