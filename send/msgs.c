@@ -26,14 +26,22 @@ static int anydone;                 /* some message may have done_pending set */
    wake-up. */
 static genalloc dueh[2] = { GENALLOC_ZERO, GENALLOC_ZERO };   /* struct due */
 
+/* the indexes of free entries (used == 0), taken last in, first out: a
+   new message costs O(1), not a walk of the table (with 100,000 queued
+   messages the walk made tern-send's start-up quadratic: 20 s of CPU) */
+static genalloc freeidx = GENALLOC_ZERO;   /* size_t */
+
 size_t msg_new(uint64_t id, time_t birth, const char *sender, size_t slen)
 {
-  size_t i, n = MSG_N();
+  size_t i, nf = genalloc_len(size_t, &freeidx);
   struct msg *m;
-  for (i = 0; i < n; i++) if (!MSG(i)->used) break;
-  if (i == n) {
+  if (nf) {
+    i = genalloc_s(size_t, &freeidx)[nf - 1];
+    genalloc_setlen(size_t, &freeidx, nf - 1);
+  } else {
     struct msg z;
     memset(&z, 0, sizeof z);
+    i = MSG_N();
     if (!genalloc_append(struct msg, &msgtab, &z)) die_nomem();
   }
   m = MSG(i);
@@ -81,6 +89,7 @@ void msg_free(size_t i)
   stralloc_free(&m->cb[1]);
   if (!msgmap.n) journal_clear();   /* no message left: no record is needed */
   m->used = 0;
+  (void)genalloc_append(size_t, &freeidx, &i);   /* out of memory: the entry is only not reused */
 }
 
 void msg_rcptdone(size_t i, int c, size_t off)

@@ -147,6 +147,7 @@ static void prep_enter(struct prep *x, time_t birth, const time_t next[2])
   for (int c = 0; c < 2; c++) {
     m->cb[c] = x->cb[c];
     x->cb[c] = (stralloc)STRALLOC_ZERO;
+    (void)stralloc_shrink(&m->cb[c]);   /* kept as long as the message: no slack */
     m->left += x->nrcpt[c];
     m->ch[c].has = x->nrcpt[c] ? 1 : 0;
     m->ch[c].next = next[c];
