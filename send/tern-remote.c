@@ -910,7 +910,7 @@ static void deliver(void)
     if (tcpto_file_dead(tcptofd, cur->ip, (uint64_t)time(0), (unsigned long)getpid())) {
       why.n = 0; why.s[0] = 0;
       tcat(&why, "Skipped "); hostip(&why);
-      tcat(&why, ": its connections timed out recently (remote/tcpto).");
+      tcat(&why, ": its connections timed out recently (remote-state/tcpto).");
       continue;
     }
     if ((curlvl = danelevel()) < 0) { lvlfail(curlvl); continue; }
