@@ -294,7 +294,8 @@ static void rptnote(const char *result, const char *info)
   ip.n = 0; ip.s[0] = 0;
   if (cur) fmtip(&ip, cur);
   r.time = (long long)time(0);
-  strcpy(r.ptype, tlsa ? "tlsa" : "no-policy-found");
+  strcpy(r.ptype, tlsa ? "tlsa" : cursts ? "sts" : "no-policy-found");
+  if (!tlsa && cursts) rptlog_sts(r.policy, &sts.pol);   /* the MTA-STS policy applied */
   memcpy(r.domain, host, strlen(host) + 1);
   if (cur) memcpy(r.mx, cur->name, strlen(cur->name) + 1);
   strncpy(r.result, result, RPTLOG_WORD_MAX);
