@@ -581,9 +581,10 @@ static void lvlfail(int lvl)
 static enum phase checkpeer(struct session *s, enum phase ok)
 {
   s->rptinfo = s->tls.note;
-  if (s->lvl == TLSPOL_VERIFY && strcmp(s->tls.peer, "CA")) {
+  if ((s->lvl == TLSPOL_VERIFY || cursts == MTASTS_TESTING) && strcmp(s->tls.peer, "CA")) {
     s->rpt = strstr(s->tls.note, "ostname mismatch") ? "certificate-host-mismatch"
            : strstr(s->tls.note, "expired") ? "certificate-expired" : "certificate-not-trusted";
+    if (s->lvl != TLSPOL_VERIFY) return ok;   /* MTA-STS testing: reported, not enforced (RFC 8461 5) */
     return policyfail("its certificate did not verify", s->tls.note);
   }
   if (s->lvl == TLSPOL_DANE && strncmp(s->tls.peer, "DANE-", 5)) {
