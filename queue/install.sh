@@ -2,7 +2,8 @@
 # queue/install.sh HOME: install tern into HOME (make install passes
 # conf-home; make demo and the tests pass private roots; the Debian
 # package's postinst passes /usr/lib/tern, whose control, queue, users,
-# alias, sock, service, log and mail are links into /etc, /var and /run:
+# alias, sock, service, log, mail, tls, remote, remote-state and the
+# others are links into /etc, /var and /run (queue/debian/links):
 # a directory of HOME that is a link is made where the link points).
 # queue/install.sh -b BINDIR: install only the programs (and the sendmail,
 # mailq and newaliases links) into BINDIR; no users, needs no root (the
@@ -103,15 +104,30 @@ d() { # mode owner:group path...
 
 d 0755 root:root "$H" "$H/bin" "$H/control" "$H/users" "$H/sock" "$H/service" "$H/log" "$H/mail"
 d 0755 ternalias:ternnofiles "$H/alias"
-# tern-remote's private files (remote/auth: relay credentials; remote/tcpto:
-# the connect timeout table, tern-remote(8)), ternr's only
+# tern-remote's private files, ternr's only (tern-remote(8)): remote/ is
+# configuration it only reads (auth: the relay credentials); remote-state/
+# is what it writes (tcpto: the connect timeout table; mta-sts/: the
+# MTA-STS policy cache, written by tern-mtasts as ternr), kept apart so
+# that a package can put remote/ in /etc and remote-state/ in /var/lib
 d 0700 ternr:ternr "$H/remote"
 [ -e "$H/remote/auth" ] || : > "$H/remote/auth"
 chown ternr:ternr "$H/remote/auth"; chmod 0600 "$H/remote/auth"
-[ -e "$H/remote/tcpto" ] || head -c 1024 /dev/zero > "$H/remote/tcpto"
-chown ternr:ternr "$H/remote/tcpto"; chmod 0600 "$H/remote/tcpto"
-# the MTA-STS policy cache, written by tern-mtasts (as ternr)
-d 0700 ternr:ternr "$H/remote/mta-sts"
+d 0700 ternr:ternr "$H/remote-state" "$H/remote-state/mta-sts"
+[ -e "$H/remote-state/tcpto" ] || head -c 1024 /dev/zero > "$H/remote-state/tcpto"
+chown ternr:ternr "$H/remote-state/tcpto"; chmod 0600 "$H/remote-state/tcpto"
+# an older install kept both in remote/: its cache entries move (each one
+# is a policy still in force), its timeout table goes (it only saves
+# connection attempts)
+if [ -d "$H/remote/mta-sts" ] && [ ! -L "$H/remote/mta-sts" ]; then
+  for f in "$H/remote/mta-sts"/*; do
+    b=${f##*/}
+    if [ -f "$f" ] && [ ! -L "$f" ] && [ ! -e "$H/remote-state/mta-sts/$b" ]; then
+      mv "$f" "$H/remote-state/mta-sts/$b"
+    fi
+  done
+  rm -rf "$H/remote/mta-sts"
+fi
+rm -f "$H/remote/tcpto"
 # tern-remote's TLS-RPT day files, read by tern-tlsrpt (also ternr)
 d 0700 ternr:ternr "$H/tlsrpt"
 
@@ -126,7 +142,7 @@ d 0700 terns:tern "$Q/hold"
 chown terns:tern "$Q/lock/sendmutex"; chmod 0600 "$Q/lock/sendmutex"
 [ -p "$Q/lock/trigger" ] || mkfifo "$Q/lock/trigger"
 chown terns:tern "$Q/lock/trigger"; chmod 0622 "$Q/lock/trigger"
-# an older install's table in the queue: tern-remote keeps it in remote/ now
+# an older install's table in the queue: tern-remote keeps it in remote-state/ now
 rm -f "$Q/lock/tcpto"
 
 # --- programs ---

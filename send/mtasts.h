@@ -3,7 +3,7 @@
 /* MTA-STS (RFC 8461): the pure parts, shared by the fetcher tern-mtasts
    and tern-remote: the policy file (3.2), the _mta-sts TXT record (3.1),
    MX host matching (4.1), and the cache entry tern-mtasts writes in
-   HOME/remote/mta-sts/DOMAIN. libc only, no I/O; every parser here reads
+   HOME/MTASTS_DIR/DOMAIN. libc only, no I/O; every parser here reads
    untrusted bytes (tests/fuzz/mtasts-fuzz.c).
 
    A cache entry is one header line, one note line, then the policy file
@@ -18,6 +18,9 @@
 #include <stddef.h>
 #include "common/addr.h"
 
+/* the cache, relative to HOME: in remote-state/, ternr's written state,
+   apart from remote/ (the relay credentials, configuration) */
+#define MTASTS_DIR "remote-state/mta-sts"
 #define MTASTS_POLICY_MAX 65536       /* bytes of a policy file (RFC 8461 3.3: 64 KiB) */
 #define MTASTS_MX_MAX 32              /* mx lines kept; a policy with more is malformed */
 #define MTASTS_ID_MAX 32              /* the TXT id: 1..32 letters and digits */

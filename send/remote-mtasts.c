@@ -25,7 +25,7 @@ static void note(struct rmts *m, const char *a, int warn)
 static int load(const char *domain, struct mtasts_cache *c)
 {
   static char buf[MTASTS_CACHE_MAX + 1];
-  char fn[ADDR_DOMAIN_MAX + 32] = "remote/mta-sts/";
+  char fn[ADDR_DOMAIN_MAX + 32] = MTASTS_DIR "/";
   size_t n = 0;
   int fd;
   strcat(fn, domain);

@@ -1,7 +1,7 @@
 #ifndef TERN_SEND_REMOTE_MTASTS_H
 #define TERN_SEND_REMOTE_MTASTS_H
 /* MTA-STS (RFC 8461) on tern-remote's side: the policy of the recipient
-   domain from the cache HOME/remote/mta-sts/DOMAIN that tern-mtasts
+   domain from the cache HOME/remote-state/mta-sts/DOMAIN that tern-mtasts
    writes (send/mtasts.h), tern-mtasts run first when the entry is missing
    or was last checked more than RMTS_RECHECK seconds ago, or its policy
    has expired. tern-remote

@@ -1,9 +1,10 @@
 #ifndef TERN_SEND_REMOTE_TCPTO_H
 #define TERN_SEND_REMOTE_TCPTO_H
-/* The TCP timeout table HOME/remote/tcpto (the idea of qmail-remote's
+/* The TCP timeout table HOME/remote-state/tcpto (the idea of qmail-remote's
    tcpto, see qmail-tcpto(8)), extended for IPv6. libc only; used by
-   tern-remote. It lives in ternr's private directory, outside the queue,
-   which ternr cannot open.
+   tern-remote. It lives in ternr's private state directory remote-state/
+   (apart from remote/, the relay credentials it only reads), outside the
+   queue, which ternr cannot open.
 
    The file is TCPTO_SIZE = 1024 bytes: TCPTO_N = 32 records of 32 bytes.
      bytes  0..15  the address, IPv6; IPv4 as v4-mapped (::ffff:a.b.c.d)
@@ -25,7 +26,7 @@
    dead host at the same moment). */
 #include <stdint.h>
 
-#define TCPTO_PATH "remote/tcpto"   /* from HOME */
+#define TCPTO_PATH "remote-state/tcpto"   /* from HOME */
 #define TCPTO_SIZE 1024
 #define TCPTO_REC 32
 #define TCPTO_N (TCPTO_SIZE / TCPTO_REC)

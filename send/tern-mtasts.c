@@ -4,9 +4,9 @@
    Looks up the _mta-sts.DOMAIN TXT record, fetches
    https://mta-sts.DOMAIN/.well-known/mta-sts.txt with libcurl (the
    certificate checked against control/tlscafile and the name), parses it
-   (send/mtasts.c) and writes the entry HOME/remote/mta-sts/DOMAIN
+   (send/mtasts.c) and writes the entry HOME/remote-state/mta-sts/DOMAIN
    atomically. Started by tern-remote as ternr; opens nothing under
-   HOME/remote but its own directory. Links libcurl, OpenSSL and libc
+   HOME/remote (the relay credentials). Links libcurl, OpenSSL and libc
    only (no libowfat, no skalibs). See tern-mtasts.8. */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -28,7 +28,7 @@
 #include "common/say.h"
 #include "send/mtasts.h"
 
-#define DIR "remote/mta-sts"
+#define DIR MTASTS_DIR
 #define ADDRS_MAX 8
 
 static char domain[ADDR_DOMAIN_MAX + 1];

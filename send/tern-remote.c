@@ -294,7 +294,8 @@ static void rptnote(const char *result, const char *info)
   ip.n = 0; ip.s[0] = 0;
   if (cur) fmtip(&ip, cur);
   r.time = (long long)time(0);
-  strcpy(r.ptype, tlsa ? "tlsa" : "no-policy-found");
+  strcpy(r.ptype, tlsa ? "tlsa" : cursts ? "sts" : "no-policy-found");
+  if (!tlsa && cursts) rptlog_sts(r.policy, &sts.pol);   /* the MTA-STS policy applied */
   memcpy(r.domain, host, strlen(host) + 1);
   if (cur) memcpy(r.mx, cur->name, strlen(cur->name) + 1);
   strncpy(r.result, result, RPTLOG_WORD_MAX);
@@ -580,9 +581,10 @@ static void lvlfail(int lvl)
 static enum phase checkpeer(struct session *s, enum phase ok)
 {
   s->rptinfo = s->tls.note;
-  if (s->lvl == TLSPOL_VERIFY && strcmp(s->tls.peer, "CA")) {
+  if ((s->lvl == TLSPOL_VERIFY || cursts == MTASTS_TESTING) && strcmp(s->tls.peer, "CA")) {
     s->rpt = strstr(s->tls.note, "ostname mismatch") ? "certificate-host-mismatch"
            : strstr(s->tls.note, "expired") ? "certificate-expired" : "certificate-not-trusted";
+    if (s->lvl != TLSPOL_VERIFY) return ok;   /* MTA-STS testing: reported, not enforced (RFC 8461 5) */
     return policyfail("its certificate did not verify", s->tls.note);
   }
   if (s->lvl == TLSPOL_DANE && strncmp(s->tls.peer, "DANE-", 5)) {
@@ -910,7 +912,7 @@ static void deliver(void)
     if (tcpto_file_dead(tcptofd, cur->ip, (uint64_t)time(0), (unsigned long)getpid())) {
       why.n = 0; why.s[0] = 0;
       tcat(&why, "Skipped "); hostip(&why);
-      tcat(&why, ": its connections timed out recently (remote/tcpto).");
+      tcat(&why, ": its connections timed out recently (remote-state/tcpto).");
       continue;
     }
     if ((curlvl = danelevel()) < 0) { lvlfail(curlvl); continue; }

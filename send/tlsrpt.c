@@ -144,11 +144,12 @@ static struct tlsrpt_domain *domain(struct tlsrpt_day *d, const char *name)
   return x;
 }
 
-static struct tlsrpt_policy *policy(struct tlsrpt_domain *dom, const char *ptype, const char *mx)
+static struct tlsrpt_policy *policy(struct tlsrpt_domain *dom, const char *ptype, const char *mx, const char *pol)
 {
   struct tlsrpt_policy *p;
   int fail = 0;
-  for (int i = 0; i < dom->np; i++) if (same(dom->p[i].ptype, ptype) && same(dom->p[i].mx, mx)) return &dom->p[i];
+  for (int i = 0; i < dom->np; i++)
+    if (same(dom->p[i].ptype, ptype) && same(dom->p[i].mx, mx) && same(dom->p[i].pol, pol)) return &dom->p[i];
   if (dom->np == TLSRPT_POLICIES_MAX) return 0;
   if (!(p = grow(dom->p, dom->np, 8, sizeof *p))) return 0;
   dom->p = p;
@@ -156,7 +157,8 @@ static struct tlsrpt_policy *policy(struct tlsrpt_domain *dom, const char *ptype
   memset(p, 0, sizeof *p);
   p->ptype = dup(ptype, &fail);
   p->mx = dup(mx, &fail);
-  if (fail) { free(p->ptype); free(p->mx); return 0; }
+  p->pol = dup(pol, &fail);
+  if (fail) { free(p->ptype); free(p->mx); free(p->pol); return 0; }
   dom->np++;
   return p;
 }
@@ -184,7 +186,9 @@ static void detail(struct tlsrpt_policy *p, const struct rptlog *r)
 int tlsrpt_add(struct tlsrpt_day *d, const struct rptlog *r)
 {
   struct tlsrpt_domain *dom = domain(d, r->domain);
-  struct tlsrpt_policy *p = dom ? policy(dom, r->ptype, same(r->ptype, "no-policy-found") ? "" : r->mx) : 0;
+  int sts = same(r->ptype, "sts");
+  struct tlsrpt_policy *p = dom ? policy(dom, r->ptype, sts || same(r->ptype, "no-policy-found") ? "" : r->mx,
+                                         sts && !same(r->policy, "-") ? r->policy : "") : 0;
   if (!p) { d->dropped++; return dom || d->ndom == TLSRPT_DOMAINS_MAX ? 0 : -1; }
   if (same(r->result, "success")) p->ok++;
   else { p->fail++; detail(p, r); }
@@ -200,7 +204,7 @@ void tlsrpt_free(struct tlsrpt_day *d)
       for (int k = 0; k < p->nd; k++) {
         free(p->d[k].result); free(p->d[k].sendip); free(p->d[k].rcvip); free(p->d[k].mx); free(p->d[k].info);
       }
-      free(p->d); free(p->ptype); free(p->mx);
+      free(p->d); free(p->ptype); free(p->mx); free(p->pol);
     }
     free(dom->p); free(dom->name);
   }
@@ -227,20 +231,24 @@ static void put(struct buf *b, const char *s, size_t n)
 }
 static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
 
-/* a JSON string: quotes, backslash and control bytes escaped; bytes
-   >= 0x80 (never in a record line) as \u00XX */
-static void str(struct buf *b, const char *s)
+/* s[0..n) inside a JSON string: quotes, backslash and control bytes
+   escaped; bytes >= 0x80 (never in a record line) as \u00XX */
+static void esc(struct buf *b, const char *s, size_t n)
 {
   static const char hex[] = "0123456789abcdef";
-  put(b, "\"", 1);
-  for (; *s; s++) {
+  for (; n; s++, n--) {
     unsigned char c = (unsigned char)*s;
     char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
     if (c == '"' || c == '\\') { put(b, "\\", 1); put(b, s, 1); }
     else if (c < 32 || c >= 127) put(b, e, 6);
     else put(b, s, 1);
   }
-  put(b, "\"", 1);
+}
+
+/* a JSON string */
+static void str(struct buf *b, const char *s)
+{
+  put(b, "\"", 1); esc(b, s, strlen(s)); put(b, "\"", 1);
 }
 
 static void num(struct buf *b, unsigned long u)
@@ -256,12 +264,43 @@ static void field(struct buf *b, const char *name, const char *v)
   str(b, name); put(b, ":", 1); str(b, v);
 }
 
+/* one JSON array element: a comma unless it is the first, then the
+   string prefix and s[0..n) */
+static void item(struct buf *b, int *first, const char *prefix, const char *s, size_t n)
+{
+  if (!*first) put(b, ",", 1);
+  *first = 0;
+  put(b, "\"", 1); esc(b, prefix, strlen(prefix)); esc(b, s, n); put(b, "\"", 1);
+}
+
+/* the JSON array of an sts POLICY word pol (MODE,MAX_AGE[,MX]...,
+   checked by rptlog_parse): its policy-string lines in the order of RFC
+   8461 3.2, or (mxonly) its mx patterns, the mx-host list */
+static void stsarray(struct buf *b, const char *pol, int mxonly)
+{
+  const char *age = strchr(pol, ','), *mx;
+  int first = 1;
+  age = age ? age + 1 : pol + strlen(pol);
+  mx = strchr(age, ',');
+  put(b, "[", 1);
+  if (!mxonly) {
+    item(b, &first, "version: STSv1", "", 0);
+    item(b, &first, "mode: ", pol, *age ? (size_t)(age - 1 - pol) : strlen(pol));
+  }
+  for (const char *x = mx; x; x = strchr(x + 1, ','))
+    item(b, &first, mxonly ? "" : "mx: ", x + 1, strcspn(x + 1, ","));
+  if (!mxonly) item(b, &first, "max_age: ", age, mx ? (size_t)(mx - age) : strlen(age));
+  put(b, "]", 1);
+}
+
 static void onepolicy(struct buf *b, const char *domain, const struct tlsrpt_policy *p)
 {
   puts_(b, "{\"policy\":{");
   field(b, "policy-type", p->ptype); put(b, ",", 1);
+  if (p->pol[0]) { puts_(b, "\"policy-string\":"); stsarray(b, p->pol, 0); put(b, ",", 1); }
   field(b, "policy-domain", domain);
   if (p->mx[0]) { puts_(b, ",\"mx-host\":["); str(b, p->mx); puts_(b, "]"); }
+  if (p->pol[0]) { puts_(b, ",\"mx-host\":"); stsarray(b, p->pol, 1); }
   puts_(b, "},\"summary\":{\"total-successful-session-count\":"); num(b, p->ok);
   puts_(b, ",\"total-failure-session-count\":"); num(b, p->fail); puts_(b, "}");
   if (p->nd) {

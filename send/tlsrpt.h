@@ -10,7 +10,7 @@
 
 #define TLSRPT_RUA_MAX 4           /* mailto addresses used per domain */
 #define TLSRPT_DOMAINS_MAX 10000   /* policy domains per day; more are not reported */
-#define TLSRPT_POLICIES_MAX 64     /* policies per domain (one per TLSA MX host, and no-policy-found) */
+#define TLSRPT_POLICIES_MAX 64     /* policies per domain (one per TLSA MX host, one per MTA-STS policy seen, and no-policy-found) */
 #define TLSRPT_DETAILS_MAX 100     /* failure-details entries per policy; more add to the counts only */
 
 /* One TXT record s[0..n) (the strings joined): if it is a TLS-RPT record
@@ -37,7 +37,8 @@ struct tlsrpt_detail {
   unsigned long n;                  /* failed sessions */
 };
 struct tlsrpt_policy {
-  char *ptype, *mx;                 /* mx "" for no-policy-found */
+  char *ptype, *mx;                 /* mx "" for no-policy-found and sts */
+  char *pol;                        /* sts: the record's POLICY word (remote-rptlog.h); else "" */
   unsigned long ok, fail;
   struct tlsrpt_detail *d;
   int nd;
@@ -66,6 +67,10 @@ struct tlsrpt_meta {
 };
 
 /* The RFC 8460 4 JSON report for one domain, malloc'd and NUL-terminated,
-   its length in *len; 0 out of memory. Strings are escaped (RFC 8259). */
+   its length in *len; 0 out of memory. Strings are escaped (RFC 8259).
+   A tlsa policy names its MX host in mx-host; an sts policy gets
+   policy-string rebuilt from its POLICY word ("version: STSv1", "mode:
+   M", one "mx: P" per pattern, "max_age: N", the order of RFC 8461 3.2)
+   and mx-host, the list of its mx patterns. */
 extern char *tlsrpt_json(const struct tlsrpt_domain *dom, const struct tlsrpt_meta *m, size_t *len);
 #endif

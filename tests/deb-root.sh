@@ -6,8 +6,10 @@
 # ./DEB` replaces Postfix and keeps bsd-mailx; postinst takes me from
 # /etc/mailname; the services are started the way tern.service does
 # (its ExecStart), mail from sendmail and mailx is delivered to a user's
-# Maildir; ExecReload makes tern-send reread locals; a reinstall keeps an
-# edited control file; ExecStop stops everything; `apt-get purge tern`
+# Maildir; what tern-remote writes (tcpto, the MTA-STS cache) is under
+# /var/lib/tern and /etc/tern-remote holds only the relay credentials;
+# ExecReload makes tern-send reread locals; a reinstall keeps an edited
+# control file and moves an older layout's state out of /etc; ExecStop stops everything; `apt-get purge tern`
 # leaves no file, directory, user or group of tern's behind.
 set -u
 [ $# -eq 2 ] || { echo "usage: tests/deb-root.sh ROOT DEB" >&2; exit 100; }
@@ -24,7 +26,7 @@ root_procs() {
     [ "$(readlink "$p/root" 2>/dev/null)" = "$rr" ] && tr '\0' ' ' < "$p/cmdline" && echo
   done
 }
-echo "1..15"
+echo "1..18"
 cp "$DEB" "$R/root/tern.deb"
 echo mail.root.test > "$R/etc/mailname"
 # a root used before: start from no tern and an empty Maildir
@@ -41,6 +43,18 @@ ok $? "Postfix was removed, bsd-mailx kept, tern installed ($(tr '\n' ' ' < "$R/
 ok $? "control/me comes from /etc/mailname"
 in_root 'id ternd && id ternq && id terns && id ternr && id ternl && id ternalias' > /dev/null 2>&1
 ok $? "the tern users exist"
+# HOME/remote is /etc/tern-remote (configuration: auth), HOME/remote-state
+# /var/lib/tern/remote-state (what tern-remote and tern-mtasts write)
+in_root 'readlink /usr/lib/tern/remote /usr/lib/tern/remote-state
+  stat -c "%U:%G %a %n" /var/lib/tern/remote-state /var/lib/tern/remote-state/tcpto /var/lib/tern/remote-state/mta-sts
+  stat -c %s /var/lib/tern/remote-state/tcpto' > "$R/root/rstate" 2>&1
+[ "$(cat "$R/root/rstate")" = "/etc/tern-remote
+/var/lib/tern/remote-state
+ternr:ternr 700 /var/lib/tern/remote-state
+ternr:ternr 600 /var/lib/tern/remote-state/tcpto
+ternr:ternr 700 /var/lib/tern/remote-state/mta-sts
+1024" ]
+ok $? "tcpto and the MTA-STS cache are ternr's, under /var/lib/tern/remote-state ($(tr '\n' ';' < "$R/root/rstate"))"
 
 in_root 'useradd -m bob 2>/dev/null; s6-setuidgid bob mkdir -p /home/bob/Maildir/new /home/bob/Maildir/cur /home/bob/Maildir/tmp; /usr/lib/tern/bin/tern-newu'
 start=$(sed -n 's/^ExecStart=//p' "$R/lib/systemd/system/tern.service")
@@ -62,11 +76,24 @@ in_root "$(sed -n 's/^ExecReload=//p' "$R/lib/systemd/system/tern.service")"
 n=50; while [ $n -gt 0 ] && ! grep -q 'reread control/locals' "$R/var/log/tern/send/current"; do sleep 0.1; n=$((n - 1)); done
 grep -q 'reread control/locals' "$R/var/log/tern/send/current"
 ok $? "ExecReload: tern-send rereads control/locals"
+in_root 'stat -c "%U:%G %a" /etc/tern-remote /etc/tern-remote/auth; ls -A /etc/tern-remote' > "$R/root/etcremote" 2>&1
+[ "$(cat "$R/root/etcremote")" = "ternr:ternr 700
+ternr:ternr 600
+auth" ]
+ok $? "/etc/tern-remote holds only auth (ternr, 0600), no file the daemons write ($(tr '\n' ';' < "$R/root/etcremote"))"
 
 echo edited.test > "$R/etc/tern/rcpthosts"
+# the layout of an older package: tcpto and the MTA-STS cache in /etc/tern-remote
+in_root 'head -c 1024 /dev/zero > /etc/tern-remote/tcpto; mkdir -m 0700 /etc/tern-remote/mta-sts
+  printf "tern-mta-sts 1 - 1 1 1\nno _mta-sts TXT record\n" > /etc/tern-remote/mta-sts/old.test
+  chown -R ternr:ternr /etc/tern-remote/tcpto /etc/tern-remote/mta-sts; chmod 0600 /etc/tern-remote/mta-sts/old.test'
 in_root 'apt-get install -y --reinstall ./root/tern.deb' > "$R/root/tern-reinstall.log" 2>&1
 [ "$(cat "$R/etc/tern/rcpthosts")" = edited.test ]
 ok $? "a reinstall keeps the edited control/rcpthosts"
+in_root 'ls -A /etc/tern-remote; stat -c "%U:%G %a" /var/lib/tern/remote-state/mta-sts/old.test' > "$R/root/moved" 2>&1
+[ "$(cat "$R/root/moved")" = "auth
+ternr:ternr 600" ] && grep -q '^no _mta-sts TXT record$' "$R/var/lib/tern/remote-state/mta-sts/old.test"
+ok $? "the reinstall moves an older layout's MTA-STS entry to /var/lib/tern and drops its tcpto ($(tr '\n' ';' < "$R/root/moved"))"
 
 in_root "$(sed -n 's/^ExecStop=//p' "$R/lib/systemd/system/tern.service")"
 n=100; while [ $n -gt 0 ] && root_procs | grep -q 's6-svscan'; do sleep 0.1; n=$((n - 1)); done

@@ -1,5 +1,5 @@
 /* remote-tcpto-fuzz: libFuzzer harness for send/remote-tcpto.c
-   (remote/tcpto, a 1024-byte table any ternr process can write). Input: the table (padded
+   (remote-state/tcpto, a 1024-byte table any ternr process can write). Input: the table (padded
    with zeros to 1024 bytes), then operations of 25 bytes each: 16 bytes
    address, 1 byte flag (bit 0 timeout, bit 1 check instead of update),
    8 bytes time. Checks: counts never grow past TCPTO_COUNT_MAX from a sane

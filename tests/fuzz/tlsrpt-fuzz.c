@@ -1,5 +1,6 @@
 /* libFuzzer: send/tlsrpt.c and send/remote-rptlog.c, the bytes of a
-   _smtp._tls TXT record from DNS and a line of a TLS-RPT day file. The
+   _smtp._tls TXT record from DNS and a line of a TLS-RPT day file (v1,
+   or v2 with an MTA-STS policy: its JSON has policy-string). The
    addresses kept are within their limits and hold no byte the message
    header they go into could not carry; a parsed line formats back to a
    line that parses to the same fields; the JSON of what was added is one
@@ -36,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       j = tlsrpt_json(&d.dom[0], &m, &jl);
       if (j) {
         for (size_t k = 0; k + 1 < jl; k++) if (j[k] < 32 || j[k] > 126) abort();
+        if (!strcmp(r.ptype, "sts") && strcmp(r.policy, "-") && !strstr(j, "\"policy-string\":[\"version: STSv1\",\"mode: ")) abort();
         free(j);
       }
     }

@@ -4,7 +4,7 @@
 # not a queued message, not lock/trigger, no file it could create there;
 # and remote delivery still works, tern-remote getting the message it
 # delivers as a descriptor from tern-send through tern-rspawn. Its timeout
-# table is HOME/remote/tcpto (ternr's own). tern-rspawn runs without group
+# table is HOME/remote-state/tcpto (ternr's own). tern-rspawn runs without group
 # tern and cannot be traced by the tern-remote processes (not dumpable).
 # The receiver is tests/integration/smtpsink.py through control/smtproutes.
 . "$(dirname "$0")/lib.sh"
@@ -28,8 +28,9 @@ rspawn_pid() {
 as_ternr() { setpriv --reuid="$RU" --regid="$RG" --groups="$RGS" "$@"; }
 
 tap_ok "$(id -nG ternr | tr ' ' '\n' | grep -cx tern | grep -qx 0; echo $?)" "user ternr is not in group tern ($(id ternr))"
-tap_is "$(stat -c '%U:%G %a' "$ROOT/remote/tcpto" "$ROOT/remote")" "$(printf 'ternr:ternr 600\nternr:ternr 700')" \
-  "the timeout table is ternr's own, in remote/, outside the queue"
+tap_is "$(stat -c '%U:%G %a' "$ROOT/remote-state/tcpto" "$ROOT/remote-state" "$ROOT/remote")" \
+  "$(printf 'ternr:ternr 600\nternr:ternr 700\nternr:ternr 700')" \
+  "the timeout table is ternr's own, in remote-state/, outside the queue and apart from remote/"
 
 tern_start || diag "services not up"
 wait_for 50 sh -c "pgrep -f '^tern-rspawn' > /dev/null"

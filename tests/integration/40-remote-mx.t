@@ -208,7 +208,8 @@ class Root:
         os.mkdir(os.path.join(self.dir, "bin"))
         os.mkdir(os.path.join(self.dir, "control"))
         os.makedirs(os.path.join(self.dir, "remote"))
-        self.tcpto = os.path.join(self.dir, "remote", "tcpto")
+        os.makedirs(os.path.join(self.dir, "remote-state"))
+        self.tcpto = os.path.join(self.dir, "remote-state", "tcpto")
         with open(self.tcpto, "wb") as f:
             f.write(bytes(1024))
         self.bin = os.path.join(self.dir, "bin", "tern-remote")
@@ -239,7 +240,7 @@ class Root:
         return [(r[:1].decode(), r[1:].decode("utf-8", "replace")) for r in recs[:-1]]
 
     def tcpto_get(self):
-        """{ip16: (count, when)} of the used records in remote/tcpto"""
+        """{ip16: (count, when)} of the used records in remote-state/tcpto"""
         with open(self.tcpto, "rb") as f:
             t = f.read()
         return {t[i:i + 16]: (t[i + 16], int.from_bytes(t[i + 24:i + 32], "little"))
@@ -514,7 +515,7 @@ def main():
         root.control(timeoutdns="20")
         silent.close()
 
-        # ---- tcpto (remote/tcpto): a connect timeout is recorded; a
+        # ---- tcpto (remote-state/tcpto): a connect timeout is recorded; a
         # dead address is skipped; a successful connect clears the record
         def v4(a):
             return b"\0" * 10 + b"\xff\xff" + socket.inet_aton(a)

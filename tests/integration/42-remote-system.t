@@ -13,7 +13,7 @@
 #      hanging host is given up after control/timeoutremote and retried;
 #   d) 550 on one RCPT: bounce to the local sender, the other recipient of
 #      the same transaction delivered, neither retried;
-#   e) an address marked dead in remote/tcpto is deferred without a
+#   e) an address marked dead in remote-state/tcpto is deferred without a
 #      connection, and delivered once the table is emptied.
 # Postfix runs from its master(8) with -c (postfix -c DIR start refuses a
 # directory not listed in the system main.cf's alternate_config_directories);
@@ -481,10 +481,10 @@ def main():
         tap.ok(pm.connections == conns and len(inst.local_mail()) == before + 1 and inst.queue_count() == 0,
                "neither is retried (no new connection after s6-svc -a, one bounce, queue empty)",
                (pm.connections, conns, len(inst.local_mail()), inst.queue_count()))
-        # ---- e) tcpto: an address marked dead in remote/tcpto is not
+        # ---- e) tcpto: an address marked dead in remote-state/tcpto is not
         # connected to (the delivery is deferred at once); once the table is
         # emptied, s6-svc -a delivers
-        tcpto = os.path.join(inst.root, "remote", "tcpto")
+        tcpto = os.path.join(inst.root, "remote-state", "tcpto")
         dd = m40.Sink("127.0.0.14")
         sinks.append(dd)
         rec = bytearray(1024)
@@ -506,7 +506,7 @@ def main():
         st = os.stat(tcpto)
         import pwd
         tap.ok(st.st_size == 1024 and pwd.getpwuid(st.st_uid).pw_name == "ternr" and (st.st_mode & 0o777) == 0o600,
-               "remote/tcpto still 1024 bytes, ternr, 0600 after the deliveries", (st.st_size, st.st_uid, oct(st.st_mode)))
+               "remote-state/tcpto still 1024 bytes, ternr, 0600 after the deliveries", (st.st_size, st.st_uid, oct(st.st_mode)))
         if VALGRIND:
             errs = inst.valgrind_errors()
             lg = inst.log()

@@ -6,7 +6,7 @@
 # serving the policy files, and Python SMTP sinks with STARTTLS:
 #   a) enforce, the MX matches a "*." pattern and verifies against the CA
 #      file -> delivered, "peer verified by MTA-STS"; the cache entry
-#      HOME/remote/mta-sts/DOMAIN is written (mode 0600);
+#      HOME/remote-state/mta-sts/DOMAIN is written (mode 0600);
 #   b) enforce, the MX is not in the policy -> deferred, naming MTA-STS,
 #      nothing sent; enforce, the MX's certificate names another host ->
 #      deferred, naming MTA-STS and why;
@@ -144,7 +144,7 @@ def dns_records(ids):
 
 def entry(root, d):
     try:
-        with open(os.path.join(root.dir, "remote", "mta-sts", d), "rb") as f:
+        with open(os.path.join(root.dir, "remote-state", "mta-sts", d), "rb") as f:
             return f.read()
     except OSError:
         return None
@@ -152,7 +152,7 @@ def entry(root, d):
 
 def age(root, d, checked=None, expires=None):
     """rewrite the entry's checked (and expires) times"""
-    fn = os.path.join(root.dir, "remote", "mta-sts", d)
+    fn = os.path.join(root.dir, "remote-state", "mta-sts", d)
     with open(fn, "rb") as f:
         b = f.read()
     head, rest = b.split(b"\n", 1)
@@ -215,7 +215,7 @@ def main():
                and len(sinks["enf.test"].received) == 1 and sinks["enf.test"].received[0]["tls"] == "TLSv1.3",
                "enforce, the MX matches *.enf.test and verifies: delivered, verified by MTA-STS", r)
         e = entry(root, "enf.test")
-        st = os.stat(os.path.join(root.dir, "remote", "mta-sts", "enf.test")) if e else None
+        st = os.stat(os.path.join(root.dir, "remote-state", "mta-sts", "enf.test")) if e else None
         tap.ok(e and e.startswith(b"tern-mta-sts 1 1 ") and b"mode: enforce" in e and st.st_mode & 0o777 == 0o600
                and webs["enf.test"].hits == ["/.well-known/mta-sts.txt"],
                "the policy was fetched from /.well-known/mta-sts.txt and cached (0600)", (e, webs["enf.test"].hits))
@@ -291,7 +291,7 @@ def main():
         with open(os.path.join(root.dir, "remote", "auth"), "w") as f:
             f.write("x:user:secret\n")
         os.chmod(os.path.join(root.dir, "remote", "auth"), 0o600)
-        os.unlink(os.path.join(root.dir, "remote", "mta-sts", "enf.test"))
+        os.unlink(os.path.join(root.dir, "remote-state", "mta-sts", "enf.test"))
         trace = os.path.join(tmp, "strace")
         mf = os.path.join(root.dir, "msg")
         with open(mf, "wb") as f:

@@ -6,7 +6,7 @@
 #   a message to the domain arrives over verified TLS and the send log's
 #   line says "verified by MTA-STS"; tern-mtasts ran as ternr and mapped
 #   libcurl, tern-remote ran as ternr and mapped neither libcurl nor libssl;
-#   the cache entry is ternr's, mode 0600, in HOME/remote/mta-sts (ternr,
+#   the cache entry is ternr's, mode 0600, in HOME/remote-state/mta-sts (ternr,
 #   0700, made by install.sh).
 # Every wait is bounded.
 import importlib.machinery, os, pwd, shutil, sys, tempfile, threading, time
@@ -80,14 +80,14 @@ def main():
                and seen.get("tern-remote") and all(u == ternr and not s_ and not c for u, s_, c in seen["tern-remote"]),
                "tern-mtasts runs as ternr and maps libcurl; tern-remote runs as ternr and maps neither libcurl nor libssl",
                {k: v[:5] for k, v in seen.items()})
-        d = os.path.join(inst.root, "remote", "mta-sts")
+        d = os.path.join(inst.root, "remote-state", "mta-sts")
         try:
             sd, se = os.stat(d), os.stat(os.path.join(d, "sys.test"))
             good = (sd.st_uid == ternr and sd.st_mode & 0o777 == 0o700 and se.st_uid == ternr
                     and se.st_mode & 0o777 == 0o600)
         except OSError as e:
             good, sd, se = False, e, None
-        tap.ok(good, "the cache entry is ternr's (0600) in HOME/remote/mta-sts (ternr, 0700)", (sd, se))
+        tap.ok(good, "the cache entry is ternr's (0600) in HOME/remote-state/mta-sts (ternr, 0700)", (sd, se))
     finally:
         inst.stop()
         inst.cleanup()

@@ -9,6 +9,7 @@ import tap  # noqa: E402
 import ternctl  # noqa: E402
 m40 = importlib.machinery.SourceFileLoader("remote40", os.path.join(HERE, "40-remote-mx.t")).load_module()
 m44 = importlib.machinery.SourceFileLoader("dane44", os.path.join(HERE, "44-remote-dane.t")).load_module()
+m45 = importlib.machinery.SourceFileLoader("remote45", os.path.join(HERE, "45-remote-mtasts.t")).load_module()
 ROOT = sys.argv[1]
 RESOLVER = m44.RESOLVER
 MAILDIR = os.path.join(ROOT, "mail", "demo", "Maildir")
@@ -49,6 +50,16 @@ def main():
     ca = m44.cert(tmp, "ca.rpt.test")
     good = m44.cert(tmp, "mx.good.rpt.test", ca)
     other = m44.cert(tmp, "mx.bad.rpt.test", ca)
+    stsmx = m44.cert(tmp, "mx.sts.rpt.test", ca)
+    stsweb = m44.cert(tmp, "mta-sts.sts.rpt.test", ca)
+    tstweb = m44.cert(tmp, "mta-sts.ststest.rpt.test", ca)
+    os.chmod(ca[0], 0o644)
+    # sts.rpt.test and ststest.rpt.test: no TLSA, so DANE leaves may and
+    # their MTA-STS policies (served over HTTPS, certificates from ca)
+    # apply: enforce, and testing with an MX whose certificate names
+    # another host (delivered, reported as a failure)
+    stspol = m45.policy("enforce", ["*.sts.rpt.test", "mx.other.rpt.test"])
+    tstpol = m45.policy("testing", ["mx.ststest.rpt.test"], max_age=604800)
     txt = '"v=TLSRPTv1; rua=mailto:%s"' % RUA
     signed, anchor = m44.sign_zone(tmp, "rpt.test.", """$ORIGIN rpt.test.
 $TTL 60
@@ -73,11 +84,21 @@ mx.broken IN A 127.0.0.24
 _smtp._tls.broken IN TXT %(txt)s
 strict IN MX 10 mx.plain
 _smtp._tls.strict IN TXT %(txt)s
+sts IN MX 10 mx.sts
+mx.sts IN A 127.0.0.25
+_smtp._tls.sts IN TXT %(txt)s
+_mta-sts.sts IN TXT "v=STSv1; id=47;"
+mta-sts.sts IN A 127.0.0.26
+ststest IN MX 10 mx.ststest
+mx.ststest IN A 127.0.0.27
+_smtp._tls.ststest IN TXT %(txt)s
+_mta-sts.ststest IN TXT "v=STSv1; id=4711;"
+mta-sts.ststest IN A 127.0.0.28
 """ % dict(good=m44.spki_sha256(good[2]), wrong="00" * 32, txt=txt, rua=RUA))
     ub = m44.start_unbound(tmp, anchor, [("rpt.test.", signed)])
-    tap.plan(14)
+    tap.plan(16)
     for k, v in dict(dnscacheip=RESOLVER, dnssecprobe="rpt.test", timeoutremote="5", timeoutconnect="3",
-                     timeoutdns="10", tlspolicy="strict.rpt.test:dane-only").items():
+                     timeoutdns="10", tlspolicy="strict.rpt.test:dane-only", tlscafile=ca[0]).items():
         ternctl.write(ROOT, k, v + "\n")
     sinks = []
     try:
@@ -90,18 +111,30 @@ _smtp._tls.strict IN TXT %(txt)s
         sinks.append(m40.Sink("127.0.0.22", tls=c2))
         sinks.append(m40.Sink("127.0.0.23"))
         sinks.append(m40.Sink("127.0.0.24", tls_fail=True))
+        c3 = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        c3.load_cert_chain(stsmx[0], stsmx[1])
+        sinks.append(m40.Sink("127.0.0.25", tls=c3))
+        c4 = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        c4.load_cert_chain(other[0], other[1])   # mx.bad.rpt.test's: the wrong name for mx.ststest
+        sinks.append(m40.Sink("127.0.0.27", tls=c4))
+        webs = [m45.Https("127.0.0.26", stsweb[:2], stspol), m45.Https("127.0.0.28", tstweb[:2], tstpol)]
         res = {d: [remote(d + ".rpt.test") for _ in range(n)]
-               for d, n in (("good", 3), ("bad", 2), ("plain", 2), ("quiet", 1), ("broken", 1), ("strict", 1))}
-        want = {"good": "K", "bad": "Z", "plain": "K", "quiet": "K", "broken": "K", "strict": "Z"}
+               for d, n in (("good", 3), ("bad", 2), ("plain", 2), ("quiet", 1), ("broken", 1), ("strict", 1), ("sts", 2),
+                            ("ststest", 1))}
+        for w in webs:
+            w.stop()
+        want = {"good": "K", "bad": "Z", "plain": "K", "quiet": "K", "broken": "K", "strict": "Z", "sts": "K", "ststest": "K"}
         tap.ok(all(r and r[-1][0] == want[d] for d, rs in res.items() for r in rs)
                and all("DANE-EE" in r[-1][1] for r in res["good"]) and all("matched no TLSA" in r[-1][1] for r in res["bad"])
-               and "TLS NO-GO" in res["broken"][0][-1][1] and "no DNSSEC-validated TLSA" in res["strict"][0][-1][1],
+               and "TLS NO-GO" in res["broken"][0][-1][1] and "no DNSSEC-validated TLSA" in res["strict"][0][-1][1]
+               and all("verified by MTA-STS" in r[-1][1] for r in res["sts"])
+               and "enforce would have deferred: the certificate did not verify" in res["ststest"][0][-1][1],
                "deliveries: good DANE-verified, bad deferred, plain, quiet and broken (TLS NO-GO, plaintext) delivered,"
-               " strict (dane-only) deferred", res)
+               " strict (dane-only) deferred, sts verified by MTA-STS (enforce), ststest delivered (testing)", res)
         days = sorted(os.path.basename(f) for f in glob.glob(os.path.join(ROOT, "tlsrpt", "????-??-??")))
         lines = [l for d in days for l in open(os.path.join(ROOT, "tlsrpt", d))]
         st = os.stat(os.path.join(ROOT, "tlsrpt", days[0])) if days else None
-        tap.ok(len(lines) == 10 and st and st.st_uid == pwd.getpwnam("ternr").pw_uid and (st.st_mode & 0o777) == 0o600,
+        tap.ok(len(lines) == 13 and st and st.st_uid == pwd.getpwnam("ternr").pw_uid and (st.st_mode & 0o777) == 0o600,
                "one record line per session in HOME/tlsrpt/DAY, ternr's, mode 0600", lines)
         outs = []
         for d in days:
@@ -115,11 +148,13 @@ _smtp._tls.strict IN TXT %(txt)s
         got = {}
         while time.time() < deadline:
             got = reports()
-            if len(got) >= 5:
+            if len(got) >= 7:
                 break
             time.sleep(0.3)
-        tap.ok(sorted(got) == ["bad.rpt.test", "broken.rpt.test", "good.rpt.test", "plain.rpt.test", "strict.rpt.test"],
-               "reports arrive in the Maildir for good, bad, plain, broken and strict, none for quiet (no TLS-RPT record)",
+        tap.ok(sorted(got) == ["bad.rpt.test", "broken.rpt.test", "good.rpt.test", "plain.rpt.test", "strict.rpt.test",
+                              "sts.rpt.test", "ststest.rpt.test"],
+               "reports arrive in the Maildir for good, bad, plain, broken, strict, sts and ststest, none for quiet"
+               " (no TLS-RPT record)",
                (sorted(got), outs, open(os.path.join(ROOT, "log", "send", "current"), errors="replace").read()[-3000:]
                 if os.path.exists(os.path.join(ROOT, "log", "send", "current")) else ""))
         if not got:
@@ -170,9 +205,31 @@ _smtp._tls.strict IN TXT %(txt)s
         tap.ok(len(st_) == 1 and total(st_, "total-failure-session-count") == 1
                and st_[0]["failure-details"][0]["result-type"] == "dane-required",
                "strict (dane-only, no TLSA): dane-required", st_)
+        s = pol("sts.rpt.test")
+        tap.ok(len(s) == 1 and s[0]["policy"] == {
+                   "policy-type": "sts", "policy-domain": "sts.rpt.test",
+                   "policy-string": [l for l in stspol.decode().split("\r\n") if l],
+                   "mx-host": ["*.sts.rpt.test", "mx.other.rpt.test"]}
+               and total(s, "total-successful-session-count") == 2 and total(s, "total-failure-session-count") == 0
+               and "failure-details" not in s[0],
+               "sts: policy-type sts, the served policy's lines as policy-string, its mx patterns as mx-host,"
+               " 2 successful sessions (RFC 8460 4.3)", (s, [l for l in lines if " sts.rpt.test " in l]))
+        t = pol("ststest.rpt.test")
+        fdt = t[0].get("failure-details", []) if t else []
+        tap.ok(len(t) == 1 and t[0]["policy"] == {
+                   "policy-type": "sts", "policy-domain": "ststest.rpt.test",
+                   "policy-string": ["version: STSv1", "mode: testing", "mx: mx.ststest.rpt.test", "max_age: 604800"],
+                   "mx-host": ["mx.ststest.rpt.test"]}
+               and total(t, "total-successful-session-count") == 0 and total(t, "total-failure-session-count") == 1
+               and len(fdt) == 1 and fdt[0]["result-type"] == "certificate-host-mismatch"
+               and fdt[0]["receiving-mx-hostname"] == "mx.ststest.rpt.test" and fdt[0]["receiving-ip"] == "127.0.0.27",
+               "ststest: the testing policy, its session (delivered) one certificate-host-mismatch failure",
+               (t, [l for l in lines if " ststest.rpt.test " in l]))
         tap.ok(len(sinks[0].received) == 4 and not sinks[1].received
-               and len(sinks[2].received) == 2 and len(sinks[3].received) == 1,
-               "what the sinks got matches: 3 good + 1 quiet, nothing to bad, 2 plain, 1 broken (plaintext)")
+               and len(sinks[2].received) == 2 and len(sinks[3].received) == 1 and len(sinks[4].received) == 2
+               and len(sinks[5].received) == 1,
+               "what the sinks got matches: 3 good + 1 quiet, nothing to bad, 2 plain, 1 broken (plaintext), 2 sts,"
+               " 1 ststest")
         p = subprocess.run(["s6-setuidgid", "ternr", os.path.join(ROOT, "bin", "tern-tlsrpt"), "-d", days[0]],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={"PATH": os.environ["PATH"]}, timeout=60)
         time.sleep(1)

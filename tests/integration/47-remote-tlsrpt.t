@@ -5,7 +5,11 @@
 # installed tern-remote (as ternr) delivers to SMTP sinks: DANE-verified
 # TLS (good), a mismatching TLSA (bad: deferred), no STARTTLS (plain),
 # a failing handshake (broken: TLS NO-GO, then plaintext), dane-only
-# without TLSA (strict: deferred), and a domain without a TLS-RPT record
+# without TLSA (strict: deferred), MTA-STS policies served over HTTPS on
+# loopback (sts, enforce: verified; ststest, testing, a certificate for
+# another name: delivered, the failure reported; both reported as
+# policy-type sts with the policy's lines and mx patterns), and a domain
+# without a TLS-RPT record
 # (quiet). tern-tlsrpt (as ternr)
 # then reports the day through the instance's own queue to
 # tlsrpt@demo.test; the test decodes each message (multipart/report,

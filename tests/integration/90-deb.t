@@ -7,16 +7,17 @@
 # under /usr/lib/tern/bin, /usr/sbin/sendmail, /usr/lib/sendmail,
 # /usr/bin/mailq and /usr/bin/newaliases, every man page, tern.service
 # (which systemd-analyze verify accepts), the links from /usr/lib/tern into
-# /etc, /var and /run, and maintainer scripts that run queue/install.sh on
-# configure and remove everything on purge. Installing the package into a
-# fresh root is not done here.
+# /etc (configuration only), /var and /run, and maintainer scripts that run
+# queue/install.sh on configure and remove everything on purge. Then the
+# package is installed, run and purged in a fresh Debian root
+# (tests/deb-root.sh).
 . "$(dirname "$0")/lib.sh"
 for t in dpkg-buildpackage dh lintian dpkg-deb; do
   command -v $t >/dev/null || tap_skip_all "$t not installed (tests/deps.sh deb)"
 done
 W=$(mktemp -d /tmp/tern-debtest.XXXXXX)
 trap '[ -n "${TERN_KEEP:-}" ] || rm -rf "$W"' EXIT
-tap_plan 34
+tap_plan 38
 
 make -C "$SRC" --no-print-directory deb DEB_BUILD="$W/build" > "$W/make.log" 2>&1
 rc=$?
@@ -59,10 +60,16 @@ tap_is "$miss" "" "sendmail, mailq and newaliases where Debian expects them"
 miss=
 for l in "control -> /etc/tern" "queue -> /var/spool/tern" "users -> /var/lib/tern/users" \
          "alias -> /var/lib/tern/alias" "service -> /var/lib/tern/service" "log -> /var/log/tern" \
-         "sock -> /run/tern" "mail -> /var/lib/tern/mail"; do
+         "sock -> /run/tern" "mail -> /var/lib/tern/mail" "remote -> /etc/tern-remote" \
+         "remote-state -> /var/lib/tern/remote-state"; do
   has "/usr/lib/tern/$l" || miss="$miss [$l]"
 done
 tap_is "$miss" "" "the FHS links of /usr/lib/tern"
+# /etc gets configuration only: control files, TLS keys, relay credentials,
+# DKIM keys; what the daemons write (remote-state: tcpto, the MTA-STS cache;
+# tlsrpt, auth-fail, the queue) goes to /var
+etc=$(sed -n 's|^/usr/lib/tern/\([^/]*\) -> /etc/.*|\1|p' "$W/list" | sort | tr '\n' ' ')
+tap_is "$etc" "control dkim remote tls " "the only HOME directories in /etc are control, dkim, remote, tls"
 has /usr/share/tern/queue/install.sh && has /usr/share/tern/send/service/send/run && has /usr/lib/tmpfiles.d/tern.conf
 tap_ok $? "install.sh, the service templates and the /run/tern tmpfiles entry ship"
 
@@ -108,6 +115,6 @@ if [ -x "$FR/usr/bin/apt-get" ]; then
   sh "$SRC/tests/deb-root.sh" "$FR" "$deb" 2>&1 | tap_relay
   for m in dev/pts dev sys proc; do umount "$FR/$m" 2>/dev/null; done
 else
-  for i in $(seq 15); do TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP no Debian root"; done
+  for i in $(seq 18); do TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP no Debian root"; done
 fi
 tap_done

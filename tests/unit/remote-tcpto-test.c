@@ -1,5 +1,5 @@
 /* remote-tcpto-test: send/remote-tcpto.c, tern-remote's table of hosts that timed
-   out (remote/tcpto): counting, the 2-minute gap, the dead window,
+   out (remote-state/tcpto): counting, the 2-minute gap, the dead window,
    clearing, slot choice when full, the byte layout, and the file calls on a
    short, a full and a garbage file */
 #include <stdarg.h>

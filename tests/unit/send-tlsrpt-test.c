@@ -1,6 +1,7 @@
 /* send/tlsrpt.c and send/remote-rptlog.c: the _smtp._tls TXT record
-   (RFC 8460 3), the record line written and read back, a day's sums, and
-   the JSON report's fields and escapes, the day file's append and limit. */
+   (RFC 8460 3), the record line written and read back (v1, and v2 with an
+   MTA-STS policy), a day's sums, and the JSON report's fields and escapes
+   (sts: policy-string and mx-host), the day file's append and limit. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "send/tlsrpt.h"
+#include "send/mtasts.h"
 
 static char rua[TLSRPT_RUA_MAX][ADDR_MAX + 1];
 
@@ -84,6 +86,61 @@ static void t_line(void **st)
   assert_int_equal(rptlog_parse("v2 12 a b c d e f g", 19, &b), -1);
   assert_int_equal(rptlog_parse("v1 x a b c d e f g", 18, &b), -1);
   assert_int_equal(rptlog_parse("v1 12 a b  c d e f g", 20, &b), -1);     /* an empty word */
+  assert_int_equal(rptlog_parse("v3 12 a b c d e f g h", 21, &b), -1);
+  assert_int_equal(rptlog_parse("v1 12 a b c d e f g", 19, &b), 0);
+  assert_string_equal(b.policy, "-");                                     /* v1: no policy */
+  n = rptlog_format(line, &b);
+  assert_memory_equal(line, "v1 12 a b c d e f g\n", n);
+}
+
+static int pline(const char *s, struct rptlog *r) { return rptlog_parse(s, strlen(s), r); }
+
+/* the MTA-STS policy of a session: rptlog_sts, then a v2 line and back */
+static void t_sts(void **st)
+{
+  static struct mtasts_policy pol;
+  static struct rptlog r, b;
+  char line[RPTLOG_LINE_MAX];
+  size_t n;
+  (void)st;
+  pol.mode = MTASTS_ENFORCE; pol.max_age = 86400; pol.nmx = 2;
+  strcpy(pol.mx[0], "*.a.example"); strcpy(pol.mx[1], "mx.b.example");
+  rptlog_sts(r.policy, &pol);
+  assert_string_equal(r.policy, "enforce,86400,*.a.example,mx.b.example");
+  pol.mode = MTASTS_TESTING; pol.nmx = 0; pol.max_age = 0;
+  rptlog_sts(b.policy, &pol);
+  assert_string_equal(b.policy, "testing,0");
+  r.time = 1765065600;
+  strcpy(r.ptype, "sts"); strcpy(r.domain, "a.example"); strcpy(r.mx, "mx1.a.example");
+  strcpy(r.result, "success"); strcpy(r.sendip, "192.0.2.1"); strcpy(r.rcvip, "198.51.100.2");
+  n = rptlog_format(line, &r);
+  line[n] = 0;
+  assert_string_equal(line, "v2 1765065600 sts a.example mx1.a.example success 192.0.2.1 198.51.100.2 "
+                            "enforce,86400,*.a.example,mx.b.example -\n");
+  assert_int_equal(rptlog_parse(line, n - 1, &b), 0);
+  assert_string_equal(b.policy, r.policy);
+  assert_string_equal(b.ptype, "sts");
+  /* the largest policy send/mtasts.c accepts fits a line */
+  pol.mode = MTASTS_TESTING; pol.max_age = MTASTS_MAXAGE_MAX; pol.nmx = MTASTS_MX_MAX;
+  for (int i = 0; i < MTASTS_MX_MAX; i++) { memset(pol.mx[i], 'x', ADDR_DOMAIN_MAX); pol.mx[i][ADDR_DOMAIN_MAX] = 0; }
+  rptlog_sts(r.policy, &pol);
+  assert_true(strlen(r.policy) <= RPTLOG_POLICY_MAX);
+  n = rptlog_format(line, &r);
+  assert_true(n <= RPTLOG_LINE_MAX);
+  assert_int_equal(rptlog_parse(line, n - 1, &b), 0);
+  assert_memory_equal(b.policy, r.policy, strlen(r.policy) + 1);
+  /* malformed POLICY words */
+  assert_int_equal(pline("v2 1 sts d m success - - enforce,1,mx.d -", &b), 0);
+  assert_int_equal(pline("v2 1 sts d m success - - none,1 -", &b), 0);
+  assert_int_equal(pline("v2 1 sts d m success - - - -", &b), 0);
+  assert_int_equal(pline("v2 1 sts d m success - - enforce -", &b), -1);          /* no max_age */
+  assert_int_equal(pline("v2 1 sts d m success - - enforce, -", &b), -1);
+  assert_int_equal(pline("v2 1 sts d m success - - enforce,12345678901 -", &b), -1);
+  assert_int_equal(pline("v2 1 sts d m success - - enforce,1x -", &b), -1);
+  assert_int_equal(pline("v2 1 sts d m success - - enforce,1,,mx.d -", &b), -1);  /* an empty mx */
+  assert_int_equal(pline("v2 1 sts d m success - - enforce,1,mx.d, -", &b), -1);
+  assert_int_equal(pline("v2 1 sts d m success - - strict,1,mx.d -", &b), -1);
+  assert_int_equal(pline("v2 1 sts d m success - - enforce,1,mx.d", &b), -1);     /* no info */
 }
 
 static void add(struct tlsrpt_day *d, const char *pt, const char *dom, const char *mx, const char *res, const char *info)
@@ -129,6 +186,52 @@ static void t_json(void **st)
   tlsrpt_free(&d);
 }
 
+static void addsts(struct tlsrpt_day *d, const char *mx, const char *res, const char *pol)
+{
+  struct rptlog r;
+  memset(&r, 0, sizeof r);
+  strcpy(r.ptype, "sts"); strcpy(r.domain, "c.example"); strcpy(r.mx, mx); strcpy(r.result, res);
+  strcpy(r.sendip, "127.0.0.1"); strcpy(r.rcvip, "127.0.0.20"); strcpy(r.policy, pol); strcpy(r.info, "-");
+  assert_int_equal(tlsrpt_add(d, &r), 0);
+}
+
+/* sts: one policy entry per MTA-STS policy seen (not per MX host), with
+   policy-string and mx-host rebuilt from the record */
+static void t_json_sts(void **st)
+{
+  struct tlsrpt_day d = TLSRPT_DAY_ZERO;
+  struct tlsrpt_meta m = { "mx.example", "postmaster@mx.example", "2026-12-06", "id" };
+  size_t n;
+  char *j;
+  (void)st;
+  addsts(&d, "mx1.c.example", "success", "testing,86400,*.c.example,mx.other.example");
+  addsts(&d, "mx2.c.example", "success", "testing,86400,*.c.example,mx.other.example");
+  addsts(&d, "mx2.c.example", "certificate-expired", "testing,86400,*.c.example,mx.other.example");
+  addsts(&d, "mx1.c.example", "success", "enforce,604800,mx1.c.example");   /* the policy changed that day */
+  assert_int_equal(d.ndom, 1);
+  assert_int_equal(d.dom[0].np, 2);
+  assert_int_equal(d.dom[0].p[0].ok, 2);
+  assert_int_equal(d.dom[0].p[0].fail, 1);
+  j = tlsrpt_json(&d.dom[0], &m, &n);
+  assert_non_null(j);
+  assert_non_null(strstr(j, "{\"policy\":{\"policy-type\":\"sts\",\"policy-string\":[\"version: STSv1\",\"mode: testing\","
+                            "\"mx: *.c.example\",\"mx: mx.other.example\",\"max_age: 86400\"],\"policy-domain\":\"c.example\","
+                            "\"mx-host\":[\"*.c.example\",\"mx.other.example\"]},"
+                            "\"summary\":{\"total-successful-session-count\":2,\"total-failure-session-count\":1}"));
+  assert_non_null(strstr(j, "\"result-type\":\"certificate-expired\",\"sending-mta-ip\":\"127.0.0.1\",\"receiving-ip\":\"127.0.0.20\","
+                            "\"receiving-mx-hostname\":\"mx2.c.example\""));
+  assert_non_null(strstr(j, "\"policy-string\":[\"version: STSv1\",\"mode: enforce\",\"mx: mx1.c.example\",\"max_age: 604800\"],"
+                            "\"policy-domain\":\"c.example\",\"mx-host\":[\"mx1.c.example\"]},"));
+  free(j);
+  tlsrpt_free(&d);
+  addsts(&d, "mx1.c.example", "success", "none,1");   /* no mx: empty lists */
+  j = tlsrpt_json(&d.dom[0], &m, &n);
+  assert_non_null(j);
+  assert_non_null(strstr(j, "\"policy-string\":[\"version: STSv1\",\"mode: none\",\"max_age: 1\"],\"policy-domain\":\"c.example\",\"mx-host\":[]}"));
+  free(j);
+  tlsrpt_free(&d);
+}
+
 /* rptlog_append: one line per call into dir/DAY, mode 0600; a day's file
    at RPTLOG_DAY_MAX takes nothing more; no directory is an error */
 static void t_append(void **st)
@@ -167,7 +270,7 @@ int main(void)
 {
   const struct CMUnitTest t[] = {
     cmocka_unit_test(t_txt), cmocka_unit_test(t_records), cmocka_unit_test(t_line), cmocka_unit_test(t_json),
-    cmocka_unit_test(t_append),
+    cmocka_unit_test(t_append), cmocka_unit_test(t_sts), cmocka_unit_test(t_json_sts),
   };
   return cmocka_run_group_tests(t, 0, 0);
 }
