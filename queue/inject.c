@@ -379,6 +379,13 @@ static void mode_bp(void)
   DIR *d;
   struct dirent *de;
   if (send_up()) queuectl("list", 0);
+  /* tern-send does not answer: only root and group tern may read the queue
+     files themselves; anybody else is told why, not given tern-qread's
+     permission error */
+  homepath(dn, sizeof dn, "queue/" QMSG_DIR);
+  if (access(dn, R_OK | X_OK) < 0 && errno == EACCES)
+    strerr_dief3x(EX_TEMPFAIL, "tern-send does not answer on ", home,
+                  "/sock/send (is the send service up?); without it only root and group tern can list the queue");
   homepath(dn, sizeof dn, "bin/tern-qread");
   if (access(dn, X_OK) == 0) { char const *argv[2] = { dn, 0 }; xexec(argv); }
   homepath(dn, sizeof dn, "queue/" QMSG_DIR);

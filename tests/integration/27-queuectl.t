@@ -10,7 +10,7 @@
 # answers 451 to every recipient "defer*", so the messages stay queued.
 . "$(dirname "$0")/lib.sh"
 tern_init
-tap_plan 46
+tap_plan 47
 tern_install || { diag "install failed"; exit 1; }
 [ -x "$ROOT/bin/tern-queuectl" ] && [ -x "$ROOT/bin/tern-remote" ] || tap_abort "tern-queuectl or tern-remote not built"
 B=$ROOT/bin
@@ -166,6 +166,9 @@ wait_for 20 sh -c "s6-svstat -o up '$ROOT/service/send' | grep -qx false"
 "$B/tern-queuectl" list > "$ROOT/qc.out" 2>&1; rc=$?
 tap_ok "$([ $rc = 111 ] && grep -q 'is tern-send running' "$ROOT/qc.out"; echo $?)" "tern-send down: exit 111 with a hint ($rc)"
 tap_is "$("$B/mailq" 2>&1)" "Mail queue is empty" "tern-send down: mailq reads the queue itself (tern-qread)"
+out=$(s6-setuidgid $U1 "$B/mailq" 2>&1); rc=$?
+tap_ok "$([ $rc = 75 ] && echo "$out" | grep -q 'tern-send does not answer' && ! echo "$out" | grep -q 'Permission denied'; echo $?)" \
+  "tern-send down: an ordinary user's mailq says tern-send does not answer, exit 75 ($rc: $out)"
 s6-svc -u "$ROOT/service/send"
 wait_for 20 sh -c "'$B/tern-queuectl' list >/dev/null 2>&1"
 tap_ok $? "tern-send back: commands work again"
