@@ -143,14 +143,17 @@ static int code_of(int e)
 /* msg/ durable after our link: 0, or a qmail-queue code. Group commit:
    tell the parent "L" (linked) and wait for its answer, "C" after one
    fsync of msg/ that started after every "L" it answers, "F" if that
-   fsync failed. Without a parent (gone, or -1): our own fsync. */
+   fsync failed. Without a parent (gone before or after our "L": logged;
+   or -1): our own fsync. */
 static int dirsync(void)
 {
   char c = 'L';
-  if (commitfd >= 0 && write(commitfd, &c, 1) == 1) {
-    ssize_t r;
-    do r = read(commitfd, &c, 1); while (r < 0 && errno == EINTR);
-    if (r == 1) return c == 'C' ? 0 : QQ_TODO;
+  if (commitfd >= 0) {
+    if (write(commitfd, &c, 1) == 1) {
+      ssize_t r;
+      do r = read(commitfd, &c, 1); while (r < 0 && errno == EINTR);
+      if (r == 1) return c == 'C' ? 0 : QQ_TODO;
+    }
     strerr_warnw1x("the server is gone: this process flushes msg/ itself");
   }
   return qwrite_syncdir();
