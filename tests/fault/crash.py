@@ -29,11 +29,22 @@ requests in that cycle) and tern-local (one Maildir delivery):
          (readers remove them after 36 hours); counted and removed.
   The loop ends when a run completes without being killed.
 
+The fifth operation (queued-server) is tern-queued's server itself, the
+persistent process of the queue service: its run script run by hand,
+NCLIENTS tern-queue started together and held so that one flush of msg/
+answers them all (group_round), the server alone traced and killed
+(strace without -f; its client processes run on). After each kill the
+server is restarted and must queue again; the invariants above, and:
+every client process it forked answers 0 (after its "C" or, the server
+gone, after its own logged flush of msg/), every other client exits
+non-zero (never 0, never hung: every wait is bounded) and queued nothing.
+
 The durability check (durability.py) runs on the reference traces of
 tern-queue and tern-local.
 
 Environment: ROOT, MAILDIR, SRC (from crash.t); CRASH_SHORT=1 takes every kill
-point with side effects and every CRASH_STRIDE-th other (default 10); CRASH_ONLY=queue,send,clean,local limits the programs.
+point with side effects and every CRASH_STRIDE-th other (default 10);
+CRASH_ONLY=queue,send,clean,local,queued-server limits the operations.
 """
 import os
 import pwd
@@ -41,7 +52,9 @@ import re
 import signal
 import socket
 import subprocess
+import select as selectlib
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
@@ -55,12 +68,13 @@ MAILDIR = os.environ['MAILDIR']
 SRC = os.environ['SRC']
 SHORT = os.environ.get('CRASH_SHORT') == '1'
 STRIDE = int(os.environ.get('CRASH_STRIDE', '10'))
-ONLY = os.environ.get('CRASH_ONLY', 'queue,send,clean,local').split(',')
+ONLY = os.environ.get('CRASH_ONLY', 'queue,send,clean,local,queued-server').split(',')
 MAXK = 2000
 Q = ROOT + '/queue'
 FAULT = ROOT + '/fault'
 TRACES = FAULT + '/trace'
 SENDLOG = ROOT + '/send-by-hand.log'
+QUEUEDLOG = ROOT + '/queued-by-hand.log'
 WRAPPED = ['tern-queued', 'tern-send', 'tern-clean', 'tern-local']
 
 # ---------- the instance ----------
@@ -183,16 +197,16 @@ def quiesce(send=None, secs=10):
         send.close()
 
 
-def logpos():
+def logpos(log=SENDLOG):
     try:
-        return os.path.getsize(SENDLOG)
+        return os.path.getsize(log)
     except OSError:
         return 0
 
 
-def logsince(pos):
+def logsince(pos, log=SENDLOG):
     try:
-        with open(SENDLOG, 'rb') as f:
+        with open(log, 'rb') as f:
             f.seek(pos)
             return f.read().decode('latin-1')
     except OSError:
@@ -210,6 +224,10 @@ def body(token):
     return ('\n'.join(lines) + '\n').encode()
 
 
+def envelope(token, rcpt=None):
+    return b'Fsender@crash.test\0T' + (rcpt or token + '@demo.test').encode() + b'\0\0'
+
+
 def inject(token, spec=None, rcpt=None):
     """tern-queue as ternq, message on fd 0, envelope on fd 1, connected to
     a socket bound here at HOME/sock/queue; the connection is served by
@@ -220,7 +238,7 @@ def inject(token, spec=None, rcpt=None):
     with open(mfn, 'wb') as f:
         f.write(body(token))
     with open(efn, 'wb') as f:
-        f.write(b'Fsender@crash.test\0T' + (rcpt or token + '@demo.test').encode() + b'\0\0')
+        f.write(envelope(token, rcpt))
     sock = ROOT + '/sock/queue'
     try:
         os.unlink(sock)
@@ -345,14 +363,15 @@ def mutating(p):
     return False
 
 
-def select(pts):
+def select(pts, more=None):
     """the full form: every point. The short form (CRASH_SHORT=1): every
     point whose syscall changes something outside the process (a kill
     before a run of side-effect-free syscalls leaves the same state as a
-    kill at the next one that has effects) and every STRIDE-th other"""
+    kill at the next one that has effects; more(p): further such
+    syscalls of one program) and every STRIDE-th other"""
     if not SHORT:
         return list(range(len(pts)))
-    return [i for i in range(len(pts)) if mutating(pts[i]) or i % STRIDE == 0]
+    return [i for i in range(len(pts)) if mutating(pts[i]) or (more and more(pts[i])) or i % STRIDE == 0]
 
 
 def killed(trace):
@@ -578,6 +597,320 @@ def run_cycle(label, prog, getpts):
     return ref, problems, kills, dups
 
 
+# ---------- tern-queued's server: the group commit ----------
+
+NCLIENTS = 3     # concurrent injections per run; they share one flush
+
+
+def child_pids(ppid):
+    out = []
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % d) as f:
+                st = f.read()
+        except OSError:
+            continue
+        if int(st[st.rindex(')') + 2:].split()[1]) == ppid:
+            out.append(int(d))
+    return out
+
+
+def proc_state(pid):
+    """(state letter, wchan) of pid, or None once it is gone (or a zombie)"""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            st = f.read()
+        with open('/proc/%d/wchan' % pid) as f:
+            wchan = f.read()
+    except OSError:
+        return None
+    s = st[st.rindex(')') + 2]
+    return None if s in 'ZX' else (s, wchan)
+
+
+class Server:
+    """the queue service's run script, run by hand as s6-supervise runs it
+    (cwd the service directory, stdout and stderr to a log, fd 3 its
+    notification pipe): s6-ipcserver-socketbinder binds HOME/sock/queue
+    and execs tern-queued (the wrapper) as ternq. Its pid is the server's:
+    the exec chain and strace -D keep it"""
+
+    def __init__(self):
+        r, w = os.pipe()
+        self.logf = open(QUEUEDLOG, 'ab')
+        self.p = subprocess.Popen(['sh', '-c', 'exec 3>&%d %d>&-; exec ./run' % (w, w)], pass_fds=(w,),
+                                  stdin=subprocess.DEVNULL, stdout=self.logf, stderr=subprocess.STDOUT,
+                                  cwd=ROOT + '/service/queue')
+        os.close(w)
+        self.ready = False
+        end = time.time() + 10
+        while time.time() < end and self.alive():
+            if selectlib.select([r], [], [], 0.05)[0]:
+                self.ready = os.read(r, 1) == b'\n'
+                break
+        os.close(r)
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def stop(self, secs=10):
+        """SIGTERM (running client processes finish on their own); True if
+        it exited in time"""
+        if self.alive():
+            self.p.send_signal(signal.SIGTERM)
+        try:
+            self.p.wait(timeout=secs)
+            gone = True
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+            gone = False
+        self.logf.close()
+        return gone
+
+
+class Injector:
+    """tern-queue as ternq on the queue socket, the message through a
+    pipe: it connects at once and streams what it gets"""
+
+    def __init__(self, token):
+        self.token = token
+        efn = FAULT + '/env.' + token
+        with open(efn, 'wb') as f:
+            f.write(envelope(token))
+        r, self.w = os.pipe()
+        with open(efn, 'rb') as e:
+            self.p = subprocess.Popen(['s6-setuidgid', 'ternq', ROOT + '/bin/tern-queue'], stdin=r, stdout=e,
+                                      stderr=subprocess.DEVNULL, env={'PATH': '/usr/bin:/bin'}, cwd='/')
+        os.close(r)
+        os.unlink(efn)
+        self.data = body(token)
+        os.write(self.w, self.data[:4096])
+        self.data = self.data[4096:]
+        self.writer = None
+
+    def finish(self):
+        """the rest of the message, then end of file (in a thread: the
+        pipe is smaller than the message)"""
+        def run():
+            try:
+                with os.fdopen(self.w, 'wb') as f:
+                    f.write(self.data)
+            except OSError:
+                pass   # tern-queue gave up: its exit code says so
+        self.writer = threading.Thread(target=run, daemon=True)
+        self.writer.start()
+
+    def wait(self, secs):
+        """the exit code, or None if it did not end in secs (then killed)"""
+        try:
+            return self.p.wait(timeout=secs)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+            return None
+
+
+def commit_waiters(srv):
+    """the server's client processes blocked reading their commit channel
+    (linked, "L" said, waiting for "C")"""
+    out = []
+    for pid in child_pids(srv):
+        st = proc_state(pid)
+        if st and st[0] == 'S' and 'unix_stream' in st[1]:
+            out.append(pid)
+    return out
+
+
+def group_round(tokens, spec):
+    """the server started under spec; NCLIENTS injections started together.
+    Once the server has forked a process for each, it is stopped
+    (SIGSTOP, while it waits in poll) until every one of them has linked
+    msg/N and waits for its commit: then SIGCONT, and the server reads
+    every "L" in one pass: one flush for all. Without the stop (the
+    server killed before it forked them all) the clients just run.
+    Returns (the server, [exit code of each tern-queue, None if it did
+    not end within 30 s])"""
+    setspec('tern-queued', spec)
+    srv = Server()
+    setspec('tern-queued', None)
+    inj = [Injector(t) for t in tokens]
+    pid = srv.p.pid
+    wait_until(10, lambda: len(child_pids(pid)) >= len(tokens) or not srv.alive())
+    stopped = False
+    if srv.alive() and wait_until(5, lambda: 'poll' in ((proc_state(pid) or ('', ''))[1])):
+        os.kill(pid, signal.SIGSTOP)
+        stopped = wait_until(5, lambda: (proc_state(pid) or ('?', ''))[0] in 'Tt')
+    for i in inj:
+        i.finish()
+    if stopped:
+        # stopped, it cannot die (strace kills on a syscall's entry)
+        wait_until(20, lambda: len(commit_waiters(pid)) >= len(tokens) or not child_pids(pid))
+        os.kill(pid, signal.SIGCONT)
+    rcs = [i.wait(30) for i in inj]
+    for i in inj:
+        i.writer.join(5)
+    return srv, rcs
+
+
+def flushes(trace):
+    """the server's group commits in an strace -y log: ([how many "L"s
+    each fsync of msg/ answered], [the "C"s written on a channel whose
+    "L" no later fsync of msg/ followed: must be none])"""
+    shares, said, synced, early = [], set(), set(), []
+    with open(trace, encoding='latin-1') as f:
+        for line in f:
+            m = re.match(r'^(read|write)\((\d+)<socket:[^>]*>, "([LC])"', line)
+            if m and m.group(1) == 'read' and m.group(3) == 'L':
+                said.add(m.group(2))
+                synced.discard(m.group(2))
+            elif m and m.group(1) == 'write' and m.group(3) == 'C':
+                if m.group(2) not in synced:
+                    early.append(line.rstrip())
+                synced.discard(m.group(2))
+            elif re.match(r'^fsync\(\d+</.*/queue/msg>\) += 0', line):
+                shares.append(len(said))
+                synced |= said
+                said = set()
+    return shares, early
+
+
+def server_mutating(p):
+    """the server's syscalls with effects beyond crash.py's list: taking a
+    connection off the backlog, reading a commit channel (consumes an "L")"""
+    name, _, line = p
+    return name in ('accept', 'accept4') or (name == 'read' and re.match(r"^read\(\d+<socket:", line) is not None)
+
+
+def check_round(label, k, tr, log, toks, rcs, was_killed, problems):
+    """the invariants after one run of group_round (tr its trace, log the
+    server's log lines of the run); the tokens that must be delivered"""
+    # every client process the server forked queues its message and
+    # answers 0: after the server's "C" (a flush of msg/ after its "L",
+    # checked on the reference trace) or, the server gone, after its own
+    # flush, which it logs. No other client gets 0 (nor may its message
+    # be queued: its process never existed, so nothing was linked)
+    with open(tr, encoding='latin-1') as f:
+        t = f.read()
+    forked = len(re.findall(r'^clone\(.*\) += [1-9]\d*$', t, re.M))
+    answered = len(re.findall(r'^write\(\d+<socket:[^>]*>, "C", 1\) += 1$', t, re.M))
+    selfsync = log.count('the server is gone: this process flushes msg/ itself')
+    if rcs.count(0) != forked or selfsync != forked - answered:
+        problems.append('%s k=%d: %d client processes forked, %d answered "C", %d flushed msg/ themselves, '
+                        'exit codes %s' % (label, k, forked, answered, selfsync, rcs))
+    for tok, rc in zip(toks, rcs):
+        if rc is None:
+            problems.append('%s k=%d: tern-queue %s hung (killed after 30 s)' % (label, k, tok))
+        elif rc < 0:
+            problems.append('%s k=%d: tern-queue %s died of signal %d' % (label, k, tok, -rc))
+        elif rc != 0 and not was_killed:
+            problems.append('%s k=%d: tern-queue %s exit %d with the server alive' % (label, k, tok, rc))
+    # every client process ends by itself (none waits on a dead server)
+    if not wait_until(10, lambda: not procs(), 0.02):
+        problems.append('%s k=%d: processes left 10 s after the clients ended: %s' % (label, k, procs()))
+        quiesce()
+    msgs = [mess_data(int(f)) or b'' for f in os.listdir(Q + '/msg')]
+    for tok, rc in zip(toks, rcs):
+        n = sum(1 for m in msgs if m.endswith(body(tok)))
+        if rc == 0 and n != 1:
+            problems.append('%s k=%d: %s: exit 0 but queued intact %d times' % (label, k, tok, n))
+        if rc != 0 and n:
+            problems.append('%s k=%d: %s: exit %s but queued' % (label, k, tok, rc))
+    if leftovers_now():
+        problems.append('%s k=%d: files left that belong to no message: %s' % (label, k, leftovers_now()))
+    return [tok for tok, rc in zip(toks, rcs) if rc == 0]
+
+
+def restart_server(label, k, problems):
+    """the supervisor's restart: the server comes back on the same socket
+    path and queues a message; its token, or None"""
+    tok = 'r%d' % k
+    srv = Server()
+    rc = inject_via_server(tok) if srv.ready else 'not ready'
+    down = srv.stop()
+    quiesce()
+    if down and rc == 0:
+        return tok
+    problems.append('%s k=%d: the restarted server did not serve (%s)' % (label, k, rc))
+    return None
+
+
+def run_server():
+    """tern-queued's server: NCLIENTS concurrent injections per kill point,
+    only the server traced and killed (strace without -f: its client
+    processes run free)"""
+    label = 'tern-queued server'
+    ref = TRACES + '/server.ref'
+    toks = ['sref%d' % i for i in range(NCLIENTS)]
+    srv, rcs = group_round(toks, tracespec(ref))
+    down = srv.stop()
+    s = Send()
+    good = wait_until(10, settled(toks))
+    s.stop()
+    reset_maildir()
+    if rcs != [0] * NCLIENTS or not good or not down:
+        return None, ['reference run failed: exit codes %s, delivered %s, server stopped %s' % (rcs, good, down)], 0, 0
+    shared, early = flushes(ref)
+    diag('%s: reference: %d flush(es) of msg/ by the server, answering %s client(s)'
+         % (label, len(shared), '+'.join(map(str, shared))))
+    problems = ['%s: reference: "C" without a flush of msg/ after its "L": %s' % (label, e) for e in early]
+    if max(shared or [0]) < 2:
+        problems.append('%s: no flush of msg/ was shared by several clients (%s)' % (label, shared))
+    pts = kill_points(ref)
+    kills, dups, missed, codes = 0, 0, 0, {}
+    completed = False
+    for idx in select(pts, server_mutating) + [len(pts)]:
+        k = idx + 1
+        if k > MAXK:
+            problems.append('%s: more than %d kill points' % (label, MAXK))
+            break
+        toks = ['s%d.%d' % (k, i) for i in range(NCLIENTS)]
+        tr = TRACES + '/server.%d' % k
+        pos = logpos(QUEUEDLOG)
+        srv, rcs = group_round(toks, tracespec(tr, pts[idx][:2] if idx < len(pts) else None))
+        if not srv.stop():
+            problems.append('%s k=%d: the server did not exit on SIGTERM' % (label, k))
+        wait_until(5, lambda: finished(tr))
+        was_killed = killed(tr)
+        kills += was_killed
+        if not was_killed:
+            missed += idx < len(pts)
+            completed = idx == len(pts) and rcs == [0] * NCLIENTS
+        for rc in rcs:
+            codes[rc] = codes.get(rc, 0) + 1
+        with open(TRACES + '/server.summary', 'a') as f:
+            f.write('k=%d %s killed=%s exit=%s\n' % (k, '%s#%d' % pts[idx][:2] if idx < len(pts) else '-',
+                                                   was_killed, rcs))
+        ok_toks = check_round(label, k, tr, logsince(pos, QUEUEDLOG), toks, rcs, was_killed, problems)
+        if was_killed:
+            ok_toks.append(restart_server(label, k, problems))
+        s = Send()
+        wait_until(10, settled([t for t in ok_toks if t]))
+        bad = [t for t in toks if t not in ok_toks]
+        if bad:
+            time.sleep(0.05)   # a wrong delivery would show now
+        s.stop()
+        dups += check_state(label, k, [t for t in ok_toks if t], bad, problems)
+        reset_maildir()
+    if not completed:
+        problems.append('%s: the run without a fault did not complete' % label)
+    diag('%s: %d kill points, %d tried (%d did not fire: the run took another path), %d runs killed, '
+         'tern-queue exit codes %s, %d duplicate deliveries'
+         % (label, len(pts), len(select(pts, server_mutating)), missed, kills,
+            ' '.join('%s:%d' % (c, n) for c, n in sorted(codes.items(), key=str)), dups))
+    return ref, problems, kills, dups
+
+
+def inject_via_server(token):
+    i = Injector(token)
+    i.finish()
+    rc = i.wait(30)
+    i.writer.join(5)
+    return rc
+
+
 def main():
     install_wrappers()
     for d in ('tmp', 'new', 'cur'):
@@ -594,6 +927,9 @@ def main():
     if 'local' in ONLY:
         plan.append(('local', 'tern-local: killed at every syscall of one Maildir delivery',
                      lambda: run_cycle('tern-local', 'tern-local', local_points)))
+    if 'queued-server' in ONLY:
+        plan.append(('queued-server', "tern-queued's server: killed at every syscall of a group commit of %d "
+                     'concurrent injections' % NCLIENTS, run_server))
     n = len(plan) + (3 if 'queue' in ONLY else 0) + (1 if 'local' in ONLY else 0) + 1
     tap.plan(n)
     # the durability checker must catch a missing fsync (self test)
