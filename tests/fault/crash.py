@@ -31,8 +31,9 @@ requests in that cycle) and tern-local (one Maildir delivery):
 
 The fifth operation (queued-server) is tern-queued's server itself, the
 persistent process of the queue service: its run script run by hand,
-NCLIENTS tern-queue started together and held so that one flush of msg/
-answers them all (group_round), the server alone traced and killed
+NCLIENTS tern-queue started together, CONC of them served at once and held
+so that one flush of msg/ answers them all, the others pending
+(group_round), the server alone traced and killed
 (strace without -f; its client processes run on). After each kill the
 server is restarted and must queue again; the invariants above, and:
 every client process it forked answers 0 (after its "C" or, the server
@@ -599,7 +600,9 @@ def run_cycle(label, prog, getpts):
 
 # ---------- tern-queued's server: the group commit ----------
 
-NCLIENTS = 3     # concurrent injections per run; they share one flush
+NCLIENTS = 4     # concurrent injections per run
+CONC = 3         # of them served at once (control/queueusers): these share
+                 # one flush; the others wait in the server's pending list
 
 
 def child_pids(ppid):
@@ -713,6 +716,21 @@ class Injector:
             return None
 
 
+def socket_fds(pid):
+    """how many sockets pid holds (the server: the listening one, one
+    commit channel per client process, one per pending client)"""
+    n = 0
+    try:
+        for fd in os.listdir('/proc/%d/fd' % pid):
+            try:
+                n += os.readlink('/proc/%d/fd/%s' % (pid, fd)).startswith('socket:')
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return n
+
+
 def commit_waiters(srv):
     """the server's client processes blocked reading their commit channel
     (linked, "L" said, waiting for "C")"""
@@ -726,11 +744,13 @@ def commit_waiters(srv):
 
 def group_round(tokens, spec):
     """the server started under spec; NCLIENTS injections started together.
-    Once the server has forked a process for each, it is stopped
-    (SIGSTOP, while it waits in poll) until every one of them has linked
-    msg/N and waits for its commit: then SIGCONT, and the server reads
-    every "L" in one pass: one flush for all. Without the stop (the
-    server killed before it forked them all) the clients just run.
+    Once the server has forked a process for CONC of them and holds the
+    others pending, it is stopped (SIGSTOP, while it waits in poll) until
+    each of those processes has linked msg/N and waits for its commit:
+    then SIGCONT, and the server reads every "L" in one pass: one flush
+    for CONC clients. Then the pending ones get their processes as the
+    first end. Without the stop (the server killed before) the clients
+    just run.
     Returns (the server, [exit code of each tern-queue, None if it did
     not end within 30 s])"""
     setspec('tern-queued', spec)
@@ -738,7 +758,7 @@ def group_round(tokens, spec):
     setspec('tern-queued', None)
     inj = [Injector(t) for t in tokens]
     pid = srv.p.pid
-    wait_until(10, lambda: len(child_pids(pid)) >= len(tokens) or not srv.alive())
+    wait_until(10, lambda: (len(child_pids(pid)) >= CONC and socket_fds(pid) > len(tokens)) or not srv.alive())
     stopped = False
     if srv.alive() and wait_until(5, lambda: 'poll' in ((proc_state(pid) or ('', ''))[1])):
         os.kill(pid, signal.SIGSTOP)
@@ -747,7 +767,7 @@ def group_round(tokens, spec):
         i.finish()
     if stopped:
         # stopped, it cannot die (strace kills on a syscall's entry)
-        wait_until(20, lambda: len(commit_waiters(pid)) >= len(tokens) or not child_pids(pid))
+        wait_until(20, lambda: len(commit_waiters(pid)) >= CONC or not child_pids(pid))
         os.kill(pid, signal.SIGCONT)
     rcs = [i.wait(30) for i in inj]
     for i in inj:
@@ -839,8 +859,29 @@ def restart_server(label, k, problems):
 
 def run_server():
     """tern-queued's server: NCLIENTS concurrent injections per kill point,
+    CONC of them at once (control/queueusers for ternq, restored after),
     only the server traced and killed (strace without -f: its client
     processes run free)"""
+    fn = ROOT + '/control/queueusers'
+    with open(fn) as f:
+        saved = f.read()
+    st = os.stat(fn)
+    with open(fn + '.new', 'w') as f:
+        f.write('ternq:%d:0\n' % CONC + saved)
+    os.chown(fn + '.new', st.st_uid, st.st_gid)
+    os.chmod(fn + '.new', st.st_mode & 0o7777)
+    os.rename(fn + '.new', fn)
+    try:
+        return server_rounds()
+    finally:
+        with open(fn + '.new', 'w') as f:
+            f.write(saved)
+        os.chown(fn + '.new', st.st_uid, st.st_gid)
+        os.chmod(fn + '.new', st.st_mode & 0o7777)
+        os.rename(fn + '.new', fn)
+
+
+def server_rounds():
     label = 'tern-queued server'
     ref = TRACES + '/server.ref'
     toks = ['sref%d' % i for i in range(NCLIENTS)]
@@ -856,8 +897,8 @@ def run_server():
     diag('%s: reference: %d flush(es) of msg/ by the server, answering %s client(s)'
          % (label, len(shared), '+'.join(map(str, shared))))
     problems = ['%s: reference: "C" without a flush of msg/ after its "L": %s' % (label, e) for e in early]
-    if max(shared or [0]) < 2:
-        problems.append('%s: no flush of msg/ was shared by several clients (%s)' % (label, shared))
+    if max(shared or [0]) < CONC:
+        problems.append('%s: no flush of msg/ was shared by %d clients (%s)' % (label, CONC, shared))
     pts = kill_points(ref)
     kills, dups, missed, codes = 0, 0, 0, {}
     completed = False
@@ -928,8 +969,8 @@ def main():
         plan.append(('local', 'tern-local: killed at every syscall of one Maildir delivery',
                      lambda: run_cycle('tern-local', 'tern-local', local_points)))
     if 'queued-server' in ONLY:
-        plan.append(('queued-server', "tern-queued's server: killed at every syscall of a group commit of %d "
-                     'concurrent injections' % NCLIENTS, run_server))
+        plan.append(('queued-server', "tern-queued's server: killed at every syscall of %d concurrent injections, "
+                     '%d served at once' % (NCLIENTS, CONC), run_server))
     n = len(plan) + (3 if 'queue' in ONLY else 0) + (1 if 'local' in ONLY else 0) + 1
     tap.plan(n)
     # the durability checker must catch a missing fsync (self test)
