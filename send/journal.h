@@ -27,9 +27,15 @@ extern size_t journal_apply(const char *qid, void (*f)(char type, uint64_t v, vo
    memory and their retry times that lie ahead (state/journal.new renamed
    over it) */
 extern void journal_started(void);
-/* append a record (one write, no fsync); over 1 MiB the file is rewritten
-   as by journal_started. Logged when it fails */
+/* append a record (one write, no fsync); when the records appended since
+   the last rewrite pass 1 MiB and the size of that rewrite, the file is
+   rewritten as by journal_started (so the work stays linear in what is
+   appended). Logged when it fails */
 extern void journal_add(const char *qid, char type, uint64_t v);
+/* after the start-up scan: rewrite the file now, as journal_started does
+   (it then holds every retry time that lies ahead); 1. Before it: 0, and
+   nothing is done (the records of messages not yet read would be lost) */
+extern int journal_rewrite(void);
 /* the message table is empty: the journal is emptied (after the start-up
    scan only) */
 extern void journal_clear(void);

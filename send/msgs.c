@@ -211,6 +211,9 @@ void msg_prepare(struct loop *l)
 
 void msg_saveretry(void)
 {
+  /* one rewrite holds every retry time ahead: one write, not one per
+     message (100,000 deferred messages: 100,000 appends) */
+  if (journal_rewrite()) return;
   for (size_t i = 0; i < MSG_N(); i++) {
     const struct msg *m = MSG(i);
     if (!m->used) continue;

@@ -78,6 +78,7 @@ extern void msg_alldue(void);
 extern void msg_run(time_t now);
 /* wake up for the next pending end */
 extern void msg_prepare(struct loop *l);
-/* at exit: each pending retry time into the journal (an L or R record) */
+/* at exit: each pending retry time into the journal: one rewrite after
+   the start-up scan (journal_rewrite), else an L or R record each */
 extern void msg_saveretry(void);
 #endif
