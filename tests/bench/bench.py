@@ -581,7 +581,7 @@ def ratio(a, b):
 METRICS = [
     ("accepted msg/s", "acc_s", 0, ">= 1.2"),
     ("delivered msg/s", "del_s", 0, ">= 1.2"),
-    ("CPU s / 1000 msg", "cpu_1000", 2, "<= 0.5"),
+    ("CPU s / 1000 msg", "cpu_1000", 2, "<= 0.7"),
     ("peak RSS largest process (KiB)", "rss_proc_kib", 0, ""),
     ("peak RSS whole server (KiB)", "rss_sum_kib", 0, "<= 0.5"),
     ("device flushes / msg", "flush_msg", 2, ""),
