@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
 #include <netinet/in.h>
 #include <linux/tcp.h>
 #include <time.h>
@@ -344,6 +345,15 @@ static int movehigh(int fd)
   return n;
 }
 
+/* close every descriptor above fd */
+static void closeabove(int fd)
+{
+  struct rlimit rl;
+  if (syscall(SYS_close_range, (unsigned)fd + 1, ~0U, 0) == 0) return;
+  if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576) rl.rlim_cur = 1048576;
+  for (rlim_t k = (rlim_t)fd + 1; k < rl.rlim_cur; k++) close((int)k);
+}
+
 /* On a STARTTLS listener most clients never ask for TLS (the whole MX
    side of the Internet that has no certificate, and every plaintext
    session), so the TLS process waits here, already as the TLS user, for
@@ -385,7 +395,11 @@ static void start_tls(int *fdp, const struct listener *l)
     char *argv[3];
     gid_t g = tls_gid;
     if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(ctl[0], 3) < 0 || dup2(dat[0], 4) < 0) _exit(111);
-    close(fd); close(ctl[0]); close(ctl[1]); close(dat[0]); close(dat[1]);
+    /* nothing else of tern-listen's: it waits without exec (wait_start),
+       and close-on-exec would leave it the sockets of the sessions that
+       were open when it was forked, keeping them open after their
+       tern-smtpd has said 221 and exited */
+    closeabove(4);
     priv_drop("tern-listen", tls_uid, tls_gid, 1, &g);
     if (l->mode == MODE_STARTTLS) wait_start();
     argv[0] = (char *)tlsd;

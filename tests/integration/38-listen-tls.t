@@ -17,7 +17,7 @@ tern_init
 tern_install || exit 1
 [ -x "$ROOT/bin/tern-tlsd" ] || tap_skip_all "tern-tlsd not built"
 tern_start || exit 1
-tap_plan 29
+tap_plan 30
 
 tap_is "$(stat -c '%U:%G %a' "$ROOT/tls/default.key")" "root:terntls 640" "the key: root:terntls 0640"
 tap_is "$(stat -c '%U:%G %a' "$ROOT/tls")" "root:terntls 750" "HOME/tls: root:terntls 0750"
@@ -142,6 +142,34 @@ tap_is "$(pids tern-tlsd | wc -w)" 0 "no tern-tlsd runs for a session that never
 touch "$ROOT/plain.quit"; wait $PLAIN
 wait_for 10 sh -c "! for p in /proc/[0-9]*; do [ \"\$(readlink \$p/exe 2>/dev/null)\" = '$ROOT/bin/tern-listen' ] && [ \"\$(stat -c %U \$p)\" = terntls ] && exit 0; done; exit 1"
 tap_is "$(waiting | wc -w)" 0 "the waiting TLS process ends with the session"
+# three plaintext sessions; the middle one says QUIT: it is closed at once,
+# though the waiting TLS processes of the others were forked while it was
+# open (none of them may hold another session's socket)
+r=$(python3 - "$TERN_PORT" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+def conn(ip):
+    s = socket.create_connection(("127.0.0.1", port), 10, source_address=(ip, 0))
+    s.recv(200)
+    return s
+f = conn("127.0.0.4"); a = conn("127.0.0.5"); b = conn("127.0.0.6")
+a.sendall(b"QUIT\r\n")
+a.settimeout(5)
+got = b""
+t0 = time.time()
+try:
+    while True:
+        d = a.recv(200)
+        if not d:
+            print("closed %.1f" % (time.time() - t0)); break
+        got += d
+except socket.timeout:
+    print("open after 221: %r" % got)
+for s in (f, b):
+    s.sendall(b"QUIT\r\n"); s.close()
+PY
+)
+tap_ok "$(case "$r" in closed*) echo 0;; *) echo 1;; esac)" "QUIT closes the session while other sessions' TLS processes wait ($r)"
 
 # the password socket: ternd asks through s6-sudo (control/authcheck), the
 # check runs as ternauth; nobody else is let in

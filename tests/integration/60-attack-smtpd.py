@@ -2,7 +2,8 @@
 """60-attack-smtpd.py: the attacks of 60-attack-smtpd.t (see there), run
 by it against the instance it started (ROOT, TERN_PORT from the
 environment)."""
-import os, resource, socket, sys, threading, time
+import os
+import pwd, resource, socket, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tap  # noqa: E402
@@ -24,13 +25,18 @@ def ctl(name, text):
 
 
 def procs(prog):
-    """pids of running $ROOT/bin/prog"""
+    """pids of running $ROOT/bin/prog; for tern-listen the listener only,
+    not the TLS processes of sessions waiting for STARTTLS (a copy of
+    tern-listen running as terntls until it runs tern-tlsd)"""
     res = []
+    tls_uid = pwd.getpwnam("terntls").pw_uid
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
         try:
             if os.readlink("/proc/%s/exe" % d) == ROOT + "/bin/" + prog:
+                if prog == "tern-listen" and os.stat("/proc/%s" % d).st_uid == tls_uid:
+                    continue
                 res.append(int(d))
         except OSError:
             pass
