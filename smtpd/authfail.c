@@ -50,7 +50,8 @@ static unsigned long age(time_t t, time_t now)
   return now > t ? (unsigned long)(now - t) : 0;
 }
 
-/* read (and with add, add one to) the count of a key */
+/* read (and with add +1 or -1, change by one, never below 0) the count
+   of a key, under an exclusive lock when it changes */
 static unsigned long count(const char *dir, const char *kind, const char *key,
                            unsigned long window, int add)
 {
@@ -71,7 +72,7 @@ static unsigned long count(const char *dir, const char *kind, const char *key,
   if (add) {
     char t[24];
     size_t n = 0;
-    unsigned long x = ++v;
+    unsigned long x = add > 0 ? ++v : v ? --v : 0;
     do t[sizeof t - 1 - n++] = (char)('0' + x % 10); while (x /= 10);
     memcpy(buf, t + sizeof t - n, n);
     buf[n++] = '\n';
@@ -111,6 +112,12 @@ void authfail_add(const char *dir, const char *ip, const char *user,
   f->ip = count(dir, "ip", ip, window, 1);
   f->user = user ? count(dir, "user", user, window, 1) : 0;
   if ((((unsigned long)time(0) ^ (unsigned long)getpid()) & 31) == 0) prune(dir, window);
+}
+
+void authfail_undo(const char *dir, const char *ip, const char *user, unsigned long window)
+{
+  (void)count(dir, "ip", ip, window, -1);
+  if (user) (void)count(dir, "user", user, window, -1);
 }
 
 void authfail_clear(const char *dir, const char *user)

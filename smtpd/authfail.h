@@ -20,6 +20,13 @@ extern void authfail_get(const char *dir, const char *ip, const char *user,
 extern void authfail_add(const char *dir, const char *ip, const char *user,
                          unsigned long window, struct authfail *f);
 
+/* Take back one authfail_add of ip and user (counts never go below 0):
+   tern-smtpd counts every attempt before its password is checked, so
+   that sessions in parallel cannot have more passwords checked than the
+   limit allows, and takes the count back when the check succeeds or
+   fails temporarily. */
+extern void authfail_undo(const char *dir, const char *ip, const char *user, unsigned long window);
+
 /* A success: the user's count starts again (the address's does not: one
    known password must not buy an address more guesses at others). */
 extern void authfail_clear(const char *dir, const char *user);

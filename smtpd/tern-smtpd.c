@@ -407,12 +407,14 @@ static void auth_blocked(struct session *s, const char *user, const char *mech)
   die_quiet(0);
 }
 
-/* a wrong user or password: counted, delayed, answered (or 421) */
-static void auth_failed(struct session *s, const char *user, const char *mech)
+/* a wrong user or password: counted (or already counted before the
+   check: *pre), delayed, answered (or 421) */
+static void auth_failed(struct session *s, const char *user, const char *mech, const struct authfail *pre)
 {
   struct authfail f;
   const char *r = "535 5.7.8 authentication credentials invalid";
-  authfail_add(cfg.faildir, client.remoteip, user, cfg.authfailwindow, &f);
+  if (pre) f = *pre;
+  else authfail_add(cfg.faildir, client.remoteip, user, cfg.authfailwindow, &f);
   if (f.ip >= cfg.authfailmax) auth_blocked(s, user, mech);
   trace_auth(s, &client, user, mech, r);
   io_flush();
@@ -424,13 +426,21 @@ static void auth_failed(struct session *s, const char *user, const char *mech)
 static void auth_check(struct session *s, const char *user, const char *pass, const char *mech)
 {
   char req[CHECKPW_REQ_MAX], stamp[CHECKPW_STAMP_MAX + 1];
+  struct authfail f;
   size_t n;
   int r;
+  /* the attempt counts before the checker runs (under the count's lock),
+     and is taken back when it succeeds or fails temporarily: sessions
+     from one address in parallel cannot all pass the check in do_auth
+     and then have more passwords tried than control/authfailmax */
+  authfail_add(cfg.faildir, client.remoteip, user, cfg.authfailwindow, &f);
+  if (f.ip > cfg.authfailmax) auth_blocked(s, user, mech);
   snprintf(stamp, sizeof stamp, "<%ld.%ld@tern-smtpd>", (long)getpid(), (long)time(0));
   n = checkpw_format(req, user, strlen(user), pass, strlen(pass), stamp);
   r = n ? authrun(cfg.authargv, req, n, (unsigned)cfg.timeoutauth) : CHECKPW_BAD;
   explicit_bzero(req, sizeof req);
-  if (r == CHECKPW_BAD) { auth_failed(s, user, mech); return; }
+  if (r == CHECKPW_BAD) { auth_failed(s, user, mech, &f); return; }
+  authfail_undo(cfg.faildir, client.remoteip, user, cfg.authfailwindow);
   if (r != CHECKPW_OK) {
     const char *t = "454 4.7.0 temporary authentication failure";
     trace_auth(s, &client, user, mech, t);
@@ -464,7 +474,7 @@ static void do_auth(struct session *s, const struct smtp_cmd *c)
   r = auth_read(m, ir, irlen, user, pass);
   if (r == AUTH_CANCEL) io_reply("501 5.0.0 authentication cancelled");
   else if (r == AUTH_SYNTAX) { io_reply("501 5.5.2 cannot decode the response"); bad(s); }
-  else if (r == AUTH_AUTHZID) auth_failed(s, user, mech);
+  else if (r == AUTH_AUTHZID) auth_failed(s, user, mech, 0);
   else auth_check(s, user, pass, mech);
   explicit_bzero(pass, sizeof pass);
 }

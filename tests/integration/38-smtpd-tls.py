@@ -28,6 +28,7 @@ import re
 import socket
 import ssl
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -334,6 +335,41 @@ ok(hits.count('127.0.0.3') == len(codes) + 1 and '127.0.0.4' not in hits,
 files = sorted(os.listdir(os.path.join(ROOT, 'auth-fail')))
 ok('ip-127.0.0.3' in files and all(re.match(r'^(ip-[0-9a-f.:]+|user-[0-9a-f]{16})$', f) for f in files),
    'counters in HOME/auth-fail: ip-ADDRESS and user-HASH files', files)
+
+
+# ---- the limit holds for sessions in parallel: a session from 127.0.0.6
+# that began AUTH LOGIN (its user name sent, so past the check at AUTH)
+# while 12 others from the address fail at once may not log in after the
+# address reached control/authfailmax (each attempt is counted before its
+# password is checked, under the count's lock)
+s1 = tls_session('127.0.0.6')
+s1.cmd('EHLO client.example')
+r1 = s1.cmd('AUTH LOGIN')
+r2 = s1.cmd(b64('bob@demo.test'))
+par = []
+
+
+def wrong(i):
+    try:
+        c = tls_session('127.0.0.6')
+        c.cmd('EHLO client.example')
+        par.append(c.cmd('AUTH PLAIN ' + plain('bob@demo.test', 'race%d' % i))[0])
+        c.close()
+    except (OSError, ssl.SSLError) as e:
+        par.append(str(e))
+
+
+th = [threading.Thread(target=wrong, args=(i,)) for i in range(12)]
+for t in th:
+    t.start()
+for t in th:
+    t.join(60)
+r3 = s1.cmd(b64(PASS))
+s1.close()
+diag('parallel failures %s' % sorted(par, key=str))
+ok(r1[0] == 334 and r2[0] == 334 and par.count(421) >= 2 and par.count(535) <= 9 and r3[0] == 421,
+   'parallel failures from one address: at most authfailmax checked, and a login begun before them gets 421, not 235',
+   (r1, r2, sorted(par, key=str), r3))
 
 
 # ---- the brute force goes on to 50 wrong passwords from 127.0.0.3, each

@@ -106,6 +106,16 @@ static void t_failfiles(void **st)
   authfail_get(dir, "127.0.0.3", 0, 3600, &f);
   assert_int_equal(f.ip, 5);
   assert_int_equal(f.user, 0);
+  /* an attempt counted before its check and taken back (it succeeded) */
+  authfail_add(dir, "127.0.0.3", "bob", 3600, &f);
+  assert_int_equal(f.ip, 6);
+  authfail_undo(dir, "127.0.0.3", "bob", 3600);
+  authfail_get(dir, "127.0.0.3", "bob", 3600, &f);
+  assert_int_equal(f.ip, 5);
+  assert_int_equal(f.user, 6);
+  authfail_undo(dir, "127.0.0.9", 0, 3600);   /* never below 0 */
+  authfail_get(dir, "127.0.0.9", 0, 3600, &f);
+  assert_int_equal(f.ip, 0);
   authfail_clear(dir, "bob");
   authfail_get(dir, "127.0.0.3", "bob", 3600, &f);
   assert_int_equal(f.ip, 5);     /* the address keeps its count */
