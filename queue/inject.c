@@ -703,6 +703,8 @@ static void add_msgid(stralloc *add, time_t now)
   if (!stralloc_catb(add, "@", 1) || !stralloc_cats(add, idhost) || !stralloc_cats(add, ">\n")) die_nomem();
 }
 
+#define LINE_MAX_OCTETS 998
+
 /* the fields added when missing: Date, Message-ID, From */
 static void added_fields(stralloc *add, const stralloc *from, const char *fullname)
 {
@@ -714,11 +716,20 @@ static void added_fields(stralloc *add, const stralloc *from, const char *fullna
   }
   if (!has_field("Message-ID")) add_msgid(add, now);
   if (!has_field("From")) {
+    size_t start = add->len;
     if (!stralloc_cats(add, "From: ")) die_nomem();
     if (fullname && *fullname) {
       quote_name(add, fullname);
       if (!stralloc_cats(add, " <") || !stralloc_cat(add, from) || !stralloc_cats(add, ">")) die_nomem();
-    } else if (!stralloc_cat(add, from)) die_nomem();
+      /* a line may hold 998 octets (RFC 5322 2.1.1): a longer name is
+         left out, with a warning, rather than the message refused later */
+      if (add->len - start > LINE_MAX_OCTETS) {
+        strerr_warnw1x("the full name (-F or NAME) would make the From: line longer than 998 octets; left out");
+        add->len = start;
+        if (!stralloc_cats(add, "From: ")) die_nomem();
+      }
+    }
+    if (add->len - start == 6 && !stralloc_cat(add, from)) die_nomem();
     if (!stralloc_catb(add, "\n", 1)) die_nomem();
   }
 }

@@ -15,7 +15,7 @@ mkdir -p "$R/bin" "$R/control"
 cp "$SRC/queue/sendmail" "$R/bin/"
 echo host.demo.test > "$R/control/me"
 printf '#!/bin/sh\ncat > "%s/msg"; tr "\\000" "\\n" <&1 > "%s/env"\n' "$R" "$R" > "$R/cap.sh"; chmod +x "$R/cap.sh"
-tap_plan 14
+tap_plan 16
 inj() { QMAILQUEUE=$R/cap.sh "$R/bin/sendmail" "$@"; }
 field() { grep -i "^$1:" "$R/msg"; }
 
@@ -43,6 +43,14 @@ tap_is "$(field Sender)" "Sender: sys@def.test" "Sender qualified"
 tap_is "$(field Bcc)" "" "Bcc does not leave"
 tap_is "$(grep '^Thidden' "$R/env")" "Thidden@def.test" "the Bcc recipient is in the envelope, qualified"
 tap_is "$(field X-Original-To)$(field Subject)$(tail -n 1 "$R/msg")" "X-Original-To: bobSubject: To: notmeTo: bob" "other fields and the body untouched"
+# -F: the display name of a generated From; one that would make the line
+# longer than 998 octets (RFC 5322 2.1.1) is left out with a warning
+printf 'To: bob\n\nhi\n' | inj -t -F 'Joe "J" Q'
+tap_is "$(field From)" 'From: "Joe \"J\" Q" <root@def.test>' "-F: the name quoted into a generated From"
+long=$(head -c 5000 /dev/zero | tr '\0' b)
+printf 'To: bob\n\nhi\n' | inj -t -F "$long" 2> "$R/err"; rc=$?
+tap_ok "$([ $rc = 0 ] && [ "$(field From)" = "From: root@def.test" ] && grep -q 'longer than 998' "$R/err"; echo $?)" \
+  "-F with a 5,000-octet name: sent without it, with a warning ($rc, $(field From | head -c 60))"
 
 printf 'Resent-From: jim\nResent-To: kim\nResent-Cc: lee@h\nTo: bob\n\nfwd\n' | inj -t
 tap_is "$(field Resent-From)|$(field Resent-To)|$(field Resent-Cc)|$(grep '^T' "$R/env" | tr '\n' ' ')" \
