@@ -4,6 +4,7 @@
    privilege, and tern-send decides what the caller may see and do from
    the uid the kernel gives it. See tern-queuectl.8. */
 #include <errno.h>
+#include <signal.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -100,7 +101,10 @@ static int ask1(const struct qctl_req *q)
   const char *eol;
   if (!n) strerr_dief2x(100, "malformed argument: ", q->arg);
   fd = connect_send();
-  if (allwrite(fd, line, n) < n) strerr_diefu1sys(111, "write to tern-send");
+  /* tern-send may answer at once and close ("no: busy ..."): a failed
+     write is then not the end, the answer is still there to read */
+  signal(SIGPIPE, SIG_IGN);
+  if (allwrite(fd, line, n) < n && errno != EPIPE) strerr_diefu1sys(111, "write to tern-send");
   shutdown(fd, SHUT_WR);
   mfd = read_reply(fd, &r);
   close(fd);

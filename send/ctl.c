@@ -415,23 +415,45 @@ static void drop(struct client *c)
   stralloc_free(&c->out);
 }
 
+/* may an ordinary user (not root, not group tern) uid have a slot? One at
+   a time per uid, and never the last free one: one local user holding
+   connections open cannot shut root and group tern out of list, show or
+   delete (nor other users for longer than CTL_DEADLINE_MS per slot) */
+static int user_slot(uid_t uid)
+{
+  int users = 0;
+  for (int k = 0; k < CTL_CLIENTS; k++) {
+    if (cl[k].fd < 0 || cl[k].admin) continue;
+    if (cl[k].uid == uid) return 0;
+    users++;
+  }
+  return users < CTL_CLIENTS - 1;
+}
+
 static void new_client(void)
 {
   struct ucred cr;
   socklen_t len = sizeof cr;
   struct client *c = 0;
-  int fd = accept(FD_CTL, 0, 0);
+  int admin, fd = accept(FD_CTL, 0, 0);
   if (fd < 0) return;
   for (int k = 0; k < CTL_CLIENTS; k++) if (cl[k].fd < 0) { c = cl + k; break; }
   if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || len != sizeof cr) { close(fd); return; }
   fcntl(fd, F_SETFD, FD_CLOEXEC);
   ndelay_on(fd);
+  admin = cr.uid == 0 || in_group_tern(cr.uid, cr.gid);
+  if (!admin && !user_slot(cr.uid)) {
+    static const char busy[] = "no: busy (one request at a time per user; try again)\n";
+    (void)!write(fd, busy, sizeof busy - 1);
+    close(fd);
+    return;
+  }
   memset(c, 0, sizeof *c);
   c->fd = fd;
   c->passfd = c->ip = -1;
   c->uid = cr.uid;
   c->gid = cr.gid;
-  c->admin = cr.uid == 0 || in_group_tern(cr.uid, cr.gid);
+  c->admin = admin;
   c->deadline = mono_ms() + CTL_DEADLINE_MS;
 }
 

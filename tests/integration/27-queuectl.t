@@ -10,7 +10,7 @@
 # answers 451 to every recipient "defer*", so the messages stay queued.
 . "$(dirname "$0")/lib.sh"
 tern_init
-tap_plan 47
+tap_plan 50
 tern_install || { diag "install failed"; exit 1; }
 [ -x "$ROOT/bin/tern-queuectl" ] && [ -x "$ROOT/bin/tern-remote" ] || tap_abort "tern-queuectl or tern-remote not built"
 B=$ROOT/bin
@@ -159,6 +159,25 @@ tap_ok $? "silent clients on every slot do not stop deliveries"
 s=$(date +%s); "$B/tern-queuectl" list > "$ROOT/qc.out" 2>&1; rc=$?; e=$(( $(date +%s) - s ))
 wait $IDLE
 tap_ok "$([ $rc = 0 ] && [ $e -lt 30 ]; echo $?)" "a command waits for a free slot and is answered ($rc, $e s)"
+
+# an ordinary user holding connections open gets one slot, never the last:
+# root, and another user, are answered at once; the user's own next
+# request is told busy
+s6-setuidgid $U1 python3 -c "
+import socket,sys,time
+ss=[]
+for i in range(16):
+    s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); ss.append(s)
+time.sleep(8)" "$ROOT/sock/send" &
+HOG=$!
+sleep 1
+s=$(date +%s); "$B/tern-queuectl" list > /dev/null 2>&1; rc=$?; e=$(( $(date +%s) - s ))
+tap_ok "$([ $rc = 0 ] && [ $e -lt 4 ]; echo $?)" "one user holding 16 connections: root is answered at once ($rc, $e s)"
+s=$(date +%s); s6-setuidgid $U2 "$B/tern-queuectl" list > /dev/null 2>&1; rc=$?; e=$(( $(date +%s) - s ))
+tap_ok "$([ $rc = 0 ] && [ $e -lt 4 ]; echo $?)" "... and so is another ordinary user ($rc, $e s)"
+out=$(s6-setuidgid $U1 "$B/tern-queuectl" list 2>&1); rc=$?
+tap_ok "$([ $rc = 1 ] && echo "$out" | grep -q busy; echo $?)" "... while that user's own next request is told busy ($rc: $out)"
+kill $HOG 2>/dev/null; wait $HOG 2>/dev/null
 
 # tern-send stopped: tern-queuectl says so; mailq falls back to tern-qread
 s6-svc -d "$ROOT/service/send"
