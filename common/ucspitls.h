@@ -39,6 +39,13 @@
 #include <stddef.h>
 
 #define UCSPITLS_START 'Y'
+/* A server-side TLS process (tern-tlsd) answers the start byte with the
+   one byte UCSPITLS_READY once it can run a handshake (its certificate
+   and key loaded), or with an "ERR" reply line when it cannot: the
+   application then tells its client to begin (STARTTLS's 220) only when
+   TLS is really there, and answers 454 otherwise (RFC 3207 section 4).
+   The client side (tern-tlsc) sends no such byte. */
+#define UCSPITLS_READY 'R'
 #define UCSPITLS_REPLY_MAX 384   /* the longest reply formats to 334 bytes */
 #define UCSPITLS_FIELD_MAX 64
 

@@ -305,15 +305,48 @@ static void tls_reply(struct session *s)
   }
 }
 
+/* Ask the TLS process to start: 1 when it is ready for the handshake
+   (UCSPITLS_READY), 0 when it cannot (its ERR line or end of file: the
+   reason logged). The client has not been told to begin yet. */
+static int tls_ask(void)
+{
+  char buf[UCSPITLS_REPLY_MAX];
+  struct ucspitls_info i;
+  size_t n = 0;
+  ssize_t r;
+  do r = write(cfg.sslctl, "Y", 1); while (r < 0 && errno == EINTR);
+  if (r != 1) { warn("TLS not available (unable to write to the TLS control socket)"); return 0; }
+  while (!n || (buf[0] != UCSPITLS_READY && buf[n - 1] != '\n')) {
+    if (n == sizeof buf || io_wait(cfg.sslctl, POLLIN) < 0) break;
+    r = read(cfg.sslctl, buf + n, n ? sizeof buf - n : 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    n += (size_t)r;
+  }
+  if (n == 1 && buf[0] == UCSPITLS_READY) return 1;
+  if (n && ucspitls_parse(buf, n, &i) == 0 && !i.ok) {
+    char w[UCSPITLS_FIELD_MAX + 40];
+    snprintf(w, sizeof w, "TLS not available: %s", i.reason);
+    warn(w);
+  } else warn("TLS not available (no answer from the TLS process)");
+  return 0;
+}
+
+/* TLS will not come: STARTTLS is no longer offered in this session */
+static void tls_off(void)
+{
+  close(cfg.sslctl);
+  if (cfg.sslread > 2) close(cfg.sslread);
+  if (cfg.sslwrite > 2 && cfg.sslwrite != cfg.sslread) close(cfg.sslwrite);
+  cfg.sslctl = cfg.sslread = cfg.sslwrite = -1;
+}
+
 /* Ask the TLS process for the handshake and then talk through it. Every
    byte read but not yet used is dropped (nothing sent before the handshake
    is answered inside TLS: RFC 3207 4.2) and the session is as right after
    the greeting: no HELO, no transaction, no AUTH. */
 static void tls_start(struct session *s)
 {
-  ssize_t r;
-  do r = write(cfg.sslctl, "Y", 1); while (r < 0 && errno == EINTR);
-  if (r != 1) tls_fail("unable to write to the TLS control socket, closing");
   tls_reply(s);
   if (dup2(cfg.sslread, 0) < 0 || dup2(cfg.sslwrite, 1) < 0) tls_fail("unable to switch to TLS, closing");
   if (cfg.sslread > 2) close(cfg.sslread);
@@ -678,6 +711,7 @@ static void do_starttls(struct session *s, const struct smtp_cmd *c)
   (void)c;
   if (s->tls) { io_reply("503 5.5.1 TLS already active"); bad(s); return; }
   if (!can_starttls(s)) { io_reply("502 5.5.1 STARTTLS not available"); bad(s); return; }
+  if (!tls_ask()) { tls_off(); io_reply("454 4.7.0 TLS not available due to temporary reason"); return; }
   io_reply("220 2.0.0 ready to start TLS");
   io_flush();
   tls_start(s);
@@ -818,7 +852,10 @@ int main(void)
   io_deadline = time(0) + (time_t)cfg.timeoutsession;
   io_timeout = cfg.timeoutsmtpd;
   sess.phase = PHASE_START;
-  if (cfg.listener == L_SMTPS) tls_start(&sess);   /* RFC 8314 3.3: TLS first */
+  if (cfg.listener == L_SMTPS) {   /* RFC 8314 3.3: TLS first */
+    if (!tls_ask()) die_quiet(EXIT_TEMP);   /* no TLS, no session on 465 (logged) */
+    tls_start(&sess);
+  }
   greet();
   for (;;) command(&sess);
 }

@@ -247,11 +247,19 @@ int main(int argc, char **argv)
   if (fcntl(FD_CTL, F_GETFD) < 0 || fcntl(FD_DATA, F_GETFD) < 0) die(100, "fd 3 and 4 must be open (see tern-tlsd.8)", 0);
   load_ticketkeys();
   ctx_default = load("default", minversion);
-  if (!ctx_default) die(111, "no usable certificate: ", tlsdir);
-  SSL_CTX_set_tlsext_servername_callback(ctx_default, on_sni);
+  if (ctx_default) SSL_CTX_set_tlsext_servername_callback(ctx_default, on_sni);
   switch (tlspolicy_wait_start(FD_CTL, idle_timeout)) {
     case 1: _exit(0);
     case -1: die(100, "unknown control command from the application", 0);
+  }
+  if (!ctx_default) {
+    /* the application answers its client 454, not 220 (ucspitls.h) */
+    tlspolicy_reply_err(FD_CTL, "no usable certificate");
+    die(111, "no usable certificate: ", tlsdir);
+  }
+  {
+    char r = UCSPITLS_READY;
+    if (write(FD_CTL, &r, 1) != 1) _exit(0);
   }
   if (tlspolicy_nonblock(0, 1, FD_DATA) < 0) die(111, "unable to set O_NONBLOCK", 0);
   s = SSL_new(ctx_default);

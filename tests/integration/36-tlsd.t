@@ -61,7 +61,8 @@ port = lsock.getsockname()[1]
 class Session:
     """accept one connection and start tern-tlsd on it as nobody"""
 
-    def __init__(self):
+    def __init__(self, tdir=None):
+        self.ready = False
         self.conn, _ = lsock.accept()
         self.conn.settimeout(20)
         self.ctl, ctl_child = socket.socketpair()
@@ -78,18 +79,22 @@ class Session:
             os.setuid(nobody.pw_uid)
 
         self.err = open(os.path.join(tmp, 'tlsd.err'), 'ab')
-        self.proc = subprocess.Popen([TLSD, '-t', '10', '-d', tlsdir], stdin=nfd, stdout=nfd, stderr=self.err,
+        self.proc = subprocess.Popen([TLSD, '-t', '10', '-d', tdir or tlsdir], stdin=nfd, stdout=nfd, stderr=self.err,
                                      preexec_fn=child, pass_fds=(3, 4, cfd, dfd))
         ctl_child.close()
         data_child.close()
 
     def reply(self):
+        """the reply line; a leading UCSPITLS_READY byte ('R', sent before
+        the handshake) is taken off and noted in self.ready"""
         b = b''
         while not b.endswith(b'\n') and len(b) < 300:
-            c = self.ctl.recv(300)
+            c = self.ctl.recv(1 if not b else 300)
             if not c:
                 break
             b += c
+            if b == b'R' and not self.ready:
+                self.ready, b = True, b''
         return b.decode('ascii', 'replace')
 
     def close(self):
@@ -162,7 +167,11 @@ def run(sni=None, maxv=None, garbage=False):
         s.data.shutdown(socket.SHUT_WR)
     th.join(30)
     rc = s.close()
+    last['ready'] = s.ready
     return line, rep, got, rc, procfile_uid
+
+
+last = {}
 
 
 line, rep, got, rc, puid = run()
@@ -174,6 +183,7 @@ ok(got == b'EHLO inside\r\n', 'client bytes reach the application in plaintext o
 ok(result.get('inside') == b'250 inside TLS\r\n', 'application bytes reach the client inside TLS', result)
 ok(result.get('eof') == b'' and 'error' not in result, 'application close -> clean TLS close for the client', result)
 ok(rc == 0, 'tern-tlsd exits 0 after the session', rc)
+ok(last.get('ready') is True, "tern-tlsd answered the start byte with 'R' (ready) before the handshake", last)
 ok(puid == 0, 'tern-tlsd running as nobody is not dumpable (/proc/PID/mem owned by root)', puid)
 
 line, rep, got, rc, puid = run(maxv=ssl.TLSVersion.TLSv1_1)
@@ -200,6 +210,20 @@ ok(result.get('cert') == default_der, 'unknown SNI -> default certificate', resu
 line, rep, got, rc, puid = run(garbage=True)
 ok(rep.startswith('ERR '), 'plaintext commands instead of a ClientHello: ERR, no session', rep)
 ok(rc == 111, 'and tern-tlsd exits 111', rc)
+
+# no usable certificate: the start byte is answered with an ERR line, not
+# 'R' (the application then answers 454 instead of 220), exit 111
+empty = os.path.join(tmp, 'nocert')
+os.mkdir(empty)
+os.chmod(empty, 0o755)
+c = socket.create_connection(('127.0.0.1', port), 10)
+s = Session(empty)
+s.ctl.sendall(b'Y')
+rep = s.reply()
+rc = s.close()
+c.close()
+ok(not s.ready and rep == 'ERR no usable certificate\n' and rc == 111,
+   'no certificate: the start byte gets "ERR no usable certificate", not R; exit 111', (s.ready, rep, rc))
 
 # openssl s_client, as an administrator would check it
 result.clear()

@@ -427,4 +427,39 @@ ok(re.search(r'info: end pid \d+ status 0', lg) is not None and re.search(r'info
    'no session ended by a signal (tern-listen logs each end)',
    re.findall(r'.*status sig.*', lg)[:5])
 
+# ---- no usable certificate (the file moved away while running: tern-tlsd
+# starts per STARTTLS, so it takes effect at once): STARTTLS gets 454
+# before any 220 and the session goes on in plaintext without STARTTLS in
+# its next EHLO (RFC 3207 section 4); an SMTPS client gets no session;
+# both logged
+crt = os.path.join(ROOT, 'tls', 'default.crt')
+os.rename(crt, crt + '.away')
+try:
+    c = Client('127.0.0.7')
+    c.reply()
+    e1 = c.cmd('EHLO client.example')
+    st = c.cmd('STARTTLS')
+    e2 = c.cmd('EHLO client.example')
+    nop = c.cmd('NOOP')
+    c.close()
+    try:
+        t = Client('127.0.0.7', 'smtps', tls_first=True)
+        g = t.reply()
+        t.close()
+    except (OSError, ssl.SSLError) as e:
+        g = (0, repr(e))
+finally:
+    os.rename(crt + '.away', crt)
+ok('STARTTLS' in e1[1] and st[0] == 454 and 'STARTTLS' not in e2[1] and nop[0] == 250,
+   'no certificate: STARTTLS 454, then no STARTTLS offered, the session goes on', (e1, st, e2, nop))
+ok(g[0] != 220, 'no certificate: an SMTPS client gets no greeting', g)
+lg = log_text(r'TLS not available: no usable certificate')
+ok('127.0.0.7 TLS not available: no usable certificate' in lg, 'tern-smtpd logs why TLS was not available',
+   re.findall(r'.*TLS not available.*', lg)[:3])
+c = tls_session('127.0.0.7')
+r = c.cmd('EHLO client.example')
+v = c.s.version() if hasattr(c.s, 'version') else None
+c.close()
+ok(r[0] == 250 and (v or '').startswith('TLS'), 'the certificate back: STARTTLS works again', (r, v))
+
 tap.done()
