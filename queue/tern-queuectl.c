@@ -70,7 +70,13 @@ static int read_reply(int fd, stralloc *r)
     mh.msg_control = u.b;
     mh.msg_controllen = sizeof u.b;
     n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-    if (n < 0) { if (errno == EINTR || errno == EAGAIN) continue; strerr_diefu1sys(111, "read from tern-send"); }
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      /* tern-send answered at once and closed before reading the request
+         ("no: busy"): the answer came first, then the reset */
+      if (errno == ECONNRESET && r->len) return got;
+      strerr_diefu1sys(111, "read from tern-send");
+    }
     if (mh.msg_controllen >= sizeof(struct cmsghdr)) {
       struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
       if (h && h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS && h->cmsg_len == CMSG_LEN(sizeof(int))) {
