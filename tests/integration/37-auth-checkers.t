@@ -90,4 +90,4 @@ FPID=$!
 wait_for 10 test -S "$T/fake"
 tap_is "$(run "$AD" -t 5 -s "$T/fake")" 111 "authdovecot: OK for another id is not a success: 111"
 tap_is "$(run "$AD" -t 5 -s "$T/fake")" 111 "authdovecot: over-long line from the server: 111"
-kill $FPID 2>/dev/null
+kill $FPID 2>/dev/null || :   # it may have ended by itself: not the test's status
